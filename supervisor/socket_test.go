@@ -1,0 +1,413 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// fakeService records calls and answers from its fields. A non-nil block
+// channel makes Capture wait for it (or for ctx).
+type fakeService struct {
+	mu    sync.Mutex
+	calls []string
+	err   error
+	block chan struct{}
+	panic bool
+	// deadline of the last Capture ctx, if any
+	sawDeadline bool
+}
+
+func (f *fakeService) record(s string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, s)
+	if f.panic {
+		panic("boom")
+	}
+	return f.err
+}
+
+func (f *fakeService) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeService) Spawn(ctx context.Context, team string, m protocol.Member, restart string) (protocol.Member, error) {
+	if err := f.record(fmt.Sprintf("spawn %s %s %s", team, m.Name, restart)); err != nil {
+		return protocol.Member{}, err
+	}
+	m.AgentID = m.Name + "@" + team
+	m.TmuxPaneID = "%7"
+	return m, nil
+}
+
+func (f *fakeService) Stop(ctx context.Context, team, agent, reason string) error {
+	return f.record(fmt.Sprintf("stop %s %s %s", team, agent, reason))
+}
+
+func (f *fakeService) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
+	if err := f.record(fmt.Sprintf("restart %s %s", team, agent)); err != nil {
+		return protocol.TeammateStatus{}, err
+	}
+	return protocol.TeammateStatus{Name: agent, AgentID: agent + "@" + team, State: "restarting", Restarts: 1}, nil
+}
+
+func (f *fakeService) Status(ctx context.Context, team string) (protocol.TeamStatus, error) {
+	if err := f.record("status " + team); err != nil {
+		return protocol.TeamStatus{}, err
+	}
+	es := 3
+	return protocol.TeamStatus{Name: team, Supervised: true, SupervisorPID: os.Getpid(), Teammates: []protocol.TeammateStatus{
+		{Name: "w1", AgentID: "w1@" + team, State: "crashed", ExitStatus: &es, Tasks: []string{"1", "4"}},
+	}}, nil
+}
+
+func (f *fakeService) Capture(ctx context.Context, team, agent string, lines int) (string, error) {
+	if err := f.record(fmt.Sprintf("capture %s %s %d", team, agent, lines)); err != nil {
+		return "", err
+	}
+	if _, ok := ctx.Deadline(); ok {
+		f.mu.Lock()
+		f.sawDeadline = true
+		f.mu.Unlock()
+	}
+	if f.block != nil {
+		select {
+		case <-f.block:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return fmt.Sprintf("screen of %s\nline 2", agent), nil
+}
+
+func (f *fakeService) Teardown(ctx context.Context, team string) error {
+	return f.record("teardown " + team)
+}
+
+// sockDir is a short temporary directory (unix socket paths must stay
+// under ~100 bytes, and t.TempDir() paths can be longer).
+func sockDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("/tmp", "cts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+// startServer serves svc on a fresh socket and returns its path. The server
+// is stopped (and its return checked) at cleanup.
+func startServer(t *testing.T, svc Service) string {
+	t.Helper()
+	path := filepath.Join(sockDir(t), "run", "alpha.sock")
+	s, err := ListenSocket(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ctx, svc, zaptest.NewLogger(t)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return path
+}
+
+func dial(t *testing.T, path string) *SocketClient {
+	t.Helper()
+	c, err := DialSocket(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestSocketPath(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	tests := []struct {
+		team, runtime, want string
+	}{
+		{"alpha", "/run/user/1000", "/run/user/1000/claude-teams/alpha.sock"},
+		{"alpha", "", "/tmp/claude-teams-1000/alpha.sock"},
+		{long, "", "/tmp/claude-teams-1000/" + long + ".sock"},
+		{long, "/run/user/1000000", "/run/user/1000000/claude-teams/" + hashedName(long)},
+		{"alpha", "/" + strings.Repeat("r", 90), "/tmp/claude-teams-1000/" + hashedName("alpha")},
+	}
+	for _, tt := range tests {
+		got := SocketPath(tt.team, 1000, tt.runtime)
+		if got != tt.want {
+			t.Errorf("SocketPath(%q, 1000, %q) = %q, want %q", tt.team, tt.runtime, got, tt.want)
+		}
+		if len(got) >= 100 {
+			t.Errorf("SocketPath(%q, 1000, %q) is %d bytes", tt.team, tt.runtime, len(got))
+		}
+	}
+	if hashedName(long) == hashedName(long[:63]+"b") {
+		t.Error("hashedName collides for names sharing a prefix")
+	}
+	if got := SocketPath(long, 4294967295, ""); len(got) >= 100 {
+		t.Errorf("largest uid: %q is %d bytes", got, len(got))
+	}
+}
+
+func TestSocketRoundTrip(t *testing.T) {
+	f := &fakeService{}
+	c := dial(t, startServer(t, f))
+	ctx := context.Background()
+
+	ping, err := c.Ping(ctx)
+	if err != nil || ping.PID != os.Getpid() || ping.Proto != SocketProto {
+		t.Fatalf("Ping = %+v, %v", ping, err)
+	}
+	st, err := c.Status(ctx, "alpha")
+	if err != nil || st.Name != "alpha" || !st.Supervised || len(st.Teammates) != 1 ||
+		*st.Teammates[0].ExitStatus != 3 || strings.Join(st.Teammates[0].Tasks, ",") != "1,4" {
+		t.Fatalf("Status = %+v, %v", st, err)
+	}
+	out, err := c.Capture(ctx, "alpha", "w1", 20)
+	if err != nil || out != "screen of w1\nline 2" {
+		t.Fatalf("Capture = %q, %v", out, err)
+	}
+	ts, err := c.Restart(ctx, "alpha", "w1")
+	if err != nil || ts.AgentID != "w1@alpha" || ts.State != "restarting" {
+		t.Fatalf("Restart = %+v, %v", ts, err)
+	}
+	if err := c.Stop(ctx, "alpha", "w1", "shutdown"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stop(ctx, "alpha", "w2", ""); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Spawn(ctx, "alpha", protocol.Member{Name: "w3", Prompt: "do it", Cwd: "/tmp"}, "on-failure")
+	if err != nil || m.AgentID != "w3@alpha" || m.TmuxPaneID != "%7" || m.Prompt != "do it" {
+		t.Fatalf("Spawn = %+v, %v", m, err)
+	}
+	if err := c.Teardown(ctx, "alpha"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"status alpha", "capture alpha w1 20", "restart alpha w1", "stop alpha w1 shutdown",
+		"stop alpha w2 killed", "spawn alpha w3 on-failure", "teardown alpha",
+	}
+	if got := f.Calls(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("calls:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestSocketServiceErrors(t *testing.T) {
+	f := &fakeService{err: errors.New("restart w1: no such teammate")}
+	c := dial(t, startServer(t, f))
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"status":   func() error { _, err := c.Status(ctx, "alpha"); return err },
+		"capture":  func() error { _, err := c.Capture(ctx, "alpha", "w1", 5); return err },
+		"restart":  func() error { _, err := c.Restart(ctx, "alpha", "w1"); return err },
+		"stop":     func() error { return c.Stop(ctx, "alpha", "w1", "killed") },
+		"spawn":    func() error { _, err := c.Spawn(ctx, "alpha", protocol.Member{Name: "w1"}, ""); return err },
+		"teardown": func() error { return c.Teardown(ctx, "alpha") },
+	}
+	for name, call := range calls {
+		err := call()
+		var re *RemoteError
+		if !errors.As(err, &re) || re.Code != errCodeService || err.Error() != "restart w1: no such teammate" {
+			t.Errorf("%s: err = %#v", name, err)
+		}
+	}
+}
+
+func TestSocketBadRequests(t *testing.T) {
+	f := &fakeService{}
+	c := dial(t, startServer(t, f))
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"team dots":    func() error { _, err := c.Status(ctx, "../etc"); return err },
+		"team upper":   func() error { _, err := c.Status(ctx, "Alpha"); return err },
+		"team empty":   func() error { return c.Teardown(ctx, "") },
+		"agent slash":  func() error { _, err := c.Capture(ctx, "alpha", "w/1", 5); return err },
+		"agent NUL":    func() error { _, err := c.Restart(ctx, "alpha", "w\x001"); return err },
+		"agent empty":  func() error { return c.Stop(ctx, "alpha", "", "killed") },
+		"bad reason":   func() error { return c.Stop(ctx, "alpha", "w1", "because") },
+		"neg lines":    func() error { _, err := c.Capture(ctx, "alpha", "w1", -1); return err },
+		"member name":  func() error { _, err := c.Spawn(ctx, "alpha", protocol.Member{Name: ".."}, ""); return err },
+		"restart word": func() error { _, err := c.Spawn(ctx, "alpha", protocol.Member{Name: "w1"}, "sometimes"); return err },
+	}
+	for name, call := range calls {
+		err := call()
+		var re *RemoteError
+		if !errors.As(err, &re) || re.Code != errCodeBadRequest || !strings.HasPrefix(err.Error(), "supervisor: ") {
+			t.Errorf("%s: err = %#v", name, err)
+		}
+	}
+	if got := f.Calls(); len(got) != 0 {
+		t.Errorf("service called for bad requests: %q", got)
+	}
+	var re *RemoteError
+	if err := c.call(ctx, socketRequest{Method: "explode", Team: "alpha"}, nil); !errors.As(err, &re) || re.Code != errCodeMethod {
+		t.Errorf("unknown method: %#v", err)
+	}
+}
+
+func TestSocketPanicIsInternalError(t *testing.T) {
+	f := &fakeService{panic: true}
+	c := dial(t, startServer(t, f))
+	_, err := c.Status(context.Background(), "alpha")
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Code != errCodeInternal {
+		t.Fatalf("err = %#v", err)
+	}
+	f.mu.Lock()
+	f.panic = false
+	f.mu.Unlock()
+	if _, err := c.Status(context.Background(), "alpha"); err != nil {
+		t.Fatalf("server did not survive a panic: %v", err)
+	}
+}
+
+func TestSocketNoSupervisor(t *testing.T) {
+	dir := sockDir(t)
+	_, err := DialSocket(context.Background(), filepath.Join(dir, "none.sock"))
+	if !errors.Is(err, ErrNoSupervisor) {
+		t.Fatalf("missing file: %v", err)
+	}
+	// A stale socket file (nobody listening) is "no supervisor" too.
+	stale := staleSocket(t, dir, "beta.sock")
+	if _, err := DialSocket(context.Background(), stale); !errors.Is(err, ErrNoSupervisor) {
+		t.Fatalf("stale file: %v", err)
+	}
+	_, err = DialTeam(context.Background(), "gamma", os.Getuid(), dir)
+	if !errors.Is(err, ErrNoSupervisor) || err.Error() != "supervisor: no supervisor for team gamma" {
+		t.Fatalf("DialTeam: %v", err)
+	}
+}
+
+// staleSocket leaves a socket file nobody listens on, as a killed
+// supervisor does.
+func staleSocket(t *testing.T, dir, name string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+	if _, err := os.Lstat(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestListenSocketFiles(t *testing.T) {
+	dir := sockDir(t)
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	// A stale socket is replaced.
+	path := staleSocket(t, run, "alpha.sock")
+	s, err := ListenSocket(path)
+	if err != nil {
+		t.Fatalf("over a stale socket: %v", err)
+	}
+	for p, want := range map[string]os.FileMode{run: 0o700, path: 0o600} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, %v; want %v", p, fi.Mode().Perm(), err, want)
+		}
+	}
+
+	// A live one is left alone.
+	if _, err := ListenSocket(path); !errors.Is(err, ErrSocketInUse) {
+		t.Errorf("over a live socket: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Serve(ctx, &fakeService{}, zaptest.NewLogger(t)) }()
+	dial(t, path) // served
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket file left after Serve returned: %v", err)
+	}
+
+	// A regular file is never removed.
+	plain := filepath.Join(run, "plain.sock")
+	os.WriteFile(plain, []byte("x"), 0o600)
+	if _, err := ListenSocket(plain); err == nil || !strings.Contains(err.Error(), "not a socket") {
+		t.Errorf("over a regular file: %v", err)
+	}
+	if b, _ := os.ReadFile(plain); string(b) != "x" {
+		t.Error("regular file changed")
+	}
+
+	// Too long a path is refused up front.
+	if _, err := ListenSocket("/tmp/" + strings.Repeat("x", 100)); err == nil {
+		t.Error("long path accepted")
+	}
+}
+
+func TestServeSocketStopsCleanly(t *testing.T) {
+	f := &fakeService{block: make(chan struct{})}
+	path := filepath.Join(sockDir(t), "alpha.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeSocket(ctx, path, f, zaptest.NewLogger(t)) }()
+	var c *SocketClient
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var err error
+		if c, err = DialSocket(context.Background(), path); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server never listened: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	defer c.Close()
+	errc := make(chan error, 1)
+	go func() { _, err := c.Capture(context.Background(), "alpha", "w1", 1); errc <- err }()
+	waitFor(t, func() bool { return len(f.Calls()) == 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("ServeSocket: %v", err)
+	}
+	if err := <-errc; err == nil {
+		t.Fatal("call in flight succeeded after shutdown")
+	}
+	if _, err := c.Status(context.Background(), "alpha"); !errors.Is(err, ErrSocketClosed) {
+		t.Fatalf("call after shutdown: %v", err)
+	}
+}
+
+// waitFor polls cond with a generous deadline.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 20s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
