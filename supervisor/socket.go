@@ -120,7 +120,7 @@ type socketError struct {
 
 // Error codes sent in socketError.Code.
 const (
-	errCodeBadRequest = "bad_request"  // malformed line, bad name or parameter
+	errCodeBadRequest = "bad_request" // malformed line, bad name or parameter
 	errCodeMethod     = "unknown_method"
 	errCodeService    = "service" // the Service returned an error
 	errCodeInternal   = "internal"
