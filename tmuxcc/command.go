@@ -1,0 +1,167 @@
+package tmuxcc
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// CommandError is a failure tmux reported for a command (%error block).
+type CommandError struct {
+	Args    []string // the failed command
+	Index   int      // its position on a CommandLine line (0 for Command)
+	Message string   // tmux's message, lines joined by "\n"
+}
+
+func (e *CommandError) Error() string {
+	name := ""
+	if len(e.Args) > 0 {
+		name = e.Args[0]
+	}
+	return fmt.Sprintf("tmux %s: %s", name, e.Message)
+}
+
+// result is what a pending command completes with.
+type result struct {
+	blocks [][]string // output lines of each answered command
+	err    error
+}
+
+// pending is one line written to tmux and not yet fully answered. It is
+// owned by whoever removed it from Conn.pending (readLoop or shutdown),
+// which completes it exactly once.
+type pending struct {
+	cmds    [][]string
+	refresh bool // line starts with refresh-client: 3.3a puts %continue/%pause in its block
+	blocks  [][]string
+	ch      chan result // 1-buffered: completing never blocks
+}
+
+// add records one reply block; it reports whether the line is complete. A
+// line is complete after one block per command or after the first %error
+// (tmux runs nothing after a failed command of a line).
+func (pe *pending) add(r *reply) bool {
+	if r.failed {
+		i := len(pe.blocks)
+		pe.ch <- result{blocks: pe.blocks, err: &CommandError{
+			Args: pe.cmds[min(i, len(pe.cmds)-1)], Index: i, Message: strings.Join(r.lines, "\n")}}
+		return true
+	}
+	pe.blocks = append(pe.blocks, r.lines)
+	if len(pe.blocks) == len(pe.cmds) {
+		pe.ch <- result{blocks: pe.blocks}
+		return true
+	}
+	return false
+}
+
+func (pe *pending) fail(err error) { pe.ch <- result{blocks: pe.blocks, err: err} }
+
+// Command runs one tmux command over the connection and returns its output
+// lines. Arguments are quoted (see Quote). A failure reported by tmux is a
+// *CommandError; a lost connection an error wrapping ErrClosed and the
+// cause. If ctx ends first, Command returns ctx's error; the reply, when it
+// comes, is discarded. Never send commands that block tmux's queue
+// (run-shell or if-shell without -b, wait-for, confirm-before,
+// command-prompt), nor commands that insert further commands (source-file,
+// if-shell): their extra reply blocks cannot be told apart.
+func (c *Conn) Command(ctx context.Context, args ...string) ([]string, error) {
+	blocks, err := c.CommandLine(ctx, args)
+	if len(blocks) > 0 {
+		return blocks[0], err
+	}
+	return nil, err
+}
+
+// CommandLine sends several commands on one line ("a ; b ; c"), so that tmux
+// runs them back to back with nothing in between — e.g. new-window followed
+// by set-option -w remain-on-exit on, set before a fast process can exit.
+// It returns the output of each command that ran. When command i fails, the
+// blocks of commands 0..i-1 are returned with a *CommandError whose Index is
+// i; the commands after it did not run. (A parse error anywhere fails the
+// whole line with Index 0.)
+func (c *Conn) CommandLine(ctx context.Context, cmds ...[]string) ([][]string, error) {
+	pe, err := c.send(cmds)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-pe.ch:
+		return r.blocks, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// send writes one line and enqueues its pending entry under one lock, so the
+// queue order is the write order, which is the order tmux answers in.
+func (c *Conn) send(cmds [][]string) (*pending, error) {
+	line, err := commandLine(cmds)
+	if err != nil {
+		return nil, err
+	}
+	pe := &pending{cmds: cmds, refresh: cmds[0][0] == "refresh-client", ch: make(chan result, 1)}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.qmu.Lock()
+	if c.ended {
+		c.qmu.Unlock()
+		return nil, c.errOrClosed()
+	}
+	c.pending = append(c.pending, pe)
+	c.qmu.Unlock()
+	if _, err := io.WriteString(c.wr, line); err != nil {
+		// The line may be half written: the connection cannot be trusted.
+		c.shutdown(fmt.Errorf("write: %w", err))
+		return pe, nil // shutdown failed pe (it was queued) with the cause
+	}
+	return pe, nil
+}
+
+// errOrClosed returns the end cause, or ErrClosed while shutdown is running.
+func (c *Conn) errOrClosed() error {
+	if err := c.Err(); err != nil {
+		return err
+	}
+	return ErrClosed
+}
+
+// complete hands a reply block (flags != 0) to the oldest pending line. It
+// returns the %continue/%pause notifications tmux 3.3a put inside the block
+// of a refresh-client command. Called by readLoop only.
+func (c *Conn) complete(r *reply) []Event {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if len(c.pending) == 0 {
+		c.log.Warn("tmux reply without a pending command")
+		return nil
+	}
+	pe := c.pending[0]
+	var evs []Event
+	if pe.refresh {
+		r.lines, evs = extractFlowEvents(r.lines)
+	}
+	done := pe.add(r)
+	if done {
+		c.pending[0] = nil
+		c.pending = c.pending[1:]
+	}
+	return evs
+}
+
+// extractFlowEvents removes "%continue %N" and "%pause %N" lines from a
+// refresh-client reply and returns them as events.
+func extractFlowEvents(lines []string) ([]string, []Event) {
+	var evs []Event
+	kept := lines[:0:0]
+	for _, l := range lines {
+		name, rest, _ := strings.Cut(l, " ")
+		if (name == "%continue" || name == "%pause") && strings.HasPrefix(rest, "%") && !strings.Contains(rest, " ") {
+			evs = append(evs, parseNotification(name, rest, l))
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return kept, evs
+}

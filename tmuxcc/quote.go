@@ -1,0 +1,112 @@
+package tmuxcc
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrInvalidArg is returned for a command argument tmux cannot carry (a NUL
+// byte) or an empty command.
+var ErrInvalidArg = errors.New("tmuxcc: invalid command argument")
+
+// Quote returns arg quoted for tmux's command parser so that it is read back
+// as exactly one argument with exactly these bytes, and can never end the
+// command or start a second one.
+//
+// Plain values use single quotes, where tmux interprets nothing
+// ('it'\''s' for it's). The control protocol reads one command per line, so
+// a value holding a newline, a carriage return or another control byte is
+// written in double quotes with every special byte escaped (\n, \r, \ooo,
+// \\, \", \$): no raw control byte ever reaches the wire. tmux formats (#{…})
+// are still expanded by the commands that expand formats; quoting cannot
+// prevent that. A NUL byte cannot be represented (tmux strings are C
+// strings); Command refuses it.
+func Quote(arg string) string {
+	if needsDouble(arg) {
+		return quoteDouble(arg)
+	}
+	return "'" + strings.ReplaceAll(arg, "'", `'\''`) + "'"
+}
+
+// needsDouble reports whether arg holds a byte that single quotes cannot
+// carry over a line-based protocol.
+func needsDouble(arg string) bool {
+	for i := 0; i < len(arg); i++ {
+		if arg[i] < 0x20 || arg[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteDouble writes arg in double quotes with tmux's escapes.
+func quoteDouble(arg string) string {
+	var b strings.Builder
+	b.Grow(len(arg) + 8)
+	b.WriteByte('"')
+	for i := 0; i < len(arg); i++ {
+		c := arg[i]
+		switch {
+		case c == '\\' || c == '"' || c == '$':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\%03o`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// commandLine builds one wire line for a sequence of commands joined by
+// " ; ". Every word is quoted. It refuses empty commands and NUL bytes.
+func commandLine(cmds [][]string) (string, error) {
+	if len(cmds) == 0 {
+		return "", fmt.Errorf("no command: %w", ErrInvalidArg)
+	}
+	var b strings.Builder
+	for i, args := range cmds {
+		if len(args) == 0 || args[0] == "" {
+			return "", fmt.Errorf("command %d is empty: %w", i, ErrInvalidArg)
+		}
+		if i > 0 {
+			b.WriteString(" ; ")
+		}
+		for j, a := range args {
+			if strings.IndexByte(a, 0) >= 0 {
+				return "", fmt.Errorf("argument %d of %s holds a NUL byte: %w", j, args[0], ErrInvalidArg)
+			}
+			if j > 0 {
+				b.WriteByte(' ')
+			}
+			if j == 0 && isPlainWord(a) {
+				b.WriteString(a) // command names stay bare: aliases and prefixes keep working
+				continue
+			}
+			b.WriteString(Quote(a))
+		}
+	}
+	b.WriteByte('\n')
+	return b.String(), nil
+}
+
+// isPlainWord reports whether s is a bare command name: letters, digits and
+// dashes only.
+func isPlainWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return s != ""
+}
