@@ -47,12 +47,12 @@ type item struct {
 // parser turns the byte stream of a control client into items. The zero
 // value is not ready; use newParser.
 type parser struct {
-	wantDCS bool    // -CC: lines before the DCS prefix are echo
-	sawDCS  bool    // the DCS prefix has been seen
-	crlf    bool    // strip one trailing \r from every line
-	buf     []byte  // incomplete line carried between feeds
-	block   *reply  // open block, nil outside blocks
-	scratch []byte  // reused unescape buffer for %output
+	wantDCS bool   // -CC: lines before the DCS prefix are echo
+	sawDCS  bool   // the DCS prefix has been seen
+	crlf    bool   // strip one trailing \r from every line
+	buf     []byte // incomplete line carried between feeds
+	block   *reply // open block, nil outside blocks
+	scratch []byte // reused unescape buffer for %output
 }
 
 // newParser returns a parser for the -CC framing (cc true) or -C (cc false).

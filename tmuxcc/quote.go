@@ -15,7 +15,7 @@ var ErrInvalidArg = errors.New("tmuxcc: invalid command argument")
 // command or start a second one.
 //
 // Plain values use single quotes, where tmux interprets nothing
-// ('it'\''s' for it's). The control protocol reads one command per line, so
+// ('it'\”s' for it's). The control protocol reads one command per line, so
 // a value holding a newline, a carriage return or another control byte is
 // written in double quotes with every special byte escaped (\n, \r, \ooo,
 // \\, \", \$): no raw control byte ever reaches the wire. tmux formats (#{…})
