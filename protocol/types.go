@@ -1,6 +1,9 @@
 package protocol
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"reflect"
+)
 
 // TeamConfig is R/teams/<team>/config.json. Field order is Claude Code's.
 // Extra keeps every key we do not know, so a rewrite never loses what Claude
@@ -14,6 +17,8 @@ type TeamConfig struct {
 	Members       []Member `json:"members"`
 
 	Extra map[string]json.RawMessage `json:"-"`
+
+	extraKeys []string // order of Extra's keys as read
 }
 
 // Member is one entry of TeamConfig.Members: the lead or a teammate.
@@ -35,6 +40,8 @@ type Member struct {
 	IsActive         *bool    `json:"isActive,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
+
+	extraKeys []string // order of Extra's keys as read
 }
 
 // TeamStatus is what `claude-teams supervisor status --json` prints for one
@@ -68,4 +75,67 @@ type TeammateStatus struct {
 	NextRestartAt string   `json:"next_restart_at"`
 	Unread        int      `json:"unread"`
 	Tasks         []string `json:"tasks"`
+}
+
+// Plain twins of the config types: the same fields without JSON methods.
+type (
+	plainConfig TeamConfig
+	plainMember Member
+)
+
+var (
+	configFields = jsonFields(reflect.TypeFor[plainConfig]())
+	memberFields = jsonFields(reflect.TypeFor[plainMember]())
+)
+
+// MarshalJSON encodes the config with Claude Code's field order followed by
+// the unknown fields it was read with. A nil Members encodes as [].
+func (c TeamConfig) MarshalJSON() ([]byte, error) {
+	p := plainConfig(c)
+	if p.Members == nil {
+		p.Members = []Member{}
+	}
+	return encodeWithExtra(p, configFields, c.extraKeys, c.Extra)
+}
+
+// UnmarshalJSON decodes a config, keeping unknown keys in Extra.
+func (c *TeamConfig) UnmarshalJSON(data []byte) error {
+	o, err := decodeObject(data)
+	if err != nil {
+		return err
+	}
+	var p plainConfig
+	keys, extra, err := o.split(&p, configFields)
+	if err != nil {
+		return err
+	}
+	*c = TeamConfig(p)
+	c.Extra, c.extraKeys = extra, keys
+	return nil
+}
+
+// MarshalJSON encodes the member with Claude Code's field order followed by
+// the unknown fields it was read with. A nil Subscriptions encodes as [].
+func (m Member) MarshalJSON() ([]byte, error) {
+	p := plainMember(m)
+	if p.Subscriptions == nil {
+		p.Subscriptions = []string{}
+	}
+	return encodeWithExtra(p, memberFields, m.extraKeys, m.Extra)
+}
+
+// UnmarshalJSON decodes a member, keeping unknown keys in Extra.
+func (m *Member) UnmarshalJSON(data []byte) error {
+	o, err := decodeObject(data)
+	if err != nil {
+		return err
+	}
+	var p plainMember
+	keys, extra, err := o.split(&p, memberFields)
+	if err != nil {
+		return err
+	}
+	*m = Member(p)
+	m.Extra, m.extraKeys = extra, keys
+	return nil
 }

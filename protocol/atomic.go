@@ -1,0 +1,212 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Permissions of everything we create (PROTOCOL.md §2).
+const (
+	dirPerm  = 0o700
+	filePerm = 0o600
+)
+
+// tempPrefix returns the prefix of the temp files written beside path. They
+// start with a dot and do not end in .json, so neither Claude Code nor our
+// directory listings mistake them for inboxes or tasks.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
+// writeAtomic replaces path with data: temp file in the same directory,
+// write, fsync, rename over path, fsync the directory. Readers see the old
+// or the new content, never a mix. A crash leaves at most a temp file.
+func (s *Store) writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	s.callHook("temp-written")
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// createExclusive creates path with data unless it exists. The content
+// appears at once (temp file + link), so no reader sees an empty file. It
+// returns an error wrapping fs.ErrExist when path exists.
+func createExclusive(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err = f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	err = os.Link(tmp, path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		// A file system without hard links: O_CREAT|O_EXCL, then write.
+		var g *os.File
+		g, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		if err == nil {
+			_, err = g.Write(data)
+			if cerr := g.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// appendDurable appends data to path (created 0600 when missing) and
+// fsyncs it. If an earlier append was cut short by a crash, it first ends
+// the partial line so the new lines stay readable.
+func appendDurable(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, filePerm)
+	if err != nil {
+		return fmt.Errorf("append %s: %w", path, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		var last [1]byte
+		if _, err := f.ReadAt(last[:], fi.Size()-1); err == nil && last[0] != '\n' {
+			data = append([]byte{'\n'}, data...)
+		}
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("append %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("append %s: %w", path, err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// mkdirs creates dir and its missing parents with mode 0700.
+func mkdirs(dir string) error {
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
+		return fmt.Errorf("mkdir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// removeStaleTemps deletes temp files of ours left beside path by a writer
+// that died between creating and renaming them. Call it only while holding
+// path's lock: then no live writer of ours has a temp file for path.
+func removeStaleTemps(path string) {
+	dir, prefix := filepath.Dir(path), tempPrefix(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// marshalCompact encodes v as compact JSON without escaping <, > and &
+// (JSON.stringify does not either).
+func marshalCompact(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// marshalFile encodes v as a file of ours or Claude Code's: 2-space
+// indent, like JSON.stringify(v, null, 2), no trailing newline.
+func marshalFile(v any) ([]byte, error) {
+	compact, err := marshalCompact(v)
+	if err != nil {
+		return nil, err
+	}
+	return indent(compact), nil
+}
+
+func indent(compact []byte) []byte {
+	var out bytes.Buffer
+	out.Grow(len(compact) + len(compact)/4)
+	if err := json.Indent(&out, compact, "", "  "); err != nil {
+		return compact // not reached: compact came from the encoder
+	}
+	return out.Bytes()
+}
+
+// ReadJSONFile decodes the JSON file path into v. A missing file returns an
+// error wrapping fs.ErrNotExist.
+func ReadJSONFile(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("read %s: %w: %v", path, ErrCorrupt, err)
+	}
+	return nil
+}
+
+// WriteJSONFile writes v to path atomically (temp, fsync, rename, fsync
+// dir) as 2-space-indented JSON, creating missing directories 0700 and the
+// file 0600. It takes no lock: use Store.UpdateJSONFile when several
+// processes may write path.
+func WriteJSONFile(path string, v any) error {
+	data, err := marshalFile(v)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := mkdirs(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return (&Store{}).writeAtomic(path, data)
+}

@@ -1,0 +1,250 @@
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Colors are the teammate colours, given round robin by teammate count.
+var Colors = []string{"blue", "green", "yellow", "purple", "orange", "pink", "cyan", "red"}
+
+// DefaultAgentType is a teammate's agentType when none is given.
+const DefaultAgentType = "general-purpose"
+
+// CreateTeam creates team name: its config.json with lead as the only
+// member, the lead's inbox and the task directory. It refuses a team whose
+// config.json exists (ErrTeamExists). The lead's agentId, name, agentType
+// (when empty), joinedAt and subscriptions are filled in; leadSessionId is
+// a new UUID unless the caller sets config fields afterwards.
+func (s *Store) CreateTeam(name, description string, lead Member) (TeamConfig, error) {
+	if err := ValidateTeamName(name); err != nil {
+		return TeamConfig{}, err
+	}
+	now := s.now()
+	lead.AgentID = AgentID(LeadName, name)
+	lead.Name = LeadName
+	if lead.AgentType == "" {
+		lead.AgentType = LeadName
+	}
+	if lead.JoinedAt == 0 {
+		lead.JoinedAt = now.UnixMilli()
+	}
+	if lead.Subscriptions == nil {
+		lead.Subscriptions = []string{}
+	}
+	cfg := TeamConfig{
+		Name:          name,
+		Description:   description,
+		CreatedAt:     now.UnixMilli(),
+		LeadAgentID:   lead.AgentID,
+		LeadSessionID: s.newID(),
+		Members:       []Member{lead},
+	}
+	data, err := marshalFile(cfg)
+	if err != nil {
+		return TeamConfig{}, fmt.Errorf("create team %s: %w", name, err)
+	}
+	if err := mkdirs(s.InboxDir(name)); err != nil {
+		return TeamConfig{}, fmt.Errorf("create team %s: %w", name, err)
+	}
+	if err := createExclusive(s.ConfigPath(name), data); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return TeamConfig{}, fmt.Errorf("create team %s: %s exists: %w", name, s.ConfigPath(name), ErrTeamExists)
+		}
+		return TeamConfig{}, fmt.Errorf("create team %s: %w", name, err)
+	}
+	if err := s.ensureInbox(name, LeadName); err != nil {
+		return TeamConfig{}, fmt.Errorf("create team %s: %w", name, err)
+	}
+	if err := s.resetTasks(name); err != nil {
+		return TeamConfig{}, fmt.Errorf("create team %s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// ReadConfig reads team's config.json (no lock: writes are atomic).
+func (s *Store) ReadConfig(team string) (TeamConfig, error) {
+	if err := ValidateTeamName(team); err != nil {
+		return TeamConfig{}, err
+	}
+	return s.readConfig(team)
+}
+
+func (s *Store) readConfig(team string) (TeamConfig, error) {
+	path := s.ConfigPath(team)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return TeamConfig{}, fmt.Errorf("team %s: no %s: %w", team, path, ErrTeamNotFound)
+	}
+	if err != nil {
+		return TeamConfig{}, fmt.Errorf("team %s: %w", team, err)
+	}
+	var cfg TeamConfig
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return TeamConfig{}, fmt.Errorf("team %s: %s: %w: %v", team, path, ErrCorrupt, err)
+	}
+	return cfg, nil
+}
+
+// UpdateConfig applies fn to team's config under config.json's lock and
+// writes the result atomically. Unknown fields survive. If fn returns an
+// error nothing is written and the error is returned as is.
+func (s *Store) UpdateConfig(team string, fn func(*TeamConfig) error) (TeamConfig, error) {
+	if err := ValidateTeamName(team); err != nil {
+		return TeamConfig{}, err
+	}
+	path := s.ConfigPath(team)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return TeamConfig{}, fmt.Errorf("team %s: no %s: %w", team, path, ErrTeamNotFound)
+	}
+	var out TeamConfig
+	err := s.transform([]string{path}, func(t *tx) error {
+		cfg, err := s.readConfig(team)
+		if err != nil {
+			return err
+		}
+		if err := fn(&cfg); err != nil {
+			return err
+		}
+		if cfg.Name != team {
+			return fmt.Errorf("team %s: the config's name cannot change to %q", team, cfg.Name)
+		}
+		data, err := marshalFile(cfg)
+		if err != nil {
+			return fmt.Errorf("team %s: %w", team, err)
+		}
+		t.put(path, data)
+		out = cfg
+		return nil
+	})
+	return out, err
+}
+
+// AddMember adds teammate m to team. It validates m.Name as a teammate
+// name, refuses a name already present (ErrMemberExists), and fills
+// agentId, agentType (DefaultAgentType), color (round robin by teammate
+// count), joinedAt and subscriptions when empty.
+func (s *Store) AddMember(team string, m Member) (Member, error) {
+	if err := ValidateAgentName(m.Name); err != nil {
+		return Member{}, err
+	}
+	_, err := s.UpdateConfig(team, func(cfg *TeamConfig) error {
+		teammates := 0
+		for _, x := range cfg.Members {
+			if x.Name == m.Name {
+				return fmt.Errorf("team %s: add %s: %w", team, m.Name, ErrMemberExists)
+			}
+			if x.Name != LeadName {
+				teammates++
+			}
+		}
+		m.AgentID = AgentID(m.Name, team)
+		if m.AgentType == "" {
+			m.AgentType = DefaultAgentType
+		}
+		if m.Color == "" {
+			m.Color = Colors[teammates%len(Colors)]
+		}
+		if m.JoinedAt == 0 {
+			m.JoinedAt = s.now().UnixMilli()
+		}
+		if m.Subscriptions == nil {
+			m.Subscriptions = []string{}
+		}
+		cfg.Members = append(cfg.Members, m)
+		return nil
+	})
+	if err != nil {
+		return Member{}, err
+	}
+	return m, nil
+}
+
+// RemoveMember removes teammate name from team's config. The lead cannot be
+// removed.
+func (s *Store) RemoveMember(team, name string) error {
+	if err := ValidateMemberName(name); err != nil {
+		return err
+	}
+	if name == LeadName {
+		return fmt.Errorf("team %s: remove %s: the lead cannot be removed: %w", team, name, ErrInvalidName)
+	}
+	_, err := s.UpdateConfig(team, func(cfg *TeamConfig) error {
+		for i, x := range cfg.Members {
+			if x.Name == name {
+				cfg.Members = append(cfg.Members[:i:i], cfg.Members[i+1:]...)
+				return nil
+			}
+		}
+		return fmt.Errorf("team %s: remove %s: %w", team, name, ErrMemberNotFound)
+	})
+	return err
+}
+
+// UpdateMember applies fn to member name under the config lock. fn may not
+// change the member's name or agentId.
+func (s *Store) UpdateMember(team, name string, fn func(*Member) error) (Member, error) {
+	if err := ValidateMemberName(name); err != nil {
+		return Member{}, err
+	}
+	var out Member
+	_, err := s.UpdateConfig(team, func(cfg *TeamConfig) error {
+		for i := range cfg.Members {
+			m := &cfg.Members[i]
+			if m.Name != name {
+				continue
+			}
+			id := m.AgentID
+			if err := fn(m); err != nil {
+				return err
+			}
+			if m.Name != name || m.AgentID != id {
+				return fmt.Errorf("team %s: member %s: name and agentId cannot change: %w", team, name, ErrInvalidName)
+			}
+			out = *m
+			return nil
+		}
+		return fmt.Errorf("team %s: member %s: %w", team, name, ErrMemberNotFound)
+	})
+	return out, err
+}
+
+// FindMember returns the member called name in cfg.
+func (c TeamConfig) FindMember(name string) (Member, bool) {
+	for _, m := range c.Members {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
+// DeleteTeam removes R/teams/<team> and R/tasks/<team>. Each directory is
+// first renamed aside (so the team disappears at once, never half-deleted),
+// then removed. It returns ErrTeamNotFound when neither exists.
+func (s *Store) DeleteTeam(team string) error {
+	if err := ValidateTeamName(team); err != nil {
+		return err
+	}
+	found := false
+	for _, dir := range []string{s.TeamDir(team), s.TasksDir(team)} {
+		gone := filepath.Join(filepath.Dir(dir), ".deleted-"+team+"-"+s.newID())
+		if err := os.Rename(dir, gone); errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("delete team %s: %w", team, err)
+		}
+		found = true
+		if err := os.RemoveAll(gone); err != nil {
+			return fmt.Errorf("delete team %s: %w", team, err)
+		}
+	}
+	if !found {
+		return fmt.Errorf("delete team %s: %w", team, ErrTeamNotFound)
+	}
+	return nil
+}

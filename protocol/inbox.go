@@ -1,0 +1,315 @@
+package protocol
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Inbox files (PROTOCOL.md §5). The live file R/teams/<team>/inboxes/<agent>.json
+// holds only entries not yet marked read by us; marking read moves entries
+// to the agent's history file (OwnDir/history/<agent>.jsonl), so appending
+// to an inbox costs the same however many messages it has seen.
+
+// ReadOptions select what ReadInbox returns and does.
+type ReadOptions struct {
+	// UnreadOnly returns only entries not marked read; otherwise the
+	// history of read entries comes first, then the live file.
+	UnreadOnly bool
+	// MarkRead marks the returned live entries read, moving them from the
+	// live file to the history file.
+	MarkRead bool
+	// Limit, when positive, returns only the newest Limit messages.
+	Limit int
+}
+
+// InboxResult is what ReadInbox found.
+type InboxResult struct {
+	Messages []Message
+	// Corrupt is the path the bytes of a corrupt inbox were moved to
+	// before it was replaced by an empty one; "" if the inbox was sound.
+	Corrupt string
+}
+
+// Send appends m to agent's inbox in team under the inbox lock. It fills
+// timestamp (when empty), msgV 1, a new msg_id, type "message" and read
+// false, and returns the entry written. The team must exist; membership is
+// the caller's business.
+func (s *Store) Send(team, to string, m Message) (Message, error) {
+	d, err := s.Deliver(team, to, m)
+	return d.Message, err
+}
+
+// Delivery is the outcome of Deliver.
+type Delivery struct {
+	Message Message // the entry as written
+	// Corrupt is the path the bytes of a corrupt inbox were moved to
+	// before the message was appended to a fresh one; "" if it was sound.
+	Corrupt string
+}
+
+// Deliver is Send that also reports an inbox found corrupt and set aside.
+func (s *Store) Deliver(team, to string, m Message) (Delivery, error) {
+	if err := ValidateTeamName(team); err != nil {
+		return Delivery{}, err
+	}
+	if err := ValidateMemberName(to); err != nil {
+		return Delivery{}, err
+	}
+	m = s.fillMessage(m)
+	if err := ValidateMessage(m); err != nil {
+		return Delivery{}, fmt.Errorf("send to %s: %w", to, err)
+	}
+	entry, err := marshalCompact(m)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("send to %s: %w", to, err)
+	}
+	if err := s.ensureInbox(team, to); err != nil {
+		return Delivery{}, fmt.Errorf("send to %s: %w", to, err)
+	}
+	d := Delivery{Message: m}
+	err = s.transform([]string{s.InboxPath(team, to)}, func(t *tx) error {
+		c, err := s.stageAppend(t, team, to, entry)
+		d.Corrupt = c
+		return err
+	})
+	if err != nil {
+		return Delivery{}, fmt.Errorf("send to %s: %w", to, err)
+	}
+	return d, nil
+}
+
+func (s *Store) fillMessage(m Message) Message {
+	if m.Timestamp == "" {
+		m.Timestamp = s.timestamp()
+	}
+	m.MsgV = 1
+	if m.MsgID == "" {
+		m.MsgID = s.newID()
+	}
+	m.Type = MessageType
+	m.Read = false
+	return m
+}
+
+// stageAppend stages appending one encoded entry to agent's inbox; the
+// caller holds the inbox lock. A corrupt inbox is staged to move aside.
+func (s *Store) stageAppend(t *tx, team, agent string, entry []byte) (corrupt string, err error) {
+	path := s.InboxPath(team, agent)
+	raw, corrupt, err := s.loadInboxLocked(t, team, agent)
+	if err != nil {
+		return "", err
+	}
+	t.put(path, encodeInbox(append(raw, entry)))
+	return corrupt, nil
+}
+
+// loadInboxLocked reads the live inbox under its lock. If it is not a JSON
+// array, it stages moving the file to OwnDir/corrupt/<agent>.json.<time>
+// and returns an empty inbox and that path.
+func (s *Store) loadInboxLocked(t *tx, team, agent string) (raw []json.RawMessage, corrupt string, err error) {
+	path := s.InboxPath(team, agent)
+	data, err := readFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	raw, err = decodeInbox(data)
+	if err == nil {
+		return raw, "", nil
+	}
+	stamp := strings.NewReplacer(":", "", "-", "").Replace(FormatTimestamp(time.Now()))
+	corrupt = filepath.Join(s.OwnDir(team), "corrupt", fmt.Sprintf("%s.json.%s-%s", agent, stamp, s.newID()[:8]))
+	t.rename(path, corrupt)
+	return nil, corrupt, nil
+}
+
+// SendMany sends m to each recipient in turn (a broadcast). It sends to
+// every recipient it can and returns the errors of the others joined.
+func (s *Store) SendMany(team string, to []string, m Message) error {
+	var errs []error
+	for _, r := range to {
+		if _, err := s.Send(team, r, m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ensureInbox creates the inboxes directory and an inbox holding "[]" if
+// missing: a lock directory may only guard an existing file (§3).
+func (s *Store) ensureInbox(team, agent string) error {
+	path := s.InboxPath(team, agent)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(s.ConfigPath(team)); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("team %s: %w", team, ErrTeamNotFound)
+	}
+	if err := os.Mkdir(s.InboxDir(team), dirPerm); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("mkdir %s: %w", s.InboxDir(team), err)
+	}
+	if err := createExclusive(path, []byte("[]")); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
+}
+
+// ReadInbox returns agent's messages. With MarkRead it works under the
+// inbox lock and moves every live entry it returns to the history file
+// with read set; without it, it takes no lock and writes nothing, unless
+// the inbox is corrupt, which is then moved aside under the lock. A missing
+// inbox is empty.
+func (s *Store) ReadInbox(team, agent string, opt ReadOptions) (InboxResult, error) {
+	if err := ValidateTeamName(team); err != nil {
+		return InboxResult{}, err
+	}
+	if err := ValidateMemberName(agent); err != nil {
+		return InboxResult{}, err
+	}
+	if !opt.MarkRead {
+		data, err := readFile(s.InboxPath(team, agent))
+		if err != nil {
+			return InboxResult{}, err
+		}
+		if raw, err := decodeInbox(data); err == nil {
+			return s.collect(team, agent, raw, opt)
+		}
+	}
+	if _, err := os.Stat(s.InboxPath(team, agent)); errors.Is(err, fs.ErrNotExist) {
+		return s.collect(team, agent, nil, opt)
+	}
+	var res InboxResult
+	err := s.transform([]string{s.InboxPath(team, agent)}, func(t *tx) error {
+		raw, corrupt, err := s.loadInboxLocked(t, team, agent)
+		if err != nil {
+			return err
+		}
+		if corrupt != "" {
+			t.put(s.InboxPath(team, agent), []byte("[]"))
+		}
+		res, err = s.collect(team, agent, raw, opt)
+		res.Corrupt = corrupt
+		if err != nil || !opt.MarkRead {
+			return err
+		}
+		var moved bytes.Buffer
+		var keep []json.RawMessage
+		for _, r := range raw {
+			m, ok := decodeEntry(r)
+			if !ok {
+				keep = append(keep, r) // not ours to judge: leave it in place
+				continue
+			}
+			m.Read = true
+			line, err := marshalCompact(m)
+			if err != nil {
+				return err
+			}
+			moved.Write(line)
+			moved.WriteByte('\n')
+		}
+		if moved.Len() > 0 {
+			// History first: a crash between the two leaves a message
+			// twice (once unread), never lost.
+			t.appendTo(s.HistoryPath(team, agent), moved.Bytes())
+			t.put(s.InboxPath(team, agent), encodeInbox(keep))
+		}
+		return nil
+	})
+	if err != nil {
+		return InboxResult{}, fmt.Errorf("read inbox %s: %w", agent, err)
+	}
+	return res, nil
+}
+
+// collect builds the result from the live entries and, unless UnreadOnly,
+// the history.
+func (s *Store) collect(team, agent string, raw []json.RawMessage, opt ReadOptions) (InboxResult, error) {
+	var msgs []Message
+	if !opt.UnreadOnly {
+		h, err := s.readHistory(team, agent)
+		if err != nil {
+			return InboxResult{}, err
+		}
+		msgs = h
+	}
+	for _, r := range raw {
+		m, ok := decodeEntry(r)
+		if !ok || opt.UnreadOnly && m.Read {
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	if opt.Limit > 0 && len(msgs) > opt.Limit {
+		msgs = msgs[len(msgs)-opt.Limit:]
+	}
+	if msgs == nil {
+		msgs = []Message{}
+	}
+	return InboxResult{Messages: msgs}, nil
+}
+
+// readHistory reads agent's history file. Lines that do not decode (a
+// line cut short by a crash) are skipped.
+func (s *Store) readHistory(team, agent string) ([]Message, error) {
+	f, err := os.Open(s.HistoryPath(team, agent))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", agent, err)
+	}
+	defer f.Close()
+	var out []Message
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 8*MaxMessageBytes)
+	for sc.Scan() {
+		if m, ok := decodeEntry(sc.Bytes()); ok {
+			out = append(out, m)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", agent, err)
+	}
+	return out, nil
+}
+
+// Unread returns how many live entries of agent's inbox are not read and
+// the timestamp of the oldest of them (zero if none or unparsable). It
+// takes no lock and writes nothing; a corrupt inbox is an error wrapping
+// ErrCorrupt.
+func (s *Store) Unread(team, agent string) (count int, oldest time.Time, err error) {
+	if err := ValidateTeamName(team); err != nil {
+		return 0, time.Time{}, err
+	}
+	if err := ValidateMemberName(agent); err != nil {
+		return 0, time.Time{}, err
+	}
+	path := s.InboxPath(team, agent)
+	data, err := readFile(path)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	raw, err := decodeInbox(data)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("inbox %s: %w: %v", path, ErrCorrupt, err)
+	}
+	for _, r := range raw {
+		m, ok := decodeEntry(r)
+		if !ok || m.Read {
+			continue
+		}
+		count++
+		if ts, err := ParseTimestamp(m.Timestamp); err == nil && (oldest.IsZero() || ts.Before(oldest)) {
+			oldest = ts
+		}
+	}
+	return count, oldest, nil
+}

@@ -1,0 +1,136 @@
+package protocol
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// transform is the one locked read-modify-write helper every writer goes
+// through, in the spirit of cmd/go's lockedfile.Transform:
+//
+//  1. take the lock directory of each file in lockFiles, in order;
+//  2. call fn, which reads what it needs (it may take more locks with
+//     tx.lock) and only stages writes on tx;
+//  3. if fn succeeds, apply the staged writes in order (atomic replace,
+//     durable append, remove, rename);
+//  4. release every lock, on every path, panics included.
+//
+// A refused change (fn returns an error) therefore writes nothing. A
+// goroutine refreshes the locks' mtimes while transform runs and ends
+// before it returns.
+func (s *Store) transform(lockFiles []string, fn func(*tx) error) (err error) {
+	t := &tx{s: s, set: s.newLockSet()}
+	defer func() {
+		if rerr := t.set.releaseAll(); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	for _, f := range lockFiles {
+		if err := t.lock(f); err != nil {
+			return err
+		}
+	}
+	s.callHook("locked")
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.apply()
+}
+
+// tx is the state of one transform: the locks held and the staged writes.
+type tx struct {
+	s   *Store
+	set *lockSet
+	ops []txOp
+}
+
+type opKind int
+
+const (
+	opPut opKind = iota
+	opAppend
+	opRemove
+	opRename
+)
+
+type txOp struct {
+	kind opKind
+	path string
+	to   string // opRename
+	data []byte
+}
+
+// lock takes one more lock directory (that of file) for the rest of the
+// transform.
+func (t *tx) lock(file string) error {
+	l, err := t.s.acquireLock(file)
+	if err != nil {
+		return err
+	}
+	t.set.add(l)
+	removeStaleTemps(file)
+	return nil
+}
+
+// put stages an atomic replacement of path by data.
+func (t *tx) put(path string, data []byte) {
+	t.ops = append(t.ops, txOp{kind: opPut, path: path, data: data})
+}
+
+// appendTo stages a durable append of data to path.
+func (t *tx) appendTo(path string, data []byte) {
+	t.ops = append(t.ops, txOp{kind: opAppend, path: path, data: data})
+}
+
+// remove stages the removal of path (missing is fine).
+func (t *tx) remove(path string) { t.ops = append(t.ops, txOp{kind: opRemove, path: path}) }
+
+// rename stages moving path to to, creating to's directory.
+func (t *tx) rename(path, to string) {
+	t.ops = append(t.ops, txOp{kind: opRename, path: path, to: to})
+}
+
+func (t *tx) apply() error {
+	for _, op := range t.ops {
+		var err error
+		switch op.kind {
+		case opPut:
+			err = t.s.writeAtomic(op.path, op.data)
+		case opAppend:
+			if err = mkdirs(filepath.Dir(op.path)); err == nil {
+				err = appendDurable(op.path, op.data)
+			}
+		case opRemove:
+			if err = os.Remove(op.path); errors.Is(err, fs.ErrNotExist) {
+				err = nil
+			} else if err != nil {
+				err = fmt.Errorf("remove %s: %w", op.path, err)
+			}
+		case opRename:
+			if err = mkdirs(filepath.Dir(op.to)); err == nil {
+				if err = os.Rename(op.path, op.to); err != nil {
+					err = fmt.Errorf("move %s aside: %w", op.path, err)
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readFile returns path's content, or nil and no error when it is missing.
+func readFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return data, nil
+}
