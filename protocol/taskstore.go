@@ -16,7 +16,9 @@ import (
 // used, so ids are never reused even when every task file is gone.
 
 func (s *Store) listLockFile(team string) string { return filepath.Join(s.TasksDir(team), ".lock") }
-func (s *Store) markPath(team string) string     { return filepath.Join(s.TasksDir(team), ".highwatermark") }
+func (s *Store) markPath(team string) string {
+	return filepath.Join(s.TasksDir(team), ".highwatermark")
+}
 
 // ensureTasksDir creates R/tasks/<team> and its .lock file for a team
 // that exists.
