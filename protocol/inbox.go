@@ -313,3 +313,23 @@ func (s *Store) Unread(team, agent string) (count int, oldest time.Time, err err
 	}
 	return count, oldest, nil
 }
+
+// ReadInboxFrom returns the unread live entries of agent's inbox sent by
+// from, at most max of them (the newest; max <= 0 means all). It takes no
+// lock and writes nothing (check_teammate's pending_from).
+func (s *Store) ReadInboxFrom(team, agent, from string, max int) ([]Message, error) {
+	res, err := s.ReadInbox(team, agent, ReadOptions{UnreadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	out := []Message{}
+	for _, m := range res.Messages {
+		if m.From == from {
+			out = append(out, m)
+		}
+	}
+	if max > 0 && len(out) > max {
+		out = out[len(out)-max:]
+	}
+	return out, nil
+}
