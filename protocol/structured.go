@@ -206,7 +206,7 @@ func Decode(text string) (typ string, v any, ok bool) {
 
 // ShutdownRequestID returns the request id of a shutdown request to name
 // made at t: "shutdown-<epoch ms>@<name>".
-func ShutdownRequestID(t time.Time, name string) string {
+func ShutdownRequestID(name string, t time.Time) string {
 	return fmt.Sprintf("shutdown-%d@%s", t.UnixMilli(), name)
 }
 
