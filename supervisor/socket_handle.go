@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // handle validates one request, calls the Service and builds the response.
@@ -68,12 +70,12 @@ func (h *socketHandler) call(ctx context.Context, req socketRequest) (any, error
 	default:
 		return nil, badRequest{msg: fmt.Sprintf("supervisor: unknown method %q", req.Method), code: errCodeMethod}
 	}
-	if err := checkTeamName(req.Team); err != nil {
+	if err := protocol.ValidateTeamName(req.Team); err != nil {
 		return nil, badf("%s: %v", req.Method, err)
 	}
 	switch req.Method {
 	case methodCapture, methodRestart, methodStop, methodKill:
-		if err := checkAgentName(req.Agent); err != nil {
+		if err := protocol.ValidateMemberName(req.Agent); err != nil {
 			return nil, badf("%s: %v", req.Method, err)
 		}
 	}
@@ -105,7 +107,7 @@ func (h *socketHandler) call(ctx context.Context, req socketRequest) (any, error
 		if req.Member == nil {
 			return nil, badf("spawn: member missing")
 		}
-		if err := checkAgentName(req.Member.Name); err != nil {
+		if err := protocol.ValidateAgentName(req.Member.Name); err != nil {
 			return nil, badf("spawn: %v", err)
 		}
 		switch req.Restart {

@@ -1,0 +1,271 @@
+package supervisor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+func TestListPanesArgvAndParse(t *testing.T) {
+	var got []string
+	run := func(ctx context.Context, argv []string) ([]byte, error) {
+		got = argv
+		return []byte("%0\t100\t0\t\t\t\n" +
+			"%1\t101\t1\t3\t\tw1@alpha\n" +
+			"%2\t102\t1\t\t9\tw2@alpha\n" +
+			"%3\t103\t1\t\t\t\n"), nil
+	}
+	panes, ok, err := ListPanes(context.Background(), run, "/usr/bin/tmux", TmuxServer{Name: "claude-teams"})
+	if err != nil || !ok {
+		t.Fatalf("ListPanes: %v %v", ok, err)
+	}
+	want := []string{"/usr/bin/tmux", "-L", "claude-teams", "list-panes", "-a", "-F",
+		"#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{@claude-teams-agent}"}
+	if !slices.Equal(got, want) {
+		t.Errorf("argv:\n got %q\nwant %q", got, want)
+	}
+	three := 3
+	wantPanes := []Pane{
+		{ID: "%0", PID: 100},
+		{ID: "%1", PID: 101, Dead: true, ExitStatus: &three, Agent: "w1@alpha"},
+		{ID: "%2", PID: 102, Dead: true, Signal: "SIGKILL", Agent: "w2@alpha"},
+		{ID: "%3", PID: 103, Dead: true},
+	}
+	if a, b := mustJSON(t, panes), mustJSON(t, wantPanes); a != b {
+		t.Errorf("panes:\n got %s\nwant %s", a, b)
+	}
+
+	if got := (TmuxServer{Socket: "/s", Name: "n"}).Args(); !slices.Equal(got, []string{"-S", "/s"}) {
+		t.Errorf("socket args %q", got)
+	}
+	if got := (TmuxServer{}).Args(); got != nil {
+		t.Errorf("default server args %q", got)
+	}
+
+	noServer := func(ctx context.Context, argv []string) ([]byte, error) {
+		return nil, errors.New("tmux: exit status 1: no server running on /tmp/tmux-0/x")
+	}
+	if _, ok, err := ListPanes(context.Background(), noServer, "", TmuxServer{Name: "x"}); ok || err != nil {
+		t.Errorf("no server: ok=%v err=%v", ok, err)
+	}
+	broken := func(ctx context.Context, argv []string) ([]byte, error) {
+		return nil, errors.New("exec: tmux: not found")
+	}
+	if _, _, err := ListPanes(context.Background(), broken, "", TmuxServer{}); err == nil {
+		t.Error("exec failure not reported")
+	}
+	garbage := func(ctx context.Context, argv []string) ([]byte, error) { return []byte("hello\n"), nil }
+	if _, _, err := ListPanes(context.Background(), garbage, "", TmuxServer{}); err == nil {
+		t.Error("garbage accepted")
+	}
+	if SignalName(15) != "SIGTERM" || SignalName(200) != "signal 200" {
+		t.Errorf("SignalName: %q %q", SignalName(15), SignalName(200))
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestOfflineTeammate(t *testing.T) {
+	zero, three := 0, 3
+	m := protocol.Member{Name: "w1", AgentID: "w1@alpha", BackendType: "codex", TmuxPaneID: "%1"}
+	list := func(p ...Pane) []paneListing { return []paneListing{{panes: p, running: true}} }
+	tests := []struct {
+		name    string
+		saved   TeammateState
+		panes   []paneListing
+		state   string
+		alive   bool
+		pane    string
+		exit    *int
+		signal  string
+		started string
+	}{
+		{name: "alive", panes: list(Pane{ID: "%1", PID: 9}), state: "running", alive: true, pane: "%1"},
+		{name: "tag beats id", panes: list(Pane{ID: "%1", PID: 9, Agent: "x@alpha"}, Pane{ID: "%5", PID: 10, Agent: "w1@alpha"}),
+			state: "running", alive: true, pane: "%5"},
+		{name: "other's pane with our id", panes: list(Pane{ID: "%1", Agent: "x@alpha"}), state: "unknown", pane: "%1"},
+		{name: "exit 0", panes: list(Pane{ID: "%1", Dead: true, ExitStatus: &zero}), state: "exited", pane: "%1", exit: &zero},
+		{name: "exit 3", panes: list(Pane{ID: "%1", Dead: true, ExitStatus: &three}), state: "crashed", pane: "%1", exit: &three},
+		{name: "signal", panes: list(Pane{ID: "%1", Dead: true, Signal: "SIGKILL"}), state: "crashed", pane: "%1", signal: "SIGKILL"},
+		{name: "unreaped", panes: list(Pane{ID: "%1", Dead: true}), state: "unknown", pane: "%1"},
+		{name: "deliberate stop", saved: TeammateState{PaneID: "%1", State: StateStopped},
+			panes: list(Pane{ID: "%1", Dead: true, Signal: "SIGTERM"}), state: "stopped", pane: "%1", signal: "SIGTERM"},
+		{name: "gone, saved failed", saved: TeammateState{PaneID: "%1", State: StateFailed, ExitStatus: &three},
+			panes: list(), state: "failed", pane: "%1", exit: &three},
+		{name: "gone, saved running", saved: TeammateState{PaneID: "%1", State: StateRunning}, panes: list(), state: "unknown", pane: "%1"},
+		{name: "no server", panes: nil, state: "unknown", pane: "%1"},
+		{name: "restarted pane", saved: TeammateState{PaneID: "%4", StartedAt: "2026-01-01T00:00:00.000Z", Restarts: 2},
+			panes: list(Pane{ID: "%4", PID: 7}), state: "running", alive: true, pane: "%4", started: "2026-01-01T00:00:00.000Z"},
+		{name: "second server", panes: append(list(), list(Pane{ID: "%1", PID: 3})...), state: "running", alive: true, pane: "%1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := offlineTeammate("alpha", m, tt.saved, tt.panes)
+			if ts.State != tt.state || ts.Alive != tt.alive || ts.PaneID != tt.pane || ts.Signal != tt.signal ||
+				ts.StartedAt != tt.started || mustJSON(t, ts.ExitStatus) != mustJSON(t, tt.exit) {
+				t.Errorf("got %s", mustJSON(t, ts))
+			}
+			if ts.Backend != "codex" || ts.AgentID != "w1@alpha" || ts.Restarts != tt.saved.Restarts || ts.Tasks == nil {
+				t.Errorf("identity: %s", mustJSON(t, ts))
+			}
+		})
+	}
+}
+
+// offlineTmux starts a private tmux server for one test and returns a
+// function running tmux commands on it.
+func offlineTmux(t *testing.T) (TmuxServer, func(args ...string) string) {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux missing under CI")
+		}
+		t.Skip("tmux not installed")
+	}
+	dir, err := os.MkdirTemp("/tmp", "tt-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := TmuxServer{Socket: filepath.Join(dir, "s")}
+	run := func(args ...string) string {
+		t.Helper()
+		argv := append([]string{"-f", "/dev/null", "-S", srv.Socket}, args...)
+		out, err := exec.Command("tmux", argv...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %q: %v: %s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	t.Cleanup(func() {
+		exec.Command("tmux", "-S", srv.Socket, "kill-server").Run()
+		os.RemoveAll(dir)
+	})
+	return srv, run
+}
+
+// newOfflineTeam creates team alpha with teammates w1..w4 in a fresh
+// data root.
+func newOfflineTeam(t *testing.T, panes map[string]string) *protocol.Store {
+	t.Helper()
+	store := protocol.NewStore(t.TempDir())
+	if _, err := store.CreateTeam("alpha", "", protocol.Member{Cwd: "/"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"w1", "w2", "w3", "w4"} {
+		if _, err := store.AddMember("alpha", protocol.Member{Name: name, TmuxPaneID: panes[name], BackendType: "claude", Cwd: "/"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return store
+}
+
+func TestOfflineStatusRealTmux(t *testing.T) {
+	srv, tmux := offlineTmux(t)
+	tmux("new-session", "-d", "-s", "alpha", "-x", "80", "-y", "24", "sleep 600")
+	tmux("set-option", "-g", "remain-on-exit", "on")
+	live := tmux("display-message", "-p", "-t", "alpha:0", "#{pane_id}")
+	tmux("set-option", "-p", "-t", live, PaneAgentOption, "w1@alpha")
+	crashed := tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "alpha", "sh -c 'echo bye; exit 3'")
+	killed := tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-t", "alpha", "sh -c 'kill -KILL $$'")
+	// Wait until tmux has reaped both (TMUX.md: nudge with run-shell -b).
+	waitFor(t, func() bool {
+		tmux("run-shell", "-b", "true")
+		out := tmux("list-panes", "-a", "-F", "#{pane_dead}#{pane_dead_status}#{pane_dead_signal}")
+		return strings.Contains(out, "13") && strings.Contains(out, "19")
+	})
+
+	store := newOfflineTeam(t, map[string]string{"w1": "%99", "w2": crashed, "w3": killed, "w4": "%77"})
+	// w4 was stopped on purpose by a supervisor that has gone away since.
+	if err := saveTeamState(store, "alpha", TeamState{SupervisorPID: 1, Teammates: map[string]TeammateState{
+		"w2": {PaneID: crashed, Restarts: 2, Failures: 1},
+		"w4": {PaneID: "%77", State: StateStopped},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := store.Send("alpha", "w1", protocol.Message{From: protocol.LeadName, Text: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Setting an owner also sends a task_assignment: w1 ends with 4
+	// unread messages, w2 with 1.
+	for i, owner := range []string{"w1", "w2", "w1", ""} {
+		task, err := store.CreateTask("alpha", protocol.TaskInput{Subject: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if owner != "" {
+			if _, err := store.UpdateTask("alpha", task.ID, protocol.TaskUpdate{Owner: protocol.Ptr(owner)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == 1 {
+			if _, err := store.UpdateTask("alpha", task.ID, protocol.TaskUpdate{Status: protocol.Ptr(protocol.StatusCompleted)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	var calls int
+	run := func(ctx context.Context, argv []string) ([]byte, error) { calls++; return ExecRunner(ctx, argv) }
+	r := NewOfflineReader(OfflineConfig{Store: store, Servers: []TmuxServer{{Name: "cts-none-" + t.Name()}, srv}, Run: run})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := r.Status(ctx, "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Supervised || st.SupervisorPID != 0 || st.Name != "alpha" || len(st.Teammates) != 4 {
+		t.Fatalf("team: %s", mustJSON(t, st))
+	}
+	got := map[string]protocol.TeammateStatus{}
+	for _, ts := range st.Teammates {
+		got[ts.Name] = ts
+	}
+	check := func(name, state string, alive bool, exit string, signal string) {
+		t.Helper()
+		ts := got[name]
+		if ts.State != state || ts.Alive != alive || mustJSON(t, ts.ExitStatus) != exit || ts.Signal != signal {
+			t.Errorf("%s: %s", name, mustJSON(t, ts))
+		}
+	}
+	check("w1", "running", true, "null", "")
+	check("w2", "crashed", false, "3", "")
+	check("w3", "crashed", false, "null", "SIGKILL")
+	check("w4", "stopped", false, "null", "")
+	if w1 := got["w1"]; w1.PaneID != live || w1.PID == 0 || w1.Unread != 4 || strings.Join(w1.Tasks, ",") != "1,3" {
+		t.Errorf("w1 details: %s", mustJSON(t, w1))
+	}
+	if w2 := got["w2"]; w2.Restarts != 2 || w2.Failures != 1 || len(w2.Tasks) != 0 || w2.Unread != 1 {
+		t.Errorf("w2 details: %s", mustJSON(t, w2))
+	}
+	if _, err := r.Status(ctx, "alpha"); err != nil || calls != 2 {
+		t.Errorf("second status: %v, %d tmux runs (want 2: one per server, cached)", err, calls)
+	}
+	if r.TmuxErr() != nil {
+		t.Errorf("TmuxErr = %v", r.TmuxErr())
+	}
+
+	if _, err := r.Status(ctx, "beta"); !errors.Is(err, protocol.ErrTeamNotFound) {
+		t.Errorf("missing team: %v", err)
+	}
+	if _, err := r.Status(ctx, "../x"); !errors.Is(err, protocol.ErrInvalidName) {
+		t.Errorf("bad team: %v", err)
+	}
+}
