@@ -1,0 +1,41 @@
+package main
+
+// helpText is printed by `claude-teams help`; testdata/help.golden holds a
+// copy (go test -run TestHelp -update rewrites it).
+const helpText = `claude-teams: agent teams for Claude Code, Codex, OpenCode and Gemini CLI,
+with a supervisor that notices when a teammate dies.
+
+Usage:
+  claude-teams [serve] [flags]    run the MCP server on stdin/stdout
+                                  (this is what an MCP client starts)
+  claude-teams supervisor ...     inspect and control supervised teammates
+                                  (claude-teams supervisor help)
+  claude-teams version            print the version
+  claude-teams help               print this help
+
+Serve flags:
+  -config-dir DIR    data root (default $CLAUDE_CONFIG_DIR, else ~/.claude)
+  -log-file FILE     also write JSON logs to FILE (default $CLAUDE_TEAMS_LOG_FILE)
+  -log-level LEVEL   debug, info, warn or error (default $CLAUDE_TEAMS_LOG_LEVEL, else info)
+  -restart POLICY    default restart policy of teammates: never, on-failure
+                     or always (default $CLAUDE_TEAMS_RESTART, else never)
+
+Environment:
+  CLAUDE_CONFIG_DIR                          data root (default ~/.claude)
+  CLAUDE_TEAMS_BACKENDS                      teammate CLIs to offer, comma separated
+                                             (claude, codex, opencode, gemini, ...)
+  CLAUDE_TEAMS_COMMAND_BACKENDS              extra command backends, as JSON
+  CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS  start claude teammates with
+                                             --dangerously-skip-permissions
+  OPENCODE_SERVER_URL                        opencode server for opencode teammates
+  USE_TMUX_WINDOWS                           one tmux window per teammate instead
+                                             of splitting the lead's window
+  CLAUDE_TEAMS_TMUX_SOCKET                   private tmux socket name when the lead
+                                             is not in tmux (default claude-teams)
+  CLAUDE_TEAMS_RESTART                       default restart policy (default never)
+  CLAUDE_TEAMS_LOG_FILE                      also write logs to this file
+  CLAUDE_TEAMS_LOG_LEVEL                     log level (default info)
+
+Logs are JSON on stderr; stdout carries only MCP messages.
+Documentation: https://github.com/f9449b24/claude-teams
+`

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/f9449b24/claude-teams/mcp"
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// runServe runs the stdio MCP server until stdin ends or ctx is cancelled
+// (SIGINT, SIGTERM); both are a clean exit.
+func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) error {
+	cfg, err := loadConfig(environ)
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, helpText) }
+	fs.StringVar(&cfg.DataRoot, "config-dir", cfg.DataRoot, "data root (default $CLAUDE_CONFIG_DIR or ~/.claude)")
+	fs.StringVar(&cfg.LogFile, "log-file", cfg.LogFile, "also write logs to this file")
+	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&cfg.Restart, "restart", cfg.Restart, "default restart policy: never, on-failure, always")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "claude-teams serve: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	if err := checkRestart(cfg.Restart); err != nil {
+		return err
+	}
+	log, closeLog, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	log.Info("server starting", zap.String("version", cfg.Version), zap.String("data_root", cfg.DataRoot),
+		zap.Int("pid", os.Getpid()))
+
+	store := protocol.NewStore(cfg.DataRoot)
+	sup, stopSup, err := newSupervisor(ctx, cfg, log, store)
+	if err != nil {
+		return fmt.Errorf("supervisor: %w", err)
+	}
+	defer stopSup()
+
+	mc := mcp.Config{
+		Store:      store,
+		Supervisor: sup,
+		Backends:   cfg.Backends,
+		Logger:     log,
+		Version:    cfg.Version,
+		Cwd:        cfg.Cwd,
+	}
+	if cfg.Tmux != "" {
+		mc.LeadPaneID = cfg.TmuxPane
+	}
+	err = mcp.New(mc).Listen(ctx, stdin, stdout)
+	if ctx.Err() != nil {
+		log.Info("server stopping", zap.String("reason", "signal"))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("server stopping", zap.String("reason", "stdin closed"))
+	return nil
+}
+
+// newLogger builds the JSON logger: stderr always (stdout is the
+// protocol's), plus CLAUDE_TEAMS_LOG_FILE when set.
+func newLogger(cfg Config, stderr io.Writer) (*zap.Logger, func(), error) {
+	enc := zap.NewProductionEncoderConfig()
+	enc.TimeKey = "ts"
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	level := zap.NewAtomicLevelAt(cfg.LogLevel)
+	cores := []zapcore.Core{zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(zapcore.AddSync(stderr)), level)}
+	closeFn := func() {}
+	if cfg.LogFile != "" {
+		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
+		cores = append(cores, zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(f), level))
+		closeFn = func() { _ = f.Close() }
+	}
+	log := zap.New(zapcore.NewTee(cores...)).With(zap.Int("pid", os.Getpid()))
+	return log, func() { _ = log.Sync(); closeFn() }, nil
+}

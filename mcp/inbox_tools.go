@@ -1,0 +1,192 @@
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+type readInboxArgs struct {
+	TeamName   string `json:"team_name"`
+	AgentName  string `json:"agent_name"`
+	UnreadOnly *bool  `json:"unread_only"`
+	MarkAsRead *bool  `json:"mark_as_read"`
+}
+
+func orDefault(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+func (s *Server) readInboxTool() (mcpgo.Tool, server.ToolHandlerFunc) {
+	const name = "read_inbox"
+	tool := mcpgo.NewTool(name,
+		mcpgo.WithDescription("Read messages from an agent's inbox. Returns unread messages by default "+
+			"and marks them as read. To wait for new mail instead of polling, use poll_inbox."),
+		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
+		mcpgo.WithString("agent_name", mcpgo.Required(), mcpgo.Description("Whose inbox: your own member name.")),
+		mcpgo.WithBoolean("unread_only", mcpgo.DefaultBool(true), mcpgo.Description("Only unread messages.")),
+		mcpgo.WithBoolean("mark_as_read", mcpgo.DefaultBool(true), mcpgo.Description("Mark the returned messages read.")),
+		mcpgo.WithRawOutputSchema(listOf("The messages, oldest first.", messageSchema).raw()),
+		// Marking read writes the inbox, so this is not read-only.
+		localWriteTool("Read inbox"),
+	)
+	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		var args readInboxArgs
+		if r := s.bind(name, req, &args); r != nil {
+			return r, nil
+		}
+		if r := s.checkMember(name, args.TeamName, args.AgentName); r != nil {
+			return r, nil
+		}
+		res, err := s.cfg.Store.ReadInbox(args.TeamName, args.AgentName, protocol.ReadOptions{
+			UnreadOnly: orDefault(args.UnreadOnly, true),
+			MarkRead:   orDefault(args.MarkAsRead, true),
+		})
+		if err != nil {
+			return s.refuse(name, err), nil
+		}
+		out := listResult(res.Messages)
+		s.noteCorrupt(out, args.TeamName, args.AgentName, res.Corrupt)
+		return out, nil
+	}
+}
+
+// noteCorrupt adds a second text block when the inbox held bad JSON that
+// was moved aside, so the reader knows mail may be missing and where it is.
+func (s *Server) noteCorrupt(res *mcpgo.CallToolResult, team, agent, path string) {
+	if path == "" {
+		return
+	}
+	s.log.Warn("corrupt inbox kept aside", zap.String("team", team), zap.String("agent", agent), zap.String("path", path))
+	res.Content = append(res.Content, mcpgo.NewTextContent(fmt.Sprintf(
+		"warning: the inbox of %s was not valid JSON; its bytes were kept at %s and a fresh inbox was started", agent, path)))
+}
+
+// checkMember validates team and agent names and that the agent is a member;
+// a non-nil result is the refusal.
+func (s *Server) checkMember(tool, team, agent string) *mcpgo.CallToolResult {
+	cfg, r := s.loadTeam(tool, team)
+	if r != nil {
+		return r
+	}
+	if err := protocol.ValidateMemberName(agent); err != nil {
+		return s.refuse(tool, err)
+	}
+	if _, ok := member(cfg, agent); !ok {
+		return s.refusef(tool, "agent %q is not a member of team %q", agent, team)
+	}
+	return nil
+}
+
+type pollInboxArgs struct {
+	TeamName   string `json:"team_name"`
+	AgentName  string `json:"agent_name"`
+	TimeoutMS  *int64 `json:"timeout_ms"`
+	MarkAsRead *bool  `json:"mark_as_read"`
+}
+
+type pollInboxResult struct {
+	Messages []protocol.Message `json:"messages"`
+	TimedOut bool               `json:"timed_out"`
+	WaitedMS int64              `json:"waited_ms"`
+}
+
+func (s *Server) pollInboxTool() (mcpgo.Tool, server.ToolHandlerFunc) {
+	const name = "poll_inbox"
+	tool := mcpgo.NewTool(name,
+		mcpgo.WithDescription(fmt.Sprintf("Wait until an agent's inbox has unread messages, then return them "+
+			"(marked read by default). Returns at once when mail is already waiting, or with timed_out=true "+
+			"and no messages after timeout_ms (default %d, at most %d).",
+			DefaultPollTimeout.Milliseconds(), MaxPollTimeout.Milliseconds())),
+		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
+		mcpgo.WithString("agent_name", mcpgo.Required(), mcpgo.Description("Whose inbox: your own member name.")),
+		mcpgo.WithInteger("timeout_ms", mcpgo.DefaultNumber(DefaultPollTimeout.Milliseconds()),
+			mcpgo.Min(0), mcpgo.Max(MaxPollTimeout.Milliseconds()), mcpgo.Description("How long to wait, in milliseconds.")),
+		mcpgo.WithBoolean("mark_as_read", mcpgo.DefaultBool(true), mcpgo.Description("Mark the returned messages read.")),
+		mcpgo.WithRawOutputSchema(object("", map[string]schema{
+			"messages":  array("Unread messages, oldest first (empty on timeout).", messageSchema),
+			"timed_out": boolean("True when no message came within the timeout."),
+			"waited_ms": integer("How long the call waited."),
+		}, "messages", "timed_out", "waited_ms").raw()),
+		localWriteTool("Wait for messages"),
+	)
+	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		var args pollInboxArgs
+		if r := s.bind(name, req, &args); r != nil {
+			return r, nil
+		}
+		if r := s.checkMember(name, args.TeamName, args.AgentName); r != nil {
+			return r, nil
+		}
+		timeout := DefaultPollTimeout
+		if args.TimeoutMS != nil {
+			if *args.TimeoutMS < 0 {
+				return s.refusef(name, "timeout_ms must not be negative (got %d)", *args.TimeoutMS), nil
+			}
+			timeout = min(time.Duration(*args.TimeoutMS)*time.Millisecond, MaxPollTimeout)
+		}
+		res, err := s.pollInbox(ctx, args.TeamName, args.AgentName, timeout, orDefault(args.MarkAsRead, true))
+		if err != nil {
+			return s.refuse(name, err), nil
+		}
+		return okResult(res), nil
+	}
+}
+
+// pollInbox waits until agent has unread mail, timeout passes or ctx ends.
+// It watches the inbox directory with inotify and re-checks on every event;
+// a periodic re-check covers missed events and systems without inotify.
+func (s *Server) pollInbox(ctx context.Context, team, agent string, timeout time.Duration, markRead bool) (pollInboxResult, error) {
+	start := time.Now()
+	inbox := s.cfg.Store.InboxPath(team, agent)
+	var events <-chan struct{}
+	recheck := s.cfg.PollInterval
+	if w, err := watchFile(filepath.Dir(inbox), filepath.Base(inbox)); err == nil {
+		defer w.Close()
+		events = w.C
+		recheck = max(recheck, 2*time.Second)
+	} else {
+		s.log.Debug("inbox watch unavailable, polling", zap.String("team", team), zap.Error(err))
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(recheck)
+	defer tick.Stop()
+	for {
+		n, _, err := s.cfg.Store.Unread(team, agent)
+		if err != nil {
+			return pollInboxResult{}, err
+		}
+		if n > 0 {
+			res, err := s.cfg.Store.ReadInbox(team, agent, protocol.ReadOptions{UnreadOnly: true, MarkRead: markRead})
+			if err != nil {
+				return pollInboxResult{}, err
+			}
+			if len(res.Messages) > 0 {
+				return pollInboxResult{Messages: res.Messages, WaitedMS: time.Since(start).Milliseconds()}, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return pollInboxResult{Messages: []protocol.Message{}, TimedOut: true, WaitedMS: time.Since(start).Milliseconds()}, nil
+		case <-deadline.C:
+			return pollInboxResult{Messages: []protocol.Message{}, TimedOut: true, WaitedMS: time.Since(start).Milliseconds()}, nil
+		case _, ok := <-events:
+			if !ok {
+				events = nil // watch broke: rely on the ticker
+				tick.Reset(s.cfg.PollInterval)
+			}
+		case <-tick.C:
+		}
+	}
+}

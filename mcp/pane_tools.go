@@ -1,0 +1,270 @@
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// Restart policies accepted by spawn_teammate ("" = the configured default).
+var restartPolicies = []string{"never", "on-failure", "always"}
+
+type spawnArgs struct {
+	TeamName         string `json:"team_name"`
+	Name             string `json:"name"`
+	Prompt           string `json:"prompt"`
+	Cwd              string `json:"cwd"`
+	Model            string `json:"model"`
+	SubagentType     string `json:"subagent_type"`
+	PlanModeRequired bool   `json:"plan_mode_required"`
+	BackendType      string `json:"backend_type"`
+	Restart          string `json:"restart"`
+}
+
+type spawnResult struct {
+	AgentID     string `json:"agent_id"`
+	Name        string `json:"name"`
+	TeamName    string `json:"team_name"`
+	Message     string `json:"message"`
+	Color       string `json:"color"`
+	BackendType string `json:"backend_type"`
+	PaneID      string `json:"pane_id"`
+}
+
+func (s *Server) spawnTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
+	const name = "spawn_teammate"
+	desc := "Spawn a new teammate in a tmux pane and supervise it: it receives its prompt through its " +
+		"inbox and works on its own; a crash is noticed, reported to the lead and (per restart) restarted. " +
+		"Names must be unique within the team."
+	if d := s.cfg.Backends.Describe(); d != "" {
+		desc += " " + d
+	}
+	tool := mcpgo.NewTool(name,
+		mcpgo.WithDescription(desc),
+		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
+		mcpgo.WithString("name", mcpgo.Required(), mcpgo.Description("Teammate name, ^[A-Za-z0-9_-]{1,64}$, not team-lead/user/system/main.")),
+		mcpgo.WithString("prompt", mcpgo.Required(), mcpgo.Description("The teammate's assignment (delivered through its inbox).")),
+		mcpgo.WithString("cwd", mcpgo.Description("Absolute working directory (default: the server's).")),
+		mcpgo.WithString("model", mcpgo.DefaultString("sonnet"), mcpgo.Description("Model to run.")),
+		mcpgo.WithString("subagent_type", mcpgo.DefaultString("general-purpose"), mcpgo.Description("Agent type.")),
+		mcpgo.WithBoolean("plan_mode_required", mcpgo.DefaultBool(false), mcpgo.Description("Teammate must get its plan approved first.")),
+		mcpgo.WithString("backend_type", mcpgo.Description("Agent CLI to run (default: the first available).")),
+		mcpgo.WithString("restart", mcpgo.Enum(restartPolicies...), mcpgo.Description("Restart policy (default: the server's, normally never).")),
+		mcpgo.WithRawOutputSchema(object("", map[string]schema{
+			"agent_id":     str("name@team."),
+			"name":         str("Teammate name."),
+			"team_name":    str("Team name."),
+			"message":      str("What happened."),
+			"color":        str("Colour assigned."),
+			"backend_type": str("Agent CLI started."),
+			"pane_id":      str("tmux pane id."),
+		}, "agent_id", "name", "team_name", "message").raw()),
+		localWriteTool("Spawn teammate"),
+	)
+	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		var args spawnArgs
+		if r := s.bind(name, req, &args); r != nil {
+			return r, nil
+		}
+		m, r := s.spawnMember(ctx, name, &args)
+		if r != nil {
+			return r, nil
+		}
+		got, err := s.cfg.Supervisor.Spawn(ctx, args.TeamName, m, args.Restart)
+		if err != nil {
+			return s.refuse(name, err), nil
+		}
+		s.log.Info("teammate spawned", zap.String("team", args.TeamName), zap.String("agent", got.Name),
+			zap.String("backend", got.BackendType), zap.String("pane", got.TmuxPaneID))
+		return okResult(spawnResult{
+			AgentID: got.AgentID, Name: got.Name, TeamName: args.TeamName,
+			Message: "The agent is now running and will receive instructions via mailbox.",
+			Color:   got.Color, BackendType: got.BackendType, PaneID: got.TmuxPaneID,
+		}), nil
+	}
+}
+
+// spawnMember validates a spawn request into the member to add.
+func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (protocol.Member, *mcpgo.CallToolResult) {
+	cfg, r := s.loadTeam(tool, a.TeamName)
+	if r != nil {
+		return protocol.Member{}, r
+	}
+	if err := protocol.ValidateAgentName(a.Name); err != nil {
+		return protocol.Member{}, s.refuse(tool, err)
+	}
+	if _, taken := member(cfg, a.Name); taken {
+		return protocol.Member{}, s.refusef(tool, "team %q already has a member named %q", a.TeamName, a.Name)
+	}
+	if strings.TrimSpace(a.Prompt) == "" {
+		return protocol.Member{}, s.refusef(tool, "prompt must not be empty")
+	}
+	if a.Cwd == "" {
+		a.Cwd = s.cfg.Cwd
+	}
+	if !filepath.IsAbs(a.Cwd) {
+		return protocol.Member{}, s.refusef(tool, "cwd %q is not an absolute path", a.Cwd)
+	}
+	if st, err := os.Stat(a.Cwd); err != nil || !st.IsDir() {
+		return protocol.Member{}, s.refusef(tool, "cwd %q is not an existing directory", a.Cwd)
+	}
+	if a.Restart != "" && !contains(restartPolicies, a.Restart) {
+		return protocol.Member{}, s.refusef(tool, "invalid restart %q: use never, on-failure or always", a.Restart)
+	}
+	avail := s.cfg.Backends.Available(s.clientFor(ctx))
+	if len(avail) == 0 {
+		return protocol.Member{}, s.refusef(tool, "no teammate backend is available: install claude (or codex, "+
+			"opencode, gemini) on PATH, or check CLAUDE_TEAMS_BACKENDS")
+	}
+	switch {
+	case a.BackendType == "":
+		a.BackendType = avail[0]
+	case !contains(avail, a.BackendType):
+		return protocol.Member{}, s.refusef(tool, "backend %q is not available: available are %s",
+			a.BackendType, strings.Join(avail, ", "))
+	}
+	if a.Model == "" {
+		a.Model = "sonnet"
+	}
+	if a.SubagentType == "" {
+		a.SubagentType = "general-purpose"
+	}
+	plan := a.PlanModeRequired
+	return protocol.Member{
+		Name:             a.Name,
+		AgentType:        a.SubagentType,
+		Model:            a.Model,
+		Prompt:           a.Prompt,
+		PlanModeRequired: &plan,
+		Cwd:              a.Cwd,
+		Subscriptions:    []string{},
+		BackendType:      a.BackendType,
+	}, nil
+}
+
+type agentArgs struct {
+	TeamName  string `json:"team_name"`
+	AgentName string `json:"agent_name"`
+}
+
+// loadTeammate validates names and finds a teammate (not the lead).
+func (s *Server) loadTeammate(tool, team, agent string) (protocol.Member, *mcpgo.CallToolResult) {
+	cfg, r := s.loadTeam(tool, team)
+	if r != nil {
+		return protocol.Member{}, r
+	}
+	if agent == protocol.LeadName {
+		return protocol.Member{}, s.refusef(tool, "%q is the lead, not a teammate", agent)
+	}
+	if err := protocol.ValidateMemberName(agent); err != nil {
+		return protocol.Member{}, s.refuse(tool, err)
+	}
+	m, ok := member(cfg, agent)
+	if !ok {
+		return protocol.Member{}, s.refusef(tool, "teammate %q not found in team %q", agent, team)
+	}
+	return m, nil
+}
+
+type removeResult struct {
+	Success bool   `json:"success"`
+	Message string `json:"message"`
+}
+
+var removeSchema = object("", map[string]schema{
+	"success": boolean("True when the teammate was stopped and removed."),
+	"message": str("What happened, including tasks returned to pending."),
+}, "success", "message")
+
+func (s *Server) forceKillTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
+	const name = "force_kill_teammate"
+	tool := mcpgo.NewTool(name,
+		mcpgo.WithDescription("Forcibly stop a teammate: kill its pane and process, remove it from the team and "+
+			"return its unfinished tasks to pending. Use when a graceful shutdown "+
+			"(send_message type=shutdown_request) is not possible or not answered."),
+		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
+		mcpgo.WithString("agent_name", mcpgo.Required(), mcpgo.Description("Teammate to kill.")),
+		mcpgo.WithRawOutputSchema(removeSchema.raw()),
+		destructiveTool("Kill teammate"),
+	)
+	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		return s.removeTeammate(ctx, name, req, false)
+	}
+}
+
+func (s *Server) processShutdownApprovedTool() (mcpgo.Tool, server.ToolHandlerFunc) {
+	const name = "process_shutdown_approved"
+	tool := mcpgo.NewTool(name,
+		mcpgo.WithDescription("Finish a teammate's approved shutdown: stop its pane, remove it from the team "+
+			"and return its unfinished tasks to pending. Call this after shutdown_approved arrives in the lead's inbox."),
+		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
+		mcpgo.WithString("agent_name", mcpgo.Required(), mcpgo.Description("Teammate that approved its shutdown.")),
+		mcpgo.WithRawOutputSchema(removeSchema.raw()),
+		destructiveTool("Remove shut-down teammate"),
+	)
+	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		return s.removeTeammate(ctx, name, req, true)
+	}
+}
+
+// removeTeammate stops a teammate on purpose, removes it from the config,
+// releases its tasks and tells the lead, in Claude Code's words.
+func (s *Server) removeTeammate(ctx context.Context, tool string, req mcpgo.CallToolRequest, shutdown bool) (*mcpgo.CallToolResult, error) {
+	var args agentArgs
+	if r := s.bind(tool, req, &args); r != nil {
+		return r, nil
+	}
+	if shutdown && args.AgentName == protocol.LeadName {
+		return s.refusef(tool, "cannot process shutdown for team-lead"), nil
+	}
+	m, r := s.loadTeammate(tool, args.TeamName, args.AgentName)
+	if r != nil {
+		return r, nil
+	}
+	reason := "killed"
+	if shutdown {
+		reason = "shutdown"
+	}
+	if err := s.cfg.Supervisor.Stop(ctx, args.TeamName, m.Name, reason); err != nil {
+		return s.refuse(tool, fmt.Errorf("stop %s: %w", m.Name, err)), nil
+	}
+	if err := s.cfg.Store.RemoveMember(args.TeamName, m.Name); err != nil {
+		return s.refuse(tool, err), nil
+	}
+	released, err := s.cfg.Store.ReleaseTasks(args.TeamName, m.Name)
+	if err != nil {
+		return s.refuse(tool, err), nil
+	}
+	notice := protocol.RemovalNotice(m.Name, shutdown, released)
+	if _, err := s.cfg.Store.Send(args.TeamName, protocol.LeadName, protocol.Message{
+		From: m.Name, Text: notice, Summary: firstSentence(notice), Color: m.Color,
+	}); err != nil {
+		s.log.Warn("removal notice not delivered", zap.String("team", args.TeamName), zap.String("agent", m.Name), zap.Error(err))
+	}
+	s.log.Info("teammate removed", zap.String("team", args.TeamName), zap.String("agent", m.Name),
+		zap.String("reason", reason), zap.Int("released_tasks", len(released)))
+	msg := m.Name + " has been stopped."
+	if shutdown {
+		msg = m.Name + " removed from team."
+	}
+	if len(released) > 0 {
+		msg += fmt.Sprintf(" %d task(s) returned to pending.", len(released))
+	}
+	return okResult(removeResult{Success: true, Message: msg}), nil
+}
+
+// firstSentence returns text up to and including its first ". ".
+func firstSentence(text string) string {
+	if i := strings.Index(text, ". "); i >= 0 {
+		return text[:i+1]
+	}
+	return text
+}

@@ -1,0 +1,268 @@
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// check_teammate limits, as in the Python server.
+const (
+	defaultOutputLines = 20
+	maxOutputLines     = 120
+	defaultMaxMessages = 5
+	maxMaxMessages     = 20
+)
+
+type checkArgs struct {
+	TeamName        string `json:"team_name"`
+	AgentName       string `json:"agent_name"`
+	IncludeOutput   bool   `json:"include_output"`
+	OutputLines     *int   `json:"output_lines"`
+	IncludeMessages *bool  `json:"include_messages"`
+	MaxMessages     *int   `json:"max_messages"`
+}
+
+// checkResult has the Python server's fields first, then ours.
+type checkResult struct {
+	Name             string             `json:"name"`
+	Alive            bool               `json:"alive"`
+	PendingFrom      []protocol.Message `json:"pending_from"`
+	TheirUnreadCount int                `json:"their_unread_count"`
+	Error            *string            `json:"error"`
+	Output           *string            `json:"output,omitempty"`
+
+	State         string `json:"state"`
+	Health        string `json:"health,omitempty"`
+	ExitStatus    *int   `json:"exit_status"`
+	Signal        string `json:"signal,omitempty"`
+	Restarts      int    `json:"restarts"`
+	PID           int    `json:"pid,omitempty"`
+	Uptime        string `json:"uptime,omitempty"`
+	LastOutputAge string `json:"last_output_age,omitempty"`
+	Backend       string `json:"backend,omitempty"`
+	PaneID        string `json:"pane_id,omitempty"`
+	NextRestartAt string `json:"next_restart_at,omitempty"`
+}
+
+func clamp(v *int, def, lo, hi int) int {
+	if v == nil {
+		return def
+	}
+	return min(max(*v, lo), hi)
+}
+
+func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
+	const name = "check_teammate"
+	tool := mcpgo.NewTool(name,
+		mcpgo.WithDescription("Check one teammate: alive or dead and why (state, exit status, signal, restarts), "+
+			"unread messages it sent the lead (returned and marked read), how many of its own messages it has "+
+			"not read, and optionally its screen. Never blocks; call it in parallel for several teammates."),
+		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
+		mcpgo.WithString("agent_name", mcpgo.Required(), mcpgo.Description("Teammate to check.")),
+		mcpgo.WithBoolean("include_output", mcpgo.DefaultBool(false), mcpgo.Description("Include the teammate's screen.")),
+		mcpgo.WithInteger("output_lines", mcpgo.DefaultNumber(defaultOutputLines), mcpgo.Min(1), mcpgo.Max(maxOutputLines),
+			mcpgo.Description("Screen lines to include.")),
+		mcpgo.WithBoolean("include_messages", mcpgo.DefaultBool(true), mcpgo.Description("Return its unread messages to the lead.")),
+		mcpgo.WithInteger("max_messages", mcpgo.DefaultNumber(defaultMaxMessages), mcpgo.Min(1), mcpgo.Max(maxMaxMessages),
+			mcpgo.Description("At most this many messages.")),
+		mcpgo.WithRawOutputSchema(object("", map[string]schema{
+			"name":               str("Teammate name."),
+			"alive":              boolean("Whether its process runs."),
+			"pending_from":       array("Its unread messages to the lead (now marked read).", messageSchema),
+			"their_unread_count": integer("Messages it has not read yet."),
+			"error":              nullable(str("Why it is not alive, or null.")),
+			"output":             str("Its screen, ANSI stripped (with include_output)."),
+			"state":              str("starting, running, idle, stalled, needs_input, exited, crashed, restarting, failed, stopped or unknown."),
+			"health":             str("Health detail."),
+			"exit_status":        nullable(integer("Exit status of its last run, null if none.")),
+			"signal":             str("Signal that ended its last run."),
+			"restarts":           integer("Restarts so far."),
+			"pid":                integer("Process id."),
+			"uptime":             str("Time since the current run started."),
+			"last_output_age":    str("Time since its screen last changed."),
+			"backend":            str("Agent CLI."),
+			"pane_id":            str("tmux pane id."),
+			"next_restart_at":    str("When the next restart is due."),
+		}, "name", "alive", "pending_from", "their_unread_count", "error", "state", "exit_status", "restarts").raw()),
+		// Returning pending messages marks them read.
+		localWriteTool("Check teammate"),
+	)
+	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		var args checkArgs
+		if r := s.bind(name, req, &args); r != nil {
+			return r, nil
+		}
+		m, r := s.loadTeammate(name, args.TeamName, args.AgentName)
+		if r != nil {
+			return r, nil
+		}
+		res := checkResult{Name: m.Name, PendingFrom: []protocol.Message{}}
+		if orDefault(args.IncludeMessages, true) {
+			msgs, err := s.pendingFrom(args.TeamName, m.Name, clamp(args.MaxMessages, defaultMaxMessages, 1, maxMaxMessages))
+			if err != nil {
+				return s.refuse(name, err), nil
+			}
+			res.PendingFrom = append(res.PendingFrom, msgs...)
+		}
+		n, _, err := s.cfg.Store.Unread(args.TeamName, m.Name)
+		if err != nil {
+			s.log.Debug("unread count", zap.String("team", args.TeamName), zap.String("agent", m.Name), zap.Error(err))
+		}
+		res.TheirUnreadCount = n
+		st, err := s.cfg.Supervisor.Status(ctx, args.TeamName)
+		if err != nil {
+			return s.refuse(name, err), nil
+		}
+		s.fillStatus(&res, st, m.Name)
+		if args.IncludeOutput {
+			out, err := s.cfg.Supervisor.Capture(ctx, args.TeamName, m.Name,
+				clamp(args.OutputLines, defaultOutputLines, 1, maxOutputLines))
+			if err != nil {
+				msg := fmt.Sprintf("capture output: %v", err)
+				if res.Error == nil {
+					res.Error = &msg
+				}
+			}
+			res.Output = &out
+		}
+		return okResult(res), nil
+	}
+}
+
+// pendingFrom returns the newest (up to limit) unread messages agent sent
+// the lead.
+//
+// TODO: mark them read, as the Python server does, once protocol can mark
+// a sender's entries read (ReadInboxFrom only reads); until then they stay
+// unread in the lead's inbox.
+func (s *Server) pendingFrom(team, agent string, limit int) ([]protocol.Message, error) {
+	return s.cfg.Store.ReadInboxFrom(team, protocol.LeadName, agent, limit)
+}
+
+// fillStatus copies the supervisor's view of agent into res.
+func (s *Server) fillStatus(res *checkResult, st protocol.TeamStatus, agent string) {
+	var ts *protocol.TeammateStatus
+	for i := range st.Teammates {
+		if st.Teammates[i].Name == agent {
+			ts = &st.Teammates[i]
+			break
+		}
+	}
+	if ts == nil {
+		msg := "not known to the supervisor (no pane recorded)"
+		res.Error, res.State = &msg, "unknown"
+		return
+	}
+	now := s.cfg.Now()
+	res.Alive, res.State, res.Health = ts.Alive, ts.State, ts.Health
+	res.ExitStatus, res.Signal, res.Restarts, res.PID = ts.ExitStatus, ts.Signal, ts.Restarts, ts.PID
+	res.Backend, res.PaneID, res.NextRestartAt = ts.Backend, ts.PaneID, ts.NextRestartAt
+	if ts.Alive {
+		res.Uptime = age(now, ts.StartedAt)
+	}
+	res.LastOutputAge = age(now, ts.LastOutputAt)
+	if !ts.Alive {
+		msg := deathReason(*ts)
+		res.Error = &msg
+	}
+}
+
+// deathReason says in words why a teammate is not alive.
+func deathReason(ts protocol.TeammateStatus) string {
+	var why string
+	switch {
+	case ts.Signal != "":
+		why = fmt.Sprintf("killed by signal %s", ts.Signal)
+	case ts.ExitStatus != nil:
+		why = fmt.Sprintf("exited with status %d", *ts.ExitStatus)
+	default:
+		why = "not running"
+	}
+	if ts.State != "" {
+		why = ts.State + ": " + why
+	}
+	if ts.Restarts > 0 {
+		why += fmt.Sprintf(" (restarted %d time(s))", ts.Restarts)
+	}
+	return why
+}
+
+// age formats the time since an RFC 3339 timestamp, "" when unknown.
+func age(now time.Time, stamp string) string {
+	if stamp == "" {
+		return ""
+	}
+	t, err := time.Parse(time.RFC3339Nano, stamp)
+	if err != nil {
+		return ""
+	}
+	return max(now.Sub(t), 0).Round(time.Second).String()
+}
+
+func (s *Server) teamStatusTool() (mcpgo.Tool, server.ToolHandlerFunc) {
+	const name = "team_status"
+	tool := mcpgo.NewTool(name,
+		mcpgo.WithDescription("Report every teammate of a team as the supervisor sees it: state, pane, pid, "+
+			"exit status or signal, restarts, last output, unread messages and owned tasks."),
+		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
+		mcpgo.WithRawOutputSchema(object("", map[string]schema{
+			"name":           str("Team name."),
+			"supervised":     boolean("Whether a supervisor process watches the team."),
+			"supervisor_pid": integer("Its process id."),
+			"teammates":      array("One entry per teammate.", anyObject("Teammate status.")),
+		}, "name", "supervised", "teammates").raw()),
+		readOnlyTool("Team status"),
+	)
+	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		var args teamArgs
+		if r := s.bind(name, req, &args); r != nil {
+			return r, nil
+		}
+		if _, r := s.loadTeam(name, args.TeamName); r != nil {
+			return r, nil
+		}
+		st, err := s.cfg.Supervisor.Status(ctx, args.TeamName)
+		if err != nil {
+			return s.refuse(name, err), nil
+		}
+		if st.Teammates == nil {
+			st.Teammates = []protocol.TeammateStatus{}
+		}
+		return okResult(st), nil
+	}
+}
+
+func (s *Server) restartTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
+	const name = "restart_teammate"
+	tool := mcpgo.NewTool(name,
+		mcpgo.WithDescription("Restart a teammate now (also one that crashed, failed or was stopped), keeping its "+
+			"name, colour and working directory; it gets a note and its original assignment in its inbox."),
+		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
+		mcpgo.WithString("agent_name", mcpgo.Required(), mcpgo.Description("Teammate to restart.")),
+		mcpgo.WithRawOutputSchema(anyObject("The teammate's status after the restart.").raw()),
+		destructiveTool("Restart teammate"),
+	)
+	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		var args agentArgs
+		if r := s.bind(name, req, &args); r != nil {
+			return r, nil
+		}
+		m, r := s.loadTeammate(name, args.TeamName, args.AgentName)
+		if r != nil {
+			return r, nil
+		}
+		st, err := s.cfg.Supervisor.Restart(ctx, args.TeamName, m.Name)
+		if err != nil {
+			return s.refuse(name, err), nil
+		}
+		s.log.Info("teammate restarted", zap.String("team", args.TeamName), zap.String("agent", m.Name))
+		return okResult(st), nil
+	}
+}
