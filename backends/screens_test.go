@@ -1,0 +1,218 @@
+package backends
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// screenCases lists every recorded screen (testdata/screens/<backend>/) with
+// what the patterns must say about it. prompt is a substring of the line
+// MatchNeedsInput must return; "" means the screen must not need input.
+var screenCases = []struct {
+	file   string
+	ready  bool
+	prompt string
+}{
+	{"claude/trust-folder.txt", false, "Yes, I trust this folder"},
+	{"claude/api-key.txt", false, "Do you want to use this API key?"},
+	{"claude/ready.txt", true, ""},
+	{"claude/typing.txt", true, ""},
+	{"claude/busy.txt", true, ""},
+	{"claude/busy-80x24.txt", true, ""},
+	{"claude/permission-bash.txt", false, "Do you want to proceed?"},
+	{"claude/permission-write.txt", false, "Do you want to create notes.md?"},
+	{"claude/permission-write-80x24.txt", false, "Do you want to create notes.md?"},
+	{"claude/ready-after-turn.txt", true, ""},
+	{"claude/offline-exit.txt", false, ""},
+	{"claude/teammate-ready.txt", true, ""},
+	{"claude/teammate-waiting-lead-approval.txt", true, "Waiting for team lead approval"},
+
+	{"codex/login.txt", false, "Sign in with ChatGPT"},
+	{"codex/trust-folder.txt", false, "Trust this folder?"},
+	{"codex/ready-first-run.txt", true, ""},
+	{"codex/ready.txt", true, ""},
+	{"codex/permission-exec.txt", false, "Would you like to run the following command?"},
+	{"codex/busy.txt", true, ""},
+	{"codex/ready-after-turn.txt", true, ""},
+	{"codex/ready-after-approval.txt", true, ""},
+
+	{"opencode/starting.txt", false, ""},
+	{"opencode/ready.txt", true, ""},
+	{"opencode/permission-external-dir.txt", false, "Permission required"},
+	{"opencode/permission-bash.txt", false, "Permission required"},
+	{"opencode/busy.txt", true, ""},
+	{"opencode/ready-after-turn.txt", true, ""},
+
+	{"generic/blank.txt", false, ""},
+	{"generic/apt-continue-yn.txt", true, "Do you want to continue? [Y/n]"},
+	{"generic/overwrite-yn.txt", true, "Overwrite existing file? (y/n)"},
+	{"generic/press-enter.txt", true, "Press Enter to continue..."},
+	{"generic/npx-ok-to-proceed.txt", true, "Ok to proceed? (y)"},
+	{"generic/password.txt", true, "Password:"},
+	{"generic/rm-interactive.txt", true, "rm: remove regular empty file"},
+	{"generic/are-you-sure.txt", true, "Are you sure you want to deploy to production?"},
+	{"generic/output-with-old-question.txt", true, ""},
+	{"generic/output-allowing.txt", true, ""},
+}
+
+func TestScreensRecorded(t *testing.T) {
+	for _, tc := range screenCases {
+		t.Run(tc.file, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", "screens", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			screen := string(raw)
+			backend := strings.Split(tc.file, "/")[0]
+			if got := MatchReady(backend, screen); got != tc.ready {
+				t.Errorf("MatchReady = %v, want %v", got, tc.ready)
+			}
+			got, ok := MatchNeedsInput(backend, screen)
+			switch {
+			case tc.prompt == "" && ok:
+				t.Errorf("MatchNeedsInput = %q, want no match", got)
+			case tc.prompt != "" && !ok:
+				t.Errorf("MatchNeedsInput: no match, want %q", tc.prompt)
+			case !strings.Contains(got, tc.prompt):
+				t.Errorf("MatchNeedsInput = %q, want it to contain %q", got, tc.prompt)
+			}
+		})
+	}
+}
+
+// TestScreensAllRecordedListed keeps the table and the directory in step: a
+// new fixture without expectations would test nothing.
+func TestScreensAllRecordedListed(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "screens", "*", "*.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, tc := range screenCases {
+		listed[tc.file] = true
+	}
+	for _, f := range files {
+		rel := filepath.ToSlash(strings.TrimPrefix(f, filepath.Join("testdata", "screens")+string(filepath.Separator)))
+		if !listed[rel] {
+			t.Errorf("%s has no entry in screenCases", rel)
+		}
+	}
+	if len(files) != len(screenCases) {
+		t.Errorf("%d fixtures, %d cases", len(files), len(screenCases))
+	}
+}
+
+// TestScreensAgentScreensQuietForGeneric: the idle and busy screens of the
+// agent CLIs must not look like prompts to the generic patterns either, in
+// case a user wraps one of them in a command backend.
+func TestScreensAgentScreensQuietForGeneric(t *testing.T) {
+	for _, tc := range screenCases {
+		if tc.prompt != "" || strings.HasPrefix(tc.file, "generic/") || !tc.ready {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join("testdata", "screens", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := GenericScreens().MatchNeedsInput(string(raw)); ok {
+			t.Errorf("%s: generic MatchNeedsInput = %q, want no match", tc.file, got)
+		}
+	}
+}
+
+func TestScreensUnknownBackendIsGeneric(t *testing.T) {
+	for _, name := range []string{"", "aider", "my-cli"} {
+		if _, ok := MatchNeedsInput(name, "Proceed? [y/N] "); !ok {
+			t.Errorf("MatchNeedsInput(%q): want the generic [y/N] match", name)
+		}
+		if !MatchReady(name, "hello\n") {
+			t.Errorf("MatchReady(%q, output): want true", name)
+		}
+		if MatchReady(name, "  \n\n") {
+			t.Errorf("MatchReady(%q, blank): want false", name)
+		}
+	}
+}
+
+func TestScreensGeneric(t *testing.T) {
+	tests := []struct {
+		name, screen, want string
+	}{
+		{"yes/no with fingerprint", "The authenticity of host 'h' can't be established.\nAre you sure you want to continue connecting (yes/no/[fingerprint])? ", "Are you sure"},
+		{"press any key", "Done.\nPress any key to exit", "Press any key to exit"},
+		{"allow question", "Tool wants to read ~/.ssh\nAllow? ", "Allow?"},
+		{"allow once", "  Allow once   Allow always   Deny", "Allow once"},
+		{"sudo password", "[sudo] password for ana: ", "[sudo] password for ana:"},
+		{"passphrase", "Enter passphrase for key '/k': ", "Enter passphrase for key '/k':"},
+		{"question older than tail", "Continue? [y/N]\n1\n2\n3\n4\n", ""},
+		{"question mid-output", "why?\nbuilding\n", ""},
+		{"allowed in output", "3 hosts allowed\n", ""},
+		{"crlf and padding", "Proceed? [y/N]   \r\n   \r\n", "Proceed? [y/N]"},
+		{"blank", "\n\n   \n", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := GenericScreens().MatchNeedsInput(tc.screen)
+			if tc.want == "" {
+				if ok {
+					t.Fatalf("match %q, want none", got)
+				}
+				return
+			}
+			if !ok || !strings.Contains(got, tc.want) {
+				t.Fatalf("got %q (%v), want %q", got, ok, tc.want)
+			}
+		})
+	}
+}
+
+func TestScreensTailLines(t *testing.T) {
+	screen := "a\n\nb\nc\n\n\n"
+	tests := []struct {
+		n    int
+		want string
+	}{
+		{0, "a\n\nb\nc"},
+		{1, "c"},
+		{2, "b\nc"},
+		{3, "a\n\nb\nc"},
+		{10, "a\n\nb\nc"},
+	}
+	for _, tc := range tests {
+		if got := tailLines(normalizeScreen(screen), tc.n); got != tc.want {
+			t.Errorf("tailLines(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestScreensPromptShortened(t *testing.T) {
+	long := "Do you want to " + strings.Repeat("x", 300) + "?"
+	got, ok := GenericScreens().MatchNeedsInput(long)
+	if !ok {
+		t.Fatal("no match")
+	}
+	if n := len([]rune(got)); n > maxPromptRunes || !strings.HasSuffix(got, "…") {
+		t.Fatalf("got %d runes %q, want at most %d ending in …", n, got, maxPromptRunes)
+	}
+}
+
+func TestCompileScreenPatterns(t *testing.T) {
+	p, err := CompileScreenPatterns([]string{`^READY\?`}, []string{`\$$`}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := p.MatchNeedsInput("READY? go"); !ok || got != "READY? go" {
+		t.Errorf("MatchNeedsInput = %q, %v", got, ok)
+	}
+	if !p.MatchReady("prompt $ ") {
+		t.Error("MatchReady: want true")
+	}
+	if _, err := CompileScreenPatterns([]string{"("}, nil, 0); err == nil || !strings.Contains(err.Error(), "needs-input pattern") {
+		t.Errorf("bad needs-input pattern: err = %v", err)
+	}
+	if _, err := CompileScreenPatterns(nil, []string{"["}, 0); err == nil || !strings.Contains(err.Error(), "ready pattern") {
+		t.Errorf("bad ready pattern: err = %v", err)
+	}
+}
