@@ -73,13 +73,13 @@ type Pane struct {
 	Agent      string // the PaneAgentOption value, "" when not set
 }
 
-// paneFormat is the list-panes format; tabs cannot occur in the fields.
-const paneFormat = "#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{" + PaneAgentOption + "}"
+// offlinePaneFormat is the list-panes format; tabs cannot occur in the fields.
+const offlinePaneFormat = "#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{" + PaneAgentOption + "}"
 
 // listPanesArgv is the one command the offline status runs per server.
 func listPanesArgv(tmux string, srv TmuxServer) []string {
 	argv := append([]string{tmux}, srv.Args()...)
-	return append(argv, "list-panes", "-a", "-F", paneFormat)
+	return append(argv, "list-panes", "-a", "-F", offlinePaneFormat)
 }
 
 // ListPanes lists every pane of server srv with one tmux subprocess run by
@@ -114,7 +114,7 @@ func isNoServer(err error) bool {
 		strings.Contains(msg, "No such file or directory")
 }
 
-// parsePanes parses list-panes output in paneFormat.
+// parsePanes parses list-panes output in offlinePaneFormat.
 func parsePanes(out []byte) ([]Pane, error) {
 	var panes []Pane
 	for line := range strings.SplitSeq(strings.TrimRight(string(out), "\n"), "\n") {
