@@ -1,0 +1,209 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor"
+)
+
+// teamView is one team as the status command shows it.
+type teamView struct {
+	Status protocol.TeamStatus
+	// Mode is the topology the state file records (supervisor.ModePrivate,
+	// ModeSplit, ModeWindows) or "" when unknown.
+	Mode string
+	// Note explains a fallback, e.g. a supervisor that did not answer.
+	Note string
+}
+
+// renderOptions shape the table.
+type renderOptions struct {
+	Now        time.Time
+	Color      bool   // ANSI colours by state
+	TmuxSocket string // the private server's -L name, for the attach hint
+}
+
+// statusColumns are the table's columns, in order.
+var statusColumns = []string{"NAME", "STATE", "HEALTH", "PANE", "PID", "UPTIME", "RESTARTS", "EXIT", "LAST-OUTPUT", "UNREAD", "TASKS"}
+
+// stateColumn is the index of STATE in statusColumns (the coloured one).
+const stateColumn = 1
+
+// renderTeams writes the people's view of every team: a header line, a
+// table of teammates and, for a private tmux server, how to attach.
+func renderTeams(w io.Writer, views []teamView, opt renderOptions) {
+	for i, v := range views {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		renderTeam(w, v, opt)
+	}
+}
+
+func renderTeam(w io.Writer, v teamView, opt renderOptions) {
+	st := v.Status
+	if st.Supervised {
+		fmt.Fprintf(w, "team %s — supervised by pid %d\n", st.Name, st.SupervisorPID)
+	} else {
+		fmt.Fprintf(w, "team %s — not supervised\n", st.Name)
+	}
+	if v.Note != "" {
+		fmt.Fprintf(w, "  (%s)\n", v.Note)
+	}
+	if len(st.Teammates) == 0 {
+		fmt.Fprintln(w, "  no teammates")
+		return
+	}
+	rows := [][]string{statusColumns}
+	var states []string
+	for _, ts := range st.Teammates {
+		rows = append(rows, teammateRow(ts, opt.Now))
+		states = append(states, ts.State)
+	}
+	writeTable(w, rows, func(row, col int, cell string) string {
+		if !opt.Color || row == 0 || col != stateColumn {
+			return cell
+		}
+		return colorize(states[row-1], cell)
+	})
+	if (v.Mode == "" || v.Mode == supervisor.ModePrivate) && opt.TmuxSocket != "" {
+		fmt.Fprintf(w, "attach: tmux -L %s attach -t %s\n", opt.TmuxSocket, st.Name)
+	}
+}
+
+// teammateRow is one table row; "-" marks what is unknown or not
+// applicable.
+func teammateRow(ts protocol.TeammateStatus, now time.Time) []string {
+	state := orDash(ts.State)
+	if next, ok := parseStamp(ts.NextRestartAt); ok && next.After(now) {
+		state += " (restart in " + shortDuration(next.Sub(now)) + ")"
+	}
+	uptime := "-"
+	if started, ok := parseStamp(ts.StartedAt); ok && ts.Alive {
+		uptime = shortDuration(now.Sub(started))
+	}
+	lastOutput := "-"
+	if t, ok := parseStamp(ts.LastOutputAt); ok {
+		lastOutput = shortDuration(now.Sub(t)) + " ago"
+	}
+	exit := "-"
+	switch {
+	case ts.Signal != "":
+		exit = ts.Signal
+	case ts.ExitStatus != nil:
+		exit = strconv.Itoa(*ts.ExitStatus)
+	}
+	pid := "-"
+	if ts.PID > 0 {
+		pid = strconv.Itoa(ts.PID)
+	}
+	restarts := strconv.Itoa(ts.Restarts)
+	if ts.Failures > 0 {
+		restarts += fmt.Sprintf(" (%d failed)", ts.Failures)
+	}
+	tasks := "-"
+	if len(ts.Tasks) > 0 {
+		tasks = strings.Join(ts.Tasks, ",")
+	}
+	return []string{orDash(ts.Name), state, orDash(ts.Health), orDash(ts.PaneID), pid, uptime,
+		restarts, exit, lastOutput, strconv.Itoa(ts.Unread), tasks}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// parseStamp parses a status timestamp; ok is false for "" or garbage.
+func parseStamp(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := protocol.ParseTimestamp(s)
+	return t, err == nil
+}
+
+// shortDuration renders d compactly with at most two units: 45s, 5m3s,
+// 2h4m, 3d2h. Negative durations (clock skew) count as 0s.
+func shortDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d.Round(time.Second) / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%ds", s/60, s%60)
+	case s < 86400:
+		return fmt.Sprintf("%dh%dm", s/3600, s%3600/60)
+	}
+	return fmt.Sprintf("%dd%dh", s/86400, s%86400/3600)
+}
+
+// writeTable writes rows as columns separated by two spaces, each padded to
+// its widest cell (counted in runes, so colour codes added by decorate do
+// not shift the columns). The last column is not padded.
+func writeTable(w io.Writer, rows [][]string, decorate func(row, col int, cell string) string) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	var b strings.Builder
+	for ri, r := range rows {
+		b.Reset()
+		for i, c := range r {
+			b.WriteString(decorate(ri, i, c))
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+			}
+		}
+		b.WriteByte('\n')
+		io.WriteString(w, b.String())
+	}
+}
+
+// ANSI colours by state.
+const (
+	ansiReset   = "\x1b[0m"
+	ansiRed     = "\x1b[31m"
+	ansiGreen   = "\x1b[32m"
+	ansiYellow  = "\x1b[33m"
+	ansiMagenta = "\x1b[35m"
+	ansiDim     = "\x1b[2m"
+)
+
+// colorize wraps cell in the colour of state: green for working states,
+// yellow for transient or worrying ones, magenta when a person is needed,
+// red for crashes and failures, dim for finished ones.
+func colorize(state, cell string) string {
+	var c string
+	switch supervisor.State(state) {
+	case supervisor.StateRunning, supervisor.StateIdle:
+		c = ansiGreen
+	case supervisor.StateStarting, supervisor.StateRestarting, supervisor.StateStalled:
+		c = ansiYellow
+	case supervisor.StateNeedsInput:
+		c = ansiMagenta
+	case supervisor.StateCrashed, supervisor.StateFailed:
+		c = ansiRed
+	case supervisor.StateExited, supervisor.StateStopped:
+		c = ansiDim
+	default:
+		return cell
+	}
+	return c + cell + ansiReset
+}

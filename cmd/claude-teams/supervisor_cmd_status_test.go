@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor"
+)
+
+var frameNow = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+
+func stamp(d time.Duration) string { return protocol.FormatTimestamp(frameNow.Add(d)) }
+
+func intp(n int) *int { return &n }
+
+// sampleViews is a fixed picture of two teams covering every column.
+func sampleViews() []teamView {
+	return []teamView{
+		{Mode: supervisor.ModePrivate, Status: protocol.TeamStatus{Name: "alpha", Supervised: true, SupervisorPID: 4242,
+			Teammates: []protocol.TeammateStatus{
+				{Name: "researcher", AgentID: "researcher@alpha", Backend: "claude", PaneID: "%3", PID: 5001,
+					State: "running", Health: "idle", Alive: true, StartedAt: stamp(-5*time.Minute - 3*time.Second),
+					LastOutputAt: stamp(-12 * time.Second), Unread: 2, Tasks: []string{"1", "3"}},
+				{Name: "coder", AgentID: "coder@alpha", Backend: "codex", PaneID: "%4", PID: 5002,
+					State: "crashed", ExitStatus: intp(3), Restarts: 2, Failures: 2,
+					StartedAt: stamp(-time.Hour), LastOutputAt: stamp(-2*time.Hour - 4*time.Minute),
+					NextRestartAt: stamp(4 * time.Second), Tasks: []string{}},
+				{Name: "tester", AgentID: "tester@alpha", Backend: "gemini", PaneID: "%5",
+					State: "stopped", Signal: "SIGTERM", Restarts: 0, Tasks: []string{}},
+			}}},
+		{Mode: supervisor.ModeSplit, Note: "its supervisor did not answer: timeout; showing files and tmux",
+			Status: protocol.TeamStatus{Name: "beta", Teammates: []protocol.TeammateStatus{
+				{Name: "w1", AgentID: "w1@beta", Backend: "claude", State: "unknown", Tasks: []string{}},
+			}}},
+		{Status: protocol.TeamStatus{Name: "gamma", Teammates: []protocol.TeammateStatus{}}},
+	}
+}
+
+func TestStatusTableGolden(t *testing.T) {
+	var buf bytes.Buffer
+	renderTeams(&buf, sampleViews(), renderOptions{Now: frameNow, TmuxSocket: "claude-teams"})
+	golden(t, "supervisor-status-table.golden", buf.Bytes())
+}
+
+func TestStatusWatchFrames(t *testing.T) {
+	opt := renderOptions{Now: frameNow, TmuxSocket: "claude-teams"}
+	var piped bytes.Buffer
+	renderWatchFrame(&piped, sampleViews(), opt, 2*time.Second, false, true)
+	if strings.Contains(piped.String(), "\x1b") {
+		t.Error("piped frame has escape sequences")
+	}
+	golden(t, "supervisor-status-watch-piped.golden", piped.Bytes())
+
+	opt.Color = true
+	var tty bytes.Buffer
+	renderWatchFrame(&tty, sampleViews(), opt, 2*time.Second, true, true)
+	golden(t, "supervisor-status-watch-tty.golden", tty.Bytes())
+	s := tty.String()
+	if !strings.HasPrefix(s, ansiClearScreen+ansiHome) || !strings.HasSuffix(s, ansiClearBelow) {
+		t.Errorf("tty frame framing: %q", s)
+	}
+	if !strings.Contains(s, ansiRed+"crashed (restart in 4s)"+ansiReset) || !strings.Contains(s, ansiGreen+"running"+ansiReset) {
+		t.Errorf("tty frame colours: %q", s)
+	}
+	var next bytes.Buffer
+	renderWatchFrame(&next, sampleViews(), opt, 2*time.Second, true, false)
+	if strings.Contains(next.String(), ansiClearScreen) || !strings.HasPrefix(next.String(), ansiHome) {
+		t.Errorf("later frame must redraw from home without clearing: %q", next.String()[:20])
+	}
+}
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-time.Second: "0s", 0: "0s", 1499 * time.Millisecond: "1s", 59 * time.Second: "59s",
+		time.Minute: "1m0s", 303 * time.Second: "5m3s", 2*time.Hour + 4*time.Minute: "2h4m",
+		50 * time.Hour: "2d2h",
+	} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// cliService is the supervisor behind team alpha's socket in the CLI tests.
+type cliService struct {
+	mu       sync.Mutex
+	restarts []string
+}
+
+func (s *cliService) Spawn(ctx context.Context, team string, m protocol.Member, restart string) (protocol.Member, error) {
+	return m, nil
+}
+func (s *cliService) Stop(ctx context.Context, team, agent, reason string) error { return nil }
+func (s *cliService) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restarts = append(s.restarts, team+"/"+agent)
+	return protocol.TeammateStatus{Name: agent, State: "restarting", PaneID: "%9"}, nil
+}
+func (s *cliService) Status(ctx context.Context, team string) (protocol.TeamStatus, error) {
+	// No pid and nil slices: the CLI fills the pid from ping and prints [].
+	return protocol.TeamStatus{Name: team, Teammates: []protocol.TeammateStatus{
+		{Name: "w1", AgentID: "w1@" + team, State: "running", Alive: true, PID: 77, PaneID: "%1"},
+	}}, nil
+}
+func (s *cliService) Capture(ctx context.Context, team, agent string, lines int) (string, error) {
+	return "", nil
+}
+func (s *cliService) Teardown(ctx context.Context, team string) error { return nil }
+
+// cliWorld is a data root with team alpha (a supervisor answers on its
+// socket) and team beta (nobody supervises it; its tmux server does not
+// exist).
+func cliWorld(t *testing.T) (Config, *cliService) {
+	t.Helper()
+	runtime, err := os.MkdirTemp("/tmp", "ctc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(runtime) })
+	cfg := Config{
+		DataRoot:   t.TempDir(),
+		TmuxSocket: fmt.Sprintf("cts-none-%d", os.Getpid()),
+		Environ:    []string{"XDG_RUNTIME_DIR=" + runtime, "NO_COLOR=1"},
+	}
+	store := protocol.NewStore(cfg.DataRoot)
+	for _, team := range []string{"alpha", "beta"} {
+		if _, err := store.CreateTeam(team, "", protocol.Member{Cwd: "/"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.AddMember(team, protocol.Member{Name: "w1", TmuxPaneID: "%1", BackendType: "claude", Cwd: "/"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := store.Send("beta", "w1", protocol.Message{From: protocol.LeadName, Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &cliService{}
+	srv, err := supervisor.ListenSocket(supervisor.SocketPath("alpha", os.Getuid(), runtime))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, svc, zaptest.NewLogger(t)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return cfg, svc
+}
+
+func keys(m map[string]json.RawMessage) []string {
+	var k []string
+	for key := range m {
+		k = append(k, key)
+	}
+	slices.Sort(k)
+	return k
+}
+
+func TestStatusJSONShape(t *testing.T) {
+	cfg, _ := cliWorld(t)
+	out, errOut, err := runSup(t, cfg, "status", "--json")
+	if err != nil || errOut != "" {
+		t.Fatalf("err=%v stderr=%q", err, errOut)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if got := keys(doc); !slices.Equal(got, []string{"teams"}) {
+		t.Fatalf("top-level keys %q", got)
+	}
+	var teams []map[string]json.RawMessage
+	json.Unmarshal(doc["teams"], &teams)
+	if len(teams) != 2 {
+		t.Fatalf("teams: %s", out)
+	}
+	teamKeys := []string{"name", "supervised", "supervisor_pid", "teammates"}
+	mateKeys := []string{"agent_id", "alive", "backend", "exit_status", "failures", "health", "last_output_at", "name",
+		"next_restart_at", "pane_id", "pid", "restarts", "signal", "started_at", "state", "tasks", "unread"}
+	for _, team := range teams {
+		if got := keys(team); !slices.Equal(got, teamKeys) {
+			t.Errorf("team keys %q", got)
+		}
+		var mates []map[string]json.RawMessage
+		json.Unmarshal(team["teammates"], &mates)
+		if len(mates) != 1 {
+			t.Fatalf("teammates: %s", team["teammates"])
+		}
+		if got := keys(mates[0]); !slices.Equal(got, mateKeys) {
+			t.Errorf("teammate keys %q", got)
+		}
+		if string(mates[0]["tasks"]) != "[]" {
+			t.Errorf("tasks = %s, want []", mates[0]["tasks"])
+		}
+	}
+	var st statusJSON
+	json.Unmarshal([]byte(out), &st)
+	alpha, beta := st.Teams[0], st.Teams[1]
+	if alpha.Name != "alpha" || !alpha.Supervised || alpha.SupervisorPID != os.Getpid() || alpha.Teammates[0].PID != 77 {
+		t.Errorf("alpha: %+v", alpha)
+	}
+	if beta.Name != "beta" || beta.Supervised || beta.SupervisorPID != 0 || beta.Teammates[0].State != "unknown" ||
+		beta.Teammates[0].Unread != 1 || beta.Teammates[0].Alive {
+		t.Errorf("beta: %+v", beta)
+	}
+
+	out, _, err = runSup(t, cfg, "status", "--json", "--team", "beta")
+	if err != nil || !strings.HasPrefix(out, "{\n  \"teams\": [\n    {\n      \"name\": \"beta\"") {
+		t.Errorf("--team beta: %v\n%s", err, out)
+	}
+}
+
+func TestStatusTableCLI(t *testing.T) {
+	cfg, _ := cliWorld(t)
+	out, _, err := runSup(t, cfg, "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("team alpha — supervised by pid %d\n", os.Getpid()),
+		"team beta — not supervised\n",
+		"NAME  STATE    HEALTH  PANE  PID  UPTIME  RESTARTS  EXIT  LAST-OUTPUT  UNREAD  TASKS\n",
+		"w1    running  -       %1    77   -       0         -     -            0       -\n",
+		"w1    unknown  -       %1    -    -       0         -     -            1       -\n",
+		"attach: tmux -L " + cfg.TmuxSocket + " attach -t beta\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	empty := Config{DataRoot: t.TempDir(), TmuxSocket: "x"}
+	if out, _, err := runSup(t, empty, "status"); err != nil || !strings.HasPrefix(out, "no teams under ") {
+		t.Errorf("no teams: %v %q", err, out)
+	}
+}
+
+func TestRestartCLI(t *testing.T) {
+	cfg, svc := cliWorld(t)
+	out, _, err := runSup(t, cfg, "restart", "--team", "alpha", "w1")
+	if err != nil || out != "restarted w1 (team alpha): restarting, pane %9\n" {
+		t.Fatalf("restart: %v %q", err, out)
+	}
+	if _, _, err := runSup(t, cfg, "restart", "w1", "--team", "beta"); err == nil ||
+		!strings.Contains(err.Error(), "no supervisor for team beta") {
+		t.Errorf("unsupervised team: %v", err)
+	}
+	if _, _, err := runSup(t, cfg, "restart", "w1"); err == nil || !strings.Contains(err.Error(), "teams alpha, beta: pass --team") {
+		t.Errorf("ambiguous: %v", err)
+	}
+	if _, _, err := runSup(t, cfg, "restart", "w9"); err == nil || !strings.Contains(err.Error(), "no team has a teammate named w9") {
+		t.Errorf("unknown teammate: %v", err)
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	if strings.Join(svc.restarts, ",") != "alpha/w1" {
+		t.Errorf("restarts %q", svc.restarts)
+	}
+}
+
+// --watch redraws until its context ends, then returns nil.
+func TestStatusWatchStopsOnCancel(t *testing.T) {
+	cfg, _ := cliWorld(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runSupervisorCmd(ctx, []string{"status", "--watch", "--interval", "100ms"}, w, w, cfg)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(w.String(), "claude-teams supervisor status — ") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second frame: %q", w.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(w.String(), "\x1b") {
+		t.Error("escape sequences written to a pipe")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
