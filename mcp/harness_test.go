@@ -317,3 +317,19 @@ func (f *fakeSupervisor) Teardown(ctx context.Context, team string) error {
 	f.record("teardown " + team)
 	return nil
 }
+
+func callReq(name string, args map[string]any) mcpgo.CallToolRequest {
+	req := mcpgo.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	return req
+}
+
+func textOf(c mcpgo.Content) string {
+	if tc, ok := c.(mcpgo.TextContent); ok {
+		return tc.Text
+	}
+	return ""
+}
+
+func listToolsReq() mcpgo.ListToolsRequest { return mcpgo.ListToolsRequest{} }

@@ -120,16 +120,18 @@ func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (pr
 		return protocol.Member{}, s.refusef(tool, "invalid restart %q: use never, on-failure or always", a.Restart)
 	}
 	avail := s.cfg.Backends.Available(s.clientFor(ctx))
-	if len(avail) == 0 {
+	switch {
+	case a.BackendType != "" && !contains(avail, a.BackendType):
+		offered := strings.Join(avail, ", ")
+		if offered == "" {
+			offered = "none"
+		}
+		return protocol.Member{}, s.refusef(tool, "backend %q is not available (available: %s)", a.BackendType, offered)
+	case len(avail) == 0:
 		return protocol.Member{}, s.refusef(tool, "no teammate backend is available: install claude (or codex, "+
 			"opencode, gemini) on PATH, or check CLAUDE_TEAMS_BACKENDS")
-	}
-	switch {
 	case a.BackendType == "":
 		a.BackendType = avail[0]
-	case !contains(avail, a.BackendType):
-		return protocol.Member{}, s.refusef(tool, "backend %q is not available: available are %s",
-			a.BackendType, strings.Join(avail, ", "))
 	}
 	if a.Model == "" {
 		a.Model = "sonnet"

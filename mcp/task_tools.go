@@ -136,10 +136,13 @@ func (s *Server) taskUpdateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 	}
 }
 
-// taskErr says plainly when the task does not exist.
+// taskErr says plainly when the task itself does not exist (a missing
+// task named in add_blocks is reported by protocol, naming that one).
 func (s *Server) taskErr(team, id string, err error) error {
 	if errors.Is(err, protocol.ErrTaskNotFound) {
-		return fmt.Errorf("task %q not found in team %q", id, team)
+		if _, gerr := s.cfg.Store.GetTask(team, id); errors.Is(gerr, protocol.ErrTaskNotFound) {
+			return fmt.Errorf("task %q not found in team %q", id, team)
+		}
 	}
 	return err
 }

@@ -1,0 +1,221 @@
+package mcp_test
+
+import (
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+var paneTools = []string{"spawn_teammate", "check_teammate", "force_kill_teammate",
+	"process_shutdown_approved", "team_status", "restart_teammate"}
+
+func (h *harness) toolNames() []string {
+	h.t.Helper()
+	res, err := h.client.ListTools(h.t.Context(), listToolsReq())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+	}
+	return names
+}
+
+func TestPaneToolsOnlyWithSupervisor(t *testing.T) {
+	without := newHarness(t, harnessOpts{}).toolNames()
+	with := newHarness(t, harnessOpts{sup: newFakeSupervisor()}).toolNames()
+	for _, name := range paneTools {
+		if slices.Contains(without, name) {
+			t.Errorf("%s registered without a supervisor", name)
+		}
+		if !slices.Contains(with, name) {
+			t.Errorf("%s missing with a supervisor", name)
+		}
+	}
+	if len(with) != len(without)+len(paneTools) {
+		t.Errorf("tools with supervisor %v, without %v", with, without)
+	}
+}
+
+// testBackends is the backends.Config the harness gives the server.
+var testBackends = backends.Config{LookPath: func(file string) (string, error) { return "/usr/bin/" + file, nil }}
+
+func TestSpawnTeammate(t *testing.T) {
+	sup := newFakeSupervisor()
+	h := newHarness(t, harnessOpts{sup: sup})
+	h.createTeam("alpha")
+	avail := testBackends.Available("claude-code")
+	args := map[string]any{"team_name": "alpha", "name": "w1", "prompt": "write the tests", "cwd": h.cwd, "restart": "on-failure"}
+	if len(avail) == 0 {
+		h.fail("spawn_teammate", args, "no teammate backend is available")
+		t.Skip("backends.Config.Available offers nothing yet")
+	}
+	got := h.ok("spawn_teammate", args)
+	if got["agent_id"] != "w1@alpha" || got["name"] != "w1" || got["team_name"] != "alpha" ||
+		got["backend_type"] != avail[0] || got["pane_id"] != "%42" || got["color"] != "blue" {
+		t.Fatalf("spawn = %v", got)
+	}
+	if calls := sup.Calls(); !slices.Contains(calls, "spawn alpha w1 "+avail[0]+" on-failure") {
+		t.Errorf("supervisor calls = %q", calls)
+	}
+	cfg, _ := h.store.ReadConfig("alpha")
+	w1, _ := cfg.FindMember("w1")
+	if w1.Model != "sonnet" || w1.AgentType != "general-purpose" || w1.Cwd != h.cwd || w1.Prompt != "write the tests" {
+		t.Errorf("member = %+v", w1)
+	}
+}
+
+func TestSpawnTeammateRefusals(t *testing.T) {
+	sup := newFakeSupervisor()
+	h := newHarness(t, harnessOpts{sup: sup})
+	h.createTeam("alpha", "w1")
+	spawn := func(kv ...any) map[string]any {
+		m := map[string]any{"team_name": "alpha", "name": "w2", "prompt": "p", "cwd": h.cwd}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		args map[string]any
+		want []string
+	}{
+		{"no team", spawn("team_name", "nope"), []string{`"nope"`}},
+		{"bad name", spawn("name", "a b"), []string{`"a b"`}},
+		{"reserved", spawn("name", "team-lead"), []string{`"team-lead"`, "reserved"}},
+		{"taken", spawn("name", "w1"), []string{`"w1"`}},
+		{"empty prompt", spawn("prompt", " "), []string{"prompt"}},
+		{"relative cwd", spawn("cwd", "src"), []string{`"src"`, "absolute"}},
+		{"missing cwd", spawn("cwd", filepath.Join(h.cwd, "nope")), []string{"nope", "directory"}},
+		{"bad restart", spawn("restart", "sometimes"), []string{`"sometimes"`}},
+		{"unknown backend", spawn("backend_type", "emacs"), []string{"emacs"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.fail("spawn_teammate", tc.args, tc.want...)
+		})
+	}
+	sup.spawnErr = errors.New("tmux exploded")
+	if len(testBackends.Available("claude-code")) > 0 {
+		h.fail("spawn_teammate", spawn(), "tmux exploded")
+	}
+	for _, c := range sup.Calls() {
+		if strings.HasPrefix(c, "spawn") && !strings.Contains(c, " w2 ") {
+			t.Errorf("refused spawn reached the supervisor: %q", c)
+		}
+	}
+}
+
+func TestCheckTeammate(t *testing.T) {
+	sup := newFakeSupervisor()
+	h := newHarness(t, harnessOpts{sup: sup})
+	h.createTeam("alpha", "w1", "w2")
+	exit := 137
+	sup.status["w1"] = protocol.TeammateStatus{Name: "w1", State: "crashed", Alive: false, ExitStatus: &exit,
+		Signal: "KILL", Restarts: 2, PID: 99, Backend: "claude", PaneID: "%w1", LastOutputAt: "2020-01-01T00:00:00Z"}
+	sup.status["w2"] = protocol.TeammateStatus{Name: "w2", State: "running", Alive: true, PID: 100,
+		StartedAt: "2020-01-01T00:00:00Z"}
+	h.send("alpha", "team-lead", "w1", "first")
+	h.send("alpha", "team-lead", "w2", "other")
+	h.send("alpha", "team-lead", "w1", "second")
+	h.send("alpha", "w1", "team-lead", "unread by w1")
+
+	got := h.ok("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1",
+		"include_output": true, "output_lines": 500, "max_messages": 1})
+	pending := got["pending_from"].([]any)
+	if got["name"] != "w1" || got["alive"] != false || got["their_unread_count"] != float64(1) ||
+		len(pending) != 1 || pending[0].(map[string]any)["text"] != "second" {
+		t.Fatalf("check = %v", got)
+	}
+	if got["state"] != "crashed" || got["exit_status"] != float64(137) || got["signal"] != "KILL" ||
+		got["restarts"] != float64(2) || got["output"] != "line 1\nline 2" || got["last_output_age"] == "" {
+		t.Errorf("check = %v", got)
+	}
+	if e, _ := got["error"].(string); !strings.Contains(e, "signal KILL") {
+		t.Errorf("error = %v", got["error"])
+	}
+	alive := h.ok("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "w2", "include_messages": false})
+	if alive["alive"] != true || alive["error"] != nil || alive["uptime"] == "" || len(alive["pending_from"].([]any)) != 0 {
+		t.Errorf("check w2 = %v", alive)
+	}
+	if _, has := alive["output"]; has {
+		t.Errorf("output without include_output: %v", alive)
+	}
+	h.fail("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "team-lead"}, "lead")
+	h.fail("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "ghost"}, `"ghost"`, "not found")
+}
+
+func TestRemoveTeammate(t *testing.T) {
+	for _, tc := range []struct {
+		tool, reason, notice, message string
+	}{
+		{"force_kill_teammate", "killed", "w1 was terminated.", "w1 has been stopped."},
+		{"process_shutdown_approved", "shutdown", "w1 has shut down.", "w1 removed from team."},
+	} {
+		t.Run(tc.tool, func(t *testing.T) {
+			sup := newFakeSupervisor()
+			h := newHarness(t, harnessOpts{sup: sup})
+			h.createTeam("alpha", "w1", "w2")
+			h.ok("task_create", map[string]any{"team_name": "alpha", "subject": "mine", "description": ""})
+			h.ok("task_update", map[string]any{"team_name": "alpha", "task_id": "1", "owner": "w1", "status": "in_progress"})
+
+			got := h.ok(tc.tool, map[string]any{"team_name": "alpha", "agent_name": "w1"})
+			if got["success"] != true || !strings.HasPrefix(got["message"].(string), tc.message) {
+				t.Fatalf("%s = %v", tc.tool, got)
+			}
+			if !slices.Contains(sup.Calls(), "stop alpha w1 "+tc.reason) {
+				t.Errorf("supervisor calls = %q", sup.Calls())
+			}
+			cfg, _ := h.store.ReadConfig("alpha")
+			if _, still := cfg.FindMember("w1"); still {
+				t.Error("w1 still a member")
+			}
+			task, _ := h.store.GetTask("alpha", "1")
+			if task.Owner != "" || task.Status != "pending" {
+				t.Errorf("task = %+v", task)
+			}
+			lead := h.inbox("alpha", "team-lead")
+			want := tc.notice + ` 1 task(s) were unassigned: #1 "mine".`
+			if len(lead) != 1 || !strings.HasPrefix(lead[0].Text, want) || lead[0].From != "w1" {
+				t.Errorf("lead inbox = %+v, want %q", lead, want)
+			}
+			h.fail(tc.tool, map[string]any{"team_name": "alpha", "agent_name": "w1"}, `"w1"`, "not found")
+			h.fail(tc.tool, map[string]any{"team_name": "alpha", "agent_name": "team-lead"}, "team-lead")
+		})
+	}
+}
+
+func TestRemoveTeammateStopFails(t *testing.T) {
+	sup := newFakeSupervisor()
+	sup.stopErr = errors.New("pane will not die")
+	h := newHarness(t, harnessOpts{sup: sup})
+	h.createTeam("alpha", "w1")
+	h.fail("force_kill_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"}, "pane will not die")
+	cfg, _ := h.store.ReadConfig("alpha")
+	if _, ok := cfg.FindMember("w1"); !ok {
+		t.Error("w1 removed although its pane could not be stopped")
+	}
+}
+
+func TestTeamStatusAndRestart(t *testing.T) {
+	sup := newFakeSupervisor()
+	h := newHarness(t, harnessOpts{sup: sup})
+	h.createTeam("alpha", "w1")
+	st := h.ok("team_status", map[string]any{"team_name": "alpha"})
+	if st["name"] != "alpha" || st["supervised"] != true || len(st["teammates"].([]any)) != 0 {
+		t.Fatalf("team_status = %v", st)
+	}
+	sup.status["w1"] = protocol.TeammateStatus{Name: "w1", State: "failed"}
+	got := h.ok("restart_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"})
+	if got["name"] != "w1" || got["restarts"] != float64(1) {
+		t.Fatalf("restart = %v", got)
+	}
+	h.fail("restart_teammate", map[string]any{"team_name": "alpha", "agent_name": "ghost"}, `"ghost"`)
+	h.fail("team_status", map[string]any{"team_name": "nope"}, `"nope"`)
+}
