@@ -44,6 +44,9 @@ func (s *Store) acquireLock(file string) (*heldLock, error) {
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("lock %s: %w", dir, err)
 		}
+		if attempt == 0 {
+			s.callHook("lock-busy")
+		}
 		fi, err := os.Stat(dir)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -104,7 +107,11 @@ func (l *heldLock) release() error {
 	if l.lost != nil {
 		return l.lost
 	}
-	if err := os.Remove(l.dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	err := os.Remove(l.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("unlock %s: %w", l.dir, ErrLockLost)
+	}
+	if err != nil {
 		return fmt.Errorf("unlock %s: %w", l.dir, err)
 	}
 	return nil

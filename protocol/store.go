@@ -29,8 +29,9 @@ type Store struct {
 	refresh     time.Duration
 
 	// hook, when set (tests only), is called at named points of a write:
-	// "locked" once the locks are held, "temp-written" after a temp file is
-	// fsynced and before it is renamed over its target.
+	// "lock-busy" when a lock is found held, "locked" once the locks are
+	// held, "temp-written" after a temp file is fsynced and before it is
+	// renamed over its target.
 	hook func(stage string)
 }
 
