@@ -103,6 +103,9 @@ func (p *parser) flush(emit func(item)) {
 
 // line handles one complete line without its \n.
 func (p *parser) line(line []byte, emit func(item)) {
+	if p.crlf {
+		line = trimCR(line)
+	}
 	if !p.sawDCS {
 		if i := bytes.Index(line, []byte(dcsPrefix)); i >= 0 {
 			if i > 0 {
@@ -110,14 +113,14 @@ func (p *parser) line(line []byte, emit func(item)) {
 			}
 			line = line[i+len(dcsPrefix):]
 			p.sawDCS = true
-			p.crlf = true
+			if !p.crlf {
+				p.crlf = true
+				line = trimCR(line)
+			}
 		} else if p.wantDCS {
 			emit(item{kind: itemEcho, data: line})
 			return
 		}
-	}
-	if p.crlf && len(line) > 0 && line[len(line)-1] == '\r' {
-		line = line[:len(line)-1]
 	}
 	if p.block != nil {
 		p.blockLine(line, emit)
@@ -215,6 +218,13 @@ func unescapeOutput(dst, src []byte) []byte {
 		dst = append(dst, '\\')
 		src = src[1:]
 	}
+}
+
+func trimCR(b []byte) []byte {
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		return b[:len(b)-1]
+	}
+	return b
 }
 
 func isOctal(b byte) bool { return b >= '0' && b <= '7' }

@@ -14,8 +14,12 @@ var ErrInvalidArg = errors.New("tmuxcc: invalid command argument")
 // as exactly one argument with exactly these bytes, and can never end the
 // command or start a second one.
 //
-// Plain values use single quotes, where tmux interprets nothing
-// ('it'\”s' for it's). The control protocol reads one command per line, so
+// Plain values use single quotes, where tmux interprets nothing; a quote
+// inside closes the quotes, adds an escaped quote and reopens them:
+//
+//	it's  ->  'it'\''s'
+//
+// The control protocol reads one command per line, so
 // a value holding a newline, a carriage return or another control byte is
 // written in double quotes with every special byte escaped (\n, \r, \ooo,
 // \\, \", \$): no raw control byte ever reaches the wire. tmux formats (#{…})
