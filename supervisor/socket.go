@@ -26,7 +26,7 @@ import (
 //
 // Methods and their parameters:
 //
-//	ping                                   → {"pid","version","proto"}
+//	ping                                   → {"pid","version","proto","root"}
 //	status   team                          → protocol.TeamStatus
 //	capture  team agent lines              → string
 //	restart  team agent                    → protocol.TeammateStatus
@@ -84,11 +84,22 @@ type VersionReporter interface {
 	Version() string
 }
 
+// DataRootReporter may be implemented by a Service to name the data root
+// it supervises, which ping reports. Socket paths are keyed by team name
+// only, so two data roots with a team of the same name share a path; a
+// client that knows its own root compares it with PingResult.Root to be
+// sure it talks to the right supervisor.
+type DataRootReporter interface {
+	DataRoot() string
+}
+
 // PingResult is the answer to ping: who is supervising.
 type PingResult struct {
 	PID     int    `json:"pid"`
 	Version string `json:"version"`
 	Proto   int    `json:"proto"`
+	// Root is the data root the supervisor serves ("" if it did not say).
+	Root string `json:"root,omitempty"`
 }
 
 // socketRequest is one request line. Only the fields a method needs are set.

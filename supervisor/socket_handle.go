@@ -63,7 +63,7 @@ func badf(format string, args ...any) error {
 // call checks the request's names and parameters, then calls the Service.
 func (h *socketHandler) call(ctx context.Context, req socketRequest) (any, error) {
 	if req.Method == methodPing {
-		return PingResult{PID: os.Getpid(), Version: h.version, Proto: SocketProto}, nil
+		return PingResult{PID: os.Getpid(), Version: h.version, Proto: SocketProto, Root: h.root}, nil
 	}
 	switch req.Method {
 	case methodStatus, methodCapture, methodRestart, methodStop, methodKill, methodSpawn, methodTeardown:

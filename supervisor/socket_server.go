@@ -107,6 +107,9 @@ func (s *SocketServer) Serve(ctx context.Context, svc Service, log *zap.Logger) 
 	defer cancel()
 
 	h := &socketHandler{svc: svc, log: log, version: serviceVersion(svc)}
+	if r, ok := svc.(DataRootReporter); ok {
+		h.root = r.DataRoot()
+	}
 	var (
 		mu    sync.Mutex
 		conns = map[net.Conn]struct{}{}
@@ -183,6 +186,7 @@ type socketHandler struct {
 	svc     Service
 	log     *zap.Logger
 	version string
+	root    string
 }
 
 // serveConn reads request lines from c and answers each in its own

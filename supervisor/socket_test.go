@@ -411,3 +411,17 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// rootedService adds the optional ping reporters to fakeService.
+type rootedService struct{ *fakeService }
+
+func (rootedService) DataRoot() string { return "/data/root" }
+func (rootedService) Version() string  { return "v1.2.3" }
+
+func TestSocketPingReporters(t *testing.T) {
+	c := dial(t, startServer(t, rootedService{&fakeService{}}))
+	p, err := c.Ping(context.Background())
+	if err != nil || p.Root != "/data/root" || p.Version != "v1.2.3" || p.PID != os.Getpid() || p.Proto != SocketProto {
+		t.Fatalf("Ping = %+v, %v", p, err)
+	}
+}

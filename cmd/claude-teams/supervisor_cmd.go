@@ -191,7 +191,7 @@ func runRestartCmd(ctx context.Context, args []string, stdout, stderr io.Writer,
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	c, err := supervisor.DialTeam(ctx, team, src.uid, cfg.Getenv("XDG_RUNTIME_DIR"))
+	c, _, err := dialSupervisor(ctx, cfg, src.uid, team)
 	if errors.Is(err, supervisor.ErrNoSupervisor) {
 		return fmt.Errorf("restart %s: no supervisor for team %s: start one (any claude-teams MCP server of the team's lead), then retry", agent, team)
 	}

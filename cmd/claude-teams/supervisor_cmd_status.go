@@ -97,7 +97,7 @@ func (s *statusSource) collect(ctx context.Context, names []string) []teamView {
 		st, err := s.fromSocket(ctx, team)
 		if err != nil {
 			if !errors.Is(err, supervisor.ErrNoSupervisor) {
-				v.Note = fmt.Sprintf("its supervisor did not answer: %v; showing files and tmux", err)
+				v.Note = fmt.Sprintf("supervisor not usable: %v; showing files and tmux", err)
 			}
 			st, err = off.Status(ctx, team)
 			if err != nil {
@@ -126,7 +126,7 @@ func (s *statusSource) collect(ctx context.Context, names []string) []teamView {
 func (s *statusSource) fromSocket(ctx context.Context, team string) (protocol.TeamStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, socketCallTimeout)
 	defer cancel()
-	c, err := supervisor.DialTeam(ctx, team, s.uid, s.cfg.Getenv("XDG_RUNTIME_DIR"))
+	c, ping, err := dialSupervisor(ctx, s.cfg, s.uid, team)
 	if err != nil {
 		return protocol.TeamStatus{}, err
 	}
@@ -136,13 +136,32 @@ func (s *statusSource) fromSocket(ctx context.Context, team string) (protocol.Te
 		return protocol.TeamStatus{}, err
 	}
 	if st.SupervisorPID == 0 {
-		if p, err := c.Ping(ctx); err == nil {
-			st.SupervisorPID = p.PID
-		}
+		st.SupervisorPID = ping.PID
 	}
 	st.Name = team
 	st.Supervised = true
 	return st, nil
+}
+
+// dialSupervisor connects to team's supervisor and pings it. A supervisor
+// that serves another data root (socket paths are keyed by team name only)
+// is refused: the caller gets an error, not someone else's team.
+func dialSupervisor(ctx context.Context, cfg Config, uid int, team string) (*supervisor.SocketClient, supervisor.PingResult, error) {
+	c, err := supervisor.DialTeam(ctx, team, uid, cfg.Getenv("XDG_RUNTIME_DIR"))
+	if err != nil {
+		return nil, supervisor.PingResult{}, err
+	}
+	ping, err := c.Ping(ctx)
+	if err != nil {
+		c.Close()
+		return nil, ping, err
+	}
+	if ping.Root != "" && filepath.Clean(ping.Root) != filepath.Clean(cfg.DataRoot) {
+		c.Close()
+		return nil, ping, fmt.Errorf("the supervisor on %s (pid %d) serves data root %s, not %s",
+			c.Path(), ping.PID, ping.Root, cfg.DataRoot)
+	}
+	return c, ping, nil
 }
 
 // statusJSON is the --json document.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,7 +40,7 @@ func sampleViews() []teamView {
 				{Name: "tester", AgentID: "tester@alpha", Backend: "gemini", PaneID: "%5",
 					State: "stopped", Signal: "SIGTERM", Restarts: 0, Tasks: []string{}},
 			}}},
-		{Mode: supervisor.ModeSplit, Note: "its supervisor did not answer: timeout; showing files and tmux",
+		{Mode: supervisor.ModeSplit, Note: "supervisor not usable: supervisor status: context deadline exceeded; showing files and tmux",
 			Status: protocol.TeamStatus{Name: "beta", Teammates: []protocol.TeammateStatus{
 				{Name: "w1", AgentID: "w1@beta", Backend: "claude", State: "unknown", Tasks: []string{}},
 			}}},
@@ -94,9 +95,12 @@ func TestShortDuration(t *testing.T) {
 
 // cliService is the supervisor behind team alpha's socket in the CLI tests.
 type cliService struct {
+	root     string // reported by ping
 	mu       sync.Mutex
 	restarts []string
 }
+
+func (s *cliService) DataRoot() string { return s.root }
 
 func (s *cliService) Spawn(ctx context.Context, team string, m protocol.Member, restart string) (protocol.Member, error) {
 	return m, nil
@@ -123,6 +127,12 @@ func (s *cliService) Teardown(ctx context.Context, team string) error { return n
 // socket) and team beta (nobody supervises it; its tmux server does not
 // exist).
 func cliWorld(t *testing.T) (Config, *cliService) {
+	return cliWorldRoot(t, "")
+}
+
+// cliWorldRoot is cliWorld with alpha's supervisor claiming data root
+// root ("" = the world's own).
+func cliWorldRoot(t *testing.T, root string) (Config, *cliService) {
 	t.Helper()
 	runtime, err := os.MkdirTemp("/tmp", "ctc")
 	if err != nil {
@@ -146,7 +156,7 @@ func cliWorld(t *testing.T) (Config, *cliService) {
 	if _, err := store.Send("beta", "w1", protocol.Message{From: protocol.LeadName, Text: "hello"}); err != nil {
 		t.Fatal(err)
 	}
-	svc := &cliService{}
+	svc := &cliService{root: cmp.Or(root, cfg.DataRoot)}
 	srv, err := supervisor.ListenSocket(supervisor.SocketPath("alpha", os.Getuid(), runtime))
 	if err != nil {
 		t.Fatal(err)
@@ -314,4 +324,23 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A supervisor of another data root on the same socket path is not taken
+// for ours.
+func TestStatusOtherDataRoot(t *testing.T) {
+	cfg, svc := cliWorldRoot(t, "/elsewhere")
+	out, _, err := runSup(t, cfg, "status", "--team", "alpha")
+	if err != nil || !strings.Contains(out, "team alpha — not supervised\n") ||
+		!strings.Contains(out, "serves data root /elsewhere, not "+cfg.DataRoot) {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+	if _, _, err := runSup(t, cfg, "restart", "--team", "alpha", "w1"); err == nil || !strings.Contains(err.Error(), "serves data root /elsewhere") {
+		t.Errorf("restart: %v", err)
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	if len(svc.restarts) != 0 {
+		t.Errorf("restarted through another root's supervisor: %q", svc.restarts)
+	}
 }
