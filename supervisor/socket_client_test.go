@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -217,4 +218,55 @@ func TestSocketClientFailures(t *testing.T) {
 
 func protocolMemberWithPrompt(n int) protocol.Member {
 	return protocol.Member{Name: "w1", Prompt: strings.Repeat("p", n)}
+}
+
+// BenchmarkSocketStatus measures one status round trip over the socket
+// (fake Service, one teammate): encode, write, serve, answer, decode.
+//
+//	go test ./supervisor -run '^$' -bench Socket -benchtime 2s
+func BenchmarkSocketStatus(b *testing.B) {
+	c := benchClient(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Status(ctx, "alpha"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSocketStatusParallel is BenchmarkSocketStatus with concurrent
+// callers multiplexed on one connection.
+func BenchmarkSocketStatusParallel(b *testing.B) {
+	c := benchClient(b)
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Status(ctx, "alpha"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func benchClient(b *testing.B) *SocketClient {
+	dir, err := os.MkdirTemp("/tmp", "cts")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	s, err := ListenSocket(dir + "/alpha.sock")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, &fakeService{}, nil) }()
+	c, err := DialSocket(context.Background(), s.Path())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close(); cancel(); <-done })
+	return c
 }
