@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,7 +116,7 @@ func (r *OfflineReader) Status(ctx context.Context, team string) (protocol.TeamS
 		}
 	}
 
-	tasks := ownedTasks(store, team)
+	tasks := offlineOwnedTasks(store, team)
 	out := protocol.TeamStatus{Name: team, Teammates: []protocol.TeammateStatus{}}
 	for _, m := range cfg.Members {
 		if m.Name == protocol.LeadName || m.AgentType == protocol.LeadName {
@@ -222,29 +221,18 @@ func findPane(listings []paneListing, agentID string, paneIDs ...string) (Pane, 
 	return Pane{}, false
 }
 
-// ownedTasks maps each owner to the ids of its unfinished tasks. Unreadable
-// task files are skipped: status is a report, not a check.
-func ownedTasks(store *protocol.Store, team string) map[string][]string {
+// offlineOwnedTasks maps each owner to the ids of its unfinished tasks
+// (none when the task list cannot be read: status is a report, not a check).
+func offlineOwnedTasks(store *protocol.Store, team string) map[string][]string {
 	out := map[string][]string{}
-	dir := store.TasksDir(team)
-	entries, err := os.ReadDir(dir)
+	tasks, err := store.ListTasks(team)
 	if err != nil {
 		return out
 	}
-	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || e.IsDir() || protocol.ValidateTaskID(id) != nil {
-			continue
+	for _, t := range tasks {
+		if t.Owner != "" && !t.Finished() {
+			out[t.Owner] = append(out[t.Owner], t.ID)
 		}
-		data, err := os.ReadFile(store.TaskPath(team, id))
-		if err != nil {
-			continue
-		}
-		t, err := protocol.DecodeTask(data)
-		if err != nil || t.Owner == "" || t.Finished() {
-			continue
-		}
-		out[t.Owner] = append(out[t.Owner], t.ID)
 	}
 	return out
 }
