@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap/zapcore"
+)
+
+func runCLI(t *testing.T, environ []string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = run(context.Background(), args, strings.NewReader(""), &out, &errb, environ)
+	return out.String(), errb.String(), err
+}
+
+func TestHelp(t *testing.T) {
+	var first string
+	for i, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"-help"}} {
+		out, errOut, err := runCLI(t, nil, args...)
+		if err != nil || errOut != "" {
+			t.Fatalf("%q: err=%v stderr=%q", args, err, errOut)
+		}
+		if i == 0 {
+			first = out
+			golden(t, "help.golden", []byte(out))
+		} else if out != first {
+			t.Errorf("%q prints other help than %q", args, "help")
+		}
+	}
+	// Every variable the program reads is documented.
+	for _, v := range []string{"CLAUDE_CONFIG_DIR", "CLAUDE_TEAMS_BACKENDS", "CLAUDE_TEAMS_COMMAND_BACKENDS",
+		"CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS", "OPENCODE_SERVER_URL", "USE_TMUX_WINDOWS",
+		"CLAUDE_TEAMS_TMUX_SOCKET", "CLAUDE_TEAMS_RESTART", "CLAUDE_TEAMS_LOG_FILE", "CLAUDE_TEAMS_LOG_LEVEL"} {
+		if !strings.Contains(first, v) {
+			t.Errorf("help does not mention %s", v)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		out, _, err := runCLI(t, nil, arg)
+		if err != nil || !strings.HasPrefix(out, "claude-teams ") || !strings.Contains(out, runtime.Version()) {
+			t.Errorf("%s: %q, %v", arg, out, err)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
+		{[]string{"serve", "-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
+	} {
+		out, errOut, err := runCLI(t, []string{"HOME=" + t.TempDir()}, tc.args...)
+		if !errors.Is(err, errUsage) || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: err=%v stdout=%q stderr=%q", tc.args, err, out, errOut)
+		}
+	}
+	// A bad value is an error naming it, not a usage error.
+	_, _, err := runCLI(t, []string{"HOME=" + t.TempDir()}, "serve", "-restart", "sometimes")
+	if err == nil || errors.Is(err, errUsage) || !strings.Contains(err.Error(), "sometimes") {
+		t.Errorf("bad -restart: %v", err)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	home := t.TempDir()
+	base := []string{"HOME=" + home}
+	cfg, err := loadConfig(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataRoot != filepath.Join(home, ".claude") || cfg.DataRootFromEnv || cfg.TmuxSocket != "claude-teams" ||
+		cfg.Restart != "never" || cfg.LogLevel != zapcore.InfoLevel || cfg.TmuxWindows || cfg.Self == "" || cfg.Cwd == "" {
+		t.Errorf("defaults = %+v", cfg)
+	}
+	cfg, err = loadConfig(append(base, "CLAUDE_CONFIG_DIR=/data", "USE_TMUX_WINDOWS=1", "CLAUDE_TEAMS_TMUX_SOCKET=mine",
+		"CLAUDE_TEAMS_RESTART=on-failure", "CLAUDE_TEAMS_LOG_LEVEL=debug", "CLAUDE_TEAMS_LOG_FILE=/tmp/x.log",
+		"TMUX=/tmp/tmux-0/default,1,0", "TMUX_PANE=%3", "CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS=true",
+		"OPENCODE_SERVER_URL=http://127.0.0.1:4096", "CUSTOM=x", "CUSTOM=y"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataRoot != "/data" || !cfg.DataRootFromEnv || !cfg.TmuxWindows || cfg.TmuxSocket != "mine" ||
+		cfg.Restart != "on-failure" || cfg.LogLevel != zapcore.DebugLevel || cfg.LogFile != "/tmp/x.log" ||
+		cfg.TmuxPane != "%3" || cfg.Tmux == "" || !cfg.Backends.SkipPermissions ||
+		cfg.Backends.OpenCodeServerURL != "http://127.0.0.1:4096" || cfg.Backends.Self != cfg.Self {
+		t.Errorf("config = %+v", cfg)
+	}
+	if cfg.Getenv("CUSTOM") != "y" {
+		t.Errorf("Getenv(CUSTOM) = %q, want the last definition", cfg.Getenv("CUSTOM"))
+	}
+	for _, bad := range []string{"USE_TMUX_WINDOWS=maybe", "CLAUDE_TEAMS_RESTART=sometimes", "CLAUDE_TEAMS_LOG_LEVEL=loud",
+		"CLAUDE_TEAMS_TMUX_SOCKET=/tmp/sock", "CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS=perhaps"} {
+		name := strings.SplitN(bad, "=", 2)[0]
+		if _, err := loadConfig(append(base, bad)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err = %v, want one naming %s", bad, err, name)
+		}
+	}
+}
