@@ -129,13 +129,20 @@ func startProc(tb testing.TB, env []string, args ...string) *proc {
 // send writes one JSON-RPC message.
 func (p *proc) send(msg map[string]any) {
 	p.tb.Helper()
-	b, err := json.Marshal(msg)
-	if err != nil {
+	if err := p.sendErr(msg); err != nil {
 		p.tb.Fatal(err)
 	}
-	if _, err := p.stdin.Write(append(b, '\n')); err != nil {
-		p.tb.Fatalf("write: %v", err)
+}
+
+func (p *proc) sendErr(msg map[string]any) error {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return err
 	}
+	if _, err := p.stdin.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
 }
 
 // rpcMessage is any JSON-RPC message the server writes.
@@ -151,38 +158,52 @@ type rpcMessage struct {
 }
 
 // readMessage reads one line of stdout, which must be a JSON-RPC message.
-func (p *proc) readMessage() rpcMessage {
-	p.tb.Helper()
+func (p *proc) readMessage() (rpcMessage, error) {
 	line, err := p.out.ReadBytes('\n')
 	if err != nil {
-		p.tb.Fatalf("read stdout: %v (stderr:\n%s)", err, p.stderr.String())
+		return rpcMessage{}, fmt.Errorf("read stdout: %w (stderr:\n%s)", err, p.stderr.String())
 	}
 	var m rpcMessage
 	if err := json.Unmarshal(line, &m); err != nil || m.JSONRPC != "2.0" {
-		p.tb.Fatalf("stdout line is not JSON-RPC: %q (%v)", line, err)
+		return rpcMessage{}, fmt.Errorf("stdout line is not JSON-RPC: %q (%v)", line, err)
 	}
-	return m
+	return m, nil
 }
 
 // request sends a request and returns its result (notifications that
 // arrive first are skipped). A JSON-RPC error fails.
 func (p *proc) request(method string, params any) json.RawMessage {
 	p.tb.Helper()
+	res, err := p.requestErr(method, params)
+	if err != nil {
+		p.tb.Fatal(err)
+	}
+	return res
+}
+
+// requestErr is request for any goroutine: it reports instead of failing.
+// Requests of one proc must not overlap.
+func (p *proc) requestErr(method string, params any) (json.RawMessage, error) {
 	p.nextID++
 	id := p.nextID
-	p.send(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+	if err := p.sendErr(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params}); err != nil {
+		return nil, err
+	}
 	for {
-		m := p.readMessage()
+		m, err := p.readMessage()
+		if err != nil {
+			return nil, err
+		}
 		if m.Method != "" && len(m.ID) == 0 {
 			continue // a notification
 		}
 		if string(m.ID) != fmt.Sprint(id) {
-			p.tb.Fatalf("response id %s, want %d", m.ID, id)
+			return nil, fmt.Errorf("response id %s, want %d", m.ID, id)
 		}
 		if m.Error != nil {
-			p.tb.Fatalf("%s: JSON-RPC error %d %s", method, m.Error.Code, m.Error.Message)
+			return nil, fmt.Errorf("%s: JSON-RPC error %d %s", method, m.Error.Code, m.Error.Message)
 		}
-		return m.Result
+		return m.Result, nil
 	}
 }
 
@@ -207,12 +228,25 @@ type toolResult struct {
 
 func (p *proc) callTool(name string, args map[string]any) toolResult {
 	p.tb.Helper()
-	raw := p.request("tools/call", map[string]any{"name": name, "arguments": args})
-	var r toolResult
-	if err := json.Unmarshal(raw, &r); err != nil {
-		p.tb.Fatalf("%s: %v", name, err)
+	r, err := p.callToolErr(name, args)
+	if err != nil {
+		p.tb.Fatal(err)
 	}
 	return r
+}
+
+// callToolErr calls a tool from any goroutine; an isError result is an
+// error too.
+func (p *proc) callToolErr(name string, args map[string]any) (toolResult, error) {
+	raw, err := p.requestErr("tools/call", map[string]any{"name": name, "arguments": args})
+	if err != nil {
+		return toolResult{}, err
+	}
+	var r toolResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return r, fmt.Errorf("%s: %w", name, err)
+	}
+	return r, nil
 }
 
 func (p *proc) mustCall(name string, args map[string]any) toolResult {
