@@ -6,75 +6,98 @@ import (
 	"os/exec"
 )
 
-// Backend names known to this package. User-defined command backends add
-// their own names through Config.Commands.
+// Built-in backend names. User-defined command backends add their own
+// names through Config.Commands.
 const (
 	Claude   = "claude"
 	Codex    = "codex"
-	Gemini   = "gemini"
 	OpenCode = "opencode"
+	Gemini   = "gemini"
 )
 
-// ErrUnknownBackend is returned (wrapped) by Config.Launch for a backend name
-// that is neither built in nor a configured command backend.
+// builtins lists the built-in backends in their default order.
+var builtins = []string{Claude, Codex, OpenCode, Gemini}
+
+// MCPServerName is the name under which codex, gemini and opencode
+// teammates get their claude-teams MCP server entry.
+const MCPServerName = "claude-teams"
+
+// Environment variables that tell a teammate's own claude-teams MCP server
+// (started by a codex, gemini, opencode or command teammate) who it serves.
+// cmd reads them; a server that has them knows its default sender and inbox.
+const (
+	EnvAgentName = "CLAUDE_TEAMS_AGENT_NAME"
+	EnvTeam      = "CLAUDE_TEAMS_TEAM"
+	EnvAgentID   = "CLAUDE_TEAMS_AGENT_ID"
+)
+
+// ErrUnknownBackend is returned (wrapped) for a backend name that is
+// neither built in nor a configured command backend.
 var ErrUnknownBackend = errors.New("backends: unknown backend")
 
 // ErrUnavailableBackend is returned (wrapped) by Config.Launch for a known
-// backend that is not enabled or whose binary is not on PATH.
+// backend that is not enabled, whose binary is not on PATH, or that lacks
+// a setting it needs (Config.Self, Teammate.DataRoot).
 var ErrUnavailableBackend = errors.New("backends: backend not available")
 
 // ErrInvalidTeammate is returned (wrapped) by Config.Launch when a field of
-// the Teammate fails validation (bad name, relative cwd, hostile model...).
+// the Teammate fails validation; the message names the field and value.
 var ErrInvalidTeammate = errors.New("backends: invalid teammate")
+
+// ErrInvalidConfig is returned (wrapped) by ParseEnabled,
+// ParseCommandBackends and Config.Validate.
+var ErrInvalidConfig = errors.New("backends: invalid configuration")
 
 // Teammate is everything a backend needs to start one teammate.
 type Teammate struct {
 	Team, Name, AgentID, Color, Model, AgentType, Cwd, LeadSessionID string
 	PlanModeRequired                                                 bool
-	// DataRoot is the CLAUDE_CONFIG_DIR-or-~/.claude root. It is passed on
-	// as CLAUDE_CONFIG_DIR only when Config.Environ sets CLAUDE_CONFIG_DIR.
+	// DataRoot is the CLAUDE_CONFIG_DIR-or-~/.claude root. The claude
+	// backend passes it on as CLAUDE_CONFIG_DIR only when Config.Environ
+	// sets CLAUDE_CONFIG_DIR; the teammates' own claude-teams MCP servers
+	// always get it.
 	DataRoot string
 }
 
 // Launch is how to start a teammate: argv words (never a shell string),
-// extra environment ("KEY=VALUE") and the working directory.
+// extra environment ("KEY=VALUE", on top of what the pane inherits), the
+// working directory, and files the starter must write first.
 type Launch struct {
 	Argv []string
 	Env  []string
 	Dir  string
+	// Files must exist before Argv runs: write each atomically with mode
+	// 0600, creating parent directories with mode 0700. Only the gemini
+	// backend uses it (its MCP server entry lives in a settings file).
+	Files []File
 }
 
-// CommandSpec is a user-defined generic command backend. Each Argv word and
-// Env value may hold placeholders ({name} {team} {agent_id} {cwd} {model}
-// {color} {agent_type} {prompt_hint}) that are substituted within that word
-// only, never re-split.
-type CommandSpec struct {
-	// Argv is the command; Argv[0] is looked up on PATH.
-	Argv []string `json:"argv"`
-	// Env is extra environment for the teammate.
-	Env map[string]string `json:"env,omitempty"`
-	// Instructions appends the built-in instruction wrapper (team,
-	// teammate name, tools to use) as the last argv word.
-	Instructions bool `json:"instructions,omitempty"`
+// File is one file of Launch.Files.
+type File struct {
+	Path string
+	Data []byte
 }
 
-// Config is built by cmd from the environment; its zero value works.
+// Config is built by cmd from the environment; its zero value works (the
+// default set of backends, found with exec.LookPath, no pass-through).
 type Config struct {
-	// Enabled is CLAUDE_TEAMS_BACKENDS (see ParseEnabled); nil means the
-	// default set.
+	// Enabled is CLAUDE_TEAMS_BACKENDS (see ParseEnabled); nil means every
+	// built-in backend and every command backend.
 	Enabled []string
-	// Commands are user-defined generic command backends by name.
+	// Commands are user-defined generic command backends by name, from
+	// CLAUDE_TEAMS_COMMAND_BACKENDS (see ParseCommandBackends).
 	Commands map[string]CommandSpec
 	// SkipPermissions is CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS.
 	SkipPermissions bool
 	// OpenCodeServerURL is OPENCODE_SERVER_URL: opencode teammates attach
-	// to that server instead of starting their own.
+	// to that server (opencode run --attach) instead of running their own.
 	OpenCodeServerURL string
 	// Self is the absolute path of the claude-teams binary, used for the
-	// MCP server entries of codex, gemini and opencode teammates.
+	// MCP server entries of codex, gemini and opencode teammates. Without
+	// it those backends are unavailable.
 	Self string
 	// Environ is the caller's environment, from which pass-through
-	// variables are copied.
+	// variables are copied ("KEY=VALUE"; a later duplicate wins).
 	Environ []string
 	// LookPath finds a binary on PATH; nil means exec.LookPath.
 	LookPath func(string) (string, error)
@@ -87,38 +110,57 @@ func (c Config) lookPath(file string) (string, error) {
 	return exec.LookPath(file)
 }
 
-// Available returns the backend names a spawn may use, in order; [0] is
-// the default. client is the MCP clientInfo name of the connecting client.
-func (c Config) Available(client string) []string {
-	return nil
-}
-
-// ClientBackend maps an MCP clientInfo name to a backend name ("" when
-// unknown).
+// ClientBackend maps an MCP clientInfo name to the backend of that client
+// ("" when unknown).
 func ClientBackend(clientName string) string {
+	switch clientName {
+	case "claude-code", "claude":
+		return Claude
+	case "codex-mcp-client", "codex":
+		return Codex
+	case "opencode":
+		return OpenCode
+	case "gemini-cli-mcp-client", "gemini-cli":
+		return Gemini
+	}
 	return ""
 }
 
-// Launch returns how to start teammate t with the named backend. The error
-// names an unknown or unavailable backend or the invalid field.
+// Launch returns how to start teammate t with the named backend. It
+// validates t again (names, model, absolute cwd) and fails with an error
+// that wraps ErrUnknownBackend, ErrUnavailableBackend or ErrInvalidTeammate
+// and names the offending value.
 func (c Config) Launch(backend string, t Teammate) (Launch, error) {
-	return Launch{}, fmt.Errorf("launch %q: %w", backend, ErrUnknownBackend)
-}
-
-// Describe returns one paragraph for the spawn tool's description listing
-// the available backends.
-func (c Config) Describe() string {
-	return ""
-}
-
-// ParseEnabled parses CLAUDE_TEAMS_BACKENDS, a comma-separated list of
-// backend names. An empty string yields nil (the default set).
-func ParseEnabled(s string) ([]string, error) {
-	return nil, nil
-}
-
-// ParseCommandBackends parses CLAUDE_TEAMS_COMMAND_BACKENDS, a JSON object
-// mapping backend names to CommandSpecs, and validates every spec.
-func ParseCommandBackends(jsonText string) (map[string]CommandSpec, error) {
-	return nil, nil
+	if !c.known(backend) {
+		return Launch{}, fmt.Errorf("launch %q: %w (known: %v)", backend, ErrUnknownBackend, c.knownNames())
+	}
+	if !c.enabled(backend) {
+		return Launch{}, fmt.Errorf("launch %q: %w: not enabled by CLAUDE_TEAMS_BACKENDS %v", backend, ErrUnavailableBackend, c.Enabled)
+	}
+	t, err := validateTeammate(t)
+	if err != nil {
+		return Launch{}, fmt.Errorf("launch %s: %w", backend, err)
+	}
+	bin, err := c.binary(backend)
+	if err != nil {
+		return Launch{}, fmt.Errorf("launch %s: %w", backend, err)
+	}
+	var l Launch
+	switch backend {
+	case Claude:
+		l = c.claudeLaunch(bin, t)
+	case Codex:
+		l, err = c.codexLaunch(bin, t)
+	case OpenCode:
+		l, err = c.openCodeLaunch(bin, t)
+	case Gemini:
+		l, err = c.geminiLaunch(bin, t)
+	default:
+		l, err = c.commandLaunch(backend, bin, t)
+	}
+	if err != nil {
+		return Launch{}, fmt.Errorf("launch %s: %w", backend, err)
+	}
+	l.Dir = t.Cwd
+	return l, nil
 }

@@ -1,0 +1,45 @@
+package backends
+
+import (
+	"strings"
+)
+
+// instructions is the built-in first prompt of a teammate without a native
+// team protocol (codex, gemini, opencode, command backends with
+// "instructions": true). It is fixed text: the only values in it are the
+// validated team and teammate names. The real prompt stays in the inbox.
+func instructions(t Teammate) string {
+	r := strings.NewReplacer("{name}", t.Name, "{team}", t.Team, "{agent_id}", t.AgentID, "{lead}", leadName)
+	s := r.Replace(instructionText)
+	if t.PlanModeRequired {
+		s += " " + r.Replace(planText)
+	}
+	return s
+}
+
+const instructionText = `You are "{name}" (agent id {agent_id}), a teammate on the agent team "{team}" led by "{lead}". ` +
+	`You coordinate only through the tools of the MCP server "` + MCPServerName + `". ` +
+	`Your assignment is waiting in your inbox: call read_inbox with team_name="{team}" and agent_name="{name}" now, and do what it asks. ` +
+	`Report progress and results to the lead with send_message (team_name="{team}", type="message", sender="{name}", recipient="{lead}", content, summary). ` +
+	`Use task_list and task_update (team_name="{team}") to claim tasks (owner="{name}") and to mark them in_progress and completed. ` +
+	`Call read_inbox again after every step and whenever you wait: new instructions arrive there. ` +
+	`If a message is a shutdown_request, wrap up and answer with send_message (type="shutdown_response", sender="{name}", request_id from that message, approve=true), then stop.`
+
+const planText = `Plan mode is required: before you change anything, send your plan to "{lead}" and wait in your inbox for the approval.`
+
+// claudeAliases are model names that mean a Claude model: the spawn tool's
+// default is "sonnet", which tells nothing to other CLIs, so for them these
+// mean "the CLI's configured default" and the model flag is left out.
+var claudeAliases = []string{"sonnet", "opus", "haiku", "opusplan", "default", "best"}
+
+// foreignModel returns the model to pass to a non-Claude CLI: "" for an
+// empty model or a Claude alias (with or without a [1m] suffix).
+func foreignModel(model string) string {
+	base := strings.TrimSuffix(strings.ToLower(model), "[1m]")
+	for _, a := range claudeAliases {
+		if base == a {
+			return ""
+		}
+	}
+	return model
+}
