@@ -1,0 +1,236 @@
+package supervisor
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// Re-adoption: a new owner takes over the panes recorded in config.json;
+// after a lost connection the owner takes its own panes back. Panes that
+// died while nobody watched are reported once (deduplicated through the
+// state file's reported keys).
+
+// paneRow is one line of list-panes -a.
+type paneRow struct {
+	pane, window string
+	pid          int
+	dead         bool
+	status       *int
+	signal       string
+	agent        string
+}
+
+// paneListFormat is parsed by parsePaneRow; the agent id comes last and
+// holds no spaces (names are validated).
+const paneListFormat = "#{pane_id} #{window_id} #{pane_pid} #{pane_dead} #{pane_dead_status} #{pane_dead_signal} #{" + agentOption + "}"
+
+func parsePaneRow(line string) (paneRow, bool) {
+	f := strings.Split(line, " ")
+	if len(f) != 7 || !strings.HasPrefix(f[0], "%") {
+		return paneRow{}, false
+	}
+	r := paneRow{pane: f[0], window: f[1], dead: f[3] == "1", agent: f[6]}
+	r.pid, _ = strconv.Atoi(f[2])
+	if f[4] != "" {
+		if n, err := strconv.Atoi(f[4]); err == nil {
+			r.status = &n
+		}
+	}
+	if f[5] != "" {
+		if n, err := strconv.Atoi(f[5]); err == nil && n > 0 {
+			r.signal = signalName(n)
+		}
+	}
+	return r, true
+}
+
+// listPanes lists every pane of the server by id.
+func (t *team) listPanes(ctx context.Context) (map[string]paneRow, error) {
+	out, err := t.conn.Command(ctx, "list-panes", "-a", "-F", paneListFormat)
+	if err != nil {
+		return nil, err
+	}
+	rows := make(map[string]paneRow, len(out))
+	for _, l := range out {
+		if r, ok := parsePaneRow(l); ok {
+			rows[r.pane] = r
+		}
+	}
+	return rows, nil
+}
+
+// adoptAtStart loads the state file and adopts the config's teammates.
+func (t *team) adoptAtStart(ctx context.Context) {
+	st, err := LoadTeamState(t.store, t.name)
+	if err != nil {
+		t.log.Warn("state file unreadable", zap.Error(err))
+	}
+	t.persisted = st
+	cfg, err := t.store.ReadConfig(t.name)
+	if err != nil {
+		t.log.Warn("config unreadable", zap.Error(err))
+		return
+	}
+	var cands []*mate
+	for _, mem := range cfg.Members {
+		if mem.Name == protocol.LeadName || !strings.HasPrefix(mem.TmuxPaneID, "%") {
+			continue
+		}
+		ts := st.Teammates[mem.Name]
+		m := &mate{
+			name: mem.Name, agentID: mem.AgentID, backend: mem.BackendType, color: mem.Color,
+			paneID: mem.TmuxPaneID, state: StateUnknown,
+		}
+		if ts.PaneID == mem.TmuxPaneID {
+			m.known = true
+			m.pid, m.windowID, m.state = ts.PID, ts.WindowID, ts.State
+			m.exitStatus, m.signal, m.reported = ts.ExitStatus, ts.Signal, ts.Reported
+			m.startedAt, m.exitedAt = parseTime(ts.StartedAt), parseTime(ts.ExitedAt)
+		}
+		m.restarts, m.failures, m.restart = ts.Restarts, ts.Failures, ts.Restart
+		cands = append(cands, m)
+	}
+	if len(cands) == 0 {
+		return
+	}
+	if tp, ok := t.recorded(); ok {
+		err = t.connect(ctx, tp, false)
+	} else {
+		err = t.connect(ctx, t.m.ownTopology(t.name), false)
+	}
+	if err != nil {
+		t.log.Warn("no tmux to adopt from", zap.Error(err))
+	}
+	t.adopt(ctx, cands)
+}
+
+// adopt takes over cands: live panes are watched again, dead ones and
+// missing ones are handled as exits (reported unless already reported).
+func (t *team) adopt(ctx context.Context, cands []*mate) {
+	var rows map[string]paneRow
+	if t.conn != nil {
+		var err error
+		if rows, err = t.listPanes(ctx); err != nil {
+			t.log.Warn("list panes", zap.Error(err))
+		}
+	}
+	for _, m := range cands {
+		t.mates[m.name] = m
+		row, ok := rows[m.paneID]
+		if ok && row.agent != "" && row.agent != m.agentID {
+			ok = false // the id now names another agent's pane
+		}
+		switch {
+		case ok && !row.dead:
+			t.adoptLive(ctx, m, row)
+		case ok:
+			t.adoptDead(ctx, m, row)
+		default:
+			t.adoptMissing(ctx, m)
+		}
+	}
+	t.persist()
+}
+
+func (t *team) adoptLive(ctx context.Context, m *mate, row paneRow) {
+	if m.pid != row.pid {
+		m.startedAt = time.Time{}
+	}
+	m.pid, m.windowID = row.pid, row.window
+	if m.startedAt.IsZero() {
+		m.startedAt = t.m.now()
+	}
+	m.exitStatus, m.signal = nil, ""
+	m.known = true
+	if m.processDone() {
+		m.exited = make(chan struct{})
+	}
+	t.panes[m.paneID] = m
+	if t.topo.mode != ModePrivate {
+		if err := t.linkWindow(ctx, row.window); err != nil {
+			t.log.Warn("link adopted window", zap.String("agent", m.name), zap.Error(err))
+		}
+	}
+	if err := t.watch(m); err != nil {
+		t.log.Warn("watch adopted pane", zap.String("agent", m.name), zap.Error(err))
+	}
+	state := m.state
+	if !state.Alive() {
+		state = StateRunning
+	}
+	m.state = StateUnknown
+	t.setState(m, state, zap.Bool("adopted", true))
+}
+
+func (t *team) adoptDead(ctx context.Context, m *mate, row paneRow) {
+	m.pid, m.windowID = row.pid, row.window
+	t.panes[m.paneID] = m
+	if m.reported == m.exitKey() && !m.state.Alive() {
+		// Handled by the previous owner: keep its verdict, refresh the screen.
+		if s, err := capturePane(ctx, t.conn, m.paneID, finalScreenLines); err == nil {
+			m.screen = s
+		}
+		return
+	}
+	if m.processDone() {
+		m.exited = make(chan struct{})
+	}
+	if m.state.Alive() || m.state == StateUnknown {
+		m.state = StateRunning
+	}
+	if row.status == nil && row.signal == "" {
+		// Dead but not reaped yet (tmux 3.3a's lost SIGCHLD): tmuxcc makes
+		// tmux reap it and reports the exit with its status.
+		if err := t.conn.WatchPane(m.paneID, 0); err == nil {
+			return
+		}
+	}
+	x := exitInfo{status: row.status, signal: row.signal, source: "adopt"}
+	if x.status == nil && x.signal == "" {
+		x.why = "it died while nobody supervised it"
+	}
+	t.exitMate(ctx, m, x)
+}
+
+func (t *team) adoptMissing(ctx context.Context, m *mate) {
+	if !m.known {
+		// Never supervised by us (a pane Claude Code recorded itself, say):
+		// nothing to report, nothing to watch.
+		t.log.Info("teammate pane not found", zap.String("agent", m.name), zap.String("pane", m.paneID))
+		return
+	}
+	if !m.state.Alive() && m.reported == m.exitKey() {
+		return // its end was handled before the pane went away
+	}
+	if m.processDone() {
+		m.exited = make(chan struct{})
+	}
+	if !m.state.Alive() {
+		m.state = StateRunning
+	}
+	t.exitMate(ctx, m, exitInfo{gone: true, source: "adopt", why: "its pane vanished while nobody supervised it"})
+}
+
+// persist writes the state file. A failure is logged: supervision goes on.
+func (t *team) persist() {
+	st := TeamState{
+		SupervisorPID: t.m.pid,
+		UpdatedAt:     formatTime(t.m.now()),
+		Server:        t.persisted.Server,
+		Teammates:     make(map[string]TeammateState, len(t.mates)),
+	}
+	for name, m := range t.mates {
+		st.Teammates[name] = m.toState()
+	}
+	if err := saveTeamState(t.store, t.name, st); err != nil {
+		t.log.Error("state file not written", zap.Error(err))
+		return
+	}
+	t.persisted = st
+}

@@ -1,0 +1,157 @@
+package supervisor
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// helperSpec tells a supervising helper process (the test binary with
+// CT_SUPERVISOR_HELPER=1) what to do. It prints "owner=<bool>" once it knows
+// whether it supervises the team, then "ready" after its spawns, then waits
+// to be killed (or for stdin to close).
+type helperSpec struct {
+	Root    string              `json:"root"`
+	Team    string              `json:"team"`
+	Socket  string              `json:"socket"`
+	Dir     string              `json:"dir"`
+	Env     []string            `json:"env"`
+	Spawn   map[string][]string `json:"spawn"`   // name -> fake agent script
+	Barrier string              `json:"barrier"` // wait for this file before supervising
+}
+
+// supervisorHelper is the helper process's main.
+func supervisorHelper() int {
+	var spec helperSpec
+	if err := json.Unmarshal([]byte(os.Getenv("CT_HELPER_SPEC")), &spec); err != nil {
+		fmt.Println("bad spec:", err)
+		return 2
+	}
+	launch := &fakeLauncher{dir: spec.Dir, scripts: map[string][]string{}}
+	for name, script := range spec.Spawn {
+		launch.set(name, script)
+	}
+	log, _ := zap.NewDevelopment()
+	m, err := NewManager(Config{
+		Store: protocol.NewStore(spec.Root), Backends: launch,
+		TmuxSocket: spec.Socket, TmuxEnv: spec.Env, RuntimeDir: spec.Dir, Logger: log,
+		StartGrace: 200 * time.Millisecond, TickInterval: 50 * time.Millisecond,
+	})
+	if err != nil {
+		fmt.Println("manager:", err)
+		return 2
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if spec.Barrier != "" {
+		for {
+			if _, err := os.Stat(spec.Barrier); err == nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	owner, err := m.Supervise(ctx, spec.Team)
+	if err != nil {
+		fmt.Println("supervise:", err)
+		return 2
+	}
+	fmt.Printf("owner=%v\n", owner)
+	for name := range spec.Spawn {
+		mem, err := m.Spawn(ctx, spec.Team, protocol.Member{Name: name, Prompt: "do " + name, Cwd: spec.Dir, BackendType: "fake"}, "")
+		if err != nil {
+			fmt.Println("spawn:", err)
+			return 2
+		}
+		fmt.Printf("spawned %s %s\n", name, mem.TmuxPaneID)
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the test closes stdin or kills us
+	return 0
+}
+
+// helperProc is a running supervising helper process.
+type helperProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string
+}
+
+// startHelper starts a supervising helper process for h's team.
+func (h *harness) startHelper(spawn map[string][]string, barrier string) *helperProc {
+	h.t.Helper()
+	spec, _ := json.Marshal(helperSpec{Root: h.root, Team: h.team, Socket: h.socket, Dir: h.dir, Env: h.env, Spawn: spawn, Barrier: barrier})
+	self, err := os.Executable()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$")
+	cmd.Env = append(append([]string{}, h.env...), "CT_SUPERVISOR_HELPER=1", "CT_HELPER_SPEC="+string(spec))
+	cmd.Stderr = io.Discard
+	if testing.Verbose() {
+		cmd.Stderr = os.Stderr
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	p := &helperProc{cmd: cmd, stdin: stdin, lines: make(chan string, 64)}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	h.t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return p
+}
+
+// expect waits for a line with the given prefix and returns it.
+func (p *helperProc) expect(t testing.TB, prefix string) string {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("helper ended before printing %q", prefix)
+			}
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+			if !strings.HasPrefix(l, "spawned ") && !strings.HasPrefix(l, "owner=") {
+				t.Fatalf("helper: %s", l)
+			}
+		case <-timeout:
+			t.Fatalf("helper did not print %q", prefix)
+		}
+	}
+}
+
+// kill SIGKILLs the helper and waits for it.
+func (p *helperProc) kill() {
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+}

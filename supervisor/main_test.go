@@ -1,0 +1,135 @@
+package supervisor
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The test binary doubles as a fake agent CLI and as a supervising process
+// (go-plugin's helperProcess idea): TestMain looks at the environment
+// before any test flag is parsed.
+//
+//	CT_FAKE_AGENT=1        run the fake agent: os.Args[1:] are its script
+//	CT_SUPERVISOR_HELPER=1 run a Manager in this process (helper_proc_test.go)
+func TestMain(m *testing.M) {
+	switch {
+	case os.Getenv("CT_FAKE_AGENT") == "1":
+		os.Exit(fakeAgent(os.Args[1:], os.Getenv("CT_AGENT_CTL")))
+	case os.Getenv("CT_SUPERVISOR_HELPER") == "1":
+		os.Exit(supervisorHelper())
+	}
+	os.Exit(m.Run())
+}
+
+// fakeAgent runs a script of commands, then (on "wait") the commands
+// appended to the control file ctl, polling it. Commands:
+//
+//	print TEXT       print TEXT and a newline
+//	env KEY          print KEY=<value> (or KEY unset)
+//	pwd              print the working directory
+//	args             print os.Args[1:] as JSON
+//	sleep MS         sleep
+//	flood BYTES      print BYTES bytes of 100-byte lines as fast as possible
+//	ignore-term      ignore SIGTERM and SIGHUP
+//	exit N           exit with status N
+//	signal NAME      kill itself with a signal (SIGKILL, SIGSEGV, SIGTERM...)
+//	wait             follow the control file for more commands
+//
+// Without an exit command it exits 0 at the end of its script.
+func fakeAgent(script []string, ctl string) int {
+	for _, c := range script {
+		if c == "wait" {
+			return followControl(ctl)
+		}
+		if code, done := runAgentCommand(c); done {
+			return code
+		}
+	}
+	return 0
+}
+
+func followControl(ctl string) int {
+	var off int64
+	for {
+		f, err := os.Open(ctl)
+		if err == nil {
+			_, _ = f.Seek(off, 0)
+			r := bufio.NewReader(f)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					break // partial line: read it again next time
+				}
+				off += int64(len(line))
+				if code, done := runAgentCommand(strings.TrimSuffix(line, "\n")); done {
+					f.Close()
+					return code
+				}
+			}
+			f.Close()
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// runAgentCommand runs one command; done means exit with code.
+func runAgentCommand(c string) (code int, done bool) {
+	verb, arg, _ := strings.Cut(c, " ")
+	switch verb {
+	case "print":
+		fmt.Println(arg)
+	case "env":
+		if v, ok := os.LookupEnv(arg); ok {
+			fmt.Printf("%s=%s\n", arg, v)
+		} else {
+			fmt.Printf("%s unset\n", arg)
+		}
+	case "pwd":
+		wd, _ := os.Getwd()
+		fmt.Println("PWD=" + wd)
+	case "args":
+		b, _ := json.Marshal(os.Args[1:])
+		fmt.Println("ARGS=" + string(b))
+	case "sleep":
+		ms, _ := strconv.Atoi(arg)
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	case "flood":
+		n, _ := strconv.Atoi(arg)
+		line := []byte(strings.Repeat("x", 99) + "\n")
+		w := bufio.NewWriterSize(os.Stdout, 64<<10)
+		for sent := 0; sent < n; sent += len(line) {
+			_, _ = w.Write(line)
+		}
+		_ = w.Flush()
+		fmt.Println("flood done")
+	case "ignore-term":
+		signal.Ignore(syscall.SIGTERM, syscall.SIGHUP)
+	case "exit":
+		n, _ := strconv.Atoi(arg)
+		return n, true
+	case "signal":
+		sig := unix.SignalNum(arg)
+		if sig == 0 {
+			fmt.Println("unknown signal " + arg)
+			return 2, true
+		}
+		signal.Reset(sig)
+		_ = syscall.Kill(os.Getpid(), sig)
+		time.Sleep(5 * time.Second)
+		return 3, true
+	case "":
+	default:
+		fmt.Println("unknown command " + c)
+	}
+	return 0, false
+}

@@ -1,0 +1,357 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/tmuxcc"
+)
+
+// Launcher says how to start a teammate; backends.Config is one.
+type Launcher interface {
+	Launch(backend string, t backends.Teammate) (backends.Launch, error)
+}
+
+// Config configures a Manager. Zero values work except Store and Backends.
+type Config struct {
+	// Store is the data root (required).
+	Store *protocol.Store
+	// Backends turns a spawn into argv, environment and working directory
+	// (required; cmd passes its backends.Config).
+	Backends Launcher
+	// DefaultBackend is used for a spawn without a backend. Default "claude".
+	DefaultBackend string
+
+	// Tmux is the tmux binary. Default "tmux".
+	Tmux string
+	// TmuxSocket is the -L name of the private server used when TMUX is
+	// empty. Default "claude-teams".
+	TmuxSocket string
+	// TmuxConfigFile is the -f file of a private server we start. Default
+	// "/dev/null" (the user's tmux.conf could hide exits or print on our
+	// connection).
+	TmuxConfigFile string
+	// TmuxMode is the control-client mode (tmux -CC under a pty by default).
+	TmuxMode tmuxcc.Mode
+	// TmuxEnv is the environment of the tmux client, which a private server
+	// it starts passes on to panes; nil inherits this process's.
+	TmuxEnv []string
+	// TMUX and TMUXPane are the lead's $TMUX and $TMUX_PANE. With TMUX set,
+	// teammates go into that server: split the lead's window, or a window
+	// each with UseWindows.
+	TMUX, TMUXPane string
+	UseWindows     bool
+	// PaneWidth and PaneHeight size a session we create. Default 200x50.
+	PaneWidth, PaneHeight int
+
+	// OutputLimit is the ring buffer of %output bytes kept per pane.
+	// Default 256 KiB.
+	OutputLimit int
+	// HistoryLimit is the history-limit of our sessions. Default 10000.
+	HistoryLimit int
+	// Restart is the default restart policy (never, on-failure, always).
+	// Default "never".
+	Restart string
+	// StopGrace is how long a stop waits after SIGTERM before removing
+	// the pane. Default 3 s.
+	StopGrace time.Duration
+	// StartGrace is how long a silent teammate stays starting. Default 3 s.
+	StartGrace time.Duration
+	// DialTimeout bounds connecting to tmux. Default 10 s.
+	DialTimeout time.Duration
+	// TickInterval is the owner loop's timer. Default 1 s.
+	TickInterval time.Duration
+
+	// RuntimeDir is $XDG_RUNTIME_DIR, for the status socket path.
+	RuntimeDir string
+	// Logger receives the supervisor's events. Default zap.NewNop().
+	Logger *zap.Logger
+	// Clock is the owner loops' time source. Default RealClock().
+	Clock Clock
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Store == nil {
+		return c, errors.New("supervisor: Config.Store is required")
+	}
+	if c.Backends == nil {
+		return c, errors.New("supervisor: Config.Backends is required")
+	}
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.DefaultBackend, backends.Claude)
+	def(&c.Tmux, "tmux")
+	def(&c.TmuxSocket, "claude-teams")
+	def(&c.TmuxConfigFile, "/dev/null")
+	def(&c.Restart, "never")
+	if c.PaneWidth <= 0 {
+		c.PaneWidth = 200
+	}
+	if c.PaneHeight <= 0 {
+		c.PaneHeight = 50
+	}
+	if c.OutputLimit <= 0 {
+		c.OutputLimit = 256 << 10
+	}
+	if c.HistoryLimit <= 0 {
+		c.HistoryLimit = 10000
+	}
+	if c.StopGrace <= 0 {
+		c.StopGrace = 3 * time.Second
+	}
+	if c.StartGrace <= 0 {
+		c.StartGrace = 3 * time.Second
+	}
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = 10 * time.Second
+	}
+	if c.TickInterval <= 0 {
+		c.TickInterval = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	if c.Clock == nil {
+		c.Clock = RealClock()
+	}
+	return c, nil
+}
+
+// Manager supervises teams for one claude-teams process. For each team it
+// either owns it (holds the team's supervisor flock, runs its owner loop and
+// status socket) or forwards calls to the process that does, taking over
+// when that process is gone. Its methods are mcp.Supervisor's. It is safe
+// for concurrent use.
+type Manager struct {
+	cfg Config
+	log *zap.Logger
+	pid int
+
+	ctx    context.Context // ends with Close; parent of every owner loop
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	owned  map[string]*owned
+	remote map[string]*SocketClient
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// owned is a team this process supervises.
+type owned struct {
+	t          *team
+	stopSocket context.CancelFunc
+	socketDone chan struct{}
+}
+
+// ErrClosed is returned by a Manager's methods after Close.
+var ErrClosed = errors.New("supervisor: manager closed")
+
+var _ Service = (*Manager)(nil)
+
+// NewManager returns a Manager. It starts nothing: teams are supervised
+// from their first call on.
+func NewManager(cfg Config) (*Manager, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Manager{
+		cfg: cfg, log: cfg.Logger.Named("supervisor"), pid: os.Getpid(),
+		ctx: ctx, cancel: cancel,
+		owned: map[string]*owned{}, remote: map[string]*SocketClient{},
+	}, nil
+}
+
+func (m *Manager) now() time.Time { return m.cfg.Clock.Now() }
+
+// Close ends supervision by this process: owner loops detach from tmux
+// (teammates keep running, the next process re-adopts them), sockets close,
+// locks are released. It waits for all of that.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	clients := m.remote
+	m.remote = nil
+	m.mu.Unlock()
+	m.cancel()
+	for _, c := range clients {
+		_ = c.Close()
+	}
+	m.wg.Wait()
+	return nil
+}
+
+// Supervise makes sure team is supervised by some process: by this one if
+// nobody else holds its lock (re-adopting its panes). It reports whether
+// this process is the owner.
+func (m *Manager) Supervise(ctx context.Context, teamName string) (bool, error) {
+	svc, err := m.route(ctx, teamName)
+	if err != nil {
+		return false, err
+	}
+	_, mine := svc.(*team)
+	return mine, nil
+}
+
+// Done returns a channel closed when this process stops supervising team
+// (nil if it does not supervise it).
+func (m *Manager) Done(team string) <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if o := m.owned[team]; o != nil {
+		return o.t.done
+	}
+	return nil
+}
+
+// route returns who answers for team: our owner loop, a new owner loop if
+// the lock is free, or a socket client to the owner.
+func (m *Manager) route(ctx context.Context, team string) (Service, error) {
+	if err := protocol.ValidateTeamName(team); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(m.cfg.DialTimeout)
+	for {
+		t, err := m.ownOrNil(team)
+		if err != nil || t != nil {
+			return t, err
+		}
+		c, err := m.client(ctx, team)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, ErrNoSupervisor) || time.Now().After(deadline) {
+			return nil, err
+		}
+		// The owner holds the lock but is not listening yet, or has just
+		// died: try again (the lock first).
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// ownOrNil returns our owner loop for team, starting one if the team's lock
+// is free; nil, nil when another process holds the lock.
+func (m *Manager) ownOrNil(team string) (*team, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	if o := m.owned[team]; o != nil {
+		select {
+		case <-o.t.done:
+			delete(m.owned, team)
+		default:
+			return o.t, nil
+		}
+	}
+	store := m.cfg.Store
+	if _, err := os.Stat(store.ConfigPath(team)); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("team %s: %w", team, protocol.ErrTeamNotFound)
+	}
+	if err := os.MkdirAll(store.OwnDir(team), 0o700); err != nil {
+		return nil, fmt.Errorf("supervise %s: %w", team, err)
+	}
+	lk := flock.New(LockPath(store, team))
+	ok, err := lk.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("supervise %s: lock: %w", team, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	t := newTeam(m, team, lk)
+	o := &owned{t: t, socketDone: make(chan struct{})}
+	sctx, stop := context.WithCancel(m.ctx)
+	o.stopSocket = stop
+	m.owned[team] = o
+	if c := m.remote[team]; c != nil {
+		_ = c.Close()
+		delete(m.remote, team)
+	}
+	t.start(m.ctx)
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		defer close(o.socketDone)
+		path := SocketPath(team, os.Getuid(), m.cfg.RuntimeDir)
+		if err := ServeSocket(sctx, path, t, t.log); err != nil {
+			t.log.Error("status socket failed", zap.String("socket", path), zap.Error(err))
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		<-t.done
+		stop()
+		<-o.socketDone
+		m.mu.Lock()
+		if m.owned[team] == o {
+			delete(m.owned, team)
+		}
+		m.mu.Unlock()
+	}()
+	return t, nil
+}
+
+// client returns a socket client to team's owner, dialing if needed.
+func (m *Manager) client(ctx context.Context, team string) (*SocketClient, error) {
+	m.mu.Lock()
+	c := m.remote[team]
+	m.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	c, err := DialTeam(ctx, team, os.Getuid(), m.cfg.RuntimeDir)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		_ = c.Close()
+		return nil, ErrClosed
+	}
+	if old := m.remote[team]; old != nil {
+		_ = c.Close()
+		return old, nil
+	}
+	m.remote[team] = c
+	return c, nil
+}
+
+// dropClient forgets a broken socket client.
+func (m *Manager) dropClient(team string, svc Service) {
+	c, ok := svc.(*SocketClient)
+	if !ok {
+		return
+	}
+	m.mu.Lock()
+	if m.remote != nil && m.remote[team] == c {
+		delete(m.remote, team)
+	}
+	m.mu.Unlock()
+	_ = c.Close()
+}

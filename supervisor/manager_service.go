@@ -1,0 +1,100 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// The Manager's methods route each call to the team's owner (see route).
+// Calls forwarded over a socket that broke are retried once through a new
+// route (which may make this process the owner) when repeating them is
+// harmless; a spawn or restart is retried only if the owner was found gone
+// before anything was sent.
+
+// do runs fn against the team's owner.
+func (m *Manager) do(ctx context.Context, team string, idempotent bool, fn func(Service) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var svc Service
+		svc, err = m.route(ctx, team)
+		if err != nil {
+			return err
+		}
+		if c, ok := svc.(*SocketClient); ok && !idempotent {
+			if _, perr := c.Ping(ctx); perr != nil {
+				m.dropClient(team, svc)
+				err = perr
+				continue
+			}
+		}
+		err = fn(svc)
+		if !errors.Is(err, ErrSocketClosed) {
+			return err
+		}
+		m.dropClient(team, svc)
+		if !idempotent {
+			return err
+		}
+	}
+	return err
+}
+
+// Spawn adds a teammate and starts it (mcp.Supervisor).
+func (m *Manager) Spawn(ctx context.Context, team string, mem protocol.Member, restart string) (protocol.Member, error) {
+	var out protocol.Member
+	err := m.do(ctx, team, false, func(s Service) error {
+		var err error
+		out, err = s.Spawn(ctx, team, mem, restart)
+		return err
+	})
+	return out, err
+}
+
+// Stop ends a teammate on purpose (mcp.Supervisor).
+func (m *Manager) Stop(ctx context.Context, team, agent, reason string) error {
+	return m.do(ctx, team, true, func(s Service) error {
+		return s.Stop(ctx, team, agent, reason)
+	})
+}
+
+// Restart restarts a teammate now (mcp.Supervisor).
+func (m *Manager) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
+	var out protocol.TeammateStatus
+	err := m.do(ctx, team, false, func(s Service) error {
+		var err error
+		out, err = s.Restart(ctx, team, agent)
+		return err
+	})
+	return out, err
+}
+
+// Status reports every teammate of the team (mcp.Supervisor).
+func (m *Manager) Status(ctx context.Context, team string) (protocol.TeamStatus, error) {
+	var out protocol.TeamStatus
+	err := m.do(ctx, team, true, func(s Service) error {
+		var err error
+		out, err = s.Status(ctx, team)
+		return err
+	})
+	return out, err
+}
+
+// Capture returns a teammate's readable screen (mcp.Supervisor).
+func (m *Manager) Capture(ctx context.Context, team, agent string, lines int) (string, error) {
+	var out string
+	err := m.do(ctx, team, true, func(s Service) error {
+		var err error
+		out, err = s.Capture(ctx, team, agent, lines)
+		return err
+	})
+	return out, err
+}
+
+// Teardown removes every pane and session of the team (mcp.Supervisor).
+func (m *Manager) Teardown(ctx context.Context, team string) error {
+	return m.do(ctx, team, true, func(s Service) error {
+		return s.Teardown(ctx, team)
+	})
+}

@@ -1,0 +1,169 @@
+package supervisor
+
+import (
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/tmuxcc"
+)
+
+// mate is one teammate as the owner loop sees it. Every field is owned by
+// the team's run goroutine.
+type mate struct {
+	name, agentID, backend, color string
+	restart                       string // restart policy ("" = default)
+
+	paneID, windowID string
+	pid              int
+	state            State
+	startedAt        time.Time
+	exitedAt         time.Time
+	exitStatus       *int
+	signal           string
+	restarts         int
+	failures         int
+
+	// exited is closed once the current pane's process is known to have
+	// ended (and its exit handled). A new pane gets a new channel.
+	exited chan struct{}
+	out    *tmuxcc.PaneOutput // current pane's output ring; nil when not watched
+	// lastOutput is the last %output time of an earlier or unwatched pane.
+	lastOutput time.Time
+	// screen is the readable final screen of the last dead pane.
+	screen string
+	// reported is the exitKey of the last exit handled for the lead (told
+	// or not worth telling); see TeammateState.Reported.
+	reported string
+
+	// A deliberate stop: stopReason is set before anything is killed, so
+	// the exit is classified as stopped, never crashed.
+	stopReason  string
+	stopping    bool // a terminate goroutine is running
+	stopWaiters []chan error
+	forget      bool // drop the mate once stopped (spawn rollback)
+	// known is false for a config member we adopted without any record of
+	// ours (no state file entry for its pane) until we see its pane alive.
+	known bool
+}
+
+// exitKey names one run of one pane; the lead hears about it at most once.
+func (m *mate) exitKey() string {
+	return m.paneID + ":" + strconv.Itoa(m.pid)
+}
+
+// processDone reports whether the current pane's exit was handled.
+func (m *mate) processDone() bool {
+	if m.exited == nil {
+		return true
+	}
+	select {
+	case <-m.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// lastOutputAt is when the teammate last printed anything we saw.
+func (m *mate) lastOutputAt() time.Time {
+	if m.out != nil {
+		if t := m.out.LastActivity(); t.After(m.lastOutput) {
+			return t
+		}
+	}
+	return m.lastOutput
+}
+
+// stateMessages are the log messages of state changes (constant strings,
+// data in fields).
+var stateMessages = map[State]string{
+	StateStarting:   "teammate starting",
+	StateRunning:    "teammate running",
+	StateIdle:       "teammate idle",
+	StateStalled:    "teammate stalled",
+	StateNeedsInput: "teammate needs input",
+	StateExited:     "teammate exited",
+	StateCrashed:    "teammate crashed",
+	StateRestarting: "teammate restarting",
+	StateFailed:     "teammate failed",
+	StateStopped:    "teammate stopped",
+	StateUnknown:    "teammate unknown",
+}
+
+// setState moves m to state s and logs the change (one event per change).
+func (t *team) setState(m *mate, s State, extra ...zap.Field) {
+	prev := m.state
+	if prev == s {
+		return
+	}
+	m.state = s
+	msg := stateMessages[s]
+	if msg == "" {
+		msg = "teammate state changed"
+	}
+	fields := append(t.mateFields(m), zap.String("state", string(s)), zap.String("from", string(prev)))
+	t.log.Info(msg, append(fields, extra...)...)
+}
+
+// mateFields are the log fields that identify m and its last exit.
+func (t *team) mateFields(m *mate) []zap.Field {
+	f := []zap.Field{
+		zap.String("agent", m.name),
+		zap.String("pane", m.paneID),
+		zap.Int("pid", m.pid),
+		zap.Int("restarts", m.restarts),
+	}
+	if m.exitStatus != nil {
+		f = append(f, zap.Int("exit_status", *m.exitStatus))
+	}
+	if m.signal != "" {
+		f = append(f, zap.String("signal", m.signal))
+	}
+	return f
+}
+
+// mateView is a copy of a mate's public facts, safe to use outside the
+// owner loop.
+type mateView struct {
+	name, agentID, backend string
+	paneID, windowID       string
+	pid                    int
+	state                  State
+	exitStatus             *int
+	signal                 string
+	restarts, failures     int
+	restart                string
+	startedAt, lastOutput  time.Time
+	screen                 string
+	out                    *tmuxcc.PaneOutput
+}
+
+func (m *mate) view() mateView {
+	v := mateView{
+		name: m.name, agentID: m.agentID, backend: m.backend,
+		paneID: m.paneID, windowID: m.windowID, pid: m.pid,
+		state: m.state, signal: m.signal,
+		restarts: m.restarts, failures: m.failures, restart: m.restart,
+		startedAt: m.startedAt, lastOutput: m.lastOutputAt(),
+		screen: m.screen, out: m.out,
+	}
+	if m.exitStatus != nil {
+		s := *m.exitStatus
+		v.exitStatus = &s
+	}
+	return v
+}
+
+// toState is what the state file keeps of m.
+func (m *mate) toState() TeammateState {
+	return TeammateState{
+		AgentID: m.agentID, Backend: m.backend,
+		PaneID: m.paneID, WindowID: m.windowID, PID: m.pid,
+		State: m.state, ExitStatus: m.exitStatus, Signal: m.signal,
+		Restarts: m.restarts, Failures: m.failures, Restart: m.restart,
+		StartedAt: formatTime(m.startedAt), ExitedAt: formatTime(m.exitedAt),
+		Reported: m.reported,
+	}
+}

@@ -1,0 +1,249 @@
+package supervisor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// The team's Service methods run in the caller's goroutine (an MCP handler
+// or a socket connection): they do the file work there and ask the owner
+// loop only for what it owns, so a slow lock never stalls supervision.
+// *team answers from local state only, which is what ServeSocket needs.
+
+var _ Service = (*team)(nil)
+
+// Restart policies accepted by Spawn ("" = the configured default).
+var restartPolicies = map[string]bool{"": true, "never": true, "on-failure": true, "always": true}
+
+func (t *team) checkTeam(team string) error {
+	if team != t.name {
+		return fmt.Errorf("supervisor of team %s asked about team %q", t.name, team)
+	}
+	return nil
+}
+
+// Spawn adds m to the config, seeds its inbox with the prompt from the
+// lead, starts its pane and supervises it; on any failure everything done
+// so far is undone (member, inbox, pane).
+func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restart string) (_ protocol.Member, err error) {
+	if err := t.checkTeam(team); err != nil {
+		return protocol.Member{}, err
+	}
+	if err := protocol.ValidateAgentName(m.Name); err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn: %w", err)
+	}
+	if !restartPolicies[restart] {
+		return protocol.Member{}, fmt.Errorf("spawn %s: restart policy %q is not never, on-failure or always", m.Name, restart)
+	}
+	if err := checkCwd(m.Cwd); err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
+	}
+	if m.BackendType == "" {
+		m.BackendType = t.m.cfg.DefaultBackend
+	}
+	cfg, err := t.store.ReadConfig(team)
+	if err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
+	}
+	m.TmuxPaneID = ""
+	added, err := t.store.AddMember(team, m)
+	if err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
+	}
+	rb := &rollback{t: t, name: m.Name, member: true}
+	defer func() {
+		if err != nil {
+			rb.run(ctx)
+		}
+	}()
+	inbox := t.store.InboxPath(team, m.Name)
+	_, statErr := os.Stat(inbox)
+	rb.inboxExisted = statErr == nil
+	msg, err := t.store.Send(team, m.Name, protocol.Message{From: protocol.LeadName, Text: m.Prompt})
+	if err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn %s: seed inbox: %w", m.Name, err)
+	}
+	rb.inbox, rb.msgID = true, msg.MsgID
+	launch, err := t.m.cfg.Backends.Launch(added.BackendType, teammateOf(added, cfg, t.store.Root()))
+	if err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
+	}
+	ch := make(chan spawnResult, 1)
+	res, err := ask(ctx, t, &spawnReq{
+		name: added.Name, agentID: added.AgentID, backend: added.BackendType, color: added.Color,
+		restart: restart, launch: launch, reply: ch,
+	}, ch)
+	if err == nil {
+		err = res.err
+	}
+	rb.pane = true // also when the answer was lost: a pane may exist
+	if err != nil {
+		return protocol.Member{}, err
+	}
+	added, err = t.store.UpdateMember(team, m.Name, func(x *protocol.Member) error {
+		x.TmuxPaneID = res.pane.pane
+		return nil
+	})
+	if err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn %s: record pane: %w", m.Name, err)
+	}
+	return added, nil
+}
+
+// checkCwd accepts an absolute path to an existing directory.
+func checkCwd(cwd string) error {
+	if cwd == "" || !filepath.IsAbs(cwd) {
+		return fmt.Errorf("cwd %q is not an absolute path", cwd)
+	}
+	fi, err := os.Stat(cwd)
+	if err != nil {
+		return fmt.Errorf("cwd %q: %w", cwd, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("cwd %q is not a directory", cwd)
+	}
+	return nil
+}
+
+// teammateOf is what a backend needs to start member m.
+func teammateOf(m protocol.Member, cfg protocol.TeamConfig, root string) backends.Teammate {
+	return backends.Teammate{
+		Team: cfg.Name, Name: m.Name, AgentID: m.AgentID, Color: m.Color, Model: m.Model,
+		AgentType: m.AgentType, Cwd: m.Cwd, LeadSessionID: cfg.LeadSessionID,
+		PlanModeRequired: m.PlanModeRequired != nil && *m.PlanModeRequired,
+		DataRoot:         root,
+	}
+}
+
+// rollback undoes a spawn half-way: pane, inbox entry, member.
+type rollback struct {
+	t                    *team
+	name                 string
+	member, inbox, pane  bool
+	inboxExisted         bool
+	msgID                string
+}
+
+func (rb *rollback) run(ctx context.Context) {
+	t := rb.t
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	log := t.log.With(zap.String("agent", rb.name))
+	if rb.pane {
+		ch := make(chan error, 1)
+		if _, err := ask(ctx, t, &stopReq{name: rb.name, reason: "rollback", forget: true, reply: ch}, ch); err != nil {
+			log.Error("spawn rollback: pane", zap.Error(err))
+		}
+	}
+	if rb.inbox {
+		if err := rb.removeInbox(); err != nil {
+			log.Error("spawn rollback: inbox", zap.Error(err))
+		}
+	}
+	if rb.member {
+		if err := t.store.RemoveMember(t.name, rb.name); err != nil && !errors.Is(err, protocol.ErrMemberNotFound) {
+			log.Error("spawn rollback: member", zap.Error(err))
+		}
+	}
+	log.Info("spawn rolled back")
+}
+
+// removeInbox removes the inbox file the spawn created, or only the seeded
+// entry from an inbox that existed before.
+func (rb *rollback) removeInbox() error {
+	path := rb.t.store.InboxPath(rb.t.name, rb.name)
+	if !rb.inboxExisted {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	var entries []json.RawMessage
+	return rb.t.store.UpdateJSONFile(path, &entries, func(any) (any, error) {
+		kept := make([]json.RawMessage, 0, len(entries))
+		for _, e := range entries {
+			var id struct {
+				MsgID string `json:"msg_id"`
+			}
+			if json.Unmarshal(e, &id) == nil && id.MsgID == rb.msgID && rb.msgID != "" {
+				continue
+			}
+			kept = append(kept, e)
+		}
+		return kept, nil
+	})
+}
+
+// Stop ends a teammate on purpose; its pane and process are gone when Stop
+// returns. Stopping a teammate that is not running is not an error.
+func (t *team) Stop(ctx context.Context, team, agent, reason string) error {
+	if err := t.checkTeam(team); err != nil {
+		return err
+	}
+	if err := protocol.ValidateAgentName(agent); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	if reason == "" {
+		reason = "killed"
+	}
+	ch := make(chan error, 1)
+	err, aerr := ask(ctx, t, &stopReq{name: agent, reason: reason, reply: ch}, ch)
+	if aerr != nil {
+		return fmt.Errorf("stop %s: %w", agent, aerr)
+	}
+	return err
+}
+
+// Teardown stops every teammate the team still has, removes every pane of
+// the team and our tmux session, and ends supervision of the team.
+func (t *team) Teardown(ctx context.Context, team string) error {
+	if err := t.checkTeam(team); err != nil {
+		return err
+	}
+	ch := make(chan teardownResult, 1)
+	res, err := ask(ctx, t, &teardownReq{reply: ch}, ch)
+	if err != nil {
+		return fmt.Errorf("teardown %s: %w", team, err)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, name := range res.names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := t.Stop(ctx, team, name, "teardown"); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	ch2 := make(chan teardownResult, 1)
+	res, err = ask(ctx, t, &teardownReq{final: true, reply: ch2}, ch2)
+	if err == nil {
+		err = res.err
+	}
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("teardown %s: %w", team, err)
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/tmuxcc"
+)
+
+// ErrStillRunning is returned (wrapped) when a teammate is started under a
+// name whose previous process is still running or being stopped.
+var ErrStillRunning = errors.New("supervisor: teammate still running")
+
+// spawnReq asks the owner loop to start a teammate's pane.
+type spawnReq struct {
+	name, agentID, backend, color, restart string
+	launch                                 backends.Launch
+	// respawn keeps the counters of the teammate's earlier runs (a restart).
+	respawn bool
+	reply   chan spawnResult
+}
+
+type spawnResult struct {
+	pane paneInfo
+	err  error
+}
+
+func (*spawnReq) isRequest() {}
+
+// doSpawn creates the pane, registers the teammate and starts watching it.
+func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
+	if t.tearingDown {
+		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, ErrTearingDown)}
+	}
+	old := t.mates[r.name]
+	if old != nil && (!old.processDone() || old.stopping) {
+		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, ErrStillRunning)}
+	}
+	if err := t.ensureConn(ctx); err != nil {
+		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
+	}
+	p, err := t.newPane(ctx, r.name, r.agentID, r.launch)
+	if err != nil {
+		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
+	}
+	m := &mate{
+		name: r.name, agentID: r.agentID, backend: r.backend, color: r.color, restart: r.restart,
+		paneID: p.pane, windowID: p.window, pid: p.pid,
+		startedAt: t.m.now(), exited: make(chan struct{}),
+	}
+	if old != nil {
+		delete(t.panes, old.paneID)
+		if r.respawn {
+			m.restarts, m.failures, m.reported = old.restarts+1, old.failures, old.reported
+			if m.restart == "" {
+				m.restart = old.restart
+			}
+		}
+	}
+	t.mates[m.name] = m
+	t.panes[m.paneID] = m
+	if err := t.watch(m); err != nil {
+		t.killPane(ctx, p.pane)
+		delete(t.panes, m.paneID)
+		if old != nil {
+			t.mates[m.name] = old
+		} else {
+			delete(t.mates, m.name)
+		}
+		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
+	}
+	t.setState(m, StateStarting)
+	t.persist()
+	return spawnResult{pane: p}
+}
+
+// watch starts collecting m's output and watching for its exit.
+func (t *team) watch(m *mate) error {
+	m.out = t.conn.WatchOutput(m.paneID, t.m.cfg.OutputLimit)
+	if err := t.conn.WatchPane(m.paneID, m.pid); err != nil {
+		t.conn.UnwatchOutput(m.paneID)
+		m.out = nil
+		return fmt.Errorf("watch pane %s: %w", m.paneID, err)
+	}
+	return nil
+}
+
+// ensureConn connects to tmux if we are not connected: to the server a
+// previous owner recorded, else to the one this process's configuration
+// names (creating our session there).
+func (t *team) ensureConn(ctx context.Context) error {
+	if t.conn != nil {
+		return nil
+	}
+	if tp, ok := t.recorded(); ok {
+		err := t.connect(ctx, tp, true)
+		if err == nil {
+			return nil
+		}
+		t.log.Info("recorded tmux server unusable", zap.String("socket", tp.socketPath), zap.Error(err))
+	}
+	return t.connect(ctx, t.m.ownTopology(t.name), true)
+}
+
+// recorded is the topology of the state file, if any.
+func (t *team) recorded() (topology, bool) {
+	tp, ok := recordedTopology(t.name, t.persisted.Server)
+	if ok && tp.mode == ModePrivate {
+		tp.configFile = t.m.cfg.TmuxConfigFile
+	}
+	return tp, ok
+}
+
+// connect dials tmux for topology tp and makes it the team's connection.
+func (t *team) connect(ctx context.Context, tp topology, create bool) error {
+	dctx, cancel := context.WithTimeout(ctx, t.m.cfg.DialTimeout)
+	defer cancel()
+	conn, err := tmuxcc.Dial(dctx, tp.dialConfig(t.m.cfg, t.name, create))
+	if err != nil {
+		return fmt.Errorf("connect to tmux: %w", err)
+	}
+	old := t.topo
+	t.topo = tp
+	if err := t.resolve(dctx, conn); err != nil {
+		_ = conn.Close()
+		t.topo = old
+		return fmt.Errorf("connect to tmux: %w", err)
+	}
+	t.conn, t.events = conn, conn.Events()
+	t.persisted.Server = t.topo.info()
+	t.redial = redialState{}
+	t.log.Info("control connection up", zap.String("mode", tp.mode),
+		zap.String("socket", t.topo.socketPath), zap.String("session", tp.session), zap.Int("client_pid", conn.ClientPID()))
+	return nil
+}

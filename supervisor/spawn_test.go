@@ -1,0 +1,192 @@
+package supervisor
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+func TestSpawnArgvEnvCwd(t *testing.T) {
+	h := newHarness(t)
+	m := h.manager()
+	cwd := filepath.Join(h.dir, "work dir")
+	if err := os.Mkdir(cwd, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h.launch.env = []string{"CT_SPACED=a b  c", "CT_QUOTE=it's \"q\" $HOME"}
+	h.launch.set("w1", []string{"args", "env CT_SPACED", "env CT_QUOTE", "env CT_AGENT_ID", "pwd", "print ready", "wait"})
+	mem, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "w1", Prompt: "hello w1", Cwd: cwd, BackendType: "fake", Model: "sonnet"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mem.AgentID != "w1@alpha" || !strings.HasPrefix(mem.TmuxPaneID, "%") || mem.Color == "" {
+		t.Fatalf("member = %+v", mem)
+	}
+	out := h.waitOutput(m, "w1", "ready")
+	for _, want := range []string{
+		`ARGS=["args","env CT_SPACED","env CT_QUOTE","env CT_AGENT_ID","pwd","print ready","wait"]`,
+		"CT_SPACED=a b  c",
+		`CT_QUOTE=it's "q" $HOME`,
+		"CT_AGENT_ID=w1@alpha",
+		"PWD=" + cwd,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("screen lacks %q:\n%s", want, out)
+		}
+	}
+	// config.json records the pane; the inbox holds the prompt from the lead.
+	cfg, err := h.store.ReadConfig(h.team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := findMember(cfg, "w1")
+	if !ok || got.TmuxPaneID != mem.TmuxPaneID || got.BackendType != "fake" || got.Cwd != cwd {
+		t.Fatalf("config member = %+v (ok %v)", got, ok)
+	}
+	inbox, err := h.store.ReadInbox(h.team, "w1", protocol.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inbox.Messages) != 1 || inbox.Messages[0].From != protocol.LeadName || inbox.Messages[0].Text != "hello w1" ||
+		inbox.Messages[0].Color != "" || inbox.Messages[0].Summary != "" {
+		t.Fatalf("inbox = %+v", inbox.Messages)
+	}
+	ts := h.waitState(m, "w1", StateRunning)
+	if !ts.Alive || ts.PID == 0 || ts.PaneID != mem.TmuxPaneID || ts.StartedAt == "" || ts.Backend != "fake" {
+		t.Fatalf("status = %+v", ts)
+	}
+	// The pane carries the agent id and keeps its screen after death.
+	opt, err := h.tmux("show-options", "-p", "-v", "-t", mem.TmuxPaneID, agentOption)
+	if err != nil || strings.TrimSpace(opt) != "w1@alpha" {
+		t.Fatalf("agent option = %q, %v", opt, err)
+	}
+	roe, err := h.tmux("display-message", "-p", "-t", mem.TmuxPaneID, "#{remain-on-exit}")
+	if err != nil || strings.TrimSpace(roe) != "on" {
+		t.Fatalf("remain-on-exit = %q, %v", roe, err)
+	}
+}
+
+// TestSpawnHostileInput: names are refused before anything happens; a
+// prompt, cwd or argv word full of shell and tmux syntax runs nothing.
+func TestSpawnHostileInput(t *testing.T) {
+	h := newHarness(t)
+	// Every command below would touch the canary: $CT_CANARY is in the
+	// environment of the tmux server and of the panes.
+	canary := filepath.Join(h.dir, "pwned")
+	h.env = append(h.env, "CT_CANARY="+canary)
+	m := h.manager()
+	evil := "$(touch $CT_CANARY);`touch $CT_CANARY`;'\";\n kill-server\n#(touch $CT_CANARY)#{pane_id}"
+
+	for _, name := range []string{"../x", "a b", "x;touch $CT_CANARY", "team-lead", "$(id)", ""} {
+		_, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: name, Prompt: "p", Cwd: h.dir, BackendType: "fake"}, "")
+		if !errors.Is(err, protocol.ErrInvalidName) {
+			t.Errorf("spawn %q: no error", name)
+		}
+	}
+
+	cwd := filepath.Join(h.dir, "c#(touch $CT_CANARY)$(touch $CT_CANARY);'x #{pane_id}")
+	if err := os.Mkdir(cwd, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h.launch.env = []string{"CT_EVIL=" + evil}
+	h.launch.set("w1", []string{"pwd", "env CT_EVIL", evil, "print ready", "wait"})
+	if _, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "w1", Prompt: evil, Cwd: cwd, BackendType: "fake", Model: evil}, ""); err != nil {
+		t.Fatal(err)
+	}
+	out := h.waitOutput(m, "w1", "ready")
+	if !strings.Contains(out, "PWD="+cwd) {
+		t.Errorf("cwd not kept literally:\n%s", out)
+	}
+	if _, err := os.Stat(canary); err == nil {
+		t.Fatal("hostile input ran a command")
+	}
+	if _, err := h.tmux("has-session", "-t", "="+h.team); err != nil {
+		t.Fatal("server or session gone: hostile input ran a tmux command")
+	}
+	inbox, _ := h.store.ReadInbox(h.team, "w1", protocol.ReadOptions{})
+	if len(inbox.Messages) != 1 || inbox.Messages[0].Text != evil {
+		t.Fatalf("prompt not delivered verbatim: %+v", inbox.Messages)
+	}
+	// A relative or missing cwd is refused.
+	for _, bad := range []string{"relative", filepath.Join(h.dir, "missing")} {
+		if _, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "w2", Prompt: "p", Cwd: bad, BackendType: "fake"}, ""); err == nil {
+			t.Errorf("cwd %q accepted", bad)
+		}
+	}
+}
+
+// TestSpawnRollback: a spawn failing at any step leaves no member, no
+// inbox residue and no pane.
+func TestSpawnRollback(t *testing.T) {
+	h := newHarness(t)
+	m := h.manager()
+	h.spawn(m, "keep") // the team has a session and one teammate
+
+	assertClean := func(name string) {
+		t.Helper()
+		cfg, err := h.store.ReadConfig(h.team)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := findMember(cfg, name); ok {
+			t.Errorf("member %s left in config", name)
+		}
+		if _, err := os.Stat(h.store.InboxPath(h.team, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("inbox of %s left: %v", name, err)
+		}
+		out, _ := h.tmux("list-panes", "-a", "-F", "#{"+agentOption+"}")
+		if strings.Contains(out, name+"@") {
+			t.Errorf("pane of %s left:\n%s", name, out)
+		}
+	}
+
+	// Launch fails (unknown backend).
+	if _, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "bad1", Prompt: "p", Cwd: h.dir, BackendType: "nope"}, ""); err == nil {
+		t.Fatal("unknown backend accepted")
+	}
+	assertClean("bad1")
+
+	// tmux refuses the pane (an environment entry without '=').
+	h.launch.env = []string{"NOEQUALS"}
+	if _, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "bad2", Prompt: "p", Cwd: h.dir, BackendType: "fake"}, ""); err == nil {
+		t.Fatal("bad environment accepted")
+	}
+	h.launch.env = nil
+	assertClean("bad2")
+
+	// Recording the pane fails: config.json unwritable mid-way is hard to
+	// provoke portably, so instead a duplicate name fails at AddMember and
+	// must not disturb the existing teammate.
+	if _, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "keep", Prompt: "p", Cwd: h.dir, BackendType: "fake"}, ""); !errors.Is(err, protocol.ErrMemberExists) {
+		t.Fatalf("duplicate spawn: %v", err)
+	}
+	if ts := h.status(m, "keep"); !ts.Alive {
+		t.Fatalf("existing teammate disturbed: %+v", ts)
+	}
+	inbox, _ := h.store.ReadInbox(h.team, "keep", protocol.ReadOptions{})
+	if len(inbox.Messages) != 1 {
+		t.Fatalf("existing inbox disturbed: %+v", inbox.Messages)
+	}
+}
+
+func TestStateFileRecordsSpawn(t *testing.T) {
+	h := newHarness(t)
+	m := h.manager()
+	mem := h.spawn(m, "w1")
+	h.waitState(m, "w1", StateRunning)
+	st, err := LoadTeamState(h.store, h.team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := st.Teammates["w1"]
+	if ts.PaneID != mem.TmuxPaneID || ts.PID == 0 || st.Server.Mode != ModePrivate || st.Server.SocketPath == "" ||
+		st.Server.Session != h.team || st.SupervisorPID != os.Getpid() {
+		b, _ := json.MarshalIndent(st, "", "  ")
+		t.Fatalf("state file:\n%s", b)
+	}
+}

@@ -1,0 +1,227 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/tmuxcc"
+)
+
+// snapshotReq asks the owner loop for a copy of its teammates' facts
+// (name "" = all).
+type snapshotReq struct {
+	name  string
+	reply chan snapshot
+}
+
+type snapshot struct {
+	mates []mateView
+	conn  *tmuxcc.Conn // for captures outside the loop; nil when disconnected
+}
+
+func (*snapshotReq) isRequest() {}
+
+func (t *team) snapshot(name string) snapshot {
+	s := snapshot{conn: t.conn}
+	if name != "" {
+		if m := t.mates[name]; m != nil {
+			s.mates = append(s.mates, m.view())
+		}
+		return s
+	}
+	for _, m := range t.mates {
+		s.mates = append(s.mates, m.view())
+	}
+	return s
+}
+
+func (t *team) ownSnapshot(ctx context.Context, name string) (snapshot, error) {
+	ch := make(chan snapshot, 1)
+	return ask(ctx, t, &snapshotReq{name: name, reply: ch}, ch)
+}
+
+// Status reports every teammate of the config: the owner loop's view plus
+// unread messages and owned tasks read from the files.
+func (t *team) Status(ctx context.Context, team string) (protocol.TeamStatus, error) {
+	if err := t.checkTeam(team); err != nil {
+		return protocol.TeamStatus{}, err
+	}
+	cfg, err := t.store.ReadConfig(team)
+	if err != nil {
+		return protocol.TeamStatus{}, fmt.Errorf("status %s: %w", team, err)
+	}
+	snap, err := t.ownSnapshot(ctx, "")
+	if err != nil {
+		return protocol.TeamStatus{}, fmt.Errorf("status %s: %w", team, err)
+	}
+	views := map[string]mateView{}
+	for _, v := range snap.mates {
+		views[v.name] = v
+	}
+	owned := t.ownedTasks(team)
+	st := protocol.TeamStatus{Name: team, Supervised: true, SupervisorPID: t.m.pid, Teammates: []protocol.TeammateStatus{}}
+	for _, mem := range cfg.Members {
+		if mem.Name == protocol.LeadName {
+			continue
+		}
+		v, ok := views[mem.Name]
+		st.Teammates = append(st.Teammates, t.teammateStatus(team, mem, v, ok, owned[mem.Name]))
+	}
+	return st, nil
+}
+
+// ownedTasks maps owners to the ids of their unfinished tasks.
+func (t *team) ownedTasks(team string) map[string][]string {
+	tasks, err := t.store.ListTasks(team)
+	if err != nil {
+		return nil
+	}
+	owned := map[string][]string{}
+	for _, task := range tasks {
+		if task.Owner != "" && task.Status != "completed" {
+			owned[task.Owner] = append(owned[task.Owner], task.ID)
+		}
+	}
+	return owned
+}
+
+func (t *team) teammateStatus(team string, mem protocol.Member, v mateView, known bool, tasks []string) protocol.TeammateStatus {
+	ts := protocol.TeammateStatus{
+		Name: mem.Name, AgentID: mem.AgentID, Backend: mem.BackendType,
+		PaneID: mem.TmuxPaneID, State: string(StateUnknown), Tasks: tasks,
+	}
+	if ts.Tasks == nil {
+		ts.Tasks = []string{}
+	}
+	if known {
+		ts.PaneID, ts.PID, ts.State = v.paneID, v.pid, string(v.state)
+		ts.Alive = v.state.Alive()
+		ts.ExitStatus, ts.Signal = v.exitStatus, v.signal
+		ts.Restarts, ts.Failures = v.restarts, v.failures
+		ts.StartedAt, ts.LastOutputAt = formatTime(v.startedAt), formatTime(v.lastOutput)
+		if ts.Backend == "" {
+			ts.Backend = v.backend
+		}
+	}
+	if n, _, err := t.store.Unread(team, mem.Name); err == nil {
+		ts.Unread = n
+	}
+	return ts
+}
+
+// Capture returns the teammate's rendered screen, readable, at most lines
+// lines; after the pane died, the screen saved at its death.
+func (t *team) Capture(ctx context.Context, team, agent string, lines int) (string, error) {
+	if err := t.checkTeam(team); err != nil {
+		return "", err
+	}
+	if err := protocol.ValidateAgentName(agent); err != nil {
+		return "", fmt.Errorf("capture: %w", err)
+	}
+	if lines <= 0 {
+		lines = 20
+	}
+	snap, err := t.ownSnapshot(ctx, agent)
+	if err != nil {
+		return "", fmt.Errorf("capture %s: %w", agent, err)
+	}
+	if len(snap.mates) == 0 {
+		return "", fmt.Errorf("capture %s: %w", agent, ErrNoTeammate)
+	}
+	v := snap.mates[0]
+	if v.state.Alive() && snap.conn != nil {
+		if s, err := capturePane(ctx, snap.conn, v.paneID, lines); err == nil {
+			return s, nil
+		}
+		// It may have died meanwhile: ask again for the saved screen.
+		if s2, err := t.ownSnapshot(ctx, agent); err == nil && len(s2.mates) > 0 {
+			v = s2.mates[0]
+		}
+	}
+	if v.screen != "" || !v.state.Alive() {
+		return lastLines(v.screen, lines), nil
+	}
+	if v.out != nil {
+		return readable(string(v.out.Snapshot()), lines), nil
+	}
+	return "", fmt.Errorf("capture %s: no connection to tmux", agent)
+}
+
+// Restart stops the teammate if it runs and starts it again with the same
+// identity (agent id, name, colour, cwd, backend); its inbox gets a short
+// note and the original assignment.
+func (t *team) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
+	if err := t.checkTeam(team); err != nil {
+		return protocol.TeammateStatus{}, err
+	}
+	if err := protocol.ValidateAgentName(agent); err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart: %w", err)
+	}
+	cfg, err := t.store.ReadConfig(team)
+	if err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
+	}
+	mem, ok := findMember(cfg, agent)
+	if !ok {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, protocol.ErrMemberNotFound)
+	}
+	if err := t.Stop(ctx, team, agent, "restart"); err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
+	}
+	launch, err := t.m.cfg.Backends.Launch(mem.BackendType, teammateOf(mem, cfg, t.store.Root()))
+	if err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
+	}
+	ch := make(chan spawnResult, 1)
+	res, err := ask(ctx, t, &spawnReq{
+		name: mem.Name, agentID: mem.AgentID, backend: mem.BackendType, color: mem.Color,
+		launch: launch, respawn: true, reply: ch,
+	}, ch)
+	if err == nil {
+		err = res.err
+	}
+	if err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
+	}
+	if _, err := t.store.UpdateMember(team, agent, func(x *protocol.Member) error {
+		x.TmuxPaneID = res.pane.pane
+		return nil
+	}); err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: record pane: %w", agent, err)
+	}
+	snap, err := t.ownSnapshot(ctx, agent)
+	if err != nil || len(snap.mates) == 0 {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, ErrNoTeammate)
+	}
+	note := fmt.Sprintf("You were restarted (restart %d). Your original assignment follows; "+
+		"check your inbox and your tasks, then carry on.\n\n%s", snap.mates[0].restarts, mem.Prompt)
+	if _, err := t.store.Send(team, agent, protocol.Message{From: protocol.LeadName, Text: note, Summary: "you were restarted"}); err != nil {
+		t.log.Error("restart note failed")
+	}
+	return t.teammateStatus(team, mem, snap.mates[0], true, t.ownedTasks(team)[agent]), nil
+}
+
+func findMember(cfg protocol.TeamConfig, name string) (protocol.Member, bool) {
+	for _, m := range cfg.Members {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return protocol.Member{}, false
+}
+
+// onTick runs every Config.TickInterval: a teammate that printed something,
+// or stayed alive for the start grace period, is running.
+func (t *team) onTick(ctx context.Context) {
+	now := t.m.now()
+	for _, m := range t.mates {
+		if m.state != StateStarting || m.processDone() {
+			continue
+		}
+		if (m.out != nil && m.out.Total() > 0) || now.Sub(m.startedAt) >= t.m.cfg.StartGrace {
+			t.setState(m, StateRunning)
+			t.persist()
+		}
+	}
+}

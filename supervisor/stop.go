@@ -1,0 +1,201 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+
+	"github.com/f9449b24/claude-teams/tmuxcc"
+)
+
+// stopReq asks the owner loop to end a teammate on purpose.
+type stopReq struct {
+	name, reason string
+	forget       bool // spawn rollback: drop the teammate once stopped
+	reply        chan error
+}
+
+// stopDone reports that a terminate goroutine finished.
+type stopDone struct {
+	name, pane string
+	screen     string
+	err        error
+}
+
+func (*stopReq) isRequest()  {}
+func (*stopDone) isRequest() {}
+
+// doStop marks the stop deliberate first, then hands the slow part (asking
+// the process to end, waiting, forcing) to a terminate goroutine. The reply
+// comes when the pane and the process are gone.
+func (t *team) doStop(ctx context.Context, r *stopReq) {
+	m := t.mates[r.name]
+	if m == nil {
+		r.reply <- nil // nothing of ours runs under that name
+		return
+	}
+	if r.forget {
+		m.forget = true
+	}
+	if m.stopReason == "" {
+		m.stopReason = r.reason
+	}
+	m.stopWaiters = append(m.stopWaiters, r.reply)
+	if m.stopping {
+		return
+	}
+	m.stopping = true
+	tg := stopTarget{
+		name: m.name, pane: m.paneID, pid: m.pid, exited: m.exited,
+		alive: !m.processDone(), conn: t.conn, grace: t.m.cfg.StopGrace,
+	}
+	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", m.stopReason))...)
+	go func() {
+		screen, err := tg.terminate(t.m.ctx)
+		t.report(&stopDone{name: tg.name, pane: tg.pane, screen: screen, err: err})
+	}()
+}
+
+// onStopDone completes a stop: the exit is recorded as stopped if the
+// process end was not seen otherwise, and every waiter gets its answer.
+func (t *team) onStopDone(ctx context.Context, r *stopDone) {
+	m := t.mates[r.name]
+	if m == nil || m.paneID != r.pane {
+		return
+	}
+	if !m.processDone() {
+		if m.screen == "" {
+			m.screen = r.screen
+		}
+		t.exitMate(ctx, m, exitInfo{gone: true, source: "stop", why: "stopped"})
+	}
+	if m.state != StateStopped {
+		// A dead pane (exited or crashed earlier) removed on purpose.
+		t.setState(m, StateStopped, zap.String("reason", m.stopReason))
+	}
+	if m.out != nil && t.conn != nil {
+		t.conn.UnwatchOutput(m.paneID)
+		m.out = nil
+	}
+	delete(t.panes, m.paneID)
+	for _, w := range m.stopWaiters {
+		w <- r.err
+	}
+	m.stopWaiters, m.stopping, m.stopReason = nil, false, ""
+	if m.forget {
+		delete(t.mates, m.name)
+	}
+	t.persist()
+}
+
+// stopTarget is what a terminate goroutine needs; it is a copy, so the
+// goroutine never touches owner-loop state.
+type stopTarget struct {
+	name, pane string
+	pid        int
+	exited     <-chan struct{}
+	alive      bool
+	conn       *tmuxcc.Conn
+	grace      time.Duration
+}
+
+// terminate ends a pane and its process: ask nicely (SIGTERM to the
+// process group), wait up to the grace period for the exit, then remove the
+// pane (which hangs up the terminal), then SIGKILL whatever is left, and
+// wait until the process is gone. It returns the screen it captured if the
+// process had not exited by itself (the owner loop captures it otherwise).
+func (s stopTarget) terminate(ctx context.Context) (string, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if !s.alive || s.pid <= 0 {
+		// Already dead (its exit was handled): only the pane is left. The
+		// pid was reaped long ago and may belong to someone else now.
+		if s.conn != nil && s.pane != "" {
+			killPaneOn(cctx, s.conn, s.pane)
+		}
+		return "", nil
+	}
+	{
+		signalGroup(s.pid, syscall.SIGTERM)
+		timer := time.NewTimer(s.grace)
+		select {
+		case <-s.exited:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		timer.Stop()
+	}
+	var screen string
+	if s.conn != nil && s.pane != "" {
+		select {
+		case <-s.exited:
+		default:
+			screen, _ = capturePane(cctx, s.conn, s.pane, finalScreenLines)
+		}
+		killPaneOn(cctx, s.conn, s.pane)
+	}
+	if waitGone(s.pid, time.Second) {
+		return screen, nil
+	}
+	signalGroup(s.pid, syscall.SIGKILL)
+	if waitGone(s.pid, 5*time.Second) {
+		return screen, nil
+	}
+	return screen, fmt.Errorf("stop %s: process %d still running after SIGKILL", s.name, s.pid)
+}
+
+// signalGroup sends sig to the process group of pid (tmux makes each pane's
+// process a session and group leader) and to pid itself.
+func signalGroup(pid int, sig syscall.Signal) {
+	_ = syscall.Kill(-pid, sig)
+	_ = syscall.Kill(pid, sig)
+}
+
+// waitGone polls until pid is gone or d has passed.
+func waitGone(pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if processGone(pid) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// processGone reports whether pid no longer runs. A zombie (exited, not yet
+// reaped by tmux: the lost-SIGCHLD case of TMUX.md) counts as gone.
+func processGone(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	if errors.Is(err, syscall.ESRCH) {
+		return true
+	}
+	b, rerr := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if rerr != nil {
+		return err != nil && !errors.Is(err, syscall.EPERM)
+	}
+	// pid (comm) state ...: comm may hold spaces and parentheses.
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] == 'Z' || s[i+2] == 'X'
+	}
+	return false
+}
+
+// signalName names signal n ("SIGKILL"), or "signal n" when unknown.
+func signalName(n int) string {
+	if name := unix.SignalName(syscall.Signal(n)); name != "" {
+		return name
+	}
+	return "signal " + strconv.Itoa(n)
+}

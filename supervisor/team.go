@@ -1,0 +1,228 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gofrs/flock"
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/tmuxcc"
+)
+
+// team is the owner loop of one supervised team (the "team actor"). One
+// goroutine, run, owns every field below the line: it selects on its
+// context, the control connection's events, typed requests with reply
+// channels and timers, in the manner of suture's supervisor loop. Slow work
+// (waiting for a process to die, writing the lead's inbox) runs in helper
+// goroutines that report back through reqs; file reads for status run in the
+// caller's goroutine. Nothing blocks run for longer than one tmux round trip
+// or one local file write.
+type team struct {
+	name  string
+	m     *Manager
+	store *protocol.Store
+	log   *zap.Logger
+	lock  *flock.Flock // held while this process supervises the team
+
+	reqs   chan request  // requests and helper-goroutine reports; read by run
+	done   chan struct{} // closed when run has returned and cleaned up
+	cancel context.CancelFunc
+	notes  *notifier
+
+	// Owned by run.
+	conn        *tmuxcc.Conn
+	events      <-chan tmuxcc.Event // conn.Events(), nil when disconnected
+	topo        topology
+	mates       map[string]*mate // by teammate name
+	panes       map[string]*mate // by pane id (current pane only)
+	tearingDown bool
+	redial      redialState
+	tick        ClockTimer
+	persisted   TeamState // last state file written (server info, reported keys)
+}
+
+// request is anything sent to the owner loop.
+type request interface{ isRequest() }
+
+// redialState tracks reconnection after the control connection ended.
+type redialState struct {
+	attempts int
+	timer    ClockTimer // nil when no redial is pending
+	since    time.Time
+}
+
+// ErrTeamClosed is returned for calls to a team whose owner loop has ended
+// (the process shut down or the team was torn down).
+var ErrTeamClosed = errors.New("supervisor: team no longer supervised here")
+
+// ErrNoTeammate is returned (wrapped) for a teammate the supervisor does not
+// know.
+var ErrNoTeammate = errors.New("supervisor: no such teammate")
+
+// ErrTearingDown is returned (wrapped) for a spawn or restart while the team
+// is being torn down.
+var ErrTearingDown = errors.New("supervisor: team is being torn down")
+
+func newTeam(m *Manager, name string, lock *flock.Flock) *team {
+	t := &team{
+		name:  name,
+		m:     m,
+		store: m.cfg.Store,
+		log:   m.log.With(zap.String("team", name)),
+		lock:  lock,
+		reqs:  make(chan request),
+		done:  make(chan struct{}),
+		mates: map[string]*mate{},
+		panes: map[string]*mate{},
+	}
+	t.notes = newNotifier(t.store, name, t.log)
+	return t
+}
+
+// start runs the owner loop in its own goroutine.
+func (t *team) start(ctx context.Context) {
+	ctx, t.cancel = context.WithCancel(ctx)
+	go t.run(ctx)
+}
+
+// call sends r to the owner loop and waits for it to be taken (not for its
+// reply). It fails when ctx ends or the loop has gone.
+func (t *team) send(ctx context.Context, r request) error {
+	select {
+	case t.reqs <- r:
+		return nil
+	case <-t.done:
+		return ErrTeamClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// report is send for helper goroutines: it gives up only when the loop has
+// gone.
+func (t *team) report(r request) {
+	select {
+	case t.reqs <- r:
+	case <-t.done:
+	}
+}
+
+// await waits for a reply on ch (1-buffered, so the loop never blocks on a
+// caller that gave up).
+func await[T any](ctx context.Context, t *team, ch <-chan T) (T, error) {
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-t.done:
+		// The loop may have replied just before ending.
+		select {
+		case v := <-ch:
+			return v, nil
+		default:
+		}
+		var zero T
+		return zero, ErrTeamClosed
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// ask sends r and waits for its reply on ch.
+func ask[T any](ctx context.Context, t *team, r request, ch <-chan T) (T, error) {
+	if err := t.send(ctx, r); err != nil {
+		var zero T
+		return zero, err
+	}
+	return await(ctx, t, ch)
+}
+
+// run is the owner loop.
+func (t *team) run(ctx context.Context) {
+	defer close(t.done)
+	defer t.cleanup()
+	t.log.Info("supervision started", zap.Int("pid", t.m.pid))
+	t.tick = t.m.cfg.Clock.NewTimer(t.m.cfg.TickInterval)
+	defer t.tick.Stop()
+	t.adoptAtStart(ctx)
+	for {
+		var redial <-chan time.Time
+		if t.redial.timer != nil {
+			redial = t.redial.timer.C()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-t.reqs:
+			if t.handle(ctx, r) {
+				return
+			}
+		case ev, ok := <-t.events:
+			if !ok {
+				t.events = nil
+				t.connLost(ctx)
+				continue
+			}
+			t.handleEvent(ctx, ev)
+		case <-redial:
+			t.redial.timer = nil
+			t.tryRedial(ctx)
+		case <-t.tick.C():
+			t.onTick(ctx)
+			t.tick.Reset(t.m.cfg.TickInterval)
+		}
+	}
+}
+
+// handle serves one request; it returns true when the loop must end.
+func (t *team) handle(ctx context.Context, r request) bool {
+	switch r := r.(type) {
+	case *spawnReq:
+		r.reply <- t.doSpawn(ctx, r)
+	case *stopReq:
+		t.doStop(ctx, r)
+	case *stopDone:
+		t.onStopDone(ctx, r)
+	case *snapshotReq:
+		r.reply <- t.snapshot(r.name)
+	case *teardownReq:
+		return t.doTeardown(ctx, r)
+	default:
+		t.log.Error("unknown request", zap.String("type", fmt.Sprintf("%T", r)))
+	}
+	return false
+}
+
+// handleEvent reacts to one control-mode notification.
+func (t *team) handleEvent(ctx context.Context, ev tmuxcc.Event) {
+	switch ev := ev.(type) {
+	case tmuxcc.PaneExited:
+		t.onPaneExited(ctx, ev)
+	case tmuxcc.Exit:
+		t.log.Info("control client exiting", zap.String("reason", ev.Reason))
+	case tmuxcc.HookOutput:
+		t.log.Debug("hook output", zap.String("line", ev.Line))
+	}
+}
+
+// cleanup runs when the loop ends: persist, detach (teammates keep running),
+// stop the notifier and give up the lock.
+func (t *team) cleanup() {
+	if t.redial.timer != nil {
+		t.redial.timer.Stop()
+	}
+	t.persist()
+	if t.conn != nil {
+		_ = t.conn.Close()
+		t.conn, t.events = nil, nil
+	}
+	t.notes.close()
+	if t.lock != nil {
+		_ = t.lock.Unlock()
+	}
+	t.log.Info("supervision ended")
+}

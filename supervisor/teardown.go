@@ -1,0 +1,139 @@
+package supervisor
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// teardownReq runs a teardown in two steps: the first marks the team as
+// going away and lists the teammates to stop (the caller stops them through
+// ordinary stop requests); the final one removes what is left in tmux and
+// ends the owner loop.
+type teardownReq struct {
+	final bool
+	reply chan teardownResult
+}
+
+type teardownResult struct {
+	names []string
+	err   error
+}
+
+func (*teardownReq) isRequest() {}
+
+// doTeardown serves both steps; it returns true when the loop must end.
+func (t *team) doTeardown(ctx context.Context, r *teardownReq) bool {
+	if !r.final {
+		t.tearingDown = true
+		if t.conn == nil {
+			if tp, ok := t.recorded(); ok {
+				if err := t.connect(ctx, tp, false); err != nil {
+					t.log.Info("teardown: recorded tmux server unusable", zap.Error(err))
+				}
+			}
+		}
+		var names []string
+		for name, m := range t.mates {
+			if !m.processDone() || m.state != StateStopped {
+				names = append(names, name)
+			}
+		}
+		r.reply <- teardownResult{names: names}
+		return false
+	}
+	if t.conn != nil {
+		t.removeLeftovers(ctx)
+		_, _ = t.conn.Command(ctx, "kill-session", "-t", "="+t.topo.session)
+	}
+	t.log.Info("team torn down", zap.String("session", t.topo.session))
+	t.persist()
+	r.reply <- teardownResult{}
+	return true
+}
+
+// removeLeftovers kills every pane of the server that carries one of this
+// team's agent ids, known to us or not.
+func (t *team) removeLeftovers(ctx context.Context) {
+	rows, err := t.listPanes(ctx)
+	if err != nil {
+		t.log.Warn("teardown: list panes", zap.Error(err))
+		return
+	}
+	for _, row := range rows {
+		if strings.HasSuffix(row.agent, "@"+t.name) {
+			t.killPane(ctx, row.pane)
+		}
+	}
+}
+
+// connLost handles the end of the control connection: with teammates to
+// watch, reconnect with backoff; otherwise stay disconnected until needed.
+func (t *team) connLost(ctx context.Context) {
+	err := t.conn.Err()
+	_ = t.conn.Close()
+	t.conn = nil
+	for _, m := range t.mates {
+		if m.out != nil {
+			m.lastOutput = m.lastOutputAt()
+			m.out = nil
+		}
+	}
+	if t.tearingDown || ctx.Err() != nil {
+		return
+	}
+	live := t.liveMates()
+	t.log.Warn("control connection lost", zap.Error(err), zap.Int("live", len(live)))
+	if len(live) == 0 {
+		return
+	}
+	t.redial = redialState{since: t.m.now()}
+	t.scheduleRedial()
+}
+
+// liveMates are the teammates whose process we believe runs.
+func (t *team) liveMates() []*mate {
+	var live []*mate
+	for _, m := range t.mates {
+		if !m.processDone() {
+			live = append(live, m)
+		}
+	}
+	return live
+}
+
+// Redial backoff: 100 ms doubling, at most maxRedials attempts.
+const (
+	firstRedial = 100 * time.Millisecond
+	maxRedials  = 6
+)
+
+func (t *team) scheduleRedial() {
+	d := firstRedial << t.redial.attempts
+	t.redial.timer = t.m.cfg.Clock.NewTimer(d)
+}
+
+// tryRedial reconnects and re-adopts the live teammates. When the server is
+// gone for good, the live teammates died with it: they crashed.
+func (t *team) tryRedial(ctx context.Context) {
+	tp := t.topo
+	err := t.connect(ctx, tp, false)
+	if err == nil {
+		t.log.Info("control connection restored", zap.Int("attempts", t.redial.attempts+1))
+		t.adopt(ctx, t.liveMates())
+		return
+	}
+	t.redial.attempts++
+	if t.redial.attempts < maxRedials {
+		t.log.Info("reconnect failed", zap.Error(err), zap.Int("attempts", t.redial.attempts))
+		t.scheduleRedial()
+		return
+	}
+	t.log.Warn("tmux server gone", zap.Error(err))
+	t.redial = redialState{}
+	for _, m := range t.liveMates() {
+		t.exitMate(ctx, m, exitInfo{gone: true, source: "server-gone", why: "its tmux server went away"})
+	}
+}

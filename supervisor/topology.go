@@ -1,0 +1,350 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/tmuxcc"
+)
+
+// agentOption is the pane user option that records which agent a pane runs,
+// so that a later owner can re-adopt it and never touches panes not ours.
+const agentOption = "@claude-teams-agent"
+
+// paneFormat is what new-window/split-window print for the created pane.
+const paneFormat = "#{pane_id} #{window_id} #{pane_pid}"
+
+// topology says where a team's panes live and how our control client
+// reaches them (DESIGN.md "tmux topology").
+type topology struct {
+	mode       string // ModePrivate, ModeSplit or ModeWindows
+	socketName string // -L (private server), "" when socketPath is set
+	socketPath string // -S
+	configFile string // -f, only for a private server we may start
+	session    string // the session our control client attaches to
+	leadPane   string // split and windows modes: the lead's pane
+
+	// Resolved after dialing (see resolve).
+	leadSession string // windows mode: the lead's session id
+	linked      map[string]bool
+}
+
+// ownTopology is the topology this process's configuration asks for.
+func (m *Manager) ownTopology(team string) topology {
+	c := m.cfg
+	if c.TMUX == "" {
+		return topology{mode: ModePrivate, socketName: c.TmuxSocket, configFile: c.TmuxConfigFile, session: team}
+	}
+	mode := ModeSplit
+	if c.UseWindows {
+		mode = ModeWindows
+	}
+	sock, _, _ := strings.Cut(c.TMUX, ",")
+	return topology{mode: mode, socketPath: sock, session: "claude-teams-" + team, leadPane: c.TMUXPane}
+}
+
+// recordedTopology is the topology a previous owner recorded; ok is false
+// when nothing usable was recorded.
+func recordedTopology(team string, s ServerInfo) (topology, bool) {
+	if s.SocketPath == "" || s.Session == "" {
+		return topology{}, false
+	}
+	switch s.Mode {
+	case ModePrivate, ModeSplit, ModeWindows:
+	default:
+		return topology{}, false
+	}
+	return topology{mode: s.Mode, socketPath: s.SocketPath, session: s.Session, leadPane: s.LeadPane}, true
+}
+
+// dialConfig is the tmuxcc configuration of the topology. create says
+// whether our session may be created: always in the lead's server (the
+// session is ours alone), and in a private server only when we are about
+// to put a teammate there.
+func (tp topology) dialConfig(c Config, team string, create bool) tmuxcc.Config {
+	return tmuxcc.Config{
+		Tmux:       c.Tmux,
+		SocketName: tp.socketName,
+		SocketPath: tp.socketPath,
+		ConfigFile: tp.configFile,
+		Session:    tp.session,
+		Create:     create || tp.mode != ModePrivate,
+		Width:      c.PaneWidth,
+		Height:     c.PaneHeight,
+		Mode:       c.TmuxMode,
+		Env:        c.TmuxEnv,
+		Tag:        "claude-teams/" + team,
+		Logger:     c.Logger.Named("tmuxcc").With(zap.String("team", team)),
+	}
+}
+
+// info is what the state file records of the topology.
+func (tp topology) info() ServerInfo {
+	return ServerInfo{Mode: tp.mode, SocketPath: tp.socketPath, Session: tp.session, LeadPane: tp.leadPane}
+}
+
+// resolve learns, over a fresh connection, what the topology needs: the
+// server's socket path, the lead's session, and sets our session's
+// history-limit before any pane is created in it.
+func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
+	tp := &t.topo
+	out, err := conn.Command(ctx, "display-message", "-p", "#{socket_path}")
+	if err != nil {
+		return fmt.Errorf("resolve server: %w", err)
+	}
+	if len(out) > 0 && out[0] != "" {
+		tp.socketPath, tp.socketName = out[0], ""
+	}
+	if tp.mode == ModeWindows {
+		// Without the lead's pane we can still watch and stop teammates;
+		// only a new window has nowhere to go (windowPane says so).
+		tp.leadSession = ""
+		if tp.leadPane != "" {
+			out, err := conn.Command(ctx, "display-message", "-p", "-t", tp.leadPane, "#{session_id}")
+			if err == nil && len(out) > 0 {
+				tp.leadSession = strings.TrimSpace(out[0])
+			}
+		}
+	}
+	tp.linked = map[string]bool{}
+	wins, err := conn.Command(ctx, "list-windows", "-t", "="+tp.session, "-F", "#{window_id}")
+	if err != nil {
+		return fmt.Errorf("resolve session: %w", err)
+	}
+	for _, w := range wins {
+		tp.linked[w] = true
+	}
+	if tp.mode != ModeSplit && t.m.cfg.HistoryLimit > 0 {
+		if _, err := conn.Command(ctx, "set-option", "-t", "="+tp.session+":",
+			"history-limit", strconv.Itoa(t.m.cfg.HistoryLimit)); err != nil {
+			return fmt.Errorf("set history-limit: %w", err)
+		}
+	}
+	return nil
+}
+
+// paneInfo is a created pane.
+type paneInfo struct {
+	pane, window string
+	pid          int
+}
+
+func parsePaneInfo(lines []string) (paneInfo, error) {
+	if len(lines) == 0 {
+		return paneInfo{}, errors.New("no pane reported")
+	}
+	f := strings.Fields(lines[0])
+	if len(f) != 3 {
+		return paneInfo{}, fmt.Errorf("unexpected pane line %q", lines[0])
+	}
+	pid, err := strconv.Atoi(f[2])
+	if err != nil {
+		return paneInfo{}, fmt.Errorf("unexpected pane line %q", lines[0])
+	}
+	return paneInfo{pane: f[0], window: f[1], pid: pid}, nil
+}
+
+// escapeFormat protects a value that tmux expands as a format (new-window
+// and split-window expand -c): "#(cmd)" in a working directory would
+// otherwise run cmd. "##" is a literal "#".
+func escapeFormat(s string) string { return strings.ReplaceAll(s, "#", "##") }
+
+// spawnArgs are the options and argv shared by new-window and
+// split-window: the agent runs as separate argv words, never a shell
+// string.
+func spawnArgs(l backends.Launch) ([]string, error) {
+	if len(l.Argv) == 0 || l.Argv[0] == "" {
+		return nil, errors.New("empty command")
+	}
+	if !strings.HasPrefix(l.Dir, "/") {
+		return nil, fmt.Errorf("working directory %q is not absolute", l.Dir)
+	}
+	argv := l.Argv
+	if len(argv) == 1 {
+		// tmux runs a single-word command through the shell (sh -c word);
+		// env execs it as it is.
+		if strings.Contains(argv[0], "=") {
+			return nil, fmt.Errorf("command %q: a lone word holding '=' cannot be run", argv[0])
+		}
+		argv = []string{"env", "--", argv[0]}
+	}
+	a := []string{"-P", "-F", paneFormat, "-c", escapeFormat(l.Dir)}
+	for _, kv := range l.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return nil, fmt.Errorf("environment entry %q is not KEY=VALUE", kv)
+		}
+		a = append(a, "-e", kv)
+	}
+	a = append(a, "--")
+	return append(a, argv...), nil
+}
+
+// newPane starts the agent of l in a new pane, with remain-on-exit set
+// before the process can exit and the agent id recorded on the pane.
+func (t *team) newPane(ctx context.Context, name, agentID string, l backends.Launch) (paneInfo, error) {
+	args, err := spawnArgs(l)
+	if err != nil {
+		return paneInfo{}, err
+	}
+	if t.topo.mode == ModeSplit {
+		return t.splitPane(ctx, agentID, args)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		p, err := t.windowPane(ctx, name, agentID, args)
+		if err == nil {
+			return p, nil
+		}
+		lastErr = err
+		var ce *tmuxcc.CommandError
+		if !errors.As(err, &ce) || ce.Index != 0 || !strings.Contains(ce.Message, "index") {
+			break // only an index taken meanwhile is worth another try
+		}
+	}
+	return paneInfo{}, lastErr
+}
+
+// windowPane creates the pane as a new window of our own session at an
+// index we choose, so that the same command line can set remain-on-exit on
+// exactly that window; in windows mode the window is then linked into the
+// lead's session, where the person sees it.
+func (t *team) windowPane(ctx context.Context, name, agentID string, args []string) (paneInfo, error) {
+	idx, err := t.freeIndex(ctx)
+	if err != nil {
+		return paneInfo{}, err
+	}
+	target := "=" + t.topo.session + ":" + strconv.Itoa(idx)
+	create := append([]string{"new-window", "-d", "-t", target, "-n", name}, args...)
+	blocks, err := t.conn.CommandLine(ctx, create,
+		[]string{"set-option", "-w", "-t", target, "remain-on-exit", "on"},
+		[]string{"set-option", "-p", "-t", target, agentOption, agentID})
+	if len(blocks) == 0 {
+		return paneInfo{}, fmt.Errorf("new window: %w", err)
+	}
+	p, perr := parsePaneInfo(blocks[0])
+	if err == nil {
+		err = perr
+	}
+	if err != nil {
+		if perr == nil {
+			t.killPane(ctx, p.pane)
+		} else {
+			_, _ = t.conn.Command(ctx, "kill-window", "-t", target)
+		}
+		return paneInfo{}, fmt.Errorf("new window: %w", err)
+	}
+	t.topo.linked[p.window] = true
+	if t.topo.mode == ModeWindows {
+		if t.topo.leadSession == "" {
+			t.killPane(ctx, p.pane)
+			return paneInfo{}, fmt.Errorf("new window: the lead's pane %q is not in this tmux server", t.topo.leadPane)
+		}
+		if _, err := t.conn.Command(ctx, "link-window", "-d", "-s", p.window, "-t", t.topo.leadSession+":"); err != nil {
+			t.killPane(ctx, p.pane)
+			return paneInfo{}, fmt.Errorf("link window into the lead's session: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// freeIndex returns a window index not used in our session.
+func (t *team) freeIndex(ctx context.Context) (int, error) {
+	out, err := t.conn.Command(ctx, "list-windows", "-t", "="+t.topo.session, "-F", "#{window_index}")
+	if err != nil {
+		return 0, fmt.Errorf("list windows: %w", err)
+	}
+	max := 0
+	for _, l := range out {
+		if n, err := strconv.Atoi(strings.TrimSpace(l)); err == nil && n > max {
+			max = n
+		}
+	}
+	return max + 1, nil
+}
+
+// splitPane splits the lead's window (always targeting the lead's pane
+// explicitly). remain-on-exit is a window option inherited by panes, and a
+// split's new pane id is unknown until it exists, so the lead's window gets
+// remain-on-exit on the creating line and its own value back right after,
+// once the new pane carries the option itself.
+func (t *team) splitPane(ctx context.Context, agentID string, args []string) (paneInfo, error) {
+	lead := t.topo.leadPane
+	if lead == "" {
+		return paneInfo{}, errors.New("split the lead's window: the lead's pane is unknown ($TMUX_PANE unset)")
+	}
+	info, err := t.conn.Command(ctx, "display-message", "-p", "-t", lead, "#{window_id}")
+	if err != nil || len(info) == 0 {
+		return paneInfo{}, fmt.Errorf("find the lead's pane %s: %w", lead, err)
+	}
+	leadWindow := strings.TrimSpace(info[0])
+	old, err := t.conn.Command(ctx, "show-options", "-w", "-v", "-t", lead, "remain-on-exit")
+	if err != nil {
+		return paneInfo{}, fmt.Errorf("read remain-on-exit: %w", err)
+	}
+	restore := []string{"set-option", "-w", "-u", "-t", lead, "remain-on-exit"}
+	if len(old) > 0 && strings.TrimSpace(old[0]) != "" {
+		restore = []string{"set-option", "-w", "-t", lead, "remain-on-exit", strings.TrimSpace(old[0])}
+	}
+	create := append([]string{"split-window", "-d", "-t", lead}, args...)
+	blocks, err := t.conn.CommandLine(ctx,
+		[]string{"set-option", "-w", "-t", lead, "remain-on-exit", "on"}, create)
+	var p paneInfo
+	if err == nil {
+		p, err = parsePaneInfo(blocks[1])
+	}
+	if err != nil {
+		_, _ = t.conn.Command(ctx, restore...)
+		return paneInfo{}, fmt.Errorf("split window: %w", err)
+	}
+	if _, err := t.conn.CommandLine(ctx,
+		[]string{"set-option", "-p", "-t", p.pane, "remain-on-exit", "on"},
+		[]string{"set-option", "-p", "-t", p.pane, agentOption, agentID},
+		restore); err != nil {
+		t.killPane(ctx, p.pane)
+		_, _ = t.conn.Command(ctx, restore...)
+		return paneInfo{}, fmt.Errorf("split window: %w", err)
+	}
+	if err := t.linkWindow(ctx, leadWindow); err != nil {
+		t.killPane(ctx, p.pane)
+		return paneInfo{}, err
+	}
+	return p, nil
+}
+
+// linkWindow links window w into our session (tmux sends %output only for
+// windows of the attached session). In split mode that is the lead's window:
+// the lead's own pane is then muted for us with refresh-client -A.
+func (t *team) linkWindow(ctx context.Context, w string) error {
+	if t.topo.linked[w] {
+		return nil
+	}
+	if _, err := t.conn.Command(ctx, "link-window", "-d", "-s", w, "-t", "="+t.topo.session+":"); err != nil {
+		return fmt.Errorf("link window %s into our session: %w", w, err)
+	}
+	t.topo.linked[w] = true
+	if t.topo.mode == ModeSplit && t.topo.leadPane != "" {
+		if _, err := t.conn.Command(ctx, "refresh-client", "-A", t.topo.leadPane+":off"); err != nil {
+			t.log.Debug("mute lead pane output", zap.Error(err))
+		}
+	}
+	return nil
+}
+
+// killPane removes a pane (its window goes with its last pane). A pane that
+// is already gone is not an error.
+func (t *team) killPane(ctx context.Context, pane string) {
+	if t.conn == nil || pane == "" {
+		return
+	}
+	killPaneOn(ctx, t.conn, pane)
+}
+
+func killPaneOn(ctx context.Context, conn *tmuxcc.Conn, pane string) {
+	_, _ = conn.Command(ctx, "kill-pane", "-t", pane)
+}
