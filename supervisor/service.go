@@ -129,11 +129,11 @@ func teammateOf(m protocol.Member, cfg protocol.TeamConfig, root string) backend
 
 // rollback undoes a spawn half-way: pane, inbox entry, member.
 type rollback struct {
-	t                    *team
-	name                 string
-	member, inbox, pane  bool
-	inboxExisted         bool
-	msgID                string
+	t                   *team
+	name                string
+	member, inbox, pane bool
+	inboxExisted        bool
+	msgID               string
 }
 
 func (rb *rollback) run(ctx context.Context) {
