@@ -28,6 +28,7 @@ Commands:
   status    show every teammate's state, pane, pid, restarts, exit, unread
             messages and tasks
   restart   restart a teammate now (also a failed or stopped one)
+  run       supervise a team in the foreground, without an MCP client
   help      print this help, or a command's: claude-teams supervisor help status
 
 Data root: $CLAUDE_CONFIG_DIR, else ~/.claude.
@@ -55,7 +56,8 @@ const restartHelp = `Usage: claude-teams supervisor restart [--team T] <agent>
 Restart a teammate now through its team's supervisor, keeping its agent id,
 name, colour, working directory and backend; a failed or stopped teammate is
 started again. --team may be left out when only one team has a member of
-that name. Fails when no supervisor runs for the team.
+that name. Fails when no supervisor runs for the team (start one with
+claude-teams supervisor run --team T).
 
 Flags:
   --team T    the teammate's team
@@ -72,6 +74,7 @@ func supervisorCommands() []subcommand {
 	return []subcommand{
 		{"status", statusHelp, runStatusCmd},
 		{"restart", restartHelp, runRestartCmd},
+		{"run", runHelp, runRunCmd},
 	}
 }
 
@@ -193,7 +196,7 @@ func runRestartCmd(ctx context.Context, args []string, stdout, stderr io.Writer,
 	defer cancel()
 	c, _, err := dialSupervisor(ctx, cfg, src.uid, team)
 	if errors.Is(err, supervisor.ErrNoSupervisor) {
-		return fmt.Errorf("restart %s: no supervisor for team %s: start one (any claude-teams MCP server of the team's lead), then retry", agent, team)
+		return fmt.Errorf("restart %s: no supervisor for team %s: start one (claude-teams supervisor run --team %s, or the lead's MCP server), then retry", agent, team, team)
 	}
 	if err != nil {
 		return fmt.Errorf("restart %s: %w", agent, err)

@@ -21,9 +21,9 @@ import (
 
 var frameNow = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
-func stamp(d time.Duration) string { return protocol.FormatTimestamp(frameNow.Add(d)) }
+func frameStamp(d time.Duration) string { return protocol.FormatTimestamp(frameNow.Add(d)) }
 
-func intp(n int) *int { return &n }
+func frameInt(n int) *int { return &n }
 
 // sampleViews is a fixed picture of two teams covering every column.
 func sampleViews() []teamView {
@@ -31,12 +31,12 @@ func sampleViews() []teamView {
 		{Mode: supervisor.ModePrivate, Status: protocol.TeamStatus{Name: "alpha", Supervised: true, SupervisorPID: 4242,
 			Teammates: []protocol.TeammateStatus{
 				{Name: "researcher", AgentID: "researcher@alpha", Backend: "claude", PaneID: "%3", PID: 5001,
-					State: "running", Health: "idle", Alive: true, StartedAt: stamp(-5*time.Minute - 3*time.Second),
-					LastOutputAt: stamp(-12 * time.Second), Unread: 2, Tasks: []string{"1", "3"}},
+					State: "running", Health: "idle", Alive: true, StartedAt: frameStamp(-5*time.Minute - 3*time.Second),
+					LastOutputAt: frameStamp(-12 * time.Second), Unread: 2, Tasks: []string{"1", "3"}},
 				{Name: "coder", AgentID: "coder@alpha", Backend: "codex", PaneID: "%4", PID: 5002,
-					State: "crashed", ExitStatus: intp(3), Restarts: 2, Failures: 2,
-					StartedAt: stamp(-time.Hour), LastOutputAt: stamp(-2*time.Hour - 4*time.Minute),
-					NextRestartAt: stamp(4 * time.Second), Tasks: []string{}},
+					State: "crashed", ExitStatus: frameInt(3), Restarts: 2, Failures: 2,
+					StartedAt: frameStamp(-time.Hour), LastOutputAt: frameStamp(-2*time.Hour - 4*time.Minute),
+					NextRestartAt: frameStamp(4 * time.Second), Tasks: []string{}},
 				{Name: "tester", AgentID: "tester@alpha", Backend: "gemini", PaneID: "%5",
 					State: "stopped", Signal: "SIGTERM", Restarts: 0, Tasks: []string{}},
 			}}},
@@ -173,7 +173,7 @@ func cliWorldRoot(t *testing.T, root string) (Config, *cliService) {
 	return cfg, svc
 }
 
-func keys(m map[string]json.RawMessage) []string {
+func jsonKeys(m map[string]json.RawMessage) []string {
 	var k []string
 	for key := range m {
 		k = append(k, key)
@@ -192,7 +192,7 @@ func TestStatusJSONShape(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if got := keys(doc); !slices.Equal(got, []string{"teams"}) {
+	if got := jsonKeys(doc); !slices.Equal(got, []string{"teams"}) {
 		t.Fatalf("top-level keys %q", got)
 	}
 	var teams []map[string]json.RawMessage
@@ -204,7 +204,7 @@ func TestStatusJSONShape(t *testing.T) {
 	mateKeys := []string{"agent_id", "alive", "backend", "exit_status", "failures", "health", "last_output_at", "name",
 		"next_restart_at", "pane_id", "pid", "restarts", "signal", "started_at", "state", "tasks", "unread"}
 	for _, team := range teams {
-		if got := keys(team); !slices.Equal(got, teamKeys) {
+		if got := jsonKeys(team); !slices.Equal(got, teamKeys) {
 			t.Errorf("team keys %q", got)
 		}
 		var mates []map[string]json.RawMessage
@@ -212,7 +212,7 @@ func TestStatusJSONShape(t *testing.T) {
 		if len(mates) != 1 {
 			t.Fatalf("teammates: %s", team["teammates"])
 		}
-		if got := keys(mates[0]); !slices.Equal(got, mateKeys) {
+		if got := jsonKeys(mates[0]); !slices.Equal(got, mateKeys) {
 			t.Errorf("teammate keys %q", got)
 		}
 		if string(mates[0]["tasks"]) != "[]" {

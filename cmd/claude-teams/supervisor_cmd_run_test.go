@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+func TestRunHelp(t *testing.T) {
+	cfg := Config{DataRoot: t.TempDir(), TmuxSocket: "claude-teams"}
+	out, errOut, err := runSup(t, cfg, "run", "--help")
+	if err != nil || errOut != "" {
+		t.Fatalf("err=%v stderr=%q", err, errOut)
+	}
+	golden(t, "supervisor-run-help.golden", []byte(out))
+	if _, errOut, err := runSup(t, cfg, "run"); err == nil || !strings.Contains(errOut, "--team is required") {
+		t.Errorf("no team: %v %q", err, errOut)
+	}
+	if _, _, err := runSup(t, cfg, "run", "--team", "nope"); err == nil || !strings.Contains(err.Error(), "team nope not found") {
+		t.Errorf("missing team: %v", err)
+	}
+}
+
+// supervisor run takes the team's lock and answers on its socket until
+// interrupted; a second one is refused while the first runs.
+func TestRunForeground(t *testing.T) {
+	runtime, err := os.MkdirTemp("/tmp", "ctr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(runtime) })
+	cfg := Config{
+		DataRoot:   t.TempDir(),
+		TmuxSocket: fmt.Sprintf("cts-none-%d", os.Getpid()),
+		Restart:    "never",
+		Environ:    []string{"XDG_RUNTIME_DIR=" + runtime},
+	}
+	store := protocol.NewStore(cfg.DataRoot)
+	if _, err := store.CreateTeam("gamma", "", protocol.Member{Cwd: "/"}); err != nil {
+		t.Fatal(err)
+	}
+	supervised := func() (bool, int) {
+		t.Helper()
+		out, _, err := runSup(t, cfg, "status", "--json", "--team", "gamma")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc statusJSON
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Teams) != 1 {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return doc.Teams[0].Supervised, doc.Teams[0].SupervisorPID
+	}
+	if ok, _ := supervised(); ok {
+		t.Fatal("supervised before run")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, logs := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- runSupervisorCmd(ctx, []string{"run", "--team", "gamma"}, out, logs, cfg) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "supervising team gamma as pid") {
+		select {
+		case err := <-done:
+			t.Fatalf("run returned early: %v\nstdout %s\nstderr %s", err, out, logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run never started: %s", logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ok, pid := supervised(); !ok || pid != os.Getpid() {
+		t.Errorf("during run: supervised=%v pid=%d", ok, pid)
+	}
+	_, _, err = runSup(t, cfg, "run", "--team", "gamma")
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("already supervised by pid %d", os.Getpid())) {
+		t.Errorf("second run: %v", err)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	if ok, _ := supervised(); ok {
+		t.Error("still supervised after run stopped")
+	}
+}
