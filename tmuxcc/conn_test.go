@@ -2,7 +2,11 @@ package tmuxcc
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -12,11 +16,11 @@ func TestDialCommandClose(t *testing.T) {
 		t.Run(m.String(), func(t *testing.T) {
 			s := newTestServer(t)
 			c := s.dial(m)
-			if !strings.HasPrefix(c.SessionID(), "$") || c.SessionName() != "main" {
-				t.Fatalf("session = %q %q", c.SessionID(), c.SessionName())
+			if !strings.HasPrefix(c.SessionID(), "$") || c.SessionName() != "main" || c.ClientPID() <= 0 {
+				t.Fatalf("session = %q %q pid %d", c.SessionID(), c.SessionName(), c.ClientPID())
 			}
-			out, err := c.Command(ctxT(t), "display-message", "-p", "#{session_name} it's")
-			if err != nil || len(out) != 1 || out[0] != "main it's" {
+			out, err := c.Command(ctxT(t), "display-message", "-p", "#{session_name} it's é")
+			if err != nil || len(out) != 1 || out[0] != "main it's é" {
 				t.Fatalf("display = %q, %v", out, err)
 			}
 			_, err = c.Command(ctxT(t), "no-such-command")
@@ -34,11 +38,154 @@ func TestDialCommandClose(t *testing.T) {
 				t.Fatalf("after close: %v", err)
 			}
 			c.Close()
-			select {
-			case <-c.Done():
-			case <-time.After(10 * time.Second):
-				t.Fatal("Done not closed")
+			<-c.Done()
+			// The client is gone from the server.
+			out2, _ := s.tmux("list-clients", "-F", "#{client_pid}")
+			if strings.TrimSpace(out2) != "" {
+				t.Fatalf("clients left: %q", out2)
 			}
 		})
+	}
+}
+
+func TestDialErrors(t *testing.T) {
+	s := newTestServer(t)
+	if _, err := Dial(ctxT(t), Config{}); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("no session: %v", err)
+	}
+	s.dial(ModeC) // starts the server with session main
+	cfg := s.config(ModeCC)
+	cfg.Create, cfg.Session = false, "missing"
+	_, err := Dial(ctxT(t), cfg)
+	if err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("attach to a missing session: %v", err)
+	}
+	t.Logf("attach error: %v", err)
+}
+
+// TestQuoteRoundTrip sends awkward values through tmux's parser and reads
+// them back byte for byte.
+func TestQuoteRoundTrip(t *testing.T) {
+	s := newTestServer(t)
+	c := s.dial(ModeCC)
+	values := []string{
+		"plain", "it's", `dq"uote`, "$HOME", "${HOME}", `\back\slash\`, "~/tilde", "~", "#{session_name}",
+		"semi;colon", " ; ", "a ; display-message -p INJECTED", "{brace}", "}", "%if 1", "#comment",
+		"new\nline", "two\n\nnewlines\n", "new\ndisplay-message -p INJECTED", "cr\rret", "tab\tx",
+		"\x01\x1b[0m\x7f", "é ü 日本", "\xff\xfe invalid", "-dash", "'", `"`, `\'`, "'\n'", "$", `\`,
+		"\\n literal backslash-n", "\u00a0nbsp", strings.Repeat("long ", 2000),
+	}
+	file := filepath.Join(s.dir, "buf")
+	for _, v := range values {
+		if _, err := c.Command(ctxT(t), "set-buffer", "-b", "q", "--", v); err != nil {
+			t.Errorf("set-buffer %q: %v", v, err)
+			continue
+		}
+		if _, err := c.Command(ctxT(t), "save-buffer", "-b", "q", file); err != nil {
+			t.Fatalf("save-buffer: %v", err)
+		}
+		got, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != v {
+			t.Errorf("round trip of %q gave %q (quoted %s)", v, got, Quote(v))
+		}
+	}
+	if _, err := c.Command(ctxT(t), "set-buffer", "nul\x00byte"); !errors.Is(err, ErrInvalidArg) {
+		t.Errorf("NUL: %v", err)
+	}
+	if _, err := c.Command(ctxT(t)); !errors.Is(err, ErrInvalidArg) {
+		t.Errorf("empty command: %v", err)
+	}
+	// Nothing injected ran: no reply ever went astray.
+	out, err := c.Command(ctxT(t), "display-message", "-p", "still in sync")
+	if err != nil || len(out) != 1 || out[0] != "still in sync" {
+		t.Fatalf("after quoting tests: %q, %v", out, err)
+	}
+}
+
+func TestRealConcurrentCommands(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.String(), func(t *testing.T) {
+			s := newTestServer(t)
+			c := s.dial(m)
+			var wg sync.WaitGroup
+			for g := 0; g < 20; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for j := 0; j < 25; j++ {
+						want := fmt.Sprintf("g%d-%d", g, j)
+						var out []string
+						var err error
+						if j%5 == 0 { // list-panes replies start with %
+							var blocks [][]string
+							blocks, err = c.CommandLine(ctxT(t), []string{"list-panes", "-F", "#{pane_id} " + want},
+								[]string{"display-message", "-p", want})
+							if err == nil && (len(blocks) != 2 || len(blocks[0]) != 1 || !strings.HasPrefix(blocks[0][0], "%") ||
+								!strings.HasSuffix(blocks[0][0], " "+want)) {
+								err = fmt.Errorf("blocks %q", blocks)
+							}
+							if err == nil {
+								out = blocks[1]
+							}
+						} else {
+							out, err = c.Command(ctxT(t), "display-message", "-p", want)
+						}
+						if err != nil || len(out) != 1 || out[0] != want {
+							t.Errorf("got %q, %v; want %q", out, err, want)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
+}
+
+// TestCommandLineRuntimeError: "a ; b ; c" with b failing gives a's block,
+// b's error and no block for c; the connection stays in sync.
+func TestCommandLineRuntimeError(t *testing.T) {
+	s := newTestServer(t)
+	c := s.dial(ModeCC)
+	blocks, err := c.CommandLine(ctxT(t), []string{"display-message", "-p", "a"},
+		[]string{"select-window", "-t", ":99"}, []string{"display-message", "-p", "c"})
+	var ce *CommandError
+	if !errors.As(err, &ce) || ce.Index != 1 || len(blocks) != 1 || blocks[0][0] != "a" {
+		t.Fatalf("CommandLine = %q, %v", blocks, err)
+	}
+	out, err := c.Command(ctxT(t), "display-message", "-p", "next")
+	if err != nil || out[0] != "next" {
+		t.Fatalf("next: %q %v", out, err)
+	}
+}
+
+// TestEventsNeverDropped: thousands of notifications while nobody reads
+// Events all arrive, in order.
+func TestEventsNeverDropped(t *testing.T) {
+	s := newTestServer(t)
+	c := s.dial(ModeC)
+	const n = 2000
+	for i := 0; i < n; i++ {
+		if _, err := c.Command(ctxT(t), "rename-window", "-t", "main:0", fmt.Sprintf("w%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := 0
+	timeout := time.After(30 * time.Second)
+	for next < n {
+		select {
+		case ev := <-c.Events():
+			if r, ok := ev.(WindowRenamed); ok {
+				if r.Name != fmt.Sprintf("w%d", next) {
+					t.Fatalf("event %d is %q", next, r.Name)
+				}
+				next++
+			}
+		case <-timeout:
+			t.Fatalf("only %d of %d renames", next, n)
+		}
 	}
 }

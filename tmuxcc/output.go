@@ -41,6 +41,9 @@ func (p *PaneOutput) Pane() string { return p.pane }
 // write appends data, dropping the oldest bytes past the limit. Called by
 // the reader goroutine only.
 func (p *PaneOutput) write(data []byte, now time.Time) {
+	if len(data) == 0 {
+		return
+	}
 	p.mu.Lock()
 	p.total += int64(len(data))
 	p.last = now

@@ -57,6 +57,7 @@ func (pw *paneWatcher) resolve(w *paneWatch, t trigger) (PaneExited, bool) {
 			return ev, true
 		}
 		if st.dead || exited {
+			pw.reapKicks.Add(1)
 			if _, err := c.Command(context.Background(), "run-shell", "-b", "true"); err != nil && errors.Is(err, ErrClosed) {
 				return ev, false
 			}

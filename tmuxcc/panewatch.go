@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,6 +32,8 @@ type paneWatcher struct {
 
 	subOnce sync.Once
 	subErr  error
+
+	reapKicks atomic.Int64 // run-shell -b true sent to make tmux reap (statistics)
 
 	mu      sync.Mutex
 	watches map[string]*paneWatch // pane id -> watch; entries stay after the exit

@@ -19,9 +19,9 @@ var ErrInvalidArg = errors.New("tmuxcc: invalid command argument")
 //
 //	it's  ->  'it'\''s'
 //
-// The control protocol reads one command per line, so
-// a value holding a newline, a carriage return or another control byte is
-// written in double quotes with every special byte escaped (\n, \r, \ooo,
+// The control protocol reads one command per line, so a value holding a
+// newline, a carriage return, another control byte or the byte 0xff (which
+// tmux 3.3a's lexer takes for the end of input) is written in double quotes with every special byte escaped (\n, \r, \ooo,
 // \\, \", \$): no raw control byte ever reaches the wire. tmux formats (#{…})
 // are still expanded by the commands that expand formats; quoting cannot
 // prevent that. A NUL byte cannot be represented (tmux strings are C
@@ -37,7 +37,7 @@ func Quote(arg string) string {
 // carry over a line-based protocol.
 func needsDouble(arg string) bool {
 	for i := 0; i < len(arg); i++ {
-		if arg[i] < 0x20 || arg[i] == 0x7f {
+		if arg[i] < 0x20 || arg[i] == 0x7f || arg[i] == 0xff {
 			return true
 		}
 	}
@@ -61,7 +61,7 @@ func quoteDouble(arg string) string {
 			b.WriteString(`\r`)
 		case c == '\t':
 			b.WriteString(`\t`)
-		case c < 0x20 || c == 0x7f:
+		case c < 0x20 || c == 0x7f || c == 0xff:
 			fmt.Fprintf(&b, `\%03o`, c)
 		default:
 			b.WriteByte(c)
