@@ -45,16 +45,16 @@ func (c Config) enabled(name string) bool {
 func (c Config) binary(backend string) (string, error) {
 	file := backend
 	switch backend {
-	case Claude:
+	case Claude, Gemini:
 	case OpenCode:
 		if c.OpenCodeServerURL != "" {
 			if err := checkServerURL(c.OpenCodeServerURL); err != nil {
-				return "", err
+				return "", fmt.Errorf("%w: %v", ErrUnavailableBackend, err)
 			}
 			break
 		}
 		fallthrough
-	case Codex, Gemini:
+	case Codex:
 		if c.Self == "" || !isAbs(c.Self) {
 			return "", fmt.Errorf("%w: the absolute path of claude-teams (for the MCP server entry) is unknown: %q", ErrUnavailableBackend, c.Self)
 		}
@@ -75,7 +75,7 @@ func (c Config) binary(backend string) (string, error) {
 // Available returns the backend names a spawn may use, in order; [0] is
 // the default. A backend is listed when it is enabled (Config.Enabled, or
 // every known backend when that is nil) and usable (its binary is found,
-// and codex, gemini and a local opencode have Config.Self). client is the
+// and codex and a local opencode have Config.Self). client is the
 // MCP clientInfo name of the connecting client: its own backend
 // (ClientBackend) moves to the front when it is available.
 func (c Config) Available(client string) []string {
@@ -103,7 +103,7 @@ var descriptions = map[string]string{
 	Claude:   "claude (Claude Code as a native teammate; model: sonnet, opus, haiku or a full model id)",
 	Codex:    "codex (OpenAI Codex CLI; model: a Codex model id, the Claude aliases sonnet/opus/haiku mean its configured default)",
 	OpenCode: "opencode (OpenCode; model: provider/model, the Claude aliases mean its configured default; subagent_type names an opencode agent such as build or plan, general-purpose means its default)",
-	Gemini:   "gemini (Gemini CLI; model: a Gemini model id, the Claude aliases mean its configured default)",
+	Gemini:   "gemini (Gemini CLI; model: a Gemini model id, the Claude aliases mean its configured default; needs claude-teams in its user MCP settings: gemini mcp add --scope user --trust claude-teams <path of claude-teams>)",
 }
 
 // Describe returns one paragraph for the spawn tool's description listing

@@ -18,8 +18,9 @@ const (
 // builtins lists the built-in backends in their default order.
 var builtins = []string{Claude, Codex, OpenCode, Gemini}
 
-// MCPServerName is the name under which codex, gemini and opencode
-// teammates get their claude-teams MCP server entry.
+// MCPServerName is the name of the claude-teams MCP server entry that
+// codex and opencode teammates get, and that gemini teammates need in the
+// user's Gemini CLI settings.
 const MCPServerName = "claude-teams"
 
 // Environment variables that tell a teammate's own claude-teams MCP server
@@ -37,7 +38,7 @@ var ErrUnknownBackend = errors.New("backends: unknown backend")
 
 // ErrUnavailableBackend is returned (wrapped) by Config.Launch for a known
 // backend that is not enabled, whose binary is not on PATH, or that lacks
-// a setting it needs (Config.Self, Teammate.DataRoot).
+// a setting it needs (Config.Self for codex and a local opencode).
 var ErrUnavailableBackend = errors.New("backends: backend not available")
 
 // ErrInvalidTeammate is returned (wrapped) by Config.Launch when a field of
@@ -52,30 +53,21 @@ var ErrInvalidConfig = errors.New("backends: invalid configuration")
 type Teammate struct {
 	Team, Name, AgentID, Color, Model, AgentType, Cwd, LeadSessionID string
 	PlanModeRequired                                                 bool
-	// DataRoot is the CLAUDE_CONFIG_DIR-or-~/.claude root. The claude
-	// backend passes it on as CLAUDE_CONFIG_DIR only when Config.Environ
-	// sets CLAUDE_CONFIG_DIR; the teammates' own claude-teams MCP servers
-	// always get it.
+	// DataRoot is the CLAUDE_CONFIG_DIR-or-~/.claude root. It is passed
+	// on as CLAUDE_CONFIG_DIR to the agent only when Config.Environ sets
+	// CLAUDE_CONFIG_DIR (it moves all of Claude Code's state); the
+	// claude-teams MCP servers we configure for codex and opencode
+	// teammates always get it.
 	DataRoot string
 }
 
 // Launch is how to start a teammate: argv words (never a shell string),
-// extra environment ("KEY=VALUE", on top of what the pane inherits), the
-// working directory, and files the starter must write first.
+// extra environment ("KEY=VALUE", on top of what the pane inherits from
+// the tmux server) and the working directory.
 type Launch struct {
 	Argv []string
 	Env  []string
 	Dir  string
-	// Files must exist before Argv runs: write each atomically with mode
-	// 0600, creating parent directories with mode 0700. Only the gemini
-	// backend uses it (its MCP server entry lives in a settings file).
-	Files []File
-}
-
-// File is one file of Launch.Files.
-type File struct {
-	Path string
-	Data []byte
 }
 
 // Config is built by cmd from the environment; its zero value works (the
@@ -93,8 +85,8 @@ type Config struct {
 	// to that server (opencode run --attach) instead of running their own.
 	OpenCodeServerURL string
 	// Self is the absolute path of the claude-teams binary, used for the
-	// MCP server entries of codex, gemini and opencode teammates. Without
-	// it those backends are unavailable.
+	// MCP server entries of codex and local opencode teammates. Without it
+	// those backends are unavailable.
 	Self string
 	// Environ is the caller's environment, from which pass-through
 	// variables are copied ("KEY=VALUE"; a later duplicate wins).
