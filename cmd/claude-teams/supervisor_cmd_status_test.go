@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/f9449b24/claude-teams/protocol"
@@ -342,5 +343,56 @@ func TestStatusOtherDataRoot(t *testing.T) {
 	defer svc.mu.Unlock()
 	if len(svc.restarts) != 0 {
 		t.Errorf("restarted through another root's supervisor: %q", svc.restarts)
+	}
+}
+
+// --watch --json writes one compact document per line.
+func TestStatusWatchJSONLines(t *testing.T) {
+	cfg, _ := cliWorld(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runSupervisorCmd(ctx, []string{"status", "--watch", "--json", "--interval", "100ms"}, w, w, cfg)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(w.String(), "\n") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second line: %q", w.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n") {
+		var doc statusJSON
+		if err := json.Unmarshal([]byte(line), &doc); err != nil || len(doc.Teams) != 2 {
+			t.Errorf("line %q: %v", line, err)
+		}
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	r, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer pw.Close()
+	if !isTerminal(tty) || isTerminal(devNull) || isTerminal(pw) || isTerminal(&bytes.Buffer{}) {
+		t.Errorf("tty=%v /dev/null=%v pipe=%v buffer=%v", isTerminal(tty), isTerminal(devNull), isTerminal(pw), isTerminal(&bytes.Buffer{}))
 	}
 }
