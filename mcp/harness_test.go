@@ -15,7 +15,6 @@ import (
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/mcp"
 	"github.com/f9449b24/claude-teams/protocol"
 )
@@ -57,9 +56,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Cwd:          h.cwd,
 		LeadPaneID:   "%0",
 		PollInterval: o.pollEvery,
-		Backends: backends.Config{
-			LookPath: func(file string) (string, error) { return "/usr/bin/" + file, nil },
-		},
+		Backends:     testBackends,
 	}
 	if o.sup != nil {
 		o.sup.store = h.store

@@ -43,8 +43,12 @@ func TestPaneToolsOnlyWithSupervisor(t *testing.T) {
 	}
 }
 
-// testBackends is the backends.Config the harness gives the server.
-var testBackends = backends.Config{LookPath: func(file string) (string, error) { return "/usr/bin/" + file, nil }}
+// testBackends is the backends.Config the harness gives the server: every
+// agent CLI is "installed".
+var testBackends = backends.Config{
+	Self:     "/usr/local/bin/claude-teams",
+	LookPath: func(file string) (string, error) { return "/usr/bin/" + file, nil },
+}
 
 func TestSpawnTeammate(t *testing.T) {
 	sup := newFakeSupervisor()
@@ -68,6 +72,33 @@ func TestSpawnTeammate(t *testing.T) {
 	w1, _ := cfg.FindMember("w1")
 	if w1.Model != "sonnet" || w1.AgentType != "general-purpose" || w1.Cwd != h.cwd || w1.Prompt != "write the tests" {
 		t.Errorf("member = %+v", w1)
+	}
+}
+
+// TestSpawnDefaultBackend checks that a spawn without backend_type starts
+// the connecting client's own backend (codex for Codex, claude for Claude
+// Code), identified in either protocol era.
+func TestSpawnDefaultBackend(t *testing.T) {
+	for _, tc := range []struct {
+		client string
+		legacy bool
+		want   string
+	}{
+		{"codex-mcp-client", true, "codex"},
+		{"claude-code", false, "claude"},
+		{"gemini-cli-mcp-client", false, "gemini"},
+	} {
+		t.Run(tc.client, func(t *testing.T) {
+			if !slices.Contains(testBackends.Available(""), tc.want) {
+				t.Skipf("%s is not among the default backends %v", tc.want, testBackends.Available(""))
+			}
+			h := newHarness(t, harnessOpts{sup: newFakeSupervisor(), clientName: tc.client, legacy: tc.legacy})
+			h.createTeam("alpha")
+			got := h.ok("spawn_teammate", map[string]any{"team_name": "alpha", "name": "w1", "prompt": "p"})
+			if got["backend_type"] != tc.want {
+				t.Errorf("backend_type = %v, want %s", got["backend_type"], tc.want)
+			}
+		})
 	}
 }
 
