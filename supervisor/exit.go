@@ -181,5 +181,27 @@ func capturePane(ctx context.Context, conn *tmuxcc.Conn, pane string, lines int)
 	if err != nil {
 		return "", fmt.Errorf("capture %s: %w", pane, err)
 	}
-	return readable(strings.Join(out, "\n"), lines), nil
+	return readable(dropDeadNotice(out), lines), nil
+}
+
+// deadNotice starts the line tmux writes at the bottom of a dead pane with
+// remain-on-exit ("Pane is dead (status 1, <time>)"; 3.4+ makes it
+// remain-on-exit-format, same default text).
+const deadNotice = "Pane is dead ("
+
+// dropDeadNotice joins captured lines, leaving out tmux's dead-pane notice
+// (it sits on the last row, after blank rows that would hide the agent's
+// last lines from a short capture).
+func dropDeadNotice(lines []string) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if l == "" {
+			continue
+		}
+		if strings.HasPrefix(l, deadNotice) {
+			lines = lines[:i]
+		}
+		break
+	}
+	return strings.Join(lines, "\n")
 }

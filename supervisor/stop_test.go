@@ -1,0 +1,107 @@
+package supervisor
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// paneIDsOf lists the panes of the test server that carry an agent id.
+func (h *harness) agentPanes() string {
+	out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_id} #{"+agentOption+"}")
+	var b strings.Builder
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "@") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+func TestStopEndsPaneAndProcess(t *testing.T) {
+	h := newHarness(t)
+	m := h.manager(func(c *Config) { c.StopGrace = 300 * time.Millisecond })
+	polite := h.spawn(m, "polite")
+	stubborn := h.spawn(m, "stubborn", "ignore-term", "print ignoring", "wait")
+	h.waitOutput(m, "stubborn", "ignoring")
+	pids := map[string]int{}
+	for _, n := range []string{"polite", "stubborn"} {
+		pids[n] = h.waitState(m, n, StateRunning).PID
+	}
+	for _, n := range []string{"polite", "stubborn"} {
+		if err := m.Stop(ctxT(t), h.team, n, "killed"); err != nil {
+			t.Fatalf("stop %s: %v", n, err)
+		}
+		// Gone when Stop returns: no waiting here.
+		if !processGone(pids[n]) {
+			t.Errorf("%s: process %d still running after Stop", n, pids[n])
+		}
+		ts := h.status(m, n)
+		if ts.State != string(StateStopped) || ts.Alive {
+			t.Errorf("%s: status after stop = %+v", n, ts)
+		}
+	}
+	if left := h.agentPanes(); left != "" {
+		t.Errorf("panes left after stop:\n%s\n(polite %s, stubborn %s)", left, polite.TmuxPaneID, stubborn.TmuxPaneID)
+	}
+	if n := len(h.leadMessages("polite")) + len(h.leadMessages("stubborn")); n != 0 {
+		t.Errorf("%d lead messages for deliberate stops", n)
+	}
+	// Stopping again, or stopping someone unknown, is fine.
+	if err := m.Stop(ctxT(t), h.team, "polite", "killed"); err != nil {
+		t.Errorf("second stop: %v", err)
+	}
+	if err := m.Stop(ctxT(t), h.team, "nobody", "killed"); err != nil {
+		t.Errorf("stop of unknown teammate: %v", err)
+	}
+}
+
+// TestStopDeadPane: stopping a crashed teammate removes its dead pane and
+// turns it stopped, without a second report.
+func TestStopDeadPane(t *testing.T) {
+	h := newHarness(t)
+	m := h.manager()
+	h.spawn(m, "w1", "print bye", "exit 5")
+	h.waitState(m, "w1", StateCrashed)
+	if err := m.Stop(ctxT(t), h.team, "w1", "shutdown"); err != nil {
+		t.Fatal(err)
+	}
+	if ts := h.status(m, "w1"); ts.State != string(StateStopped) || ts.ExitStatus == nil || *ts.ExitStatus != 5 {
+		t.Errorf("status = %+v", ts)
+	}
+	if left := h.agentPanes(); left != "" {
+		t.Errorf("dead pane left:\n%s", left)
+	}
+	eventually(t, func() bool { return len(h.leadMessages("w1")) == 1 }, "one crash message")
+}
+
+func TestTeardownLeavesNothing(t *testing.T) {
+	h := newHarness(t)
+	m := h.manager(func(c *Config) { c.StopGrace = 300 * time.Millisecond })
+	h.spawn(m, "a")
+	h.spawn(m, "b", "ignore-term", "wait")
+	h.spawn(m, "c", "exit 2")
+	h.waitState(m, "c", StateCrashed)
+	h.waitState(m, "a", StateRunning)
+	done := m.Done(h.team)
+	if done == nil {
+		t.Fatal("manager does not own the team")
+	}
+	if err := m.Teardown(ctxT(t), h.team); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("owner loop still running after teardown")
+	}
+	if left := h.agentPanes(); left != "" {
+		t.Errorf("panes left after teardown:\n%s", left)
+	}
+	if _, err := h.tmux("has-session", "-t", "="+h.team); err == nil {
+		t.Error("team session left after teardown")
+	}
+	if n := len(h.leadMessages("a")) + len(h.leadMessages("b")); n != 0 {
+		t.Errorf("%d crash messages for a teardown", n)
+	}
+}
