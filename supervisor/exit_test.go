@@ -121,4 +121,3 @@ func TestCaptureBeforeAndAfterDeath(t *testing.T) {
 		t.Fatalf("capture after stop = %q, %v", after, err)
 	}
 }
-
