@@ -18,7 +18,7 @@ func instructions(t Teammate) string {
 }
 
 const instructionText = `You are "{name}" (agent id {agent_id}), a teammate on the agent team "{team}" led by "{lead}". ` +
-	`You coordinate only through the tools of the MCP server "` + MCPServerName + `". ` +
+	`Coordinate with the team through the tools of the MCP server "` + MCPServerName + `". ` +
 	`Your assignment is waiting in your inbox: call read_inbox with team_name="{team}" and agent_name="{name}" now, and do what it asks. ` +
 	`Report progress and results to the lead with send_message (team_name="{team}", type="message", sender="{name}", recipient="{lead}", content, summary). ` +
 	`Use task_list and task_update (team_name="{team}") to claim tasks (owner="{name}") and to mark them in_progress and completed. ` +
