@@ -34,6 +34,8 @@ type result struct {
 type pending struct {
 	cmds    [][]string
 	refresh bool // line starts with refresh-client: 3.3a puts %continue/%pause in its block
+	created func(pane string) *PaneOutput // CreatePane: run by readLoop on the first block
+	po      *PaneOutput                   // what created returned
 	blocks  [][]string
 	ch      chan result // 1-buffered: completing never blocks
 }
@@ -49,6 +51,9 @@ func (pe *pending) add(r *reply) bool {
 		return true
 	}
 	pe.blocks = append(pe.blocks, r.lines)
+	if pe.created != nil && len(pe.blocks) == 1 && len(r.lines) > 0 {
+		pe.po = pe.created(strings.SplitN(r.lines[0], " ", 2)[0])
+	}
 	if len(pe.blocks) == len(pe.cmds) {
 		pe.ch <- result{blocks: pe.blocks}
 		return true
@@ -82,7 +87,7 @@ func (c *Conn) Command(ctx context.Context, args ...string) ([]string, error) {
 // i; the commands after it did not run. (A parse error anywhere fails the
 // whole line with Index 0.)
 func (c *Conn) CommandLine(ctx context.Context, cmds ...[]string) ([][]string, error) {
-	pe, err := c.send(cmds)
+	pe, err := c.send(cmds, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -94,14 +99,42 @@ func (c *Conn) CommandLine(ctx context.Context, cmds ...[]string) ([][]string, e
 	}
 }
 
+// CreatePane is CommandLine for a line whose first command creates a pane
+// and prints its id as the first word of its output, e.g.
+//
+//	new-window -d -a -t S:{end} -P -F '#{pane_id} #{pane_pid}' -- argv… ;
+//	set-option -w -t S:{end} remain-on-exit on
+//
+// It keeps the new pane's output (as WatchOutput with limit) from the very
+// first byte: readLoop creates the ring when it reads the reply, before it
+// reads any %output that follows. The ring is nil when the first command
+// failed or printed nothing.
+func (c *Conn) CreatePane(ctx context.Context, limit int, cmds ...[]string) ([][]string, *PaneOutput, error) {
+	pe, err := c.send(cmds, func(pane string) *PaneOutput {
+		if !validPaneID(pane) {
+			return nil
+		}
+		return c.WatchOutput(pane, limit)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	select {
+	case r := <-pe.ch:
+		return r.blocks, pe.po, r.err
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+}
+
 // send writes one line and enqueues its pending entry under one lock, so the
 // queue order is the write order, which is the order tmux answers in.
-func (c *Conn) send(cmds [][]string) (*pending, error) {
+func (c *Conn) send(cmds [][]string, created func(string) *PaneOutput) (*pending, error) {
 	line, err := commandLine(cmds)
 	if err != nil {
 		return nil, err
 	}
-	pe := &pending{cmds: cmds, refresh: cmds[0][0] == "refresh-client", ch: make(chan result, 1)}
+	pe := &pending{cmds: cmds, refresh: cmds[0][0] == "refresh-client", created: created, ch: make(chan result, 1)}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.qmu.Lock()

@@ -197,8 +197,9 @@ func (c *Conn) readLoop() {
 	}
 	if c.exitReason != nil {
 		cause = &ExitError{Reason: *c.exitReason}
-	} else if errors.Is(cause, syscall.EIO) || errors.Is(cause, os.ErrClosed) {
-		cause = io.EOF // a pty master reads EIO once the client is gone
+	} else if errors.Is(cause, syscall.EIO) || errors.Is(cause, os.ErrClosed) || cause == io.EOF {
+		// A pty master reads EIO once the client is gone.
+		cause = fmt.Errorf("tmux client output ended: %w", io.EOF)
 	}
 	c.markReady(fmt.Errorf("attach %s: %w: %w", c.cfg.Session, ErrClosed, cause))
 	c.shutdown(cause)

@@ -101,7 +101,7 @@ func (c *Conn) resume(pane string) {
 	c.wg.Add(1)
 	go func() { // owned by Conn; ends when the reply arrives or the connection ends
 		defer c.wg.Done()
-		pe, err := c.send([][]string{{"refresh-client", "-A", pane + ":continue"}})
+		pe, err := c.send([][]string{{"refresh-client", "-A", pane + ":continue"}}, nil)
 		if err != nil {
 			return
 		}

@@ -72,19 +72,9 @@ func TestOutputByteExact(t *testing.T) {
 		t.Run(m.String(), func(t *testing.T) {
 			s := newTestServer(t)
 			c := s.dial(m)
-			// Watch every pane id the window could get before creating it.
-			out, err := c.Command(ctxT(t), "display-message", "-p", "#{pane_id}")
-			if err != nil {
-				t.Fatal(err)
-			}
-			next := "%" + string(rune('0'+int(out[0][1]-'0')+1))
-			po := c.WatchOutput(next, 0)
-			if c.WatchOutput(next, 5) != po {
+			pane, _, po := createWindow(t, c, 0, []string{"TMUXCC_HELPER=writer"}, exe)
+			if c.WatchOutput(pane, 5) != po {
 				t.Fatal("WatchOutput is not idempotent")
-			}
-			pane, _ := newWindow(t, c, []string{"TMUXCC_HELPER=writer"}, exe)
-			if pane != next {
-				t.Fatalf("pane %s, expected %s", pane, next)
 			}
 			want := append(bytes.ReplaceAll(writerPattern(), []byte("\n"), []byte("\r\n")), "caf\xc3\xa9 END"...)
 			deadline := time.Now().Add(20 * time.Second)
@@ -117,11 +107,7 @@ func TestOutputBurst(t *testing.T) {
 	s := newTestServer(t)
 	c := s.dial(ModeCC)
 	const size = 50 << 20
-	po := c.WatchOutput("%1", 1<<16)
-	pane, _ := newWindow(t, c, nil, "sh", "-c", "head -c 52428800 /dev/zero | tr '\\0' 'x'; printf DONE; sleep 60")
-	if pane != "%1" {
-		t.Fatalf("pane %s", pane)
-	}
+	_, _, po := createWindow(t, c, 1<<16, nil, "sh", "-c", "head -c 52428800 /dev/zero | tr '\\0' 'x'; printf DONE; sleep 60")
 	deadline := time.Now().Add(3 * time.Minute)
 	for !strings.HasSuffix(string(po.Snapshot()), "DONE") {
 		if time.Now().After(deadline) {

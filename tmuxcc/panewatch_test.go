@@ -12,6 +12,13 @@ import (
 // without -t would hit the session's current window, not a new window made
 // with -d: the window goes to the end (-a -t {end}) and is targeted there.
 func newWindow(t testing.TB, c *Conn, env []string, argv ...string) (string, int) {
+	pane, pid, _ := createWindow(t, c, 0, env, argv...)
+	return pane, pid
+}
+
+// createWindow is newWindow that also keeps the pane's output from its
+// first byte in a ring of limit bytes.
+func createWindow(t testing.TB, c *Conn, limit int, env []string, argv ...string) (string, int, *PaneOutput) {
 	t.Helper()
 	end := c.SessionName() + ":{end}"
 	args := []string{"new-window", "-d", "-a", "-t", end, "-P", "-F", "#{pane_id} #{pane_pid}"}
@@ -19,13 +26,16 @@ func newWindow(t testing.TB, c *Conn, env []string, argv ...string) (string, int
 		args = append(args, "-e", e)
 	}
 	args = append(append(args, "--"), argv...)
-	blocks, err := c.CommandLine(ctxT(t), args, []string{"set-option", "-w", "-t", end, "remain-on-exit", "on"})
-	if err != nil {
+	blocks, po, err := c.CreatePane(ctxT(t), limit, args, []string{"set-option", "-w", "-t", end, "remain-on-exit", "on"})
+	if err != nil || po == nil {
 		t.Fatalf("new-window: %v", err)
 	}
 	f := strings.Fields(blocks[0][0])
 	pid, _ := strconv.Atoi(f[1])
-	return f[0], pid
+	if po.Pane() != f[0] {
+		t.Fatalf("ring for %s, pane %s", po.Pane(), f[0])
+	}
+	return f[0], pid, po
 }
 
 // waitExit waits for the PaneExited of pane.

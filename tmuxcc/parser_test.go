@@ -212,3 +212,74 @@ func TestParserEcho(t *testing.T) {
 		t.Fatalf("last item %s", render(last))
 	}
 }
+
+// FuzzParser: any input, cut anywhere, parses without panicking into the
+// same items as when fed at once.
+func FuzzParser(f *testing.F) {
+	for _, name := range transcripts {
+		data, err := os.ReadFile(filepath.Join(transcriptDir, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(data) > 8192 {
+			data = data[:8192]
+		}
+		f.Add(data, uint16(len(data)/3), strings.Contains(name, ".cc."))
+	}
+	f.Add([]byte("%begin 1 2 1\n%end 1 2 0\n%end 1 2 1\r\n"), uint16(5), false)
+	f.Add([]byte("junk\x1bP1000p%output %1 a\\\\b\\01\\0123\n\x1b\\"), uint16(9), true)
+	f.Fuzz(func(t *testing.T, data []byte, cut uint16, cc bool) {
+		whole := parseAll(data, cc, 0)
+		k := int(cut) % (len(data) + 1)
+		p := newParser(cc)
+		var split []item
+		emit := func(it item) {
+			it.data = append([]byte(nil), it.data...)
+			split = append(split, it)
+		}
+		p.feed(data[:k], emit)
+		p.feed(data[k:], emit)
+		p.flush(emit)
+		if len(whole) != len(split) {
+			t.Fatalf("%d items whole, %d split at %d", len(whole), len(split), k)
+		}
+		for i := range whole {
+			if render(whole[i]) != render(split[i]) {
+				t.Fatalf("item %d: %s vs %s", i, render(whole[i]), render(split[i]))
+			}
+		}
+	})
+}
+
+func TestParserEdgeCases(t *testing.T) {
+	cases := []struct {
+		in   string
+		cc   bool
+		want []string
+	}{
+		{"%begin 1 2 1\n%end 1 3 1\n%begin 9 9 9\n%end 1 2 1\n", false,
+			[]string{`reply t=1 n=2 flags=1 failed=false ["%end 1 3 1" "%begin 9 9 9"]`}},
+		{"%begin 1 2 1\r\nx\r\n%error 1 2 1\r\n", false,
+			[]string{`reply t=1 n=2 flags=1 failed=true ["x\r"]`}}, // -C keeps a payload \r
+		{"%begin 1 2 1\r\nx\r\n%error 1 2 1\r\n", true, []string{`echo "%begin 1 2 1"`, `echo "x"`, `echo "%error 1 2 1"`}},
+		{"%end 1 2 1\n%begin x\n", false, []string{`event tmuxcc.Unknown{Line:"%end 1 2 1"}`, `event tmuxcc.Unknown{Line:"%begin x"}`}},
+		{"%output %1 a\\134b\\015\\012\\1x\\\n", false, []string{`output %1 age=-1 "a\\b\r\n\\1x\\"`}},
+		{"%extended-output %2 17 : hi\\040\n%extended-output %2 5 future : x\n%extended-output %2 5 :\n", false,
+			[]string{`output %2 age=17 "hi "`, `output %2 age=5 "x"`, `output %2 age=5 ""`}},
+		{"%window-add\n%window-add @1 extra\n%pause\n", false, []string{`event tmuxcc.Unknown{Line:"%window-add"}`,
+			`event tmuxcc.Unknown{Line:"%window-add @1 extra"}`, `event tmuxcc.Unknown{Line:"%pause"}`}},
+		{"%exit\n\x1b\\", true, []string{`echo "%exit"`}},
+		{"\x1bP1000p%exit\r\n\x1b\\", true, []string{`event tmuxcc.Exit{Reason:""}`}},
+		{"\x1bP1000p%exit\n\x1b\\%sessions-changed\n", false, []string{`event tmuxcc.Exit{Reason:""}`, `event tmuxcc.SessionsChanged{}`}},
+		{"\n\n%sessions-changed", false, []string{`event tmuxcc.SessionsChanged{}`}},
+	}
+	for _, tc := range cases {
+		var got []string
+		for _, it := range parseAll([]byte(tc.in), tc.cc, 0) {
+			got = append(got, render(it))
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q (cc %v):\n got %q\nwant %q", tc.in, tc.cc, got, tc.want)
+		}
+	}
+}
