@@ -33,7 +33,7 @@ type result struct {
 // which completes it exactly once.
 type pending struct {
 	cmds    [][]string
-	refresh bool // line starts with refresh-client: 3.3a puts %continue/%pause in its block
+	refresh bool                          // line starts with refresh-client: 3.3a puts %continue/%pause in its block
 	created func(pane string) *PaneOutput // CreatePane: run by readLoop on the first block
 	po      *PaneOutput                   // what created returned
 	blocks  [][]string
