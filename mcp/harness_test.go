@@ -38,6 +38,8 @@ type harnessOpts struct {
 	legacy     bool            // initialize handshake instead of 2026-07-28 stateless requests
 	clientName string          // clientInfo name (default "claude-code")
 	pollEvery  time.Duration
+	agent      string // the teammate this server serves ("" = a lead's server)
+	agentTeam  string
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -56,6 +58,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Cwd:          h.cwd,
 		LeadPaneID:   "%0",
 		PollInterval: o.pollEvery,
+		Agent:        o.agent,
+		AgentTeam:    o.agentTeam,
 		Backends:     testBackends,
 	}
 	if o.sup != nil {

@@ -75,7 +75,7 @@ func (s *Server) sendMessageTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		mcpgo.WithString("summary", mcpgo.DefaultString(""), mcpgo.Description("Short preview shown to the recipient.")),
 		mcpgo.WithString("request_id", mcpgo.DefaultString(""), mcpgo.Description("Id of the request being answered.")),
 		mcpgo.WithBoolean("approve", mcpgo.Description("Approve (true) or reject (false) the request.")),
-		mcpgo.WithString("sender", mcpgo.DefaultString(protocol.LeadName), mcpgo.Description("Who sends: your own member name.")),
+		mcpgo.WithString("sender", mcpgo.DefaultString(s.defaultSender()), mcpgo.Description("Who sends: your own member name.")),
 		mcpgo.WithRawOutputSchema(object("", map[string]schema{
 			"success":    boolean("True when the message was written."),
 			"message":    str("What happened."),
@@ -95,8 +95,8 @@ func (s *Server) sendMessageTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		if r := s.bind(name, req, &args); r != nil {
 			return r, nil
 		}
-		if args.Sender == "" {
-			args.Sender = protocol.LeadName
+		if err := s.checkSender(&args); err != nil {
+			return s.refuse(name, err), nil
 		}
 		res, err := s.sendMessage(args)
 		if err != nil {
@@ -106,6 +106,29 @@ func (s *Server) sendMessageTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			zap.String("from", args.Sender), zap.String("to", args.Recipient))
 		return okResult(res), nil
 	}
+}
+
+// defaultSender is team-lead, or the teammate this server serves.
+func (s *Server) defaultSender() string {
+	if s.cfg.Agent != "" {
+		return s.cfg.Agent
+	}
+	return protocol.LeadName
+}
+
+// checkSender fills in the default sender; a teammate's own server sends
+// only as that teammate within its team.
+func (s *Server) checkSender(a *sendMessageArgs) error {
+	own := s.cfg.Agent != "" && a.TeamName == s.cfg.AgentTeam
+	switch {
+	case a.Sender == "" && own:
+		a.Sender = s.cfg.Agent
+	case a.Sender == "":
+		a.Sender = protocol.LeadName
+	case own && a.Sender != s.cfg.Agent:
+		return fmt.Errorf("this server belongs to teammate %q of team %q: it cannot send as %q", s.cfg.Agent, s.cfg.AgentTeam, a.Sender)
+	}
+	return nil
 }
 
 // sendMessage checks the Python server's rules for args.Type, then writes.

@@ -199,3 +199,22 @@ func TestSendMessageRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestSendMessageTeammateServer checks the server a codex/opencode/gemini
+// teammate runs (CLAUDE_TEAMS_AGENT_NAME/TEAM set): it sends as that
+// teammate by default and never as anyone else in its team.
+func TestSendMessageTeammateServer(t *testing.T) {
+	lead := newHarness(t, harnessOpts{})
+	lead.createTeam("alpha", "w1")
+	h := newHarness(t, harnessOpts{root: lead.root, agent: "w1", agentTeam: "alpha"})
+	got := h.ok("send_message", map[string]any{"team_name": "alpha", "type": "message", "recipient": "team-lead",
+		"content": "done", "summary": "status"})
+	if rt := got["routing"].(map[string]any); rt["sender"] != "w1" {
+		t.Fatalf("routing = %v", rt)
+	}
+	if msgs := h.inbox("alpha", "team-lead"); len(msgs) != 1 || msgs[0].From != "w1" {
+		t.Fatalf("lead inbox = %+v", msgs)
+	}
+	h.fail("send_message", map[string]any{"team_name": "alpha", "type": "broadcast", "sender": "team-lead",
+		"content": "x", "summary": "x"}, `"w1"`, `"team-lead"`)
+}

@@ -46,6 +46,12 @@ type Config struct {
 	LeadPaneID string
 	// LeadModel is recorded as the lead member's model ("" when unknown).
 	LeadModel string
+	// Agent and AgentTeam name the teammate this server serves when a
+	// codex, opencode, gemini or command teammate started it
+	// (CLAUDE_TEAMS_AGENT_NAME, CLAUDE_TEAMS_TEAM); empty for a lead's
+	// server. In that team send_message then sends as Agent by default and
+	// refuses to send as anyone else.
+	Agent, AgentTeam string
 	// PollInterval is poll_inbox's re-check period when inotify is
 	// unavailable (and its safety net when it is); default 250 ms.
 	PollInterval time.Duration

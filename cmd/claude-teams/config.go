@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 
@@ -40,6 +42,17 @@ type Config struct {
 	// Tmux and TmuxPane are $TMUX and $TMUX_PANE: set when the lead runs
 	// inside tmux.
 	Tmux, TmuxPane string
+	// AgentName and AgentTeam are CLAUDE_TEAMS_AGENT_NAME and
+	// CLAUDE_TEAMS_TEAM, set by backends for the MCP server of a codex,
+	// opencode, gemini or command teammate: the teammate it serves.
+	AgentName, AgentTeam string
+	// Supervision thresholds; zero means the supervisor's default.
+	// StallAfter is CLAUDE_TEAMS_STALL_AFTER, IdleAfter
+	// CLAUDE_TEAMS_IDLE_AFTER, StartTimeout CLAUDE_TEAMS_START_TIMEOUT,
+	// NotifyEvery CLAUDE_TEAMS_NOTIFY_EVERY (Go durations such as 90s or
+	// 10m) and NotifyBurst CLAUDE_TEAMS_NOTIFY_BURST (a count).
+	StallAfter, IdleAfter, StartTimeout, NotifyEvery time.Duration
+	NotifyBurst                                      int
 	// Cwd is the working directory (the lead's, and teammates' default).
 	Cwd string
 	// Self is the absolute path of this executable.
@@ -83,6 +96,8 @@ func loadConfig(environ []string) (Config, error) {
 		LogLevel:   zapcore.InfoLevel,
 		Tmux:       get("TMUX"),
 		TmuxPane:   get("TMUX_PANE"),
+		AgentName:  get(backends.EnvAgentName),
+		AgentTeam:  get(backends.EnvTeam),
 		LogFile:    get("CLAUDE_TEAMS_LOG_FILE"),
 		Version:    buildVersion(),
 		Environ:    environ,
@@ -121,6 +136,24 @@ func loadConfig(environ []string) (Config, error) {
 			return c, fmt.Errorf("CLAUDE_TEAMS_LOG_LEVEL=%q: use debug, info, warn or error", v)
 		}
 	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"CLAUDE_TEAMS_STALL_AFTER", &c.StallAfter},
+		{"CLAUDE_TEAMS_IDLE_AFTER", &c.IdleAfter},
+		{"CLAUDE_TEAMS_START_TIMEOUT", &c.StartTimeout},
+		{"CLAUDE_TEAMS_NOTIFY_EVERY", &c.NotifyEvery},
+	} {
+		if *d.dst, err = parseDuration(d.name, get(d.name)); err != nil {
+			return c, err
+		}
+	}
+	if v := get("CLAUDE_TEAMS_NOTIFY_BURST"); v != "" {
+		if c.NotifyBurst, err = strconv.Atoi(v); err != nil || c.NotifyBurst < 1 {
+			return c, fmt.Errorf("CLAUDE_TEAMS_NOTIFY_BURST=%q: want a positive count", v)
+		}
+	}
 	if c.Backends, err = loadBackends(environ); err != nil {
 		return c, err
 	}
@@ -131,6 +164,9 @@ func loadConfig(environ []string) (Config, error) {
 		return c, fmt.Errorf("own executable: %w", err)
 	}
 	c.Backends.Self = c.Self
+	if err := c.Backends.Validate(); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -159,6 +195,18 @@ func checkRestart(v string) error {
 		return nil
 	}
 	return fmt.Errorf("invalid restart policy %q: use never, on-failure or always", v)
+}
+
+// parseDuration reads a positive Go duration; unset or empty is zero.
+func parseDuration(name, v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive duration such as 90s or 10m", name, v)
+	}
+	return d, nil
 }
 
 // parseBool reads a boolean variable: unset or empty is false.

@@ -35,6 +35,17 @@ Environment:
   CLAUDE_TEAMS_RESTART                       default restart policy (default never)
   CLAUDE_TEAMS_LOG_FILE                      also write logs to this file
   CLAUDE_TEAMS_LOG_LEVEL                     log level (default info)
+  CLAUDE_TEAMS_STALL_AFTER                   silence that makes a busy teammate
+                                             stalled (default 10m)
+  CLAUDE_TEAMS_IDLE_AFTER                    silence that makes a teammate idle
+                                             (default 30s)
+  CLAUDE_TEAMS_START_TIMEOUT                 longest wait for a CLI's ready
+                                             screen (default 60s)
+  CLAUDE_TEAMS_NOTIFY_EVERY                  lead notifications: one more per
+  CLAUDE_TEAMS_NOTIFY_BURST                  this interval (default 30s), at most
+                                             this many at once (default 5)
+  CLAUDE_TEAMS_AGENT_NAME, CLAUDE_TEAMS_TEAM set by claude-teams for a teammate's
+                                             own server: the teammate it serves
 
 Logs are JSON on stderr; stdout carries only MCP messages.
 Documentation: https://github.com/f9449b24/claude-teams

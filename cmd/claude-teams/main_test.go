@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 )
@@ -36,7 +37,9 @@ func TestHelp(t *testing.T) {
 	// Every variable the program reads is documented.
 	for _, v := range []string{"CLAUDE_CONFIG_DIR", "CLAUDE_TEAMS_BACKENDS", "CLAUDE_TEAMS_COMMAND_BACKENDS",
 		"CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS", "OPENCODE_SERVER_URL", "USE_TMUX_WINDOWS",
-		"CLAUDE_TEAMS_TMUX_SOCKET", "CLAUDE_TEAMS_RESTART", "CLAUDE_TEAMS_LOG_FILE", "CLAUDE_TEAMS_LOG_LEVEL"} {
+		"CLAUDE_TEAMS_TMUX_SOCKET", "CLAUDE_TEAMS_RESTART", "CLAUDE_TEAMS_LOG_FILE", "CLAUDE_TEAMS_LOG_LEVEL",
+		"CLAUDE_TEAMS_STALL_AFTER", "CLAUDE_TEAMS_IDLE_AFTER", "CLAUDE_TEAMS_START_TIMEOUT", "CLAUDE_TEAMS_NOTIFY_EVERY",
+		"CLAUDE_TEAMS_NOTIFY_BURST", "CLAUDE_TEAMS_AGENT_NAME", "CLAUDE_TEAMS_TEAM"} {
 		if !strings.Contains(first, v) {
 			t.Errorf("help does not mention %s", v)
 		}
@@ -88,7 +91,8 @@ func TestLoadConfig(t *testing.T) {
 	cfg, err = loadConfig(append(base, "CLAUDE_CONFIG_DIR=/data", "USE_TMUX_WINDOWS=1", "CLAUDE_TEAMS_TMUX_SOCKET=mine",
 		"CLAUDE_TEAMS_RESTART=on-failure", "CLAUDE_TEAMS_LOG_LEVEL=debug", "CLAUDE_TEAMS_LOG_FILE=/tmp/x.log",
 		"TMUX=/tmp/tmux-0/default,1,0", "TMUX_PANE=%3", "CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS=true",
-		"OPENCODE_SERVER_URL=http://127.0.0.1:4096", "CUSTOM=x", "CUSTOM=y"))
+		"OPENCODE_SERVER_URL=http://127.0.0.1:4096", "CUSTOM=x", "CUSTOM=y", "CLAUDE_TEAMS_AGENT_NAME=w1",
+		"CLAUDE_TEAMS_TEAM=alpha", "CLAUDE_TEAMS_STALL_AFTER=5m", "CLAUDE_TEAMS_NOTIFY_BURST=3"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,11 +102,17 @@ func TestLoadConfig(t *testing.T) {
 		cfg.Backends.OpenCodeServerURL != "http://127.0.0.1:4096" || cfg.Backends.Self != cfg.Self {
 		t.Errorf("config = %+v", cfg)
 	}
+	if cfg.AgentName != "w1" || cfg.AgentTeam != "alpha" || cfg.StallAfter != 5*time.Minute || cfg.NotifyBurst != 3 ||
+		cfg.IdleAfter != 0 {
+		t.Errorf("config = %+v", cfg)
+	}
 	if cfg.Getenv("CUSTOM") != "y" {
 		t.Errorf("Getenv(CUSTOM) = %q, want the last definition", cfg.Getenv("CUSTOM"))
 	}
 	for _, bad := range []string{"USE_TMUX_WINDOWS=maybe", "CLAUDE_TEAMS_RESTART=sometimes", "CLAUDE_TEAMS_LOG_LEVEL=loud",
-		"CLAUDE_TEAMS_TMUX_SOCKET=/tmp/sock", "CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS=perhaps"} {
+		"CLAUDE_TEAMS_TMUX_SOCKET=/tmp/sock", "CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS=perhaps",
+		"CLAUDE_TEAMS_STALL_AFTER=soon", "CLAUDE_TEAMS_IDLE_AFTER=-1s", "CLAUDE_TEAMS_NOTIFY_BURST=0",
+		"CLAUDE_TEAMS_BACKENDS=emacs", "OPENCODE_SERVER_URL=ftp://x"} {
 		name := strings.SplitN(bad, "=", 2)[0]
 		if _, err := loadConfig(append(base, bad)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v, want one naming %s", bad, err, name)

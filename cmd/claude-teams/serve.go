@@ -64,6 +64,8 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Logger:     log,
 		Version:    cfg.Version,
 		Cwd:        cfg.Cwd,
+		Agent:      cfg.AgentName,
+		AgentTeam:  cfg.AgentTeam,
 	}
 	if cfg.Tmux != "" {
 		mc.LeadPaneID = cfg.TmuxPane
