@@ -169,15 +169,3 @@ func TestValidNamesAccepted(t *testing.T) {
 		}
 	}
 }
-
-func TestForeignModel(t *testing.T) {
-	for in, want := range map[string]string{
-		"": "", "sonnet": "", "Opus": "", "haiku": "", "sonnet[1m]": "", "opusplan": "",
-		"gpt-5.3-codex": "gpt-5.3-codex", "anthropic/claude-sonnet-4-5": "anthropic/claude-sonnet-4-5",
-		"claude-sonnet-4-5": "claude-sonnet-4-5",
-	} {
-		if got := foreignModel(in); got != want {
-			t.Errorf("foreignModel(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

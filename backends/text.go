@@ -1,7 +1,9 @@
 package backends
 
 import (
+	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // instructions is the built-in first prompt of a teammate without a native
@@ -42,4 +44,51 @@ func foreignModel(model string) string {
 		}
 	}
 	return model
+}
+
+// tomlString quotes s as a TOML basic string.
+func tomlString(s string) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("%q is not valid UTF-8", s)
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\r':
+			b.WriteString(`\r`)
+		default:
+			if r < 0x20 || r == 0x7f {
+				fmt.Fprintf(&b, `\u%04X`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String(), nil
+}
+
+// tomlInlineTable renders m as a TOML inline table with sorted bare keys.
+func tomlInlineTable(m map[string]string) (string, error) {
+	parts := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		if !envKeyRE.MatchString(k) {
+			return "", fmt.Errorf("bad key %q", k)
+		}
+		v, err := tomlString(m[k])
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, k+"="+v)
+	}
+	return "{" + strings.Join(parts, ", ") + "}", nil
 }
