@@ -62,20 +62,20 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 	const name = "check_teammate"
 	tool := mcpgo.NewTool(name,
 		mcpgo.WithDescription("Check one teammate: alive or dead and why (state, exit status, signal, restarts), "+
-			"unread messages it sent the lead (returned and marked read), how many of its own messages it has "+
-			"not read, and optionally its screen. Never blocks; call it in parallel for several teammates."),
+			"its newest unread messages to the lead (left unread: read_inbox consumes them), how many of its own "+
+			"messages it has not read, and optionally its screen. Never blocks; call it in parallel for several teammates."),
 		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
 		mcpgo.WithString("agent_name", mcpgo.Required(), mcpgo.Description("Teammate to check.")),
 		mcpgo.WithBoolean("include_output", mcpgo.DefaultBool(false), mcpgo.Description("Include the teammate's screen.")),
 		mcpgo.WithInteger("output_lines", mcpgo.DefaultNumber(defaultOutputLines), mcpgo.Min(1), mcpgo.Max(maxOutputLines),
 			mcpgo.Description("Screen lines to include.")),
-		mcpgo.WithBoolean("include_messages", mcpgo.DefaultBool(true), mcpgo.Description("Return its unread messages to the lead.")),
+		mcpgo.WithBoolean("include_messages", mcpgo.DefaultBool(true), mcpgo.Description("Include its unread messages to the lead.")),
 		mcpgo.WithInteger("max_messages", mcpgo.DefaultNumber(defaultMaxMessages), mcpgo.Min(1), mcpgo.Max(maxMaxMessages),
 			mcpgo.Description("At most this many messages.")),
 		mcpgo.WithRawOutputSchema(object("", map[string]schema{
 			"name":               str("Teammate name."),
 			"alive":              boolean("Whether its process runs."),
-			"pending_from":       array("Its unread messages to the lead (now marked read).", messageSchema),
+			"pending_from":       array("Its newest unread messages to the lead, oldest first (still unread).", messageSchema),
 			"their_unread_count": integer("Messages it has not read yet."),
 			"error":              nullable(str("Why it is not alive, or null.")),
 			"output":             str("Its screen, ANSI stripped (with include_output)."),
@@ -91,8 +91,7 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			"pane_id":            str("tmux pane id."),
 			"next_restart_at":    str("When the next restart is due."),
 		}, "name", "alive", "pending_from", "their_unread_count", "error", "state", "exit_status", "restarts").raw()),
-		// Returning pending messages marks them read.
-		localWriteTool("Check teammate"),
+		readOnlyTool("Check teammate"),
 	)
 	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
 		var args checkArgs
