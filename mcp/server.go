@@ -1,8 +1,6 @@
 package mcp
 
 import (
-	"context"
-	"io"
 	"sync"
 	"time"
 
@@ -128,14 +126,6 @@ func (s *Server) tools() []server.ServerTool {
 
 // MCPServer returns the underlying mcp-go server (for in-process use).
 func (s *Server) MCPServer() *server.MCPServer { return s.mcp }
-
-// Listen serves newline-delimited JSON-RPC on in and out until in reaches
-// EOF (nil) or ctx ends (ctx.Err()). Nothing but JSON-RPC is written to out.
-func (s *Server) Listen(ctx context.Context, in io.Reader, out io.Writer) error {
-	stdio := server.NewStdioServer(s.mcp)
-	stdio.SetErrorLogger(zap.NewStdLog(s.log.Named("stdio")))
-	return stdio.Listen(ctx, in, out)
-}
 
 // ActiveTeam returns the team this session created, "" if none.
 func (s *Server) ActiveTeam() string {

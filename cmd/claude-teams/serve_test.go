@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -149,4 +150,39 @@ func asExit(err error, target *interface{ ExitCode() int }) bool {
 		*target = e
 	}
 	return ok
+}
+
+// TestServePipedScript pipes a whole session into the binary at once, as
+// `printf ... | claude-teams` does: every request gets its answer before
+// the process exits on EOF.
+func TestServePipedScript(t *testing.T) {
+	root := t.TempDir()
+	script := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}
+{"jsonrpc":"2.0","method":"notifications/initialized"}
+{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"team_create","arguments":{"team_name":"piped"}}}
+{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{}}
+`
+	cmd := exec.Command(binary(t), "serve")
+	cmd.Env = testEnv(root)
+	cmd.Stdin = strings.NewReader(script)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	ids := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Result json.RawMessage `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil || m.Result == nil {
+			t.Fatalf("stdout line %q (%v)", line, err)
+		}
+		ids[string(m.ID)] = true
+	}
+	if len(ids) != 3 || !ids["1"] || !ids["2"] || !ids["3"] {
+		t.Fatalf("answered ids %v, want 1, 2, 3; stdout:\n%s", ids, out)
+	}
 }
