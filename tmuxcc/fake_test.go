@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 	case "dialer":
 		dialerHelper()
 		os.Exit(0)
+	case "exiter":
+		exiterHelper()
+		os.Exit(0)
 	case "writer":
 		writerHelper()
 		os.Exit(0)
@@ -230,5 +233,34 @@ func TestFakePauseContinue(t *testing.T) {
 	}
 	if po.Pauses() != 1 {
 		t.Fatalf("Pauses = %d", po.Pauses())
+	}
+}
+
+// TestFakeCloseWhileBusy: Close while many goroutines send commands and
+// watch panes: each call returns (a reply or ErrClosed), nothing leaks.
+func TestFakeCloseWhileBusy(t *testing.T) {
+	checkNoLeak(t)
+	c := dialFake(t)
+	var wg sync.WaitGroup
+	for g := 0; g < 20; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; ; j++ {
+				_, err := c.Command(context.Background(), "display-message", "-p", fmt.Sprint(j))
+				if err != nil {
+					if !errors.Is(err, ErrClosed) {
+						t.Errorf("err %v", err)
+					}
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	c.Close()
+	wg.Wait()
+	if err := c.WatchPane("%1", 0); !errors.Is(err, ErrClosed) {
+		t.Fatalf("WatchPane after Close: %v", err)
 	}
 }

@@ -21,7 +21,15 @@ type paneState struct {
 
 // statusWait bounds how long a death with an unknown status is re-queried
 // (lost SIGCHLD) before PaneExited goes out with Status nil.
-const statusWait = 3 * time.Second
+const statusWait = 5 * time.Second
+
+// kickAfter is how long a missing status is awaited before tmux is made to
+// reap its children (tmux normally has it ~2 ms after the exit); kickEvery
+// repeats that while it is still missing.
+const (
+	kickAfter = 3 * time.Millisecond
+	kickEvery = 50 * time.Millisecond
+)
 
 // resolve asks tmux about the pane after trigger t. It returns the event and
 // true once the pane is known to be dead or gone; false for a false alarm
@@ -30,8 +38,9 @@ func (pw *paneWatcher) resolve(w *paneWatch, t trigger) (PaneExited, bool) {
 	c := pw.c
 	exited := t.source == "pidfd" // the process is gone for sure
 	ev := PaneExited{Pane: w.pane, PID: w.pid, DeadAt: t.at, Source: t.source}
-	deadline := time.Now().Add(statusWait)
-	wait := 2 * time.Millisecond
+	begin := time.Now()
+	deadline := begin.Add(statusWait)
+	kickAt := begin.Add(kickAfter)
 	for {
 		st, err := pw.query(w.pane)
 		if err != nil {
@@ -49,26 +58,30 @@ func (pw *paneWatcher) resolve(w *paneWatch, t trigger) (PaneExited, bool) {
 		case exited && w.pid > 0 && st.pid > 0 && st.pid != w.pid:
 			return ev, true // the pane runs another process now; ours is unknowable
 		}
-		// Dead (or exited) with no status yet: tmux has not reaped the child
-		// (3.3a lost SIGCHLD) or has not caught up. A background job makes
-		// tmux reap every child; it prints nothing anywhere.
-		if time.Now().After(deadline) {
+		// Dead (or exited) with no status yet. Usually tmux catches up
+		// within ~2 ms; with 3.3a's lost SIGCHLD it never does by itself
+		// and the child stays a zombie. A background job makes tmux reap
+		// every child; it prints nothing anywhere.
+		now := time.Now()
+		if now.After(deadline) {
 			c.log.Warn("tmux pane exit status unknown", zap.String("pane", w.pane), zap.Int("pid", w.pid))
 			return ev, true
 		}
-		if st.dead || exited {
+		if !now.Before(kickAt) {
 			pw.reapKicks.Add(1)
-			if _, err := c.Command(context.Background(), "run-shell", "-b", "true"); err != nil && errors.Is(err, ErrClosed) {
+			if _, err := c.Command(context.Background(), "run-shell", "-b", "true"); errors.Is(err, ErrClosed) {
 				return ev, false
 			}
+			kickAt = now.Add(kickEvery)
+		}
+		wait := time.Millisecond // a query costs ~0.05 ms
+		if now.Sub(begin) > 100*time.Millisecond {
+			wait = 20 * time.Millisecond
 		}
 		select {
 		case <-time.After(wait):
 		case <-c.done:
 			return ev, false
-		}
-		if wait < 100*time.Millisecond {
-			wait *= 2
 		}
 	}
 }

@@ -37,6 +37,7 @@ type paneWatcher struct {
 
 	mu      sync.Mutex
 	watches map[string]*paneWatch // pane id -> watch; entries stay after the exit
+	stopped bool                  // set by stopAll: no new watches
 }
 
 // paneWatch is one watched pane. The resolver goroutine owns the resolution
@@ -89,18 +90,15 @@ func (c *Conn) WatchPane(pane string, pid int) error {
 		pw.mu.Unlock()
 		return nil
 	}
-	select {
-	case <-c.done:
+	if pw.stopped {
 		pw.mu.Unlock()
-		return fmt.Errorf("watch pane %s: %w", pane, c.Err())
-	default:
+		return fmt.Errorf("watch pane %s: %w", pane, c.errOrClosed())
 	}
-	pw.watches[pane] = w
-	pw.mu.Unlock()
-
 	if pid > 0 {
 		w.pidfd = pw.openPidfd(pid)
 	}
+	pw.watches[pane] = w
+	// Added under mu: stopAll (before Close waits) sees every goroutine.
 	c.wg.Add(1)
 	go pw.run(w)
 	if w.pidfd != nil {
@@ -109,6 +107,7 @@ func (c *Conn) WatchPane(pane string, pid int) error {
 	} else {
 		w.poke("query") // it may be dead already
 	}
+	pw.mu.Unlock()
 	return nil
 }
 
@@ -225,6 +224,7 @@ func (pw *paneWatcher) subscription(e SubscriptionChanged) {
 // stopAll stops every watch (Close).
 func (pw *paneWatcher) stopAll() {
 	pw.mu.Lock()
+	pw.stopped = true
 	ws := make([]*paneWatch, 0, len(pw.watches))
 	for _, w := range pw.watches {
 		ws = append(ws, w)
