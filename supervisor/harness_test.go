@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -229,6 +230,7 @@ type fakeLauncher struct {
 	scripts map[string][]string
 	env     []string // extra environment for every agent
 	fail    error    // returned by Launch when set
+	runs    map[string]int // launches per name: each run has its own control file
 }
 
 func (f *fakeLauncher) set(name string, script []string) {
@@ -237,7 +239,16 @@ func (f *fakeLauncher) set(name string, script []string) {
 	f.scripts[name] = script
 }
 
-func (f *fakeLauncher) ctlPath(name string) string { return filepath.Join(f.dir, "ctl-"+name) }
+// ctlPath is the control file of the latest run of name.
+func (f *fakeLauncher) ctlPath(name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ctlPathLocked(name)
+}
+
+func (f *fakeLauncher) ctlPathLocked(name string) string {
+	return filepath.Join(f.dir, "ctl-"+name+"-"+strconv.Itoa(f.runs[name]))
+}
 
 func (f *fakeLauncher) Launch(backend string, t backends.Teammate) (backends.Launch, error) {
 	f.mu.Lock()
@@ -256,6 +267,10 @@ func (f *fakeLauncher) Launch(backend string, t backends.Teammate) (backends.Lau
 	if script == nil {
 		script = []string{"print ready", "wait"}
 	}
-	env := append([]string{"CT_FAKE_AGENT=1", "CT_AGENT_CTL=" + f.ctlPath(t.Name), "CT_AGENT_ID=" + t.AgentID}, f.env...)
+	if f.runs == nil {
+		f.runs = map[string]int{}
+	}
+	f.runs[t.Name]++
+	env := append([]string{"CT_FAKE_AGENT=1", "CT_AGENT_CTL=" + f.ctlPathLocked(t.Name), "CT_AGENT_ID=" + t.AgentID}, f.env...)
 	return backends.Launch{Argv: append([]string{self}, script...), Env: env, Dir: t.Cwd}, nil
 }

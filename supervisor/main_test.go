@@ -41,6 +41,7 @@ func TestMain(m *testing.M) {
 //	sleep MS         sleep
 //	flood BYTES      print BYTES bytes of 100-byte lines as fast as possible
 //	ignore-term      ignore SIGTERM and SIGHUP
+//	stamp FILE       write the time (Unix ns) to FILE
 //	exit N           exit with status N
 //	signal NAME      kill itself with a signal (SIGKILL, SIGSEGV, SIGTERM...)
 //	wait             follow the control file for more commands
@@ -112,6 +113,8 @@ func runAgentCommand(c string) (code int, done bool) {
 		}
 		_ = w.Flush()
 		fmt.Println("flood done")
+	case "stamp":
+		_ = os.WriteFile(arg, []byte(strconv.FormatInt(time.Now().UnixNano(), 10)), 0o600)
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM, syscall.SIGHUP)
 	case "exit":

@@ -1,0 +1,96 @@
+package supervisor
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/f9449b24/claude-teams/backends"
+)
+
+// leadInTmux starts a "person's" session on the test server, as if the lead
+// ran inside tmux, and returns the $TMUX and $TMUX_PANE it would see.
+func (h *harness) leadInTmux() (tmuxEnv, leadPane string) {
+	h.t.Helper()
+	if _, err := h.tmux("new-session", "-d", "-s", "lead", "-x", "160", "-y", "40", "cat"); err != nil {
+		h.t.Fatal(err)
+	}
+	out, err := h.tmux("display-message", "-p", "-t", "=lead:", "#{socket_path} #{pane_id}")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	f := strings.Fields(out)
+	return f[0] + ",1,0", f[1]
+}
+
+func TestTopologyInsideTmux(t *testing.T) {
+	for _, windows := range []bool{false, true} {
+		name := "split"
+		if windows {
+			name = "windows"
+		}
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			tmuxEnv, lead := h.leadInTmux()
+			m := h.manager(func(c *Config) { c.TMUX, c.TMUXPane, c.UseWindows = tmuxEnv, lead, windows })
+			mem := h.spawn(m, "w1", "print inside tmux", "wait")
+			h.waitOutput(m, "w1", "inside tmux") // %output arrives: the window is in our session
+
+			where, err := h.tmux("display-message", "-p", "-t", mem.TmuxPaneID, "#{session_name} #{window_id}")
+			if err != nil {
+				t.Fatal(err)
+			}
+			leadWin, _ := h.tmux("display-message", "-p", "-t", lead, "#{window_id}")
+			sameWindow := strings.Fields(where)[1] == strings.TrimSpace(leadWin)
+			if sameWindow == windows {
+				t.Errorf("teammate pane at %q, lead window %q", where, leadWin)
+			}
+			sessions, _ := h.tmux("list-windows", "-a", "-F", "#{session_name} #{window_id}")
+			tw := strings.Fields(where)[1]
+			if !strings.Contains(sessions, "lead "+tw) || !strings.Contains(sessions, "claude-teams-alpha "+tw) {
+				t.Errorf("teammate window %s not in both the lead's and our session:\n%s", tw, sessions)
+			}
+			// The lead's own pane keeps its remain-on-exit.
+			if out, _ := h.tmux("show-options", "-w", "-v", "-t", lead, "remain-on-exit"); strings.TrimSpace(out) != "" {
+				t.Errorf("lead window remain-on-exit left at %q", out)
+			}
+			h.ctl("w1", "exit 6")
+			ts := h.waitState(m, "w1", StateCrashed)
+			if ts.ExitStatus == nil || *ts.ExitStatus != 6 {
+				t.Errorf("status = %+v", ts)
+			}
+			if err := m.Teardown(ctxT(t), h.team); err != nil {
+				t.Fatal(err)
+			}
+			if left := h.agentPanes(); left != "" {
+				t.Errorf("panes left:\n%s", left)
+			}
+			if _, err := h.tmux("has-session", "-t", "=claude-teams-alpha"); err == nil {
+				t.Error("our session left after teardown")
+			}
+			if out, err := h.tmux("display-message", "-p", "-t", lead, "#{pane_dead}"); err != nil || strings.TrimSpace(out) != "0" {
+				t.Errorf("the lead's pane was harmed: %q %v", out, err)
+			}
+		})
+	}
+}
+
+func TestSpawnArgs(t *testing.T) {
+	a, err := spawnArgs(backends.Launch{Argv: []string{"/bin/agent"}, Env: []string{"A=1"}, Dir: "/x#y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "-P -F #{pane_id} #{window_id} #{pane_pid} -c /x##y -e A=1 -- env -- /bin/agent"
+	if got := strings.Join(a, " "); got != want {
+		t.Errorf("args = %q, want %q", got, want)
+	}
+	for _, bad := range []backends.Launch{
+		{Argv: nil, Dir: "/"},
+		{Argv: []string{"a"}, Dir: "rel"},
+		{Argv: []string{"a", "b"}, Env: []string{"NOEQ"}, Dir: "/"},
+		{Argv: []string{"A=b"}, Dir: "/"},
+	} {
+		if _, err := spawnArgs(bad); err == nil {
+			t.Errorf("spawnArgs(%+v) accepted", bad)
+		}
+	}
+}
