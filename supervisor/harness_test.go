@@ -228,8 +228,8 @@ type fakeLauncher struct {
 	dir     string
 	mu      sync.Mutex
 	scripts map[string][]string
-	env     []string // extra environment for every agent
-	fail    error    // returned by Launch when set
+	env     []string       // extra environment for every agent
+	fail    error          // returned by Launch when set
 	runs    map[string]int // launches per name: each run has its own control file
 }
 
