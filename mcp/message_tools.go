@@ -40,6 +40,10 @@ type sendMessageResult struct {
 	Routing   *routing `json:"routing,omitempty"`
 	RequestID string   `json:"request_id,omitempty"`
 	Target    string   `json:"target,omitempty"`
+
+	// notes are inboxes found corrupt (and set aside) on the way; each
+	// becomes an extra text block of the result.
+	notes []string
 }
 
 type routing struct {
@@ -104,7 +108,11 @@ func (s *Server) sendMessageTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}
 		s.log.Info("message sent", zap.String("team", args.TeamName), zap.String("type", args.Type),
 			zap.String("from", args.Sender), zap.String("to", args.Recipient))
-		return okResult(res), nil
+		out := okResult(res)
+		for _, n := range res.notes {
+			out.Content = append(out.Content, mcpgo.NewTextContent(n))
+		}
+		return out, nil
 	}
 }
 
@@ -127,6 +135,21 @@ func (s *Server) checkSender(a *sendMessageArgs) error {
 		a.Sender = protocol.LeadName
 	case own && a.Sender != s.cfg.Agent:
 		return fmt.Errorf("this server belongs to teammate %q of team %q: it cannot send as %q", s.cfg.Agent, s.cfg.AgentTeam, a.Sender)
+	}
+	return nil
+}
+
+// deliver appends m to to's inbox; an inbox found corrupt (its bytes kept
+// aside, a fresh one started) is logged and noted on res.
+func (s *Server) deliver(team, to string, m protocol.Message, res *sendMessageResult) error {
+	d, err := s.cfg.Store.Deliver(team, to, m)
+	if err != nil {
+		return err
+	}
+	if d.Corrupt != "" {
+		s.log.Warn("corrupt inbox kept aside", zap.String("team", team), zap.String("agent", to), zap.String("path", d.Corrupt))
+		res.notes = append(res.notes, fmt.Sprintf("warning: the inbox of %s was not valid JSON; its bytes were "+
+			"kept at %s and a fresh inbox was started", to, d.Corrupt))
 	}
 	return nil
 }
@@ -200,18 +223,19 @@ func (s *Server) sendDirect(cfg protocol.TeamConfig, from protocol.Member, a sen
 		}
 	}
 	msg := protocol.Message{From: a.Sender, Text: a.Content + reminder(a.Sender), Summary: a.Summary, Color: from.Color}
-	if _, err := s.cfg.Store.Send(a.TeamName, a.Recipient, msg); err != nil {
+	res := sendMessageResult{Success: true, Message: "Message sent to " + a.Recipient,
+		Routing: &routing{Sender: a.Sender, Target: a.Recipient, TargetColor: to.Color}}
+	if err := s.deliver(a.TeamName, a.Recipient, msg, &res); err != nil {
 		return sendMessageResult{}, err
 	}
-	rt := &routing{Sender: a.Sender, Target: a.Recipient, TargetColor: to.Color}
 	if peer {
 		// The lead keeps oversight of every conversation in its team.
-		if _, err := s.cfg.Store.Send(a.TeamName, protocol.LeadName, msg); err != nil {
+		if err := s.deliver(a.TeamName, protocol.LeadName, msg, &res); err != nil {
 			return sendMessageResult{}, fmt.Errorf("copy to %s: %w", protocol.LeadName, err)
 		}
-		rt.CopiedTo = protocol.LeadName
+		res.Routing.CopiedTo = protocol.LeadName
 	}
-	return sendMessageResult{Success: true, Message: "Message sent to " + a.Recipient, Routing: rt}, nil
+	return res, nil
 }
 
 func (s *Server) sendBroadcast(cfg protocol.TeamConfig, from protocol.Member, a sendMessageArgs) (sendMessageResult, error) {
@@ -222,13 +246,16 @@ func (s *Server) sendBroadcast(cfg protocol.TeamConfig, from protocol.Member, a 
 		return sendMessageResult{}, errors.New("broadcast summary must not be empty")
 	}
 	to := teammateNames(cfg)
-	if len(to) > 0 {
-		msg := protocol.Message{From: a.Sender, Text: a.Content + reminder(a.Sender), Summary: a.Summary, Color: from.Color}
-		if err := s.cfg.Store.SendMany(a.TeamName, to, msg); err != nil {
-			return sendMessageResult{}, err
-		}
+	res := sendMessageResult{Success: true, Message: fmt.Sprintf("Broadcast sent to %d teammate(s)", len(to))}
+	msg := protocol.Message{From: a.Sender, Text: a.Content + reminder(a.Sender), Summary: a.Summary, Color: from.Color}
+	var errs []error
+	for _, name := range to { // every teammate it can reach, even if one fails
+		errs = append(errs, s.deliver(a.TeamName, name, msg, &res))
 	}
-	return sendMessageResult{Success: true, Message: fmt.Sprintf("Broadcast sent to %d teammate(s)", len(to))}, nil
+	if err := errors.Join(errs...); err != nil {
+		return sendMessageResult{}, err
+	}
+	return res, nil
 }
 
 func (s *Server) sendShutdownRequest(cfg protocol.TeamConfig, a sendMessageArgs) (sendMessageResult, error) {
@@ -250,11 +277,12 @@ func (s *Server) sendShutdownRequest(cfg protocol.TeamConfig, a sendMessageArgs)
 		Reason:    a.Content,
 		Timestamp: protocol.FormatTimestamp(now),
 	}
-	if _, err := s.cfg.Store.Send(a.TeamName, a.Recipient, protocol.Message{From: protocol.LeadName, Text: protocol.Encode(frame)}); err != nil {
+	res := sendMessageResult{Success: true, Message: "Shutdown request sent to " + a.Recipient,
+		RequestID: frame.RequestID, Target: a.Recipient}
+	if err := s.deliver(a.TeamName, a.Recipient, protocol.Message{From: protocol.LeadName, Text: protocol.Encode(frame)}, &res); err != nil {
 		return sendMessageResult{}, err
 	}
-	return sendMessageResult{Success: true, Message: "Shutdown request sent to " + a.Recipient,
-		RequestID: frame.RequestID, Target: a.Recipient}, nil
+	return res, nil
 }
 
 func (s *Server) sendShutdownResponse(from protocol.Member, a sendMessageArgs) (sendMessageResult, error) {
@@ -280,11 +308,11 @@ func (s *Server) sendShutdownResponse(from protocol.Member, a sendMessageArgs) (
 		text = protocol.Encode(protocol.ShutdownRejected{RequestID: a.RequestID, From: a.Sender, Reason: reason, Timestamp: ts})
 		what = "rejected"
 	}
-	msg := protocol.Message{From: a.Sender, Text: text, Color: from.Color}
-	if _, err := s.cfg.Store.Send(a.TeamName, protocol.LeadName, msg); err != nil {
+	res := sendMessageResult{Success: true, Message: fmt.Sprintf("Shutdown %s for request %s", what, a.RequestID)}
+	if err := s.deliver(a.TeamName, protocol.LeadName, protocol.Message{From: a.Sender, Text: text, Color: from.Color}, &res); err != nil {
 		return sendMessageResult{}, err
 	}
-	return sendMessageResult{Success: true, Message: fmt.Sprintf("Shutdown %s for request %s", what, a.RequestID)}, nil
+	return res, nil
 }
 
 func (s *Server) sendPlanApproval(cfg protocol.TeamConfig, a sendMessageArgs) (sendMessageResult, error) {
@@ -306,12 +334,13 @@ func (s *Server) sendPlanApproval(cfg protocol.TeamConfig, a sendMessageArgs) (s
 	}
 	frame := protocol.PlanApprovalResponse{RequestID: a.RequestID, Approved: *a.Approve, Feedback: a.Content,
 		Timestamp: protocol.FormatTimestamp(s.cfg.Now())}
-	if _, err := s.cfg.Store.Send(a.TeamName, a.Recipient, protocol.Message{From: protocol.LeadName, Text: protocol.Encode(frame)}); err != nil {
-		return sendMessageResult{}, err
-	}
 	what := "rejected"
 	if *a.Approve {
 		what = "approved"
 	}
-	return sendMessageResult{Success: true, Message: fmt.Sprintf("Plan %s for %s", what, a.Recipient)}, nil
+	res := sendMessageResult{Success: true, Message: fmt.Sprintf("Plan %s for %s", what, a.Recipient)}
+	if err := s.deliver(a.TeamName, a.Recipient, protocol.Message{From: protocol.LeadName, Text: protocol.Encode(frame)}, &res); err != nil {
+		return sendMessageResult{}, err
+	}
+	return res, nil
 }
