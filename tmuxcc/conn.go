@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -90,7 +91,7 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	}
 	c.events = newEventQueue()
 	c.panes = newPaneWatcher(c)
-	if err := c.start(); err != nil {
+	if err := c.startLocked(); err != nil {
 		return nil, fmt.Errorf("start tmux %s: %w", cfg.Mode, err)
 	}
 	c.wg.Add(2)
@@ -115,6 +116,26 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// startLocked starts the client from a goroutine locked to its OS thread
+// until the client is gone: Pdeathsig fires when the thread that started
+// the child exits (golang/go#27505), and a thread only exits when a locked
+// goroutine ends; this one unlocks before it ends.
+func (c *Conn) startLocked() error {
+	errc := make(chan error, 1)
+	c.wg.Add(1)
+	go func() { // owned by Conn: keeps the parent thread of the client alive
+		defer c.wg.Done()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := c.start()
+		errc <- err
+		if err == nil {
+			<-c.procDone
+		}
+	}()
+	return <-errc
 }
 
 // start runs the client process with its input and output wired up.

@@ -19,6 +19,11 @@ func TestDialCommandClose(t *testing.T) {
 			if !strings.HasPrefix(c.SessionID(), "$") || c.SessionName() != "main" || c.ClientPID() <= 0 {
 				t.Fatalf("session = %q %q pid %d", c.SessionID(), c.SessionName(), c.ClientPID())
 			}
+			size, err := c.Command(ctxT(t), "display-message", "-p", "#{window_width}x#{window_height} #{client_flags}")
+			if err != nil || !strings.HasPrefix(size[0], "200x50 ") || !strings.Contains(size[0], "ignore-size") {
+				t.Fatalf("size and flags: %q %v", size, err)
+			}
+			t.Logf("window size and client flags: %s", size[0])
 			out, err := c.Command(ctxT(t), "display-message", "-p", "#{session_name} it's é")
 			if err != nil || len(out) != 1 || out[0] != "main it's é" {
 				t.Fatalf("display = %q, %v", out, err)

@@ -17,11 +17,14 @@ const tagEnv = "TMUXCC_TAG"
 
 // setup runs once after attach: client flags, stale clients, server pid.
 func (c *Conn) setup(ctx context.Context) error {
+	// ignore-size: our client never counts when tmux sizes windows (it has
+	// no size anyway, as long as nobody sends refresh-client -C).
+	flags := "ignore-size"
 	if c.cfg.PauseAfter > 0 {
-		flags := "pause-after=" + strconv.Itoa(c.cfg.PauseAfter)
-		if _, err := c.Command(ctx, "refresh-client", "-f", flags); err != nil {
-			return fmt.Errorf("set client flags: %w", err)
-		}
+		flags += ",pause-after=" + strconv.Itoa(c.cfg.PauseAfter)
+	}
+	if _, err := c.Command(ctx, "refresh-client", "-f", flags); err != nil {
+		return fmt.Errorf("set client flags %s: %w", flags, err)
 	}
 	out, err := c.Command(ctx, "display-message", "-p", "#{pid}")
 	if err != nil {
