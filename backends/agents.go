@@ -81,6 +81,7 @@ func (c Config) codexLaunch(bin string, t Teammate) (Launch, error) {
 		"-c", key + "args=[]",
 		"-c", key + "env=" + env,
 		"-c", key + "enabled=true",
+		"-c", fmt.Sprintf("%stool_timeout_sec=%d", key, toolTimeoutMS/1000),
 	}
 	if c.SkipPermissions {
 		argv = append(argv, "--dangerously-bypass-approvals-and-sandbox")
@@ -166,6 +167,7 @@ func (c Config) openCodeConfig(base string, t Teammate) (string, error) {
 		"command":     []string{c.Self},
 		"environment": c.serverEnv(t),
 		"enabled":     true,
+		"timeout":     toolTimeoutMS,
 	}
 	cfg["mcp"] = mcp
 	out, err := json.Marshal(cfg)

@@ -94,9 +94,10 @@ func TestRealCodexSeesMCPServer(t *testing.T) {
 	argv := append(l.Argv[:len(l.Argv)-1:len(l.Argv)-1], "mcp", "list", "--json")
 	out := runCLI(t, argv)
 	var servers []struct {
-		Name      string `json:"name"`
-		Enabled   bool   `json:"enabled"`
-		Transport struct {
+		Name        string  `json:"name"`
+		Enabled     bool    `json:"enabled"`
+		ToolTimeout float64 `json:"tool_timeout_sec"`
+		Transport   struct {
 			Command string            `json:"command"`
 			Args    []string          `json:"args"`
 			Env     map[string]string `json:"env"`
@@ -109,7 +110,7 @@ func TestRealCodexSeesMCPServer(t *testing.T) {
 		if s.Name != MCPServerName {
 			continue
 		}
-		if !s.Enabled || s.Transport.Command != c.Self || len(s.Transport.Args) != 0 ||
+		if !s.Enabled || s.ToolTimeout != toolTimeoutMS/1000 || s.Transport.Command != c.Self || len(s.Transport.Args) != 0 ||
 			s.Transport.Env[EnvAgentName] != "worker-1" || s.Transport.Env[EnvTeam] != "alpha" ||
 			s.Transport.Env["CLAUDE_CONFIG_DIR"] != "/nonexistent/.claude" {
 			t.Errorf("codex sees %+v", s)
@@ -134,13 +135,14 @@ func TestRealOpenCodeSeesMCPServer(t *testing.T) {
 			Command     []string          `json:"command"`
 			Environment map[string]string `json:"environment"`
 			Enabled     bool              `json:"enabled"`
+			Timeout     int               `json:"timeout"`
 		} `json:"mcp"`
 	}
 	if i := strings.Index(out, "{"); i < 0 || json.Unmarshal([]byte(out[i:]), &cfg) != nil {
 		t.Fatalf("opencode debug config:\n%s", out)
 	}
 	s, ok := cfg.MCP[MCPServerName]
-	if !ok || !s.Enabled || len(s.Command) != 1 || s.Command[0] != c.Self || s.Environment[EnvAgentName] != "worker-1" {
+	if !ok || !s.Enabled || s.Timeout != toolTimeoutMS || len(s.Command) != 1 || s.Command[0] != c.Self || s.Environment[EnvAgentName] != "worker-1" {
 		t.Errorf("opencode sees %+v", cfg.MCP)
 	}
 }

@@ -24,10 +24,15 @@ const instructionText = `You are "{name}" (agent id {agent_id}), a teammate on t
 	`Your assignment is waiting in your inbox: call read_inbox with team_name="{team}" and agent_name="{name}" now, and do what it asks. ` +
 	`Report progress and results to the lead with send_message (team_name="{team}", type="message", sender="{name}", recipient="{lead}", content, summary). ` +
 	`Use task_list and task_update (team_name="{team}") to claim tasks (owner="{name}") and to mark them in_progress and completed. ` +
-	`Call read_inbox again after every step and whenever you wait: new instructions arrive there. ` +
+	`Call read_inbox again after every step. When you have nothing left to do, wait for the next message with poll_inbox (team_name="{team}", agent_name="{name}") and call it again whenever it times out: new instructions arrive there. ` +
 	`If a message is a shutdown_request, wrap up and answer with send_message (type="shutdown_response", sender="{name}", request_id from that message, approve=true), then stop.`
 
 const planText = `Plan mode is required: before you change anything, send your plan to "{lead}" and wait in your inbox for the approval.`
+
+// toolTimeoutMS is the MCP tool-call timeout we give codex and opencode
+// for our server: longer than poll_inbox's longest wait (10 minutes), so a
+// teammate can wait for mail in one call (opencode's default is 5 s).
+const toolTimeoutMS = 660_000
 
 // claudeAliases are model names that mean a Claude model: the spawn tool's
 // default is "sonnet", which tells nothing to other CLIs, so for them these
