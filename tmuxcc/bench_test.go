@@ -22,23 +22,6 @@ import (
 //
 // (BenchmarkCommand uses the usual b.N loop; use -benchtime 2000x there.)
 
-// benchServer is newTestServer for benchmarks.
-func benchServer(b *testing.B) *testServer {
-	b.Helper()
-	needTmux(b)
-	dir, err := os.MkdirTemp("/tmp", "tcb")
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := &testServer{dir: dir, socket: dir + "/s"}
-	s.env = withoutEnv(append(os.Environ(), "TMUX_TMPDIR="+dir), "TMUX")
-	b.Cleanup(func() {
-		_ = exec.Command("tmux", "-S", s.socket, "kill-server").Run()
-		os.RemoveAll(dir)
-	})
-	return s
-}
-
 func (s *testServer) benchDial(b *testing.B, mode Mode) *Conn {
 	b.Helper()
 	cfg := Config{SocketPath: s.socket, ConfigFile: "/dev/null", Session: "main", Create: true,
@@ -73,7 +56,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // exits, next to polling `tmux list-panes` (a subprocess per poll) every
 // 100 ms and every 1 s during the same run.
 func BenchmarkPaneExitLatency(b *testing.B) {
-	s := benchServer(b)
+	s := newTestServer(b)
 	c := s.benchDial(b, ModeCC)
 	exe, _ := os.Executable()
 	const n = 100
@@ -184,7 +167,7 @@ func BenchmarkOutputThroughput(b *testing.B) {
 	const size = 20 << 20
 	for _, m := range modes {
 		b.Run(m.String(), func(b *testing.B) {
-			s := benchServer(b)
+			s := newTestServer(b)
 			c := s.benchDial(b, m)
 			out, _ := c.Command(context.Background(), "display-message", "-p", "#{pid}")
 			server, _ := strconv.Atoi(out[0])
@@ -223,7 +206,7 @@ func BenchmarkOutputThroughput(b *testing.B) {
 func BenchmarkCommand(b *testing.B) {
 	for _, m := range modes {
 		b.Run("conn"+m.String(), func(b *testing.B) {
-			s := benchServer(b)
+			s := newTestServer(b)
 			c := s.benchDial(b, m)
 			ctx := context.Background()
 			b.ResetTimer()
@@ -235,7 +218,7 @@ func BenchmarkCommand(b *testing.B) {
 		})
 	}
 	b.Run("fork", func(b *testing.B) {
-		s := benchServer(b)
+		s := newTestServer(b)
 		s.benchDial(b, ModeC) // starts the server
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {

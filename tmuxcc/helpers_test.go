@@ -13,7 +13,7 @@ import (
 
 // testServer is a private tmux server for one test.
 type testServer struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string // short TMUX_TMPDIR
 	socket string
 	env    []string
@@ -32,7 +32,7 @@ func needTmux(t testing.TB) {
 
 // newTestServer prepares a private socket; the server starts with the first
 // client and is killed in t.Cleanup.
-func newTestServer(t *testing.T) *testServer {
+func newTestServer(t testing.TB) *testServer {
 	t.Helper()
 	needTmux(t)
 	dir, err := os.MkdirTemp("/tmp", "tcc")
