@@ -150,3 +150,12 @@ func TestEventsNeverDropped(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionRenamed(t *testing.T) {
+	s := newTestServer(t)
+	c := s.dial(ModeC)
+	if _, err := c.Command(ctxT(t), "rename-session", "-t", "main", "renamed"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "new session name", func() bool { return c.SessionName() == "renamed" })
+}

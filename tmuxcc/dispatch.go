@@ -67,6 +67,12 @@ func (d *dispatcher) event(ev Event) {
 		c.infoMu.Unlock()
 		d.sessionChanged = true
 		d.checkReady()
+	case SessionRenamed:
+		c.infoMu.Lock()
+		if e.ID == c.sessionID {
+			c.sessionName = e.Name
+		}
+		c.infoMu.Unlock()
 	case Exit:
 		reason := e.Reason
 		c.exitReason = &reason

@@ -3,6 +3,7 @@ package tmuxcc
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -24,7 +25,11 @@ func (c *Conn) setup(ctx context.Context) error {
 		flags += ",pause-after=" + strconv.Itoa(c.cfg.PauseAfter)
 	}
 	if _, err := c.Command(ctx, "refresh-client", "-f", flags); err != nil {
-		return fmt.Errorf("set client flags %s: %w", flags, err)
+		var ce *CommandError
+		if !errors.As(err, &ce) {
+			return fmt.Errorf("set client flags %s: %w", flags, err)
+		}
+		c.log.Warn("tmux client flags refused", zap.String("flags", flags), zap.Error(err)) // tmux < 3.2
 	}
 	out, err := c.Command(ctx, "display-message", "-p", "#{pid}")
 	if err != nil {
