@@ -160,12 +160,11 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row paneRow) {
 	if err := t.watch(m); err != nil {
 		t.log.Warn("watch adopted pane", zap.String("agent", m.name), zap.Error(err))
 	}
-	state := m.state
-	if !state.Alive() {
-		state = StateRunning
+	if m.state.Alive() {
+		t.log.Info("teammate adopted", append(t.mateFields(m), zap.String("state", string(m.state)))...)
+		return
 	}
-	m.state = StateUnknown
-	t.setState(m, state, zap.Bool("adopted", true))
+	t.setState(m, StateRunning, zap.Bool("adopted", true))
 }
 
 func (t *team) adoptDead(ctx context.Context, m *mate, row paneRow) {

@@ -36,9 +36,7 @@ func TestReadoptAfterSIGKILL(t *testing.T) {
 	for _, ts := range st.Teammates {
 		panes[ts.Name] = ts.PaneID
 	}
-	if out, err := m.Capture(ctxT(t), h.team, "w1", 10); err != nil || !strings.Contains(out, "hello from w1") {
-		t.Fatalf("forwarded capture = %q, %v", out, err)
-	}
+	h.waitOutput(m, "w1", "hello from w1") // forwarded capture
 
 	helper.kill()
 	// w2 dies while nobody supervises the team.

@@ -91,6 +91,15 @@ type helperProc struct {
 // startHelper starts a supervising helper process for h's team.
 func (h *harness) startHelper(spawn map[string][]string, barrier string) *helperProc {
 	h.t.Helper()
+	// The helper launches each teammate once: its control file is run 1's.
+	h.launch.mu.Lock()
+	if h.launch.runs == nil {
+		h.launch.runs = map[string]int{}
+	}
+	for name := range spawn {
+		h.launch.runs[name]++
+	}
+	h.launch.mu.Unlock()
 	spec, _ := json.Marshal(helperSpec{Root: h.root, Team: h.team, Socket: h.socket, Dir: h.dir, Env: h.env, Spawn: spawn, Barrier: barrier})
 	self, err := os.Executable()
 	if err != nil {

@@ -117,6 +117,10 @@ func (t *team) recorded() (topology, bool) {
 
 // connect dials tmux for topology tp and makes it the team's connection.
 func (t *team) connect(ctx context.Context, tp topology, create bool) error {
+	if tp.mode != ModePrivate && serverGone(tp.socketPath) {
+		// Never start a server of our own on the person's socket path.
+		return fmt.Errorf("connect to tmux: no server at %s", tp.socketPath)
+	}
 	dctx, cancel := context.WithTimeout(ctx, t.m.cfg.DialTimeout)
 	defer cancel()
 	conn, err := tmuxcc.Dial(dctx, tp.dialConfig(t.m.cfg, t.name, create))

@@ -2,7 +2,10 @@ package supervisor
 
 import (
 	"context"
+	"errors"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -93,6 +96,20 @@ func (t *team) connLost(ctx context.Context) {
 	t.scheduleRedial()
 }
 
+// serverGone reports whether nothing listens on a tmux server socket any
+// more (no file, or connection refused): the server is gone for good.
+func serverGone(path string) bool {
+	if path == "" {
+		return false
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err == nil {
+		_ = c.Close()
+		return false
+	}
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
 // liveMates are the teammates whose process we believe runs.
 func (t *team) liveMates() []*mate {
 	var live []*mate
@@ -126,7 +143,7 @@ func (t *team) tryRedial(ctx context.Context) {
 		return
 	}
 	t.redial.attempts++
-	if t.redial.attempts < maxRedials {
+	if t.redial.attempts < maxRedials && !serverGone(tp.socketPath) {
 		t.log.Info("reconnect failed", zap.Error(err), zap.Int("attempts", t.redial.attempts))
 		t.scheduleRedial()
 		return

@@ -1,0 +1,107 @@
+package supervisor
+
+import "testing"
+
+func TestStripANSI(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"\x1b[1;31mred\x1b[0m", "red"},
+		{"a\x1b]0;title\x07b", "ab"},
+		{"a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b", "alinkb"},
+		{"a\x1bPdcs\x1b\\b", "ab"},
+		{"a\x1b(Bb", "ab"},
+		{"a\x1b=b", "ab"},
+		{"line\r\nnext", "line\nnext"},
+		{"50%\r100%", "50%\n100%"},
+		{"bell\x07 nul\x00 del\x7f", "bell nul del"},
+		{"tab\tkept", "tab\tkept"},
+		{"caf\xc3\xa9 \xe2\x94\x80", "café ─"},
+		{"bad\xffbyte", "bad\ufffdbyte"},
+		{"c1\xc2\x9bcsi", "c1csi"},
+		{"cut\x1b[", "cut"},
+		{"\x9b31mx", "x"},
+	} {
+		if got := stripANSI(tc.in); got != tc.want {
+			t.Errorf("stripANSI(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestTrimAndLastLines(t *testing.T) {
+	if got := trimScreen("a  \nb\t\n\n  \n"); got != "a\nb" {
+		t.Errorf("trimScreen = %q", got)
+	}
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a\nb\nc", 2, "b\nc"},
+		{"a\nb\nc", 3, "a\nb\nc"},
+		{"a\nb\nc", 9, "a\nb\nc"},
+		{"a\nb\nc", 0, "a\nb\nc"},
+		{"", 3, ""},
+		{"only", 1, "only"},
+	} {
+		if got := lastLines(tc.in, tc.n); got != tc.want {
+			t.Errorf("lastLines(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+	if got := readable("x\x1b[0m\r\ny  \n\n", 5); got != "x\ny" {
+		t.Errorf("readable = %q", got)
+	}
+}
+
+func TestDropDeadNotice(t *testing.T) {
+	in := []string{"work", "last words", "", "", "Pane is dead (status 1, Sat Nov 21 23:55:47 2026)", ""}
+	if got := readable(dropDeadNotice(in), 2); got != "work\nlast words" {
+		t.Errorf("got %q", got)
+	}
+	keep := []string{"Pane is dead (quoted by the agent)", "more"}
+	if got := dropDeadNotice(keep); got != "Pane is dead (quoted by the agent)\nmore" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestClassifyExit(t *testing.T) {
+	zero, three := 0, 3
+	for _, tc := range []struct {
+		deliberate bool
+		x          exitInfo
+		want       State
+		desc       string
+	}{
+		{false, exitInfo{status: &zero}, StateExited, "exit status 0"},
+		{false, exitInfo{status: &three}, StateCrashed, "exit status 3"},
+		{false, exitInfo{signal: "SIGKILL"}, StateCrashed, "killed by SIGKILL"},
+		{false, exitInfo{gone: true, why: "its pane was closed"}, StateCrashed, "exit status unknown (its pane was closed)"},
+		{true, exitInfo{signal: "SIGTERM"}, StateStopped, "killed by SIGTERM"},
+		{true, exitInfo{status: &three}, StateStopped, "exit status 3"},
+	} {
+		if got := classifyExit(tc.deliberate, tc.x); got != tc.want {
+			t.Errorf("classifyExit(%v, %+v) = %s, want %s", tc.deliberate, tc.x, got, tc.want)
+		}
+		if got := describeExit(tc.x.status, tc.x.signal, tc.x.why); got != tc.desc {
+			t.Errorf("describeExit(%+v) = %q, want %q", tc.x, got, tc.desc)
+		}
+	}
+}
+
+func TestParsePaneRow(t *testing.T) {
+	r, ok := parsePaneRow("%3 @2 1234 1 7  w1@alpha")
+	if !ok || r.pane != "%3" || r.window != "@2" || r.pid != 1234 || !r.dead || r.status == nil || *r.status != 7 ||
+		r.signal != "" || r.agent != "w1@alpha" {
+		t.Errorf("dead row = %+v %v", r, ok)
+	}
+	r, ok = parsePaneRow("%4 @2 99 1  9 w2@alpha")
+	if !ok || r.status != nil || r.signal != "SIGKILL" {
+		t.Errorf("signalled row = %+v %v", r, ok)
+	}
+	r, ok = parsePaneRow("%5 @3 98 0   ")
+	if !ok || r.dead || r.agent != "" {
+		t.Errorf("live foreign row = %+v %v", r, ok)
+	}
+	if _, ok := parsePaneRow("garbage"); ok {
+		t.Error("garbage parsed")
+	}
+}
