@@ -42,12 +42,19 @@ func TestMain(m *testing.M) {
 //	flood BYTES      print BYTES bytes of 100-byte lines as fast as possible
 //	ignore-term      ignore SIGTERM and SIGHUP
 //	stamp FILE       write the time (Unix ns) to FILE
+//	report DIR       write DIR/report-<pid>.json: args, environment, cwd
 //	exit N           exit with status N
 //	signal NAME      kill itself with a signal (SIGKILL, SIGSEGV, SIGTERM...)
 //	wait             follow the control file for more commands
 //
-// Without an exit command it exits 0 at the end of its script.
+// Words that are not commands (a real CLI's flags, when the fake stands in
+// for claude or codex) are printed and skipped; CT_AGENT_SCRIPT (commands
+// separated by ";") runs after them. Without an exit command it exits 0 at
+// the end of its script.
 func fakeAgent(script []string, ctl string) int {
+	if extra := os.Getenv("CT_AGENT_SCRIPT"); extra != "" {
+		script = append(append([]string(nil), script...), strings.Split(extra, ";")...)
+	}
 	for _, c := range script {
 		if c == "wait" {
 			return followControl(ctl)
@@ -115,6 +122,10 @@ func runAgentCommand(c string) (code int, done bool) {
 		fmt.Println("flood done")
 	case "stamp":
 		_ = os.WriteFile(arg, []byte(strconv.FormatInt(time.Now().UnixNano(), 10)), 0o600)
+	case "report":
+		wd, _ := os.Getwd()
+		b, _ := json.Marshal(agentReport{Args: os.Args[1:], Env: os.Environ(), Cwd: wd})
+		_ = os.WriteFile(fmt.Sprintf("%s/report-%d.json", arg, os.Getpid()), b, 0o600)
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM, syscall.SIGHUP)
 	case "exit":
@@ -132,7 +143,18 @@ func runAgentCommand(c string) (code int, done bool) {
 		return 3, true
 	case "":
 	default:
+		if strings.HasPrefix(verb, "-") || strings.Contains(c, "\n") {
+			fmt.Println("skipping argument")
+			return 0, false
+		}
 		fmt.Println("unknown command " + c)
 	}
 	return 0, false
+}
+
+// agentReport is what the fake agent's report command writes.
+type agentReport struct {
+	Args []string `json:"args"`
+	Env  []string `json:"env"`
+	Cwd  string   `json:"cwd"`
 }

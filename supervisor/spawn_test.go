@@ -5,9 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
@@ -188,5 +191,71 @@ func TestStateFileRecordsSpawn(t *testing.T) {
 		st.Server.Session != h.team || st.SupervisorPID != os.Getpid() {
 		b, _ := json.MarshalIndent(st, "", "  ")
 		t.Fatalf("state file:\n%s", b)
+	}
+}
+
+// TestSpawnThroughBackends starts a teammate with each backend of the real
+// backends package (the fake agent standing in for every CLI) and checks
+// that the process got exactly the argv, environment and cwd the backend
+// asked for.
+func TestSpawnThroughBackends(t *testing.T) {
+	h := newHarness(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := filepath.Join(h.dir, "reports")
+	if err := os.Mkdir(reports, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Every pane inherits the tmux server's environment: that is how the
+	// stand-in knows what to do whatever argv the backend gives it.
+	h.env = append(h.env, "CT_FAKE_AGENT=1", "CT_AGENT_SCRIPT=report "+reports+";print reported;wait")
+	bc := backends.Config{
+		Self:     self,
+		Environ:  []string{"ANTHROPIC_BASE_URL=http://127.0.0.1:9", "HTTPS_PROXY=http://proxy:3128", "UNRELATED=x"},
+		LookPath: func(string) (string, error) { return self, nil },
+		Commands: map[string]backends.CommandSpec{
+			"mycli": {Argv: []string{"mycli", "--as", "{name}", "--team={team}"}, Env: map[string]string{"MY_AGENT": "{agent_id}"}},
+		},
+	}
+	m := h.manager(func(c *Config) { c.Backends = bc })
+	cfg, err := h.store.ReadConfig(h.team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, backend := range []string{backends.Claude, backends.Codex, backends.Gemini, backends.OpenCode, "mycli"} {
+		t.Run(backend, func(t *testing.T) {
+			name := "w-" + backend
+			mem, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: name, Prompt: "p", Cwd: h.dir, BackendType: backend, Model: "sonnet"}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.waitOutput(m, name, "reported")
+			want, err := bc.Launch(backend, teammateOf(mem, cfg, h.store.Root()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid := h.status(m, name).PID
+			var got agentReport
+			data, err := os.ReadFile(filepath.Join(reports, "report-"+strconv.Itoa(pid)+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(data, &got); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Args, want.Argv[1:]) {
+				t.Errorf("argv:\n got %q\nwant %q", got.Args, want.Argv[1:])
+			}
+			for _, kv := range want.Env {
+				if !slices.Contains(got.Env, kv) {
+					t.Errorf("environment lacks %q", kv)
+				}
+			}
+			if got.Cwd != h.dir {
+				t.Errorf("cwd = %q, want %q", got.Cwd, h.dir)
+			}
+		})
 	}
 }
