@@ -41,7 +41,7 @@ const (
 var (
 	// claudeScreens: Claude Code 2.1.197.
 	claudeScreens = ScreenPatterns{
-		NeedsInput: mustCompile(
+		NeedsInput: screenMustCompile(
 			// Tool permission: "Do you want to proceed?" / "Do you want
 			// to create notes.md?" directly above the "❯ 1. Yes" choice.
 			`(?m)^\s*Do you want to [^\n]*\?\s*\n\s*❯ 1\. Yes`,
@@ -56,13 +56,13 @@ var (
 		),
 		// The input box: a horizontal rule (a teammate's ends in "@name ──")
 		// directly above the "❯" prompt line.
-		Ready:     mustCompile(`(?m)^─{3,}[^\n]*\n❯`),
+		Ready:     screenMustCompile(`(?m)^─{3,}[^\n]*\n❯`),
 		TailLines: 25,
 	}
 
 	// codexScreens: Codex CLI 0.169.0.
 	codexScreens = ScreenPatterns{
-		NeedsInput: mustCompile(
+		NeedsInput: screenMustCompile(
 			`Would you like to run the following command\?`,
 			`Would you like to make the following edits\?`,
 			`(?m)^\s*Press enter to confirm or esc to cancel`,
@@ -71,24 +71,24 @@ var (
 			`Sign in with ChatGPT`,
 			`(?im)^\s*Press enter to continue`,
 		),
-		Ready:     mustCompile(`\? for shortcuts`, `Ask Codex to do anything`),
+		Ready:     screenMustCompile(`\? for shortcuts`, `Ask Codex to do anything`),
 		TailLines: 25,
 	}
 
 	// openCodeScreens: opencode 1.18.33.
 	openCodeScreens = ScreenPatterns{
-		NeedsInput: mustCompile(
+		NeedsInput: screenMustCompile(
 			`Permission required`,
 			`Allow once\s+Allow always\s+Reject`,
 		),
-		Ready:     mustCompile(`ctrl\+p commands`),
+		Ready:     screenMustCompile(`ctrl\+p commands`),
 		TailLines: 25,
 	}
 
 	// geminiScreens: strings of the Gemini CLI's own source; not recorded
 	// (the CLI is not installed where the fixtures were made).
 	geminiScreens = ScreenPatterns{
-		NeedsInput: mustCompile(
+		NeedsInput: screenMustCompile(
 			`Allow execution of`,
 			`Apply this change\?`,
 			`Do you want to proceed\?`,
@@ -96,14 +96,14 @@ var (
 			`Yes, allow (once|always)`,
 			`Waiting for user confirmation`,
 		),
-		Ready:     mustCompile(`Type your message or @path/to/file`),
+		Ready:     screenMustCompile(`Type your message or @path/to/file`),
 		TailLines: 25,
 	}
 
 	// genericScreens: any other CLI. Only the last lines count, where a
 	// waiting program leaves its cursor.
 	genericScreens = ScreenPatterns{
-		NeedsInput: mustCompile(
+		NeedsInput: screenMustCompile(
 			`(?i)press (enter|return|any key)`,
 			`(?i)\[(y/n|yes/no)\]`,
 			`(?i)\((y/n|yes/no)[^)\n]*\)`,
@@ -118,7 +118,7 @@ var (
 			`\?\s*\z`,
 		),
 		// Any output at all: a generic CLI has no input box to wait for.
-		Ready:     mustCompile(`\S`),
+		Ready:     screenMustCompile(`\S`),
 		TailLines: 4,
 	}
 )
@@ -180,13 +180,13 @@ func MatchReady(backend, screen string) bool {
 
 // MatchNeedsInput is MatchNeedsInput for these patterns.
 func (p ScreenPatterns) MatchNeedsInput(screen string) (matched string, ok bool) {
-	text := tailLines(normalizeScreen(screen), p.TailLines)
+	text := screenTail(screenNormalize(screen), p.TailLines)
 	if text == "" {
 		return "", false
 	}
 	for _, re := range p.NeedsInput {
 		if loc := re.FindStringIndex(text); loc != nil {
-			return promptLine(text, loc[0], loc[1]), true
+			return screenPromptLine(text, loc[0], loc[1]), true
 		}
 	}
 	return "", false
@@ -194,7 +194,7 @@ func (p ScreenPatterns) MatchNeedsInput(screen string) (matched string, ok bool)
 
 // MatchReady is MatchReady for these patterns.
 func (p ScreenPatterns) MatchReady(screen string) bool {
-	text := normalizeScreen(screen)
+	text := screenNormalize(screen)
 	for _, re := range p.Ready {
 		if re.MatchString(text) {
 			return true
@@ -203,9 +203,9 @@ func (p ScreenPatterns) MatchReady(screen string) bool {
 	return false
 }
 
-// normalizeScreen drops trailing spaces on every line, carriage returns and
+// screenNormalize drops trailing spaces on every line, carriage returns and
 // trailing blank lines (capture-pane pads rows and includes empty ones).
-func normalizeScreen(screen string) string {
+func screenNormalize(screen string) string {
 	lines := strings.Split(strings.ReplaceAll(screen, "\r", ""), "\n")
 	for i, l := range lines {
 		lines[i] = strings.TrimRight(l, " \t")
@@ -217,9 +217,9 @@ func normalizeScreen(screen string) string {
 	return strings.Join(lines[:end], "\n")
 }
 
-// tailLines returns the text from the n-th last non-blank line on; n <= 0
+// screenTail returns the text from the n-th last non-blank line on; n <= 0
 // returns text unchanged.
-func tailLines(text string, n int) string {
+func screenTail(text string, n int) string {
 	if n <= 0 {
 		return text
 	}
@@ -240,9 +240,9 @@ func tailLines(text string, n int) string {
 	return text
 }
 
-// promptLine returns the first non-blank line of the match at text[start:end],
+// screenPromptLine returns the first non-blank line of the match at text[start:end],
 // widened to the whole line, without frame characters and outer spaces.
-func promptLine(text string, start, end int) string {
+func screenPromptLine(text string, start, end int) string {
 	ls := strings.LastIndexByte(text[:start], '\n') + 1
 	le := end
 	if k := strings.IndexByte(text[end:], '\n'); k >= 0 {
@@ -252,18 +252,18 @@ func promptLine(text string, start, end int) string {
 	}
 	for _, l := range strings.Split(text[ls:le], "\n") {
 		if s := strings.Trim(l, " \t│┃╭╮╰╯❯›>*△"); s != "" {
-			return shorten(s, maxPromptRunes)
+			return screenShorten(s, screenMaxPrompt)
 		}
 	}
-	return shorten(strings.TrimSpace(text[start:end]), maxPromptRunes)
+	return screenShorten(strings.TrimSpace(text[start:end]), screenMaxPrompt)
 }
 
-// maxPromptRunes bounds the prompt line returned by MatchNeedsInput: it ends
+// screenMaxPrompt bounds the prompt line returned by MatchNeedsInput: it ends
 // up in a one-line summary for the lead.
-const maxPromptRunes = 100
+const screenMaxPrompt = 100
 
-// shorten cuts s to at most n runes, marking a cut with "…".
-func shorten(s string, n int) string {
+// screenShorten cuts s to at most n runes, marking a cut with "…".
+func screenShorten(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
@@ -271,9 +271,9 @@ func shorten(s string, n int) string {
 	return strings.TrimRight(string(r[:n-1]), " ") + "…"
 }
 
-// mustCompile compiles the built-in patterns; they are constants, so a bad
+// screenMustCompile compiles the built-in patterns; they are constants, so a bad
 // one fails every test at package initialisation.
-func mustCompile(exprs ...string) []*regexp.Regexp {
+func screenMustCompile(exprs ...string) []*regexp.Regexp {
 	out := make([]*regexp.Regexp, len(exprs))
 	for i, e := range exprs {
 		out[i] = regexp.MustCompile(e)

@@ -181,8 +181,8 @@ func TestScreensTailLines(t *testing.T) {
 		{10, "a\n\nb\nc"},
 	}
 	for _, tc := range tests {
-		if got := tailLines(normalizeScreen(screen), tc.n); got != tc.want {
-			t.Errorf("tailLines(%d) = %q, want %q", tc.n, got, tc.want)
+		if got := screenTail(screenNormalize(screen), tc.n); got != tc.want {
+			t.Errorf("screenTail(%d) = %q, want %q", tc.n, got, tc.want)
 		}
 	}
 }
@@ -193,8 +193,8 @@ func TestScreensPromptShortened(t *testing.T) {
 	if !ok {
 		t.Fatal("no match")
 	}
-	if n := len([]rune(got)); n > maxPromptRunes || !strings.HasSuffix(got, "…") {
-		t.Fatalf("got %d runes %q, want at most %d ending in …", n, got, maxPromptRunes)
+	if n := len([]rune(got)); n > screenMaxPrompt || !strings.HasSuffix(got, "…") {
+		t.Fatalf("got %d runes %q, want at most %d ending in …", n, got, screenMaxPrompt)
 	}
 }
 

@@ -237,10 +237,10 @@ func (t *HealthTracker) Update(in HealthInput) (HealthTransition, bool) {
 	if h == HealthStalled {
 		tr.Quiet = in.Now.Sub(in.activity())
 	}
-	tr.Recovered = unhealthy(t.cur) && !unhealthy(h)
+	tr.Recovered = healthTellsLead(t.cur) && !healthTellsLead(h)
 	t.cur, t.prompt, t.since = h, prompt, in.Now
 	return tr, true
 }
 
-// unhealthy reports the states the lead is told about.
-func unhealthy(h Health) bool { return h == HealthStalled || h == HealthNeedsInput }
+// healthTellsLead reports the states the lead is told about.
+func healthTellsLead(h Health) bool { return h == HealthStalled || h == HealthNeedsInput }
