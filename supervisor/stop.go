@@ -68,24 +68,29 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 // process end was not seen otherwise, and every waiter gets its answer.
 func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 	m := t.mates[r.name]
-	if m == nil || m.paneID != r.pane {
+	if m == nil {
 		return
 	}
-	if !m.processDone() {
-		if m.screen == "" {
-			m.screen = r.screen
+	if m.paneID == r.pane {
+		if !m.processDone() {
+			if m.screen == "" {
+				m.screen = r.screen
+			}
+			t.exitMate(ctx, m, exitInfo{gone: true, source: "stop", why: "stopped"})
 		}
-		t.exitMate(ctx, m, exitInfo{gone: true, source: "stop", why: "stopped"})
-	}
-	if m.state != StateStopped {
-		// A dead pane (exited or crashed earlier) removed on purpose.
-		t.setState(m, StateStopped, zap.String("reason", m.stopReason))
-	}
-	if m.out != nil && t.conn != nil {
-		t.conn.UnwatchOutput(m.paneID)
+		if m.state != StateStopped {
+			// A dead pane (exited or crashed earlier) removed on purpose.
+			t.setState(m, StateStopped, zap.String("reason", m.stopReason))
+		}
+		if t.conn != nil {
+			if m.out != nil {
+				t.conn.UnwatchOutput(m.paneID)
+			}
+			t.conn.UnwatchPane(m.paneID)
+		}
 		m.out = nil
+		delete(t.panes, m.paneID)
 	}
-	delete(t.panes, m.paneID)
 	for _, w := range m.stopWaiters {
 		w <- r.err
 	}

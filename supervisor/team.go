@@ -89,8 +89,8 @@ func (t *team) start(ctx context.Context) {
 	go t.run(ctx)
 }
 
-// call sends r to the owner loop and waits for it to be taken (not for its
-// reply). It fails when ctx ends or the loop has gone.
+// send hands r to the owner loop (it does not wait for the reply). It fails
+// when ctx ends or the loop has gone.
 func (t *team) send(ctx context.Context, r request) error {
 	select {
 	case t.reqs <- r:
