@@ -79,7 +79,9 @@ func (c HealthConfig) WithDefaults() HealthConfig {
 type HealthInput struct {
 	// Now is the time of the evaluation.
 	Now time.Time
-	// StartedAt is when the current process started.
+	// StartedAt is when the current process started; for a re-adopted
+	// pane, when this supervisor started watching it (its output before
+	// that was not seen).
 	StartedAt time.Time
 	// LastOutput is the last %output of the current pane.
 	LastOutput time.Time
