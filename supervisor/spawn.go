@@ -106,13 +106,22 @@ func (t *team) ensureConn(ctx context.Context) error {
 	return t.connect(ctx, t.m.ownTopology(t.name), true)
 }
 
-// recorded is the topology of the state file, if any.
+// recorded is the topology of the state file, if any. When this process
+// runs in the same tmux server, its own lead pane and mode win (the lead may
+// have restarted in another pane, or switched to windows).
 func (t *team) recorded() (topology, bool) {
 	tp, ok := recordedTopology(t.name, t.persisted.Server)
-	if ok && tp.mode == ModePrivate {
-		tp.configFile = t.m.cfg.TmuxConfigFile
+	if !ok {
+		return tp, false
 	}
-	return tp, ok
+	own := t.m.ownTopology(t.name)
+	switch {
+	case tp.mode == ModePrivate:
+		tp.configFile = t.m.cfg.TmuxConfigFile
+	case own.mode != ModePrivate && own.socketPath == tp.socketPath && own.leadPane != "":
+		tp.mode, tp.leadPane = own.mode, own.leadPane
+	}
+	return tp, true
 }
 
 // connect dials tmux for topology tp and makes it the team's connection.

@@ -145,7 +145,7 @@ func ask[T any](ctx context.Context, t *team, r request, ch <-chan T) (T, error)
 func (t *team) run(ctx context.Context) {
 	defer close(t.done)
 	defer t.cleanup()
-	t.log.Info("supervision started", zap.Int("pid", t.m.pid))
+	t.log.Info("supervision started", zap.Int("supervisor_pid", t.m.pid))
 	t.tick = t.m.cfg.Clock.NewTimer(t.m.cfg.TickInterval)
 	defer t.tick.Stop()
 	t.adoptAtStart(ctx)
