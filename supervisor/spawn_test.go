@@ -22,7 +22,7 @@ func TestSpawnArgvEnvCwd(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.launch.env = []string{"CT_SPACED=a b  c", "CT_QUOTE=it's \"q\" $HOME"}
-	h.launch.set("w1", []string{"args", "env CT_SPACED", "env CT_QUOTE", "env CT_AGENT_ID", "pwd", "print ready", "wait"})
+	h.launch.set("w1", []string{"args", "env CT_SPACED", "env CT_QUOTE", "env CT_AGENT_ID", "pwd", "print end-of-report", "wait"})
 	mem, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "w1", Prompt: "hello w1", Cwd: cwd, BackendType: "fake", Model: "sonnet"}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -30,9 +30,9 @@ func TestSpawnArgvEnvCwd(t *testing.T) {
 	if mem.AgentID != "w1@alpha" || !strings.HasPrefix(mem.TmuxPaneID, "%") || mem.Color == "" {
 		t.Fatalf("member = %+v", mem)
 	}
-	out := h.waitOutput(m, "w1", "ready")
+	out := h.waitOutput(m, "w1", "\nend-of-report")
 	for _, want := range []string{
-		`ARGS=["args","env CT_SPACED","env CT_QUOTE","env CT_AGENT_ID","pwd","print ready","wait"]`,
+		`ARGS=["args","env CT_SPACED","env CT_QUOTE","env CT_AGENT_ID","pwd","print end-of-report","wait"]`,
 		"CT_SPACED=a b  c",
 		`CT_QUOTE=it's "q" $HOME`,
 		"CT_AGENT_ID=w1@alpha",
