@@ -207,10 +207,7 @@ func (t *team) Stop(ctx context.Context, team, agent, reason string) error {
 }
 
 // Teardown stops every teammate the team still has, removes every pane of
-// the team and our tmux session, and ends supervision of the team. It
-// returns once the owner loop has ended and cleaned up (last state file
-// write, lock released), so the caller may then remove the team's files
-// without the loop writing them again behind it.
+// the team and our tmux session, and ends supervision of the team.
 func (t *team) Teardown(ctx context.Context, team string) error {
 	if err := t.checkTeam(team); err != nil {
 		return err
@@ -241,11 +238,6 @@ func (t *team) Teardown(ctx context.Context, team string) error {
 	res, err = ask(ctx, t, &teardownReq{final: true, reply: ch2}, ch2)
 	if err == nil {
 		err = res.err
-		select { // the final step ends the loop: wait for its clean-up
-		case <-t.done:
-		case <-ctx.Done():
-			err = errors.Join(err, ctx.Err())
-		}
 	}
 	if err != nil {
 		errs = append(errs, err)

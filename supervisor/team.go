@@ -40,6 +40,7 @@ type team struct {
 	mates       map[string]*mate // by teammate name
 	panes       map[string]*mate // by pane id (current pane only)
 	tearingDown bool
+	tornDown    bool // the final teardown step ran: write none of the team's files any more
 	redial      redialState
 	tick        ClockTimer
 	persisted   TeamState // last state file written (server info, reported keys)
@@ -209,13 +210,16 @@ func (t *team) handleEvent(ctx context.Context, ev tmuxcc.Event) {
 	}
 }
 
-// cleanup runs when the loop ends: persist, detach (teammates keep running),
-// stop the notifier and give up the lock.
+// cleanup runs when the loop ends: persist (unless the team was torn down:
+// its files may be gone already), detach (teammates keep running), stop the
+// notifier and give up the lock.
 func (t *team) cleanup() {
 	if t.redial.timer != nil {
 		t.redial.timer.Stop()
 	}
-	t.persist()
+	if !t.tornDown {
+		t.persist()
+	}
 	if t.conn != nil {
 		_ = t.conn.Close()
 		t.conn, t.events = nil, nil

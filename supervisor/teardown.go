@@ -53,6 +53,11 @@ func (t *team) doTeardown(ctx context.Context, r *teardownReq) bool {
 	}
 	t.log.Info("team torn down", zap.String("session", t.topo.session))
 	t.persist()
+	// The caller removes the team's files once we reply: deliver pending
+	// lead notifications now, and let cleanup write nothing after the reply
+	// (its state file write used to recreate the deleted team directory).
+	t.notes.close()
+	t.tornDown = true
 	r.reply <- teardownResult{}
 	return true
 }
