@@ -30,7 +30,7 @@ func BenchmarkExitToLeadInbox(b *testing.B) {
 	for i := 0; i < mates; i++ {
 		h.spawn(m, fmt.Sprintf("w%d", i), "wait")
 	}
-	var lat []time.Duration
+	var lat, det []time.Duration // exit -> inbox written; exit -> crash handled
 	known, exits := 0, 0
 	b.ResetTimer()
 	for r := 0; r < rounds; r++ {
@@ -48,6 +48,8 @@ func BenchmarkExitToLeadInbox(b *testing.B) {
 			exitAt := readStamp(b, stamp)
 			at := notified.All()[notified.Len()-1].Time
 			lat = append(lat, at.Sub(exitAt))
+			cr := h.logs.FilterMessage("teammate crashed").FilterField(zap.String("agent", name)).All()
+			det = append(det, cr[len(cr)-1].Time.Sub(exitAt))
 			exits++
 			if ts := h.status(m, name); ts.ExitStatus != nil && *ts.ExitStatus == 1 {
 				known++
@@ -62,6 +64,8 @@ func BenchmarkExitToLeadInbox(b *testing.B) {
 	b.ReportMetric(float64(percentile(lat, 99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(percentile(lat, 100).Microseconds())/1000, "max-ms")
 	b.ReportMetric(float64(exits), "exits")
+	b.ReportMetric(float64(percentile(det, 50).Microseconds())/1000, "detect-p50-ms")
+	b.ReportMetric(float64(percentile(det, 100).Microseconds())/1000, "detect-max-ms")
 	b.ReportMetric(100*float64(known)/float64(exits), "status-known-%")
 }
 
