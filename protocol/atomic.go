@@ -210,3 +210,30 @@ func WriteJSONFile(path string, v any) error {
 	}
 	return (&Store{}).writeAtomic(path, data)
 }
+
+// UpdateJSONFile is a locked read-modify-write of one JSON file of ours
+// (the supervisor's state file, for instance). Under path's lock directory
+// it decodes path into cur (left as is when the file is missing), calls fn
+// with cur, and writes what fn returns atomically (2-space indent, 0600,
+// directories 0700). If fn returns an error nothing is written.
+func (s *Store) UpdateJSONFile(path string, cur any, fn func(cur any) (any, error)) error {
+	if err := mkdirs(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return s.transform([]string{path}, func(t *tx) error {
+		err := ReadJSONFile(path, cur)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		next, err := fn(cur)
+		if err != nil {
+			return err
+		}
+		data, err := marshalFile(next)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		t.put(path, data)
+		return nil
+	})
+}

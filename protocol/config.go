@@ -248,3 +248,38 @@ func (s *Store) DeleteTeam(team string) error {
 	}
 	return nil
 }
+
+// Settings are our own per-team settings, kept in OwnDir/settings.json.
+// The zero value is the default.
+type Settings struct {
+	// PeerMessaging lets teammates message each other (the lead gets a
+	// copy). Off by default: a teammate may message only the lead.
+	PeerMessaging bool `json:"peerMessaging"`
+}
+
+// TeamSettings reads team's settings; a missing file yields the defaults.
+func (s *Store) TeamSettings(team string) (Settings, error) {
+	if err := ValidateTeamName(team); err != nil {
+		return Settings{}, err
+	}
+	var st Settings
+	err := ReadJSONFile(s.SettingsPath(team), &st)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Settings{}, nil
+	}
+	if err != nil {
+		return Settings{}, fmt.Errorf("team %s: settings: %w", team, err)
+	}
+	return st, nil
+}
+
+// SetTeamSettings writes team's settings under the settings file's lock.
+func (s *Store) SetTeamSettings(team string, st Settings) error {
+	if err := ValidateTeamName(team); err != nil {
+		return err
+	}
+	if _, err := os.Stat(s.ConfigPath(team)); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("team %s: settings: %w", team, ErrTeamNotFound)
+	}
+	return s.UpdateJSONFile(s.SettingsPath(team), &Settings{}, func(v any) (any, error) { return st, nil })
+}

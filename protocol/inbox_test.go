@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tsPattern is Claude Code's timestamp format.
@@ -297,5 +298,19 @@ func TestSendMany(t *testing.T) {
 		if n, _, _ := s.Unread("t1", to); n != 1 {
 			t.Errorf("%s has %d unread, want 1", to, n)
 		}
+	}
+}
+
+func TestMarkReadWithNothingToMarkTakesNoLock(t *testing.T) {
+	s := newTeam(t, "w1")
+	s.lockTimeout = 50 * time.Millisecond
+	if err := s.ensureInbox("t1", "w1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(LockPath(s.InboxPath("t1", "w1")), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReadInbox("t1", "w1", ReadOptions{UnreadOnly: true, MarkRead: true}); err != nil {
+		t.Errorf("polling an empty inbox waited for its lock: %v", err)
 	}
 }

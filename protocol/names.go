@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -196,10 +195,4 @@ func ParseAgentID(id string) (name, team string, ok bool) {
 		return "", "", false
 	}
 	return id[:i], id[i+1:], true
-}
-
-// isNameError reports whether err is a *NameError.
-func isNameError(err error) bool {
-	var ne *NameError
-	return errors.As(err, &ne)
 }
