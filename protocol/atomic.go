@@ -211,11 +211,40 @@ func WriteJSONFile(path string, v any) error {
 	return (&Store{}).writeAtomic(path, data)
 }
 
-// UpdateJSONFile is a locked read-modify-write of one JSON file of ours
-// (the supervisor's state file, for instance). Under path's lock directory
-// it decodes path into cur (left as is when the file is missing), calls fn
-// with cur, and writes what fn returns atomically (2-space indent, 0600,
-// directories 0700). If fn returns an error nothing is written.
+// UpdateJSON is a locked read-modify-write of one JSON file of ours (the
+// supervisor's state file, for instance). Under path's lock directory it
+// decodes path into a T (the zero T when the file is missing), calls fn,
+// and writes the result atomically (2-space indent, 0600, directories
+// 0700). If fn returns an error nothing is written. It returns the value
+// written.
+func UpdateJSON[T any](s *Store, path string, fn func(*T) error) (T, error) {
+	var v T
+	if err := mkdirs(filepath.Dir(path)); err != nil {
+		return v, err
+	}
+	err := s.transform([]string{path}, func(t *tx) error {
+		v = *new(T)
+		err := ReadJSONFile(path, &v)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err := fn(&v); err != nil {
+			return err
+		}
+		data, err := marshalFile(v)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		t.put(path, data)
+		return nil
+	})
+	return v, err
+}
+
+// UpdateJSONFile is the untyped form of UpdateJSON: under path's lock it
+// decodes path into cur (left as is when the file is missing), calls fn
+// with cur, and writes what fn returns atomically. If fn returns an error
+// nothing is written.
 func (s *Store) UpdateJSONFile(path string, cur any, fn func(cur any) (any, error)) error {
 	if err := mkdirs(filepath.Dir(path)); err != nil {
 		return err

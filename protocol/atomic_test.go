@@ -89,14 +89,16 @@ func TestJSONFileHelpers(t *testing.T) {
 			t.Errorf("%s mode %v", p, fi.Mode().Perm())
 		}
 	}
-	var st state
-	err := s.UpdateJSONFile(path, &st, func(cur any) (any, error) {
-		c := cur.(*state)
+	st, err := UpdateJSON(s, path, func(c *state) error {
 		c.N++
-		return c, nil
+		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || st.N != 2 {
+		t.Fatalf("UpdateJSON = %+v, %v", st, err)
+	}
+	boom := errors.New("boom")
+	if _, err := UpdateJSON(s, path, func(c *state) error { c.N = 99; return boom }); !errors.Is(err, boom) {
+		t.Errorf("UpdateJSON refused = %v", err)
 	}
 	var got state
 	if err := ReadJSONFile(path, &got); err != nil || got.N != 2 {

@@ -281,5 +281,9 @@ func (s *Store) SetTeamSettings(team string, st Settings) error {
 	if _, err := os.Stat(s.ConfigPath(team)); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("team %s: settings: %w", team, ErrTeamNotFound)
 	}
-	return s.UpdateJSONFile(s.SettingsPath(team), &Settings{}, func(v any) (any, error) { return st, nil })
+	_, err := UpdateJSON(s, s.SettingsPath(team), func(cur *Settings) error {
+		*cur = st
+		return nil
+	})
+	return err
 }

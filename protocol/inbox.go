@@ -342,3 +342,47 @@ func (s *Store) ReadInboxFrom(team, agent, from string, max int) ([]Message, err
 	}
 	return out, nil
 }
+
+// RemoveMessage removes the live entry with msg_id msgID from agent's
+// inbox under the inbox lock (a spawn rolled back takes back the prompt it
+// seeded). It reports whether an entry was removed; a missing inbox or
+// entry is not an error.
+func (s *Store) RemoveMessage(team, agent, msgID string) (bool, error) {
+	if err := ValidateTeamName(team); err != nil {
+		return false, err
+	}
+	if err := ValidateMemberName(agent); err != nil {
+		return false, err
+	}
+	path := s.InboxPath(team, agent)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) || msgID == "" {
+		return false, nil
+	}
+	removed := false
+	err := s.transform([]string{path}, func(t *tx) error {
+		data, err := readFile(path)
+		if err != nil {
+			return err
+		}
+		raw, err := decodeInbox(data)
+		if err != nil {
+			return fmt.Errorf("inbox %s: %w: %v", path, ErrCorrupt, err)
+		}
+		kept := make([]json.RawMessage, 0, len(raw))
+		for _, r := range raw {
+			if m, ok := decodeEntry(r); ok && m.MsgID == msgID {
+				removed = true
+				continue
+			}
+			kept = append(kept, r)
+		}
+		if removed {
+			t.put(path, encodeInbox(kept))
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("remove message from %s: %w", agent, err)
+	}
+	return removed, nil
+}

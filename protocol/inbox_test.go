@@ -314,3 +314,24 @@ func TestMarkReadWithNothingToMarkTakesNoLock(t *testing.T) {
 		t.Errorf("polling an empty inbox waited for its lock: %v", err)
 	}
 }
+
+func TestRemoveMessage(t *testing.T) {
+	s := newTeam(t, "w1")
+	a, _ := s.Send("t1", "w1", Message{From: LeadName, Text: "a"})
+	if _, err := s.Send("t1", "w1", Message{From: LeadName, Text: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.RemoveMessage("t1", "w1", a.MsgID); !ok || err != nil {
+		t.Fatalf("RemoveMessage = %v, %v", ok, err)
+	}
+	if ok, err := s.RemoveMessage("t1", "w1", a.MsgID); ok || err != nil {
+		t.Errorf("RemoveMessage again = %v, %v", ok, err)
+	}
+	if ok, err := s.RemoveMessage("t1", "nobody", a.MsgID); ok || err != nil {
+		t.Errorf("RemoveMessage(missing inbox) = %v, %v", ok, err)
+	}
+	res, _ := s.ReadInbox("t1", "w1", ReadOptions{})
+	if !slices.Equal(texts(res.Messages), []string{"b"}) {
+		t.Errorf("left = %v", texts(res.Messages))
+	}
+}
