@@ -1,0 +1,399 @@
+// The real Claude Code CLI (pinned) as a teammate, spawned through our
+// spawn_teammate tool into a private tmux server, talking to a scripted mock
+// model (../shared/tools/mockllm). The lead is the official MCP SDK client.
+// It proves that
+//   (a) the teammate reads its prompt from the inbox we seeded (the prompt
+//       shows up in a request to the model, and not on its command line);
+//   (b) its native SendMessage reply and its idle_notification land in the
+//       lead's inbox, where poll_inbox returns them;
+// then force-kills it, deletes the team and checks that no pane is left.
+//
+// Needs tmux, python3, npm and ../shared beside the clone; outside CI a
+// missing one skips (exit 77). Claude Code is installed once into
+// $E2E_CACHE/npm-claude (or CLAUDE_BIN names a claude executable to use).
+// On failure everything useful is printed and the work directory is kept.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { assert, call, connect, step } from './lib.mjs';
+
+const CLAUDE_VERSION = '2.1.197';
+const TEAM = 'e2e-claude';
+const MATE = 'worker';
+const PROMPT = 'E2E-PROMPT-7f3a: reply to the lead with SendMessage, then wait.';
+const REPLY = 'E2E-REPLY-c41d: prompt received';
+const API_KEY = 'sk-ant-mock';
+const REPLY_DEADLINE_MS = 90_000;
+const IDLE_DEADLINE_MS = 30_000;
+
+const inCI = !!process.env.CI && process.env.CI !== 'false';
+const repoRoot = process.env.REPO_ROOT ?? resolve(dirname(new URL(import.meta.url).pathname), '../..');
+const mockPath = resolve(repoRoot, '..', 'shared', 'tools', 'mockllm', 'mockllm.py');
+
+let work = ''; // the scenario's scratch directory, removed unless it failed
+
+// unavailable skips outside CI and fails under CI.
+function unavailable(why) {
+  if (work) rmSync(work, { recursive: true, force: true });
+  if (inCI) {
+    process.stderr.write(`claude-teammate: ${why} (required under CI)\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`  - skipped: ${why}\n`);
+  process.exit(77);
+}
+
+function have(cmd) {
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status === 0;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+for (const cmd of ['tmux', 'python3']) {
+  if (!have(cmd)) unavailable(`${cmd} is not installed`);
+}
+if (!existsSync(mockPath)) {
+  unavailable(`the mock model is missing: ${mockPath} (shared/ must sit beside the clone)`);
+}
+
+work = realpathSync(mkdtempSync('/tmp/ctc-')); // short: it is TMUX_TMPDIR too
+const root = join(work, 'root'); // HOME and CLAUDE_CONFIG_DIR: teams, inboxes, .claude.json
+const proj = join(work, 'proj'); // the teammate's working directory
+mkdirSync(root);
+mkdirSync(proj);
+const socket = `ct-e2e-${process.pid}`;
+const mockLog = join(work, 'mock.jsonl');
+const mockDump = join(work, 'mock-dump.jsonl');
+const serverLog = join(work, 'server.log');
+
+// claudeBinary returns a claude executable of the pinned version, installing
+// it with npm into $E2E_CACHE/npm-claude when needed.
+function claudeBinary() {
+  const version = (bin) => {
+    const r = spawnSync(bin, ['--version'], {
+      encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH, HOME: root, DISABLE_AUTOUPDATER: '1' },
+    });
+    return r.status === 0 ? r.stdout.trim() : '';
+  };
+  if (process.env.CLAUDE_BIN) {
+    const v = version(process.env.CLAUDE_BIN);
+    if (!v) throw new Error(`CLAUDE_BIN=${process.env.CLAUDE_BIN} does not run`);
+    return { bin: process.env.CLAUDE_BIN, version: v };
+  }
+  const dir = join(process.env.E2E_CACHE ?? join(repoRoot, '.cache'), 'npm-claude');
+  const bin = join(dir, 'node_modules', '.bin', 'claude');
+  let v = existsSync(bin) ? version(bin) : '';
+  if (!v.startsWith(CLAUDE_VERSION + ' ')) {
+    if (!have('npm')) unavailable('npm is not installed (needed to install Claude Code)');
+    step(`installing @anthropic-ai/claude-code@${CLAUDE_VERSION} into ${dir}`);
+    mkdirSync(dir, { recursive: true });
+    execFileSync('npm', ['install', '--prefix', dir, `@anthropic-ai/claude-code@${CLAUDE_VERSION}`, '--save-exact',
+      '--no-audit', '--no-fund', '--loglevel=error'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+    v = version(bin);
+  }
+  assert.ok(v.startsWith(CLAUDE_VERSION + ' '), `${bin} --version says ${JSON.stringify(v)}, want ${CLAUDE_VERSION}`);
+  return { bin, version: v };
+}
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function waitListening(port, child, deadlineMs) {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`mock model exited with ${child.exitCode}`);
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`mock model not listening on ${port} after ${deadlineMs} ms`);
+    await sleep(100);
+  }
+}
+
+function tmux(...args) {
+  return spawnSync('tmux', ['-L', socket, ...args], {
+    encoding: 'utf8', timeout: 10_000, env: { ...process.env, TMUX_TMPDIR: work, TMUX: '' },
+  });
+}
+
+// panes lists the panes of our private tmux server ([] when it is gone).
+function panes() {
+  const r = tmux('list-panes', '-a', '-F', '#{pane_id} #{pane_dead} #{@claude-teams-agent}');
+  if (r.status !== 0) {
+    // Gone, or going: the last session was killed and the server is exiting.
+    assert.match(r.stderr, /no server running|error connecting|No such file|no current target|server exited|lost server/,
+      `tmux list-panes: ${r.stderr}`);
+    return [];
+  }
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+function readText(path, max = 8000) {
+  try {
+    const s = readFileSync(path, 'utf8');
+    return s.length > max ? `…(${s.length - max} bytes cut)…\n${s.slice(-max)}` : s;
+  } catch (err) {
+    return `(unreadable: ${err.code ?? err.message})`;
+  }
+}
+
+// dumped returns the model requests the mock received (whole bodies).
+function dumped() {
+  if (!existsSync(mockDump)) return [];
+  return readFileSync(mockDump, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+// promptRequests are the model requests that carry PROMPT.
+function promptRequests() {
+  return dumped().filter((d) => d.path.endsWith('/messages') && JSON.stringify(d.body.messages ?? []).includes(PROMPT));
+}
+
+// conversation sums a dumped request up: its path and the text of its
+// messages (system prompt and tool definitions left out).
+function conversation(d) {
+  const parts = (d.body.messages ?? []).map((m) => {
+    const content = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content ?? [];
+    const text = content.map((c) => (c.type === 'text' ? c.text : `[${c.type} ${JSON.stringify(c.input ?? c.content ?? '')}]`));
+    return `  ${m.role}: ${text.join(' | ').replace(/\s+/g, ' ').slice(0, 600)}`;
+  });
+  return [`${d.path} model=${d.body.model ?? ''}`, ...parts].join('\n');
+}
+
+const isIdle = (m) => {
+  try { return JSON.parse(m.text).type === 'idle_notification'; } catch { return false; }
+};
+
+let lead;
+let mock;
+let paneId = '';
+const received = [];
+
+// stopAll ends what this scenario started (the mock model, the private tmux
+// server with any teammate left in it), also when node exits early: an
+// uncaught error, a closed stdout, a signal. The claude-teams server goes
+// first, so that it cannot start a tmux server after ours was killed.
+let stopped = false;
+function stopAll() {
+  if (stopped) return;
+  stopped = true;
+  const pid = lead?.transport?.pid;
+  if (pid) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+  mock?.kill();
+  tmux('kill-server');
+}
+process.on('exit', stopAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
+
+async function diagnostics(err) {
+  const out = (title, body) => process.stderr.write(`\n----- ${title}\n${body}\n`);
+  out('failure', err?.stack ?? String(err));
+  out('messages received by the lead', JSON.stringify(received, null, 2));
+  if (lead) {
+    try {
+      const res = await lead.callTool({
+        name: 'check_teammate', arguments: { team_name: TEAM, agent_name: MATE, include_output: true, output_lines: 60 },
+      });
+      out('check_teammate', res.content?.[0]?.text ?? '');
+    } catch (e) {
+      out('check_teammate', `failed: ${e.message}`);
+    }
+  }
+  try {
+    out('tmux panes', panes().join('\n') || '(none)');
+  } catch (e) {
+    out('tmux panes', e.message);
+  }
+  if (paneId) {
+    const r = tmux('capture-pane', '-p', '-J', '-S', '-80', '-t', paneId);
+    out(`pane ${paneId} screen`, r.status === 0 ? r.stdout.split('\n').map((l) => l.trimEnd()).join('\n').trimEnd() : r.stderr);
+  }
+  out('mock log', readText(mockLog));
+  try {
+    out('model requests (mock dump, messages only)', dumped().map(conversation).join('\n') || '(none)');
+  } catch (e) {
+    out('model requests', `unreadable: ${e.message}`);
+  }
+  const inboxes = join(root, 'teams', TEAM, 'inboxes');
+  if (existsSync(inboxes)) {
+    for (const f of readdirSync(inboxes)) out(`inbox ${f}`, readText(join(inboxes, f)));
+  }
+  out('team config', readText(join(root, 'teams', TEAM, 'config.json')));
+  out('server log', readText(serverLog, 16000));
+  if (lead) out('server stderr (tail)', lead.stderrText().slice(-4000));
+}
+
+let failed = false;
+try {
+  const claude = claudeBinary();
+  step(`claude ${claude.version} (${claude.bin})`);
+
+  // Claude Code's first-run, API-key and folder-trust dialogs would wait for
+  // a key press: answer them in advance. CLAUDE_CONFIG_DIR=root makes it
+  // read root/.claude.json.
+  writeFileSync(join(root, '.claude.json'), JSON.stringify({
+    hasCompletedOnboarding: true,
+    theme: 'dark',
+    customApiKeyResponses: { approved: [API_KEY], rejected: [] },
+    projects: { [proj]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+  }, null, 2));
+
+  const port = await freePort();
+  mock = spawn('python3', [mockPath, String(port)], {
+    env: {
+      ...process.env, MOCK_TOOL: 'SendMessage', MOCK_LOG: mockLog, MOCK_DUMP: mockDump,
+      MOCK_ARGS: JSON.stringify({ to: 'team-lead', message: REPLY, summary: 'e2e reply' }),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitListening(port, mock, 15_000);
+  step(`mock model on 127.0.0.1:${port}`);
+
+  // The server's environment is all the teammate gets: backends pass the
+  // provider variables and switches on to the pane explicitly.
+  const serverEnv = {
+    PATH: `${dirname(claude.bin)}:${process.env.PATH}`,
+    TMUX_TMPDIR: work,
+    XDG_RUNTIME_DIR: work, // the supervisor's status socket
+    CLAUDE_TEAMS_TMUX_SOCKET: socket,
+    CLAUDE_TEAMS_BACKENDS: 'claude',
+    CLAUDE_TEAMS_LOG_FILE: serverLog,
+    ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
+    ANTHROPIC_API_KEY: API_KEY,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    ENABLE_TOOL_SEARCH: 'false',
+  };
+  lead = await connect(root, 'claude-code', serverEnv);
+
+  step('team_create');
+  const created = await call(lead, 'team_create', { team_name: TEAM, description: 'real claude teammate' });
+  assert.equal(created.lead_agent_id, `team-lead@${TEAM}`);
+
+  step('spawn_teammate (backend claude)');
+  const spawned = await call(lead, 'spawn_teammate', {
+    team_name: TEAM, name: MATE, prompt: PROMPT, cwd: proj, backend_type: 'claude',
+  });
+  assert.equal(spawned.agent_id, `${MATE}@${TEAM}`);
+  assert.equal(spawned.backend_type, 'claude');
+  assert.match(spawned.pane_id, /^%\d+$/);
+  paneId = spawned.pane_id;
+  assert.ok(panes().some((p) => p.startsWith(paneId + ' ')), `pane ${paneId} not in ${panes()}`);
+
+  step('the pane runs claude with the native flags and our environment, not the prompt');
+  const checked = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: MATE });
+  assert.equal(checked.alive, true, `teammate not alive: ${JSON.stringify(checked)}`);
+  assert.ok(checked.pid > 0, `no pid: ${JSON.stringify(checked)}`);
+  const cmdline = readFileSync(`/proc/${checked.pid}/cmdline`, 'utf8').split('\0').join(' ');
+  assert.match(cmdline, new RegExp(`--agent-id ${MATE}@${TEAM}`), `pane process: ${cmdline}`);
+  assert.ok(!cmdline.includes('E2E-PROMPT'), `prompt on the command line: ${cmdline}`);
+  const environ = readFileSync(`/proc/${checked.pid}/environ`, 'utf8').split('\0');
+  for (const kv of ['CLAUDECODE=1', 'CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS=1', `CLAUDE_CONFIG_DIR=${root}`,
+    `ANTHROPIC_BASE_URL=${serverEnv.ANTHROPIC_BASE_URL}`, 'ENABLE_TOOL_SEARCH=false']) {
+    assert.ok(environ.includes(kv), `${kv} not in the teammate's environment: ${environ.join(' ')}`);
+  }
+
+  step('lead receives the SendMessage reply (poll_inbox)');
+  const waitFor = async (pred, deadlineMs, what) => {
+    const end = Date.now() + deadlineMs;
+    while (!received.some(pred)) {
+      const left = end - Date.now();
+      assert.ok(left > 0, `no ${what} in the lead's inbox after ${deadlineMs / 1000} s`);
+      const polled = await call(lead, 'poll_inbox', {
+        team_name: TEAM, agent_name: 'team-lead', timeout_ms: Math.min(left, 10_000),
+      });
+      received.push(...polled.messages);
+      if (polled.timed_out) {
+        const st = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: MATE, include_messages: false });
+        assert.ok(st.alive, `teammate died while waiting for ${what}: ${JSON.stringify(st)}`);
+      }
+    }
+    return received.find(pred);
+  };
+  const reply = await waitFor((m) => m.from === MATE && m.text.includes(REPLY), REPLY_DEADLINE_MS, 'reply');
+  assert.equal(reply.summary, 'e2e reply');
+
+  step('the prompt reached the model as a message from team-lead (mock dump)');
+  const reqs = promptRequests();
+  assert.ok(reqs.length > 0, 'no model request carries the prompt');
+  const fromLead = `<teammate-message teammate_id="team-lead">\n${PROMPT}\n</teammate-message>`;
+  assert.ok(JSON.stringify(reqs[0].body.messages).includes(JSON.stringify(fromLead).slice(1, -1)),
+    `prompt not delivered as an inbox message from team-lead: ${JSON.stringify(reqs[0].body.messages).slice(0, 2000)}`);
+
+  step('lead receives the idle_notification');
+  const idle = await waitFor((m) => m.from === MATE && isIdle(m), IDLE_DEADLINE_MS, 'idle_notification');
+  assert.equal(JSON.parse(idle.text).from, MATE);
+  assert.deepEqual(received.filter((m) => m.from !== MATE), [], 'messages from someone else');
+  assert.deepEqual(received.filter((m) => /crash/i.test(`${m.summary} ${m.text}`)), [], 'crash reported');
+
+  step('team_status shows it running');
+  // starting turns into running on the supervisor's next tick after output.
+  for (const end = Date.now() + 30_000; ;) {
+    const status = await call(lead, 'team_status', { team_name: TEAM });
+    const mine = status.teammates.find((t) => t.name === MATE);
+    assert.ok(mine, `team_status: ${JSON.stringify(status)}`);
+    assert.equal(mine.alive, true, `team_status: ${JSON.stringify(mine)}`);
+    assert.equal(mine.pane_id, paneId);
+    if (mine.state === 'running') break;
+    assert.equal(mine.state, 'starting', `team_status: ${JSON.stringify(mine)}`);
+    assert.ok(Date.now() < end, `still starting after 30 s: ${JSON.stringify(mine)}`);
+    await sleep(250);
+  }
+
+  step('claude-teams supervisor status --json sees it through the socket');
+  const cli = spawnSync(process.env.CLAUDE_TEAMS_BIN, ['supervisor', 'status', '--team', TEAM, '--json'], {
+    encoding: 'utf8', timeout: 30_000, env: { ...serverEnv, HOME: root, CLAUDE_CONFIG_DIR: root },
+  });
+  assert.equal(cli.status, 0, `supervisor status: ${cli.stderr}`);
+  const cliTeam = JSON.parse(cli.stdout).teams.find((t) => t.name === TEAM);
+  assert.equal(cliTeam?.supervised, true, cli.stdout);
+  const cliMate = cliTeam.teammates.find((t) => t.name === MATE);
+  assert.equal(cliMate?.state, 'running', cli.stdout);
+  assert.equal(cliMate.pane_id, paneId, cli.stdout);
+
+  step('force_kill_teammate');
+  const killed = await call(lead, 'force_kill_teammate', { team_name: TEAM, agent_name: MATE });
+  assert.equal(killed.success, true, JSON.stringify(killed));
+  assert.ok(!panes().some((p) => p.startsWith(paneId + ' ')), `pane ${paneId} survived: ${panes()}`);
+  const cfg = await call(lead, 'read_config', { team_name: TEAM });
+  assert.deepEqual(cfg.members.map((m) => m.name), ['team-lead']);
+  paneId = '';
+
+  step('team_delete leaves no pane');
+  const deleted = await call(lead, 'team_delete', { team_name: TEAM });
+  assert.equal(deleted.success, true, JSON.stringify(deleted));
+  assert.deepEqual(panes(), [], 'panes left in the private tmux server');
+  const teamDir = join(root, 'teams', TEAM);
+  assert.ok(!existsSync(teamDir), `${teamDir} left behind: ${spawnSync('find', [teamDir]).stdout}`);
+  await lead.close();
+  assert.ok(!existsSync(teamDir), `${teamDir} written again after team_delete: ${spawnSync('find', [teamDir]).stdout}`);
+
+  step('the server logged no error');
+  const errors = readFileSync(serverLog, 'utf8').split('\n').filter((l) => l.includes('"level":"error"'));
+  assert.deepEqual(errors, [], 'error events in the server log');
+} catch (err) {
+  failed = true;
+  await diagnostics(err);
+} finally {
+  await lead?.close().catch(() => {});
+  stopAll();
+  if (failed || process.env.E2E_KEEP) {
+    process.stderr.write(`work directory kept: ${work}\n`);
+  } else {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+process.exit(failed ? 1 : 0);
