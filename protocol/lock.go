@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -31,10 +32,21 @@ type heldLock struct {
 	lost error     // set when the directory vanished under us
 }
 
+// realLockPath returns the lock directory of file as Claude Code's
+// proper-lockfile names it: beside the file's real path, so both agree
+// when the file is a symbolic link. (A symlinked directory on the way
+// changes nothing: both names reach the same lock directory.)
+func realLockPath(file string) string {
+	if real, err := filepath.EvalSymlinks(file); err == nil {
+		return LockPath(real)
+	}
+	return LockPath(file)
+}
+
 // acquireLock takes the lock directory of file, waiting with backoff while
 // a live holder has it and breaking it when it is stale.
 func (s *Store) acquireLock(file string) (*heldLock, error) {
-	dir := LockPath(file)
+	dir := realLockPath(file)
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		err := os.Mkdir(dir, dirPerm)

@@ -182,3 +182,24 @@ func TestLockInProcessContention(t *testing.T) {
 		t.Errorf("unread = %d, want 80", n)
 	}
 }
+
+func TestLockBesideSymlinkTarget(t *testing.T) {
+	// Claude Code's proper-lockfile locks beside the file's real path.
+	s := newTeam(t)
+	target := filepath.Join(t.TempDir(), "real-config.json")
+	data, _ := os.ReadFile(s.ConfigPath("t1"))
+	if err := os.WriteFile(target, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(s.ConfigPath("t1"))
+	if err := os.Symlink(target, s.ConfigPath("t1")); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	err := s.transform([]string{s.ConfigPath("t1")}, func(*tx) error {
+		_, err := os.Stat(target + ".lock")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,238 @@
+package protocol
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// ReadInbox returns agent's messages. With MarkRead it works under the
+// inbox lock and moves every live entry it returns to the history file
+// with read set; without it, it takes no lock and writes nothing, unless
+// the inbox is corrupt, which is then moved aside under the lock. A missing
+// inbox is empty.
+func (s *Store) ReadInbox(team, agent string, opt ReadOptions) (InboxResult, error) {
+	if err := ValidateTeamName(team); err != nil {
+		return InboxResult{}, err
+	}
+	if err := ValidateMemberName(agent); err != nil {
+		return InboxResult{}, err
+	}
+	// Without MarkRead, or with nothing to mark, no lock is needed: a
+	// sound inbox read without the lock is one some writer wrote whole.
+	data, err := readFile(s.InboxPath(team, agent))
+	if err != nil {
+		return InboxResult{}, err
+	}
+	if raw, err := decodeInbox(data); err == nil && (!opt.MarkRead || !anyMessage(raw)) {
+		return s.collect(team, agent, raw, opt)
+	}
+	if _, err := os.Stat(s.InboxPath(team, agent)); errors.Is(err, fs.ErrNotExist) {
+		return s.collect(team, agent, nil, opt)
+	}
+	var res InboxResult
+	err = s.transform([]string{s.InboxPath(team, agent)}, func(t *tx) error {
+		raw, corrupt, err := s.loadInboxLocked(t, team, agent)
+		if err != nil {
+			return err
+		}
+		if corrupt != "" {
+			t.put(s.InboxPath(team, agent), []byte("[]"))
+		}
+		res, err = s.collect(team, agent, raw, opt)
+		res.Corrupt = corrupt
+		if err != nil || !opt.MarkRead {
+			return err
+		}
+		var moved bytes.Buffer
+		var keep []json.RawMessage
+		for _, r := range raw {
+			m, ok := decodeEntry(r)
+			if !ok {
+				keep = append(keep, r) // not ours to judge: leave it in place
+				continue
+			}
+			m.Read = true
+			line, err := marshalCompact(m)
+			if err != nil {
+				return err
+			}
+			moved.Write(line)
+			moved.WriteByte('\n')
+		}
+		if moved.Len() > 0 {
+			// History first: a crash between the two leaves a message
+			// twice (once unread), never lost.
+			t.appendTo(s.HistoryPath(team, agent), moved.Bytes())
+			t.put(s.InboxPath(team, agent), encodeInbox(keep))
+		}
+		return nil
+	})
+	if err != nil {
+		return InboxResult{}, fmt.Errorf("read inbox %s: %w", agent, err)
+	}
+	return res, nil
+}
+
+func anyMessage(raw []json.RawMessage) bool {
+	for _, r := range raw {
+		if _, ok := decodeEntry(r); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// collect builds the result from the live entries and, unless UnreadOnly,
+// the history.
+func (s *Store) collect(team, agent string, raw []json.RawMessage, opt ReadOptions) (InboxResult, error) {
+	var msgs []Message
+	if !opt.UnreadOnly {
+		h, err := s.readHistory(team, agent)
+		if err != nil {
+			return InboxResult{}, err
+		}
+		msgs = h
+	}
+	for _, r := range raw {
+		m, ok := decodeEntry(r)
+		if !ok || opt.UnreadOnly && m.Read {
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	if opt.Limit > 0 && len(msgs) > opt.Limit {
+		msgs = msgs[len(msgs)-opt.Limit:]
+	}
+	if msgs == nil {
+		msgs = []Message{}
+	}
+	return InboxResult{Messages: msgs}, nil
+}
+
+// readHistory reads agent's history file. Lines that do not decode (a
+// line cut short by a crash) are skipped.
+func (s *Store) readHistory(team, agent string) ([]Message, error) {
+	f, err := os.Open(s.HistoryPath(team, agent))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", agent, err)
+	}
+	defer f.Close()
+	var out []Message
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 8*MaxMessageBytes)
+	for sc.Scan() {
+		if m, ok := decodeEntry(sc.Bytes()); ok {
+			out = append(out, m)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", agent, err)
+	}
+	return out, nil
+}
+
+// Unread returns how many live entries of agent's inbox are not read and
+// the timestamp of the oldest of them (zero if none or unparsable). It
+// takes no lock and writes nothing; a corrupt inbox is an error wrapping
+// ErrCorrupt.
+func (s *Store) Unread(team, agent string) (count int, oldest time.Time, err error) {
+	if err := ValidateTeamName(team); err != nil {
+		return 0, time.Time{}, err
+	}
+	if err := ValidateMemberName(agent); err != nil {
+		return 0, time.Time{}, err
+	}
+	path := s.InboxPath(team, agent)
+	data, err := readFile(path)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	raw, err := decodeInbox(data)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("inbox %s: %w: %v", path, ErrCorrupt, err)
+	}
+	for _, r := range raw {
+		m, ok := decodeEntry(r)
+		if !ok || m.Read {
+			continue
+		}
+		count++
+		if ts, err := ParseTimestamp(m.Timestamp); err == nil && (oldest.IsZero() || ts.Before(oldest)) {
+			oldest = ts
+		}
+	}
+	return count, oldest, nil
+}
+
+// ReadInboxFrom returns the unread live entries of agent's inbox sent by
+// from, at most max of them (the newest; max <= 0 means all). It takes no
+// lock and writes nothing (check_teammate's pending_from).
+func (s *Store) ReadInboxFrom(team, agent, from string, max int) ([]Message, error) {
+	res, err := s.ReadInbox(team, agent, ReadOptions{UnreadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	out := []Message{}
+	for _, m := range res.Messages {
+		if m.From == from {
+			out = append(out, m)
+		}
+	}
+	if max > 0 && len(out) > max {
+		out = out[len(out)-max:]
+	}
+	return out, nil
+}
+
+// RemoveMessage removes the live entry with msg_id msgID from agent's
+// inbox under the inbox lock (a spawn rolled back takes back the prompt it
+// seeded). It reports whether an entry was removed; a missing inbox or
+// entry is not an error.
+func (s *Store) RemoveMessage(team, agent, msgID string) (bool, error) {
+	if err := ValidateTeamName(team); err != nil {
+		return false, err
+	}
+	if err := ValidateMemberName(agent); err != nil {
+		return false, err
+	}
+	path := s.InboxPath(team, agent)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) || msgID == "" {
+		return false, nil
+	}
+	removed := false
+	err := s.transform([]string{path}, func(t *tx) error {
+		data, err := readFile(path)
+		if err != nil {
+			return err
+		}
+		raw, err := decodeInbox(data)
+		if err != nil {
+			return fmt.Errorf("inbox %s: %w: %v", path, ErrCorrupt, err)
+		}
+		kept := make([]json.RawMessage, 0, len(raw))
+		for _, r := range raw {
+			if m, ok := decodeEntry(r); ok && m.MsgID == msgID {
+				removed = true
+				continue
+			}
+			kept = append(kept, r)
+		}
+		if removed {
+			t.put(path, encodeInbox(kept))
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("remove message from %s: %w", agent, err)
+	}
+	return removed, nil
+}
