@@ -42,9 +42,11 @@ func TestReadoptAfterSIGKILL(t *testing.T) {
 	// w2 dies while nobody supervises the team.
 	h.ctl("w2", "print dying alone")
 	h.ctl("w2", "exit 4")
+	// (Its status may stay unknown to tmux until someone makes it reap the
+	// child: tmux 3.3a's lost SIGCHLD. The new owner must repair that.)
 	eventually(t, func() bool {
-		out, _ := h.tmux("display-message", "-p", "-t", panes["w2"], "#{pane_dead} #{pane_dead_status}")
-		return strings.TrimSpace(out) == "1 4"
+		out, _ := h.tmux("display-message", "-p", "-t", panes["w2"], "#{pane_dead}")
+		return strings.TrimSpace(out) == "1"
 	}, "w2 to die unsupervised")
 	if out, _ := h.tmux("display-message", "-p", "-t", panes["w1"], "#{pane_dead}"); strings.TrimSpace(out) != "0" {
 		t.Fatalf("w1 died with its supervisor: %q", out)

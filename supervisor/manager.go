@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -327,6 +328,18 @@ func (m *Manager) client(ctx context.Context, team string) (*SocketClient, error
 	c, err := DialTeam(ctx, team, os.Getuid(), m.cfg.RuntimeDir)
 	if err != nil {
 		return nil, err
+	}
+	// Socket paths are keyed by team name only: make sure the owner
+	// supervises our data root's team of that name.
+	p, err := c.Ping(ctx)
+	if err != nil {
+		_ = c.Close()
+		return nil, &NoSupervisorError{Team: team, Path: c.Path(), Err: err}
+	}
+	if root := m.cfg.Store.Root(); p.Root != "" && filepath.Clean(p.Root) != root {
+		_ = c.Close()
+		return nil, fmt.Errorf("team %s: the supervisor on %s (pid %d) serves data root %s, not %s",
+			team, c.Path(), p.PID, p.Root, root)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -24,6 +24,10 @@ import (
 
 var _ Service = (*team)(nil)
 
+// DataRoot names the data root this team lives in (reported by the status
+// socket's ping; see DataRootReporter).
+func (t *team) DataRoot() string { return t.store.Root() }
+
 // Restart policies accepted by Spawn ("" = the configured default).
 var restartPolicies = map[string]bool{"": true, "never": true, "on-failure": true, "always": true}
 
