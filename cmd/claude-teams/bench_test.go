@@ -14,7 +14,8 @@ import (
 
 // Benchmarks of the built binary over stdio. Run them with
 //
-//	go test ./cmd/claude-teams -run '^$' -bench . -benchtime 200x
+//	go test ./cmd/claude-teams -run '^$' -bench 'ColdStart|SendMessage|TaskCreate' -benchtime 200x
+//	go test ./cmd/claude-teams -run '^$' -bench ConcurrentWriters -benchtime 10x
 //
 // Latency benchmarks report p50 and p99 of the individual calls in µs
 // besides ns/op.
@@ -37,6 +38,7 @@ func (l latencies) report(b *testing.B, prefix string) time.Duration {
 // BenchmarkColdStart measures exec to the initialize answer.
 func BenchmarkColdStart(b *testing.B) {
 	env := testEnv(b.TempDir())
+	binary(b) // build outside the measurement
 	var lat latencies
 	for b.Loop() {
 		start := time.Now()
