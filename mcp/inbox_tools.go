@@ -128,12 +128,9 @@ func (s *Server) pollInboxTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		if r := s.checkMember(name, args.TeamName, args.AgentName); r != nil {
 			return r, nil
 		}
-		timeout := DefaultPollTimeout
-		if args.TimeoutMS != nil {
-			if *args.TimeoutMS < 0 {
-				return s.refusef(name, "timeout_ms must not be negative (got %d)", *args.TimeoutMS), nil
-			}
-			timeout = min(time.Duration(*args.TimeoutMS)*time.Millisecond, MaxPollTimeout)
+		timeout, err := pollTimeout(args.TimeoutMS)
+		if err != nil {
+			return s.refuse(name, err), nil
 		}
 		res, err := s.pollInbox(ctx, args.TeamName, args.AgentName, timeout, orDefault(args.MarkAsRead, true))
 		if err != nil {
@@ -141,6 +138,19 @@ func (s *Server) pollInboxTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}
 		return okResult(res), nil
 	}
+}
+
+// pollTimeout turns timeout_ms into a duration: absent means
+// DefaultPollTimeout, anything above MaxPollTimeout is capped (in
+// milliseconds, before it could overflow), negative is refused.
+func pollTimeout(ms *int64) (time.Duration, error) {
+	switch {
+	case ms == nil:
+		return DefaultPollTimeout, nil
+	case *ms < 0:
+		return 0, fmt.Errorf("timeout_ms must not be negative (got %d)", *ms)
+	}
+	return time.Duration(min(*ms, MaxPollTimeout.Milliseconds())) * time.Millisecond, nil
 }
 
 // pollInbox waits until agent has unread mail, timeout passes or ctx ends.
