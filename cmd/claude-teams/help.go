@@ -46,6 +46,8 @@ Environment:
                                              this many at once (default 5)
   CLAUDE_TEAMS_AGENT_NAME, CLAUDE_TEAMS_TEAM set by claude-teams for a teammate's
                                              own server: the teammate it serves
+  TMUX, TMUX_PANE                            read to place teammates beside a lead
+                                             that runs inside tmux
 
 Logs are JSON on stderr; stdout carries only MCP messages.
 Documentation: https://github.com/f9449b24/claude-teams

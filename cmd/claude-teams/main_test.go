@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -34,14 +35,41 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%q prints other help than %q", args, "help")
 		}
 	}
-	// Every variable the program reads is documented.
-	for _, v := range []string{"CLAUDE_CONFIG_DIR", "CLAUDE_TEAMS_BACKENDS", "CLAUDE_TEAMS_COMMAND_BACKENDS",
-		"CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS", "OPENCODE_SERVER_URL", "USE_TMUX_WINDOWS",
-		"CLAUDE_TEAMS_TMUX_SOCKET", "CLAUDE_TEAMS_RESTART", "CLAUDE_TEAMS_LOG_FILE", "CLAUDE_TEAMS_LOG_LEVEL",
-		"CLAUDE_TEAMS_STALL_AFTER", "CLAUDE_TEAMS_IDLE_AFTER", "CLAUDE_TEAMS_START_TIMEOUT", "CLAUDE_TEAMS_NOTIFY_EVERY",
-		"CLAUDE_TEAMS_NOTIFY_BURST", "CLAUDE_TEAMS_AGENT_NAME", "CLAUDE_TEAMS_TEAM"} {
+	for _, v := range envVars {
 		if !strings.Contains(first, v) {
 			t.Errorf("help does not mention %s", v)
+		}
+	}
+}
+
+// envVars are the variables loadConfig reads.
+var envVars = []string{"CLAUDE_CONFIG_DIR", "CLAUDE_TEAMS_BACKENDS", "CLAUDE_TEAMS_COMMAND_BACKENDS",
+	"CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS", "OPENCODE_SERVER_URL", "USE_TMUX_WINDOWS",
+	"CLAUDE_TEAMS_TMUX_SOCKET", "CLAUDE_TEAMS_RESTART", "CLAUDE_TEAMS_LOG_FILE", "CLAUDE_TEAMS_LOG_LEVEL",
+	"CLAUDE_TEAMS_STALL_AFTER", "CLAUDE_TEAMS_IDLE_AFTER", "CLAUDE_TEAMS_START_TIMEOUT", "CLAUDE_TEAMS_NOTIFY_EVERY",
+	"CLAUDE_TEAMS_NOTIFY_BURST", "CLAUDE_TEAMS_AGENT_NAME", "CLAUDE_TEAMS_TEAM", "TMUX_PANE"}
+
+// TestREADMEDocumentsEverything keeps the README in step with the
+// program: every environment variable and every tool (one schema
+// snapshot each) is mentioned.
+func TestREADMEDocumentsEverything(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range envVars {
+		if !bytes.Contains(readme, []byte("`"+v+"`")) {
+			t.Errorf("README does not document %s", v)
+		}
+	}
+	snaps, err := filepath.Glob(filepath.Join("..", "..", "testdata", "mcp", "toolsnaps", "*.json"))
+	if err != nil || len(snaps) == 0 {
+		t.Fatalf("no tool snapshots (%v)", err)
+	}
+	for _, snap := range snaps {
+		tool := strings.TrimSuffix(filepath.Base(snap), ".json")
+		if !bytes.Contains(readme, []byte("| `"+tool+"`")) {
+			t.Errorf("README's tool tables lack %s", tool)
 		}
 	}
 }
