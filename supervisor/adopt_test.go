@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // TestReadoptAfterSIGKILL: the supervising process is SIGKILLed; teammates
@@ -37,6 +39,14 @@ func TestReadoptAfterSIGKILL(t *testing.T) {
 		panes[ts.Name] = ts.PaneID
 	}
 	h.waitOutput(m, "w1", "hello from w1") // forwarded capture
+	// A forwarded spawn: the owner creates the pane.
+	w4, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "w4", Prompt: "p", Cwd: h.dir, BackendType: "fake"}, "")
+	if err != nil || !strings.HasPrefix(w4.TmuxPaneID, "%") {
+		t.Fatalf("forwarded spawn = %+v, %v", w4, err)
+	}
+	if m.ownedTeam(h.team) != nil {
+		t.Fatal("the forwarding process became an owner")
+	}
 
 	helper.kill()
 	// w2 dies while nobody supervises the team.
@@ -57,7 +67,8 @@ func TestReadoptAfterSIGKILL(t *testing.T) {
 	if err != nil || !owner {
 		t.Fatalf("takeover: owner=%v err=%v", owner, err)
 	}
-	for _, n := range []string{"w1", "w3"} {
+	panes["w4"] = w4.TmuxPaneID
+	for _, n := range []string{"w1", "w3", "w4"} {
 		ts := h.waitState(m, n, StateRunning)
 		if ts.PaneID != panes[n] || ts.PID == 0 {
 			t.Errorf("adopted %s = %+v", n, ts)
