@@ -215,6 +215,9 @@ func (t *team) newPane(ctx context.Context, name, agentID string, l backends.Lau
 // exactly that window; in windows mode the window is then linked into the
 // lead's session, where the person sees it.
 func (t *team) windowPane(ctx context.Context, name, agentID string, args []string) (paneInfo, error) {
+	if t.topo.mode == ModeWindows && t.topo.leadSession == "" {
+		return paneInfo{}, fmt.Errorf("new window: the lead's pane %q is not in this tmux server", t.topo.leadPane)
+	}
 	idx, err := t.freeIndex(ctx)
 	if err != nil {
 		return paneInfo{}, err
@@ -241,10 +244,6 @@ func (t *team) windowPane(ctx context.Context, name, agentID string, args []stri
 	}
 	t.topo.linked[p.window] = true
 	if t.topo.mode == ModeWindows {
-		if t.topo.leadSession == "" {
-			t.killPane(ctx, p.pane)
-			return paneInfo{}, fmt.Errorf("new window: the lead's pane %q is not in this tmux server", t.topo.leadPane)
-		}
 		if _, err := t.conn.Command(ctx, "link-window", "-d", "-s", p.window, "-t", t.topo.leadSession+":"); err != nil {
 			t.killPane(ctx, p.pane)
 			return paneInfo{}, fmt.Errorf("link window into the lead's session: %w", err)
