@@ -64,12 +64,16 @@ func (s *Server) readInboxTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 // noteCorrupt adds a second text block when the inbox held bad JSON that
 // was moved aside, so the reader knows mail may be missing and where it is.
 func (s *Server) noteCorrupt(res *mcpgo.CallToolResult, team, agent, path string) {
-	if path == "" {
-		return
+	if path != "" {
+		res.Content = append(res.Content, mcpgo.NewTextContent(s.corruptNote(team, agent, path)))
 	}
+}
+
+// corruptNote logs an inbox found corrupt and set aside by protocol, and
+// says so in words for the tool result.
+func (s *Server) corruptNote(team, agent, path string) string {
 	s.log.Warn("corrupt inbox kept aside", zap.String("team", team), zap.String("agent", agent), zap.String("path", path))
-	res.Content = append(res.Content, mcpgo.NewTextContent(fmt.Sprintf(
-		"warning: the inbox of %s was not valid JSON; its bytes were kept at %s and a fresh inbox was started", agent, path)))
+	return fmt.Sprintf("warning: the inbox of %s was not valid JSON; its bytes were kept at %s and a fresh inbox was started", agent, path)
 }
 
 // checkMember validates team and agent names and that the agent is a member;

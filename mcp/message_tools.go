@@ -147,9 +147,7 @@ func (s *Server) deliver(team, to string, m protocol.Message, res *sendMessageRe
 		return err
 	}
 	if d.Corrupt != "" {
-		s.log.Warn("corrupt inbox kept aside", zap.String("team", team), zap.String("agent", to), zap.String("path", d.Corrupt))
-		res.notes = append(res.notes, fmt.Sprintf("warning: the inbox of %s was not valid JSON; its bytes were "+
-			"kept at %s and a fresh inbox was started", to, d.Corrupt))
+		res.notes = append(res.notes, s.corruptNote(team, to, d.Corrupt))
 	}
 	return nil
 }
