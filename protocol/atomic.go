@@ -136,18 +136,25 @@ func mkdirs(dir string) error {
 	return nil
 }
 
-// removeStaleTemps deletes temp files of ours left beside path by a writer
-// that died between creating and renaming them. Call it only while holding
-// path's lock: then no live writer of ours has a temp file for path.
-func removeStaleTemps(path string) {
-	dir, prefix := filepath.Dir(path), tempPrefix(path)
+// removeStaleTemps deletes, in dir, temp files of ours whose names start
+// with one of prefixes: left by a writer that died between creating and
+// renaming them. Call it only while holding the locks of the files those
+// prefixes belong to: then no live writer of ours is using them.
+func removeStaleTemps(dir string, prefixes []string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), prefix) {
-			_ = os.Remove(filepath.Join(dir, e.Name()))
+		name := e.Name()
+		if !strings.Contains(name, ".tmp-") {
+			continue
+		}
+		for _, p := range prefixes {
+			if strings.HasPrefix(name, p) {
+				_ = os.Remove(filepath.Join(dir, name))
+				break
+			}
 		}
 	}
 }

@@ -68,6 +68,17 @@ func TestStaleTempsRemovedUnderLock(t *testing.T) {
 	if _, err := os.Stat(other); err != nil {
 		t.Error("temp of another file removed")
 	}
+	// Under the task list lock every temp of ours in the tasks dir is an orphan.
+	taskTemp := filepath.Join(s.TasksDir("t1"), ".3.json.tmp-999")
+	if err := os.WriteFile(taskTemp, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateTask("t1", TaskInput{Subject: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(taskTemp); !os.IsNotExist(err) {
+		t.Error("orphan task temp not removed")
+	}
 }
 
 func TestJSONFileHelpers(t *testing.T) {

@@ -42,9 +42,10 @@ func (s *Store) transform(lockFiles []string, fn func(*tx) error) (err error) {
 
 // tx is the state of one transform: the locks held and the staged writes.
 type tx struct {
-	s   *Store
-	set *lockSet
-	ops []txOp
+	s     *Store
+	set   *lockSet
+	ops   []txOp
+	temps map[string][]string // dir -> prefixes of orphan temps to remove
 }
 
 type opKind int
@@ -71,7 +72,17 @@ func (t *tx) lock(file string) error {
 		return err
 	}
 	t.set.add(l)
-	removeStaleTemps(file)
+	// Under this lock, temp files of ours for file are orphans. Under a
+	// task list lock (.lock), every temp file of ours in the directory is:
+	// all our task writes hold that lock.
+	prefix := tempPrefix(file)
+	if filepath.Base(file) == ".lock" {
+		prefix = "."
+	}
+	if t.temps == nil {
+		t.temps = map[string][]string{}
+	}
+	t.temps[filepath.Dir(file)] = append(t.temps[filepath.Dir(file)], prefix)
 	return nil
 }
 
@@ -94,6 +105,12 @@ func (t *tx) rename(path, to string) {
 }
 
 func (t *tx) apply() error {
+	if len(t.ops) == 0 {
+		return nil
+	}
+	for dir, prefixes := range t.temps {
+		removeStaleTemps(dir, prefixes)
+	}
 	for _, op := range t.ops {
 		var err error
 		switch op.kind {
