@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -53,17 +54,7 @@ func idNum(id string) int64 {
 }
 
 func sortIDs(ids []string) {
-	slices.SortFunc(ids, func(a, b string) int { return int(sign(idNum(a) - idNum(b))) })
-}
-
-func sign(n int64) int64 {
-	switch {
-	case n < 0:
-		return -1
-	case n > 0:
-		return 1
-	}
-	return 0
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Compare(idNum(a), idNum(b)) })
 }
 
 // taskIDs lists the ids of the task files of team, sorted.
