@@ -40,25 +40,21 @@ func (s *Server) readInboxTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		// Marking read writes the inbox, so this is not read-only.
 		localWriteTool("Read inbox"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args readInboxArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args readInboxArgs) *mcpgo.CallToolResult {
 		if r := s.checkMember(name, args.TeamName, args.AgentName); r != nil {
-			return r, nil
+			return r
 		}
 		res, err := s.cfg.Store.ReadInbox(args.TeamName, args.AgentName, protocol.ReadOptions{
 			UnreadOnly: orDefault(args.UnreadOnly, true),
 			MarkRead:   orDefault(args.MarkAsRead, true),
 		})
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		out := listResult(res.Messages)
 		s.noteCorrupt(out, args.TeamName, args.AgentName, res.Corrupt)
-		return out, nil
-	}
+		return out
+	})
 }
 
 // noteCorrupt adds a second text block when the inbox held bad JSON that
@@ -124,24 +120,20 @@ func (s *Server) pollInboxTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}, "messages", "timed_out", "waited_ms").raw()),
 		localWriteTool("Wait for messages"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args pollInboxArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args pollInboxArgs) *mcpgo.CallToolResult {
 		if r := s.checkMember(name, args.TeamName, args.AgentName); r != nil {
-			return r, nil
+			return r
 		}
 		timeout, err := pollTimeout(args.TimeoutMS)
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		res, err := s.pollInbox(ctx, args.TeamName, args.AgentName, timeout, orDefault(args.MarkAsRead, true))
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
-		return okResult(res), nil
-	}
+		return okResult(res)
+	})
 }
 
 // pollTimeout turns timeout_ms into a duration: absent means

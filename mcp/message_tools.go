@@ -94,17 +94,13 @@ func (s *Server) sendMessageTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}, "success", "message").raw()),
 		localWriteTool("Send message"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args sendMessageArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args sendMessageArgs) *mcpgo.CallToolResult {
 		if err := s.checkSender(&args); err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		res, err := s.sendMessage(args)
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		s.log.Info("message sent", zap.String("team", args.TeamName), zap.String("type", args.Type),
 			zap.String("from", args.Sender), zap.String("to", args.Recipient))
@@ -112,8 +108,8 @@ func (s *Server) sendMessageTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		for _, n := range res.notes {
 			out.Content = append(out.Content, mcpgo.NewTextContent(n))
 		}
-		return out, nil
-	}
+		return out
+	})
 }
 
 // defaultSender is team-lead, or the teammate this server serves.

@@ -69,18 +69,14 @@ func (s *Server) spawnTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}, "agent_id", "name", "team_name", "message").raw()),
 		localWriteTool("Spawn teammate"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args spawnArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args spawnArgs) *mcpgo.CallToolResult {
 		m, r := s.spawnMember(ctx, name, &args)
 		if r != nil {
-			return r, nil
+			return r
 		}
 		got, err := s.cfg.Supervisor.Spawn(ctx, args.TeamName, m, args.Restart)
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		s.log.Info("teammate spawned", zap.String("team", args.TeamName), zap.String("agent", got.Name),
 			zap.String("backend", got.BackendType), zap.String("pane", got.TmuxPaneID))
@@ -88,8 +84,8 @@ func (s *Server) spawnTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			AgentID: got.AgentID, Name: got.Name, TeamName: args.TeamName,
 			Message: "The agent is now running and will receive instructions via mailbox.",
 			Color:   got.Color, BackendType: got.BackendType, PaneID: got.TmuxPaneID,
-		}), nil
-	}
+		})
+	})
 }
 
 // spawnMember validates a spawn request into the member to add.
@@ -197,9 +193,9 @@ func (s *Server) forceKillTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		mcpgo.WithRawOutputSchema(removeSchema.raw()),
 		destructiveTool("Kill teammate"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		return s.removeTeammate(ctx, name, req, false)
-	}
+	return tool, typed(s, name, func(ctx context.Context, args agentArgs) *mcpgo.CallToolResult {
+		return s.removeTeammate(ctx, name, args, false)
+	})
 }
 
 func (s *Server) processShutdownApprovedTool() (mcpgo.Tool, server.ToolHandlerFunc) {
@@ -212,38 +208,34 @@ func (s *Server) processShutdownApprovedTool() (mcpgo.Tool, server.ToolHandlerFu
 		mcpgo.WithRawOutputSchema(removeSchema.raw()),
 		destructiveTool("Remove shut-down teammate"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		return s.removeTeammate(ctx, name, req, true)
-	}
+	return tool, typed(s, name, func(ctx context.Context, args agentArgs) *mcpgo.CallToolResult {
+		return s.removeTeammate(ctx, name, args, true)
+	})
 }
 
 // removeTeammate stops a teammate on purpose, removes it from the config,
 // releases its tasks and tells the lead, in Claude Code's words.
-func (s *Server) removeTeammate(ctx context.Context, tool string, req mcpgo.CallToolRequest, shutdown bool) (*mcpgo.CallToolResult, error) {
-	var args agentArgs
-	if r := s.bind(tool, req, &args); r != nil {
-		return r, nil
-	}
+func (s *Server) removeTeammate(ctx context.Context, tool string, args agentArgs, shutdown bool) *mcpgo.CallToolResult {
 	if shutdown && args.AgentName == protocol.LeadName {
-		return s.refusef(tool, "cannot process shutdown for team-lead"), nil
+		return s.refusef(tool, "cannot process shutdown for team-lead")
 	}
 	m, r := s.loadTeammate(tool, args.TeamName, args.AgentName)
 	if r != nil {
-		return r, nil
+		return r
 	}
 	reason := "killed"
 	if shutdown {
 		reason = "shutdown"
 	}
 	if err := s.cfg.Supervisor.Stop(ctx, args.TeamName, m.Name, reason); err != nil {
-		return s.refuse(tool, fmt.Errorf("stop %s: %w", m.Name, err)), nil
+		return s.refuse(tool, fmt.Errorf("stop %s: %w", m.Name, err))
 	}
 	if err := s.cfg.Store.RemoveMember(args.TeamName, m.Name); err != nil {
-		return s.refuse(tool, err), nil
+		return s.refuse(tool, err)
 	}
 	released, err := s.cfg.Store.ReleaseTasks(args.TeamName, m.Name)
 	if err != nil {
-		return s.refuse(tool, err), nil
+		return s.refuse(tool, err)
 	}
 	notice := protocol.RemovalNotice(m.Name, shutdown, released)
 	if _, err := s.cfg.Store.Send(args.TeamName, protocol.LeadName, protocol.Message{
@@ -260,7 +252,7 @@ func (s *Server) removeTeammate(ctx context.Context, tool string, req mcpgo.Call
 	if len(released) > 0 {
 		msg += fmt.Sprintf(" %d task(s) returned to pending.", len(released))
 	}
-	return okResult(removeResult{Success: true, Message: msg}), nil
+	return okResult(removeResult{Success: true, Message: msg})
 }
 
 // firstSentence returns text up to and including its first ". ".

@@ -1,11 +1,13 @@
 package mcp
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 	"go.uber.org/zap"
 )
 
@@ -43,13 +45,18 @@ func (s *Server) refusef(tool, format string, args ...any) *mcpgo.CallToolResult
 	return s.refuse(tool, fmt.Errorf(format, args...))
 }
 
-// bind decodes the call's arguments into args; a nil result means success.
-// Decoding errors name the offending field.
-func (s *Server) bind(tool string, req mcpgo.CallToolRequest, args any) *mcpgo.CallToolResult {
-	if err := req.BindArguments(args); err != nil {
-		return s.refusef(tool, "invalid arguments for %s: %v", tool, err)
+// typed adapts a tool handler written against its argument struct: the
+// arguments are decoded first (a decoding error, naming the offending
+// field, is the refusal), and the handler returns only a result, so no
+// failure can ever become a JSON-RPC error.
+func typed[T any](s *Server, tool string, fn func(ctx context.Context, args T) *mcpgo.CallToolResult) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+		var args T
+		if err := req.BindArguments(&args); err != nil {
+			return s.refusef(tool, "invalid arguments for %s: %v", tool, err), nil
+		}
+		return fn(ctx, args), nil
 	}
-	return nil
 }
 
 // flexID is a task id that accepts both "3" and 3 on the wire (models

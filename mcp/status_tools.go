@@ -93,20 +93,16 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}, "name", "alive", "pending_from", "their_unread_count", "error", "state", "exit_status", "restarts").raw()),
 		readOnlyTool("Check teammate"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args checkArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args checkArgs) *mcpgo.CallToolResult {
 		m, r := s.loadTeammate(name, args.TeamName, args.AgentName)
 		if r != nil {
-			return r, nil
+			return r
 		}
 		res := checkResult{Name: m.Name, PendingFrom: []protocol.Message{}}
 		if orDefault(args.IncludeMessages, true) {
 			msgs, err := s.pendingFrom(args.TeamName, m.Name, clamp(args.MaxMessages, defaultMaxMessages, 1, maxMaxMessages))
 			if err != nil {
-				return s.refuse(name, err), nil
+				return s.refuse(name, err)
 			}
 			res.PendingFrom = append(res.PendingFrom, msgs...)
 		}
@@ -117,7 +113,7 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		res.TheirUnreadCount = n
 		st, err := s.cfg.Supervisor.Status(ctx, args.TeamName)
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		s.fillStatus(&res, st, m.Name)
 		if args.IncludeOutput {
@@ -131,8 +127,8 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			}
 			res.Output = &out
 		}
-		return okResult(res), nil
-	}
+		return okResult(res)
+	})
 }
 
 // pendingFrom returns the newest (up to limit) unread messages agent sent
@@ -219,23 +215,19 @@ func (s *Server) teamStatusTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}, "name", "supervised", "teammates").raw()),
 		readOnlyTool("Team status"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args teamArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args teamArgs) *mcpgo.CallToolResult {
 		if _, r := s.loadTeam(name, args.TeamName); r != nil {
-			return r, nil
+			return r
 		}
 		st, err := s.cfg.Supervisor.Status(ctx, args.TeamName)
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		if st.Teammates == nil {
 			st.Teammates = []protocol.TeammateStatus{}
 		}
-		return okResult(st), nil
-	}
+		return okResult(st)
+	})
 }
 
 func (s *Server) restartTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
@@ -248,20 +240,16 @@ func (s *Server) restartTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		mcpgo.WithRawOutputSchema(anyObject("The teammate's status after the restart.").raw()),
 		destructiveTool("Restart teammate"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args agentArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args agentArgs) *mcpgo.CallToolResult {
 		m, r := s.loadTeammate(name, args.TeamName, args.AgentName)
 		if r != nil {
-			return r, nil
+			return r
 		}
 		st, err := s.cfg.Supervisor.Restart(ctx, args.TeamName, m.Name)
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		s.log.Info("teammate restarted", zap.String("team", args.TeamName), zap.String("agent", m.Name))
-		return okResult(st), nil
-	}
+		return okResult(st)
+	})
 }

@@ -47,26 +47,22 @@ func (s *Server) taskCreateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		mcpgo.WithRawOutputSchema(taskRefSchema.raw()),
 		localWriteTool("Create task"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args taskCreateArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args taskCreateArgs) *mcpgo.CallToolResult {
 		if _, r := s.loadTeam(name, args.TeamName); r != nil {
-			return r, nil
+			return r
 		}
 		if args.Subject == "" {
-			return s.refusef(name, "task subject must not be empty"), nil
+			return s.refusef(name, "task subject must not be empty")
 		}
 		t, err := s.cfg.Store.CreateTask(args.TeamName, protocol.TaskInput{
 			Subject: args.Subject, Description: args.Description, ActiveForm: args.ActiveForm, Metadata: args.Metadata,
 		})
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		s.log.Info("task created", zap.String("team", args.TeamName), zap.String("task", t.ID))
-		return okResult(taskRef{ID: t.ID, Status: t.Status}), nil
-	}
+		return okResult(taskRef{ID: t.ID, Status: t.Status})
+	})
 }
 
 type taskUpdateArgs struct {
@@ -102,25 +98,21 @@ func (s *Server) taskUpdateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		mcpgo.WithRawOutputSchema(taskRefSchema.raw()),
 		localWriteTool("Update task"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args taskUpdateArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args taskUpdateArgs) *mcpgo.CallToolResult {
 		cfg, r := s.loadTeam(name, args.TeamName)
 		if r != nil {
-			return r, nil
+			return r
 		}
 		id := string(args.TaskID)
 		if err := protocol.ValidateTaskID(id); err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		if args.Status != nil && !contains(taskStatuses, *args.Status) {
-			return s.refusef(name, "invalid status %q: use pending, in_progress, completed or deleted", *args.Status), nil
+			return s.refusef(name, "invalid status %q: use pending, in_progress, completed or deleted", *args.Status)
 		}
 		if args.Owner != nil && *args.Owner != "" {
 			if _, ok := member(cfg, *args.Owner); !ok {
-				return s.refusef(name, "owner %q is not a member of team %q", *args.Owner, args.TeamName), nil
+				return s.refusef(name, "owner %q is not a member of team %q", *args.Owner, args.TeamName)
 			}
 		}
 		t, err := s.cfg.Store.UpdateTask(args.TeamName, id, protocol.TaskUpdate{
@@ -129,11 +121,11 @@ func (s *Server) taskUpdateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			Metadata: args.Metadata, By: protocol.LeadName,
 		})
 		if err != nil {
-			return s.refuse(name, s.taskErr(args.TeamName, id, err)), nil
+			return s.refuse(name, s.taskErr(args.TeamName, id, err))
 		}
 		s.log.Info("task updated", zap.String("team", args.TeamName), zap.String("task", t.ID), zap.String("status", t.Status))
-		return okResult(taskRef{ID: t.ID, Status: t.Status}), nil
-	}
+		return okResult(taskRef{ID: t.ID, Status: t.Status})
+	})
 }
 
 // taskErr says plainly when the task itself does not exist (a missing
@@ -155,20 +147,16 @@ func (s *Server) taskListTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		mcpgo.WithRawOutputSchema(listOf("The tasks, by id.", taskSchema).raw()),
 		readOnlyTool("List tasks"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args teamArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args teamArgs) *mcpgo.CallToolResult {
 		if _, r := s.loadTeam(name, args.TeamName); r != nil {
-			return r, nil
+			return r
 		}
 		tasks, err := s.cfg.Store.ListTasks(args.TeamName)
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
-		return listResult(tasks), nil
-	}
+		return listResult(tasks)
+	})
 }
 
 type taskGetArgs struct {
@@ -185,24 +173,20 @@ func (s *Server) taskGetTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		mcpgo.WithRawOutputSchema(taskSchema.raw()),
 		readOnlyTool("Get task"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args taskGetArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args taskGetArgs) *mcpgo.CallToolResult {
 		if _, r := s.loadTeam(name, args.TeamName); r != nil {
-			return r, nil
+			return r
 		}
 		id := string(args.TaskID)
 		if err := protocol.ValidateTaskID(id); err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		t, err := s.cfg.Store.GetTask(args.TeamName, id)
 		if err != nil {
-			return s.refuse(name, s.taskErr(args.TeamName, id, err)), nil
+			return s.refuse(name, s.taskErr(args.TeamName, id, err))
 		}
-		return okResult(t), nil
-	}
+		return okResult(t)
+	})
 }
 
 func contains(list []string, v string) bool {

@@ -45,19 +45,15 @@ func (s *Server) teamCreateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}, "team_name", "team_file_path", "lead_agent_id").raw()),
 		localWriteTool("Create team"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args teamCreateArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args teamCreateArgs) *mcpgo.CallToolResult {
 		if err := protocol.ValidateTeamName(args.TeamName); err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.activeTeam != "" {
 			return s.refusef(name, "this session already has the active team %q: one team per session "+
-				"(delete it with team_delete first)", s.activeTeam), nil
+				"(delete it with team_delete first)", s.activeTeam)
 		}
 		lead := protocol.Member{
 			Name:          protocol.LeadName,
@@ -69,14 +65,14 @@ func (s *Server) teamCreateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}
 		cfg, err := s.cfg.Store.CreateTeam(args.TeamName, args.Description, lead)
 		if err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		if args.PeerMessaging {
 			if err := s.cfg.Store.SetTeamSettings(args.TeamName, protocol.Settings{PeerMessaging: true}); err != nil {
 				if derr := s.cfg.Store.DeleteTeam(args.TeamName); derr != nil {
 					s.log.Warn("team rollback failed", zap.String("team", args.TeamName), zap.Error(derr))
 				}
-				return s.refuse(name, fmt.Errorf("create team %s: %w", args.TeamName, err)), nil
+				return s.refuse(name, fmt.Errorf("create team %s: %w", args.TeamName, err))
 			}
 		}
 		s.activeTeam = args.TeamName
@@ -86,8 +82,8 @@ func (s *Server) teamCreateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			TeamFilePath:  s.cfg.Store.ConfigPath(cfg.Name),
 			LeadAgentID:   cfg.LeadAgentID,
 			PeerMessaging: args.PeerMessaging,
-		}), nil
-	}
+		})
+	})
 }
 
 type teamArgs struct {
@@ -113,27 +109,23 @@ func (s *Server) teamDeleteTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}, "success", "message", "team_name").raw()),
 		destructiveTool("Delete team"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args teamArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args teamArgs) *mcpgo.CallToolResult {
 		cfg, r := s.loadTeam(name, args.TeamName)
 		if r != nil {
-			return r, nil
+			return r
 		}
 		if mates := teammateNames(cfg); len(mates) > 0 {
 			return s.refusef(name, "team %q still has %d teammate(s): %s; shut them down "+
 				"(send_message type=shutdown_request, then process_shutdown_approved) or "+
-				"force_kill_teammate first", args.TeamName, len(mates), strings.Join(mates, ", ")), nil
+				"force_kill_teammate first", args.TeamName, len(mates), strings.Join(mates, ", "))
 		}
 		if s.cfg.Supervisor != nil {
 			if err := s.cfg.Supervisor.Teardown(ctx, args.TeamName); err != nil {
-				return s.refuse(name, fmt.Errorf("delete team %s: %w", args.TeamName, err)), nil
+				return s.refuse(name, fmt.Errorf("delete team %s: %w", args.TeamName, err))
 			}
 		}
 		if err := s.cfg.Store.DeleteTeam(args.TeamName); err != nil {
-			return s.refuse(name, err), nil
+			return s.refuse(name, err)
 		}
 		s.mu.Lock()
 		if s.activeTeam == args.TeamName {
@@ -145,8 +137,8 @@ func (s *Server) teamDeleteTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			Success:  true,
 			Message:  fmt.Sprintf("Team %q deleted.", args.TeamName),
 			TeamName: args.TeamName,
-		}), nil
-	}
+		})
+	})
 }
 
 func (s *Server) readConfigTool() (mcpgo.Tool, server.ToolHandlerFunc) {
@@ -164,20 +156,16 @@ func (s *Server) readConfigTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}, "name", "members").raw()),
 		readOnlyTool("Read team config"),
 	)
-	return tool, func(ctx context.Context, req mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
-		var args teamArgs
-		if r := s.bind(name, req, &args); r != nil {
-			return r, nil
-		}
+	return tool, typed(s, name, func(ctx context.Context, args teamArgs) *mcpgo.CallToolResult {
 		cfg, r := s.loadTeam(name, args.TeamName)
 		if r != nil {
-			return r, nil
+			return r
 		}
 		for i := range cfg.Members {
 			cfg.Members[i].Prompt = ""
 		}
-		return okResult(cfg), nil
-	}
+		return okResult(cfg)
+	})
 }
 
 // loadTeam validates a team name and reads its config; a non-nil result is
