@@ -94,6 +94,8 @@ func (t *team) adoptAtStart(ctx context.Context) {
 			m.startedAt, m.exitedAt = parseTime(ts.StartedAt), parseTime(ts.ExitedAt)
 		}
 		m.restarts, m.failures, m.restart = ts.Restarts, ts.Failures, ts.Restart
+		m.lastExit = ts.LastExit
+		t.restarts.Restore(m.name, RestartPolicy(ts.Restart), ts.restartState())
 		cands = append(cands, m)
 	}
 	if len(cands) == 0 {
@@ -160,11 +162,19 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row paneRow) {
 	if err := t.watch(m); err != nil {
 		t.log.Warn("watch adopted pane", zap.String("agent", m.name), zap.Error(err))
 	}
+	// Its output before now was not seen: health starts from here, and a
+	// teammate that was past starting counts as ready (evalHealth finds
+	// out soon whether it is idle, stalled or waiting for input).
+	now := t.m.now()
+	wasStarting := m.state == StateStarting
+	t.startHealth(m, now, !wasStarting)
 	if m.state.Alive() {
 		t.log.Info("teammate adopted", append(t.mateFields(m), zap.String("state", string(m.state)))...)
-		return
 	}
-	t.setState(m, StateRunning, zap.Bool("adopted", true))
+	if !wasStarting {
+		m.health.Update(HealthInput{Now: now, StartedAt: now, Ready: true})
+		t.setState(m, StateRunning, zap.Bool("adopted", true))
+	}
 }
 
 func (t *team) adoptDead(ctx context.Context, m *mate, row paneRow) {
@@ -225,7 +235,7 @@ func (t *team) persist() {
 		Teammates:     make(map[string]TeammateState, len(t.mates)),
 	}
 	for name, m := range t.mates {
-		st.Teammates[name] = m.toState()
+		st.Teammates[name] = t.toState(m)
 	}
 	if err := saveTeamState(t.store, t.name, st); err != nil {
 		t.log.Error("state file not written", zap.Error(err))

@@ -79,7 +79,7 @@ func TestReadoptAfterSIGKILL(t *testing.T) {
 		t.Errorf("w2 = %+v", ts)
 	}
 	eventually(t, func() bool { return len(h.leadMessages("w2")) == 1 }, "report of the unsupervised crash")
-	if msg := h.leadMessages("w2")[0]; !strings.Contains(msg.Text, "exit status 4") || !strings.Contains(msg.Text, "dying alone") {
+	if msg := h.leadMessages("w2")[0]; !strings.Contains(msg.Text, "exit status: 4") || !strings.Contains(msg.Text, "dying alone") {
 		t.Errorf("w2 message = %+v", msg)
 	}
 	if out, err := m.Capture(ctxT(t), h.team, "w1", 10); err != nil || !strings.Contains(out, "hello from w1") {

@@ -87,7 +87,7 @@ func readStamp(b testing.TB, path string) time.Time {
 // with 32 idle teammates, and the process's resident memory.
 func BenchmarkIdleTeammates32(b *testing.B) {
 	h := newHarness(b)
-	m := h.manager(func(c *Config) { c.TickInterval = 0 }) // the production default
+	m := h.manager(func(c *Config) { c.Health = HealthConfig{} }) // the production defaults
 	for i := 0; i < 32; i++ {
 		h.spawn(m, fmt.Sprintf("w%d", i), "print ready", "wait")
 	}

@@ -87,45 +87,88 @@ func (t *team) exitMate(ctx context.Context, m *mate, x exitInfo) {
 	}
 	m.exitStatus, m.signal, m.exitedAt = x.status, x.signal, x.at
 	close(m.exited)
-	st := classifyExit(m.stopReason != "" || t.tearingDown, x)
+	t.endHealth(m)
+	deliberate := m.stopReason != "" || t.tearingDown
+	base := classifyExit(deliberate, x)
+	m.lastExit = describeExit(x.status, x.signal, x.why)
+	now := t.m.now()
+	d := t.restarts.Exited(m.name, now, restartExit(x, m.startedAt, now, deliberate))
 	extra := []zap.Field{zap.String("source", x.source)}
 	if x.why != "" {
 		extra = append(extra, zap.String("why", x.why))
 	}
-	t.setState(m, st, extra...)
-	t.notifyExit(m, x)
+	t.setState(m, base, extra...)
+	switch {
+	case d.Restart:
+		t.setState(m, StateRestarting, zap.Duration("backoff", d.Delay), zap.Int("failures", d.Failures))
+	case d.State == string(StateFailed):
+		t.setState(m, StateFailed, zap.Int("failures", d.Failures))
+	}
+	t.notifyExit(m, x, base, d, deliberate)
 	t.persist()
 }
 
+// restartExit is what the restart policy needs of an exit. How long the
+// process ran is unknown for a pane that died while nobody supervised it.
+func restartExit(x exitInfo, started, now time.Time, deliberate bool) RestartExit {
+	e := RestartExit{Status: -1, Signal: x.signal, Ran: -1, Deliberate: deliberate}
+	if x.status != nil {
+		e.Status = *x.status
+	}
+	if !started.IsZero() && x.source != "adopt" {
+		e.Ran = now.Sub(started)
+	}
+	return e
+}
+
 // notifyExit is the single place where an exit is turned into a lead
-// notification: one message per crash, never one for a deliberate stop or a
-// clean exit, never twice for the same pane and process (also across
-// owners, through the state file's reported key).
-func (t *team) notifyExit(m *mate, x exitInfo) {
+// notification (through the LeadNotifier's dedup and rate limit): a crash,
+// a clean exit that will be restarted, or the exit that made the teammate
+// failed; never a deliberate stop or a clean exit that is left alone, and
+// never twice for the same pane and process (also across owners, through
+// the state file's reported key).
+func (t *team) notifyExit(m *mate, x exitInfo, base State, d RestartDecision, deliberate bool) {
 	key := m.exitKey()
 	if m.reported == key {
 		return
 	}
 	m.reported = key
-	if m.state != StateCrashed {
-		return
+	ev := t.leadEvent(m, t.m.now())
+	ev.ExitStatus, ev.Signal = x.status, x.signal
+	if !m.startedAt.IsZero() && x.source != "adopt" {
+		ev.Ran = max(x.at.Sub(m.startedAt), 0)
 	}
-	t.notes.push(crashMessage(m, x, t.restartPolicy(m)))
+	ev.WillRestart, ev.RestartIn = d.Restart, d.Delay
+	ev.Policy, ev.Restarts, ev.Failures = t.restartPolicy(m), d.Restarts, d.Failures
+	ev.LastLines = m.screen
+	if x.why != "" && strings.TrimSpace(m.screen) == "" {
+		ev.LastLines = "(" + x.why + ")"
+	}
+	switch {
+	case deliberate:
+		ev.Deliberate = true
+	case d.GaveUp:
+		ev.Kind = LeadFailed
+	case base == StateCrashed:
+		ev.Kind = LeadCrashed
+	case d.Restart:
+		ev.Kind = LeadExited
+	default:
+		return // a clean exit left alone is no news
+	}
+	t.tellLead(ev)
 }
 
 // restartPolicy is m's effective restart policy.
-func (t *team) restartPolicy(m *mate) string {
+func (t *team) restartPolicy(m *mate) RestartPolicy {
+	if tr := t.restarts.Tracker(m.name); tr != nil {
+		return tr.Policy()
+	}
 	if m.restart != "" {
-		return m.restart
+		return RestartPolicy(m.restart)
 	}
-	if t.m.cfg.Restart != "" {
-		return t.m.cfg.Restart
-	}
-	return "never"
+	return t.m.cfg.Restarts.Policy
 }
-
-// notifyLines is how many lines of the final screen a crash message quotes.
-const notifyLines = 15
 
 // describeExit says how a process ended, for people: "exit status 3",
 // "killed by SIGKILL", "exit status unknown (its pane was closed)".
@@ -139,34 +182,6 @@ func describeExit(status *int, signal, why string) string {
 		return "exit status unknown (" + why + ")"
 	default:
 		return "exit status unknown"
-	}
-}
-
-// crashMessage is the lead's inbox entry for a crash, from the teammate.
-func crashMessage(m *mate, x exitInfo, policy string) leadNote {
-	how := describeExit(x.status, x.signal, x.why)
-	var b strings.Builder
-	fmt.Fprintf(&b, "Teammate %s crashed: %s.\n", m.name, how)
-	fmt.Fprintf(&b, "Pane %s, pid %d", m.paneID, m.pid)
-	if !m.startedAt.IsZero() && !x.at.IsZero() && x.at.After(m.startedAt) {
-		fmt.Fprintf(&b, ", ran for %s", x.at.Sub(m.startedAt).Round(time.Second))
-	}
-	fmt.Fprintf(&b, ", restarts so far: %d, restart policy: %s.\n", m.restarts, policy)
-	if policy == "never" {
-		b.WriteString("It will not be restarted automatically; use spawn_teammate or restart_teammate to start it again.\n")
-	}
-	if last := lastLines(m.screen, notifyLines); strings.TrimSpace(last) != "" {
-		b.WriteString("\nLast lines of its output:\n")
-		b.WriteString(last)
-		b.WriteString("\n")
-	} else {
-		b.WriteString("\nIt printed nothing we could capture.\n")
-	}
-	return leadNote{
-		from:    m.name,
-		color:   m.color,
-		summary: fmt.Sprintf("%s crashed (%s)", m.name, how),
-		text:    b.String(),
 	}
 }
 

@@ -46,12 +46,12 @@ func TestExitClassification(t *testing.T) {
 		return len(h.leadMessages("crash3")) == 1 && len(h.leadMessages("sigkill")) == 1
 	}, "crash notifications")
 	c := h.leadMessages("crash3")[0]
-	if !strings.Contains(c.Summary, "crash3 crashed (exit status 3)") || !strings.Contains(c.Text, "exit status 3") ||
+	if !strings.Contains(c.Summary, "crash3 crashed (exit 3)") || !strings.Contains(c.Text, "exit status: 3") ||
 		!strings.Contains(c.Text, "something broke") || c.Color == "" {
 		t.Errorf("crash3 message = %+v", c)
 	}
 	s := h.leadMessages("sigkill")[0]
-	if !strings.Contains(s.Text, "killed by SIGKILL") || !strings.Contains(s.Text, "about to die") ||
+	if !strings.Contains(s.Text, "signal: SIGKILL") || !strings.Contains(s.Text, "about to die") ||
 		strings.Contains(s.Text, deadNotice) {
 		t.Errorf("sigkill message = %+v", s)
 	}

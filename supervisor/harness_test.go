@@ -96,8 +96,10 @@ func (h *harness) config() Config {
 		RuntimeDir:   h.dir,
 		Logger:       h.log,
 		StopGrace:    2 * time.Second,
-		StartGrace:   200 * time.Millisecond,
-		TickInterval: 50 * time.Millisecond,
+		Health:       HealthConfig{ScreenSettle: 50 * time.Millisecond, StartTimeout: 500 * time.Millisecond},
+		Restarts:     RestartConfig{InitialBackoff: 20 * time.Millisecond, MinRun: 200 * time.Millisecond, StartGap: 20 * time.Millisecond},
+		Notify:       NotifyConfig{Burst: 100},
+		WorkDebounce: 10 * time.Millisecond,
 	}
 }
 

@@ -46,7 +46,8 @@ func supervisorHelper() int {
 	m, err := NewManager(Config{
 		Store: protocol.NewStore(spec.Root), Backends: launch,
 		TmuxSocket: spec.Socket, TmuxEnv: spec.Env, RuntimeDir: spec.Dir, Logger: log,
-		StartGrace: 200 * time.Millisecond, TickInterval: 50 * time.Millisecond,
+		Health:       HealthConfig{ScreenSettle: 50 * time.Millisecond, StartTimeout: 500 * time.Millisecond},
+		WorkDebounce: 10 * time.Millisecond,
 	})
 	if err != nil {
 		fmt.Println("manager:", err)

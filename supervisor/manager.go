@@ -60,18 +60,29 @@ type Config struct {
 	OutputLimit int
 	// HistoryLimit is the history-limit of our sessions. Default 10000.
 	HistoryLimit int
-	// Restart is the default restart policy (never, on-failure, always).
-	// Default "never".
+	// Restart is the default restart policy (never, on-failure, always;
+	// CLAUDE_TEAMS_RESTART). Default "never". It wins over
+	// Restarts.Policy.
 	Restart string
+	// Restarts tunes backoff, failed starts, giving up and staggering
+	// (RestartConfig; zero values are the documented defaults).
+	Restarts RestartConfig
+	// Health holds the health thresholds (stall, idle, start timeout,
+	// screen settle time; HealthConfig).
+	Health HealthConfig
+	// Notify tunes the lead notification rate limit (NotifyConfig).
+	Notify NotifyConfig
+	// WorkDebounce is how long the work watcher waits after a change to
+	// the team's inboxes or tasks before reading them. Default 100 ms.
+	WorkDebounce time.Duration
+	// WorkPoll is how often the work watcher reads the inboxes and tasks
+	// where file change notification (inotify) is unavailable. Default 5 s.
+	WorkPoll time.Duration
 	// StopGrace is how long a stop waits after SIGTERM before removing
 	// the pane. Default 3 s.
 	StopGrace time.Duration
-	// StartGrace is how long a silent teammate stays starting. Default 3 s.
-	StartGrace time.Duration
 	// DialTimeout bounds connecting to tmux. Default 10 s.
 	DialTimeout time.Duration
-	// TickInterval is the owner loop's timer. Default 1 s.
-	TickInterval time.Duration
 
 	// RuntimeDir is $XDG_RUNTIME_DIR, for the status socket path.
 	RuntimeDir string
@@ -97,7 +108,6 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.Tmux, "tmux")
 	def(&c.TmuxSocket, "claude-teams")
 	def(&c.TmuxConfigFile, "/dev/null")
-	def(&c.Restart, "never")
 	if c.PaneWidth <= 0 {
 		c.PaneWidth = 200
 	}
@@ -113,15 +123,26 @@ func (c Config) withDefaults() (Config, error) {
 	if c.StopGrace <= 0 {
 		c.StopGrace = 3 * time.Second
 	}
-	if c.StartGrace <= 0 {
-		c.StartGrace = 3 * time.Second
-	}
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = 10 * time.Second
 	}
-	if c.TickInterval <= 0 {
-		c.TickInterval = time.Second
+	if c.WorkDebounce <= 0 {
+		c.WorkDebounce = 100 * time.Millisecond
 	}
+	if c.WorkPoll <= 0 {
+		c.WorkPoll = 5 * time.Second
+	}
+	policy, err := ParseRestartPolicy(c.Restart)
+	if err != nil {
+		return c, fmt.Errorf("supervisor: Config.Restart: %w", err)
+	}
+	if c.Restart != "" || c.Restarts.Policy == "" {
+		c.Restarts.Policy = policy
+	}
+	c.Restart = string(c.Restarts.Policy)
+	c.Restarts = c.Restarts.withDefaults()
+	c.Health = c.Health.WithDefaults()
+	c.Notify = c.Notify.withDefaults()
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}

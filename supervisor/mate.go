@@ -46,6 +46,19 @@ type mate struct {
 	// known is false for a config member we adopted without any record of
 	// ours (no state file entry for its pane) until we see its pane alive.
 	known bool
+
+	// Restarts: restarting is set while an automatic restart is being
+	// prepared outside the loop (config read, note written) for the dead
+	// pane restartOf; a stop or a manual restart clears it.
+	restarting bool
+	// lastExit describes the last exit for the restart note.
+	lastExit string
+
+	// Health of the current run (see health.go); nil while not alive.
+	// checkAt is its next evaluation (zero: none planned).
+	health  *HealthTracker
+	hs      healthState
+	checkAt time.Time
 }
 
 // exitKey names one run of one pane; the lead hears about it at most once.
@@ -135,12 +148,15 @@ type mateView struct {
 	signal                 string
 	restarts, failures     int
 	restart                string
+	health                 string
 	startedAt, lastOutput  time.Time
+	nextRestart            time.Time
 	screen                 string
 	out                    *tmuxcc.PaneOutput
 }
 
-func (m *mate) view() mateView {
+func (t *team) view(m *mate) mateView {
+	m.syncRestarts(t.restarts, t.m.now())
 	v := mateView{
 		name: m.name, agentID: m.agentID, backend: m.backend,
 		paneID: m.paneID, windowID: m.windowID, pid: m.pid,
@@ -149,6 +165,12 @@ func (m *mate) view() mateView {
 		startedAt: m.startedAt, lastOutput: m.lastOutputAt(),
 		screen: m.screen, out: m.out,
 	}
+	if tr := t.restarts.Tracker(m.name); tr != nil {
+		v.nextRestart = tr.NextRestartAt()
+	}
+	if m.state.Alive() {
+		v.health = string(m.state)
+	}
 	if m.exitStatus != nil {
 		s := *m.exitStatus
 		v.exitStatus = &s
@@ -156,14 +178,42 @@ func (m *mate) view() mateView {
 	return v
 }
 
+// syncRestarts copies the restart tracker's counts into m.
+func (m *mate) syncRestarts(r *TeamRestarts, now time.Time) {
+	if tr := r.Tracker(m.name); tr != nil {
+		m.restarts, m.failures = tr.Restarts(), tr.Failures(now)
+	}
+}
+
 // toState is what the state file keeps of m.
-func (m *mate) toState() TeammateState {
-	return TeammateState{
+func (t *team) toState(m *mate) TeammateState {
+	m.syncRestarts(t.restarts, t.m.now())
+	ts := TeammateState{
 		AgentID: m.agentID, Backend: m.backend,
 		PaneID: m.paneID, WindowID: m.windowID, PID: m.pid,
 		State: m.state, ExitStatus: m.exitStatus, Signal: m.signal,
 		Restarts: m.restarts, Failures: m.failures, Restart: m.restart,
 		StartedAt: formatTime(m.startedAt), ExitedAt: formatTime(m.exitedAt),
-		Reported: m.reported,
+		Reported: m.reported, LastExit: m.lastExit,
 	}
+	if tr := t.restarts.Tracker(m.name); tr != nil {
+		rs := tr.State()
+		for _, f := range rs.FailureTimes {
+			ts.FailureTimes = append(ts.FailureTimes, formatTime(f))
+		}
+		ts.GaveUp = rs.Failed
+		ts.NextRestartAt = formatTime(rs.NextRestartAt)
+	}
+	return ts
+}
+
+// restartState is the inverse of toState for the restart tracker.
+func (ts TeammateState) restartState() RestartState {
+	rs := RestartState{Restarts: ts.Restarts, Failed: ts.GaveUp, NextRestartAt: parseTime(ts.NextRestartAt)}
+	for _, f := range ts.FailureTimes {
+		if at := parseTime(f); !at.IsZero() {
+			rs.FailureTimes = append(rs.FailureTimes, at)
+		}
+	}
+	return rs
 }

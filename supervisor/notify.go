@@ -105,3 +105,44 @@ func (n *notifier) deliver(note leadNote) {
 	}
 	n.log.Info("lead notified", zap.String("agent", note.from), zap.String("summary", note.summary))
 }
+
+// leadEvent starts a LeadEvent about m at now with the context the lead
+// needs: pane, tasks in progress and unread messages (as the work watcher
+// last read them).
+func (t *team) leadEvent(m *mate, now time.Time) LeadEvent {
+	return LeadEvent{
+		Agent:  m.name,
+		At:     now,
+		PaneID: m.paneID,
+		Tasks:  t.work.tasks[m.name],
+		Unread: t.work.unread[m.name],
+	}
+}
+
+// tellLead passes ev through the notification policy (dedup, rate limit,
+// deliberate transitions dropped) and queues what it releases.
+func (t *team) tellLead(ev LeadEvent) {
+	if ev.At.IsZero() {
+		ev.At = t.m.now()
+	}
+	t.sendLead(t.lead.Notify(ev))
+}
+
+// flushLead releases held-back notifications once the rate limit allows.
+func (t *team) flushLead() { t.sendLead(t.lead.Flush(t.m.now())) }
+
+// flushLeadAll releases every held-back notification at once (the owner
+// loop is ending; a later owner would not know about them).
+func (t *team) flushLeadAll() { t.sendLead(t.lead.Drain(t.m.now())) }
+
+// sendLead queues messages for the lead's inbox, each in the colour of the
+// teammate it comes from.
+func (t *team) sendLead(msgs []LeadMessage) {
+	for _, msg := range msgs {
+		note := leadNote{from: msg.From, summary: msg.Summary, text: msg.Text}
+		if m := t.mates[msg.From]; m != nil {
+			note.color = m.color
+		}
+		t.notes.push(note)
+	}
+}

@@ -198,6 +198,18 @@ func (n *LeadNotifier) Flush(now time.Time) []LeadMessage {
 	return []LeadMessage{n.compose(evs, now)}
 }
 
+// Drain releases every held-back event now, in one message, whatever the
+// bucket holds: for a supervisor that is going away, so that no event is
+// lost. It returns nothing when nothing is held.
+func (n *LeadNotifier) Drain(now time.Time) []LeadMessage {
+	if len(n.pending) == 0 {
+		return nil
+	}
+	evs := n.pending
+	n.pending = nil
+	return []LeadMessage{n.compose(evs, now)}
+}
+
 // NextFlush returns when held-back events can go out; false when nothing
 // is held.
 func (n *LeadNotifier) NextFlush() (time.Time, bool) {

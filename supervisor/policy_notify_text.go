@@ -126,6 +126,10 @@ func leadFacts(ev LeadEvent) []string {
 // leadHint says what the lead can do about it.
 func leadHint(ev LeadEvent) string {
 	switch ev.Kind {
+	case LeadCrashed:
+		if !ev.WillRestart {
+			return "It stays down: restart it with restart_teammate, or spawn a replacement."
+		}
 	case LeadFailed:
 		return "It stays down. Fix the cause, then restart it with restart_teammate."
 	case LeadStalled:

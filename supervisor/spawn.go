@@ -21,7 +21,10 @@ type spawnReq struct {
 	launch                                 backends.Launch
 	// respawn keeps the counters of the teammate's earlier runs (a restart).
 	respawn bool
-	reply   chan spawnResult
+	// auto marks an automatic restart: the dead pane is replaced, the
+	// lead is told.
+	auto  bool
+	reply chan spawnResult
 }
 
 type spawnResult struct {
@@ -43,19 +46,26 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	if err := t.ensureConn(ctx); err != nil {
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
-	p, err := t.newPane(ctx, r.name, r.agentID, r.launch)
+	var p paneInfo
+	var err error
+	if r.auto && old != nil {
+		p, err = t.replacePane(ctx, old.paneID, old.windowID, r.name, r.agentID, r.launch)
+	} else {
+		p, err = t.newPane(ctx, r.name, r.agentID, r.launch)
+	}
 	if err != nil {
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
+	now := t.m.now()
 	m := &mate{
 		name: r.name, agentID: r.agentID, backend: r.backend, color: r.color, restart: r.restart,
 		paneID: p.pane, windowID: p.window, pid: p.pid,
-		startedAt: t.m.now(), exited: make(chan struct{}),
+		startedAt: now, exited: make(chan struct{}),
 	}
 	if old != nil {
 		delete(t.panes, old.paneID)
 		if r.respawn {
-			m.restarts, m.failures, m.reported = old.restarts+1, old.failures, old.reported
+			m.reported = old.reported
 			if m.restart == "" {
 				m.restart = old.restart
 			}
@@ -68,12 +78,28 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 		delete(t.panes, m.paneID)
 		if old != nil {
 			t.mates[m.name] = old
+			t.panes[old.paneID] = old
 		} else {
 			delete(t.mates, m.name)
 		}
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
+	if !r.respawn || t.restarts.Tracker(m.name) == nil {
+		// A new teammate under this name: its counts start at zero.
+		t.restarts.Forget(m.name)
+		t.restarts.Track(m.name, RestartPolicy(m.restart))
+	}
+	if r.respawn {
+		t.restarts.Restarted(m.name, now)
+	}
+	m.syncRestarts(t.restarts, now)
 	t.setState(m, StateStarting)
+	t.startHealth(m, now, false)
+	if r.auto {
+		ev := t.leadEvent(m, now)
+		ev.Kind, ev.Restarts = LeadRestarted, m.restarts
+		t.tellLead(ev)
+	}
 	t.persist()
 	return spawnResult{pane: p}
 }

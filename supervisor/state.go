@@ -105,6 +105,15 @@ type TeammateState struct {
 	// Reported is the exitKey of the last exit the lead was told about (or
 	// that needed no telling); a new owner never reports it again.
 	Reported string `json:"reported,omitempty"`
+	// FailureTimes are the exits of failed runs still inside the failure
+	// window; GaveUp says the restart policy gave up (failed); and
+	// NextRestartAt is a pending automatic restart. A new owner continues
+	// from them.
+	FailureTimes  []string `json:"failure_times,omitempty"`
+	GaveUp        bool     `json:"gave_up,omitempty"`
+	NextRestartAt string   `json:"next_restart_at,omitempty"`
+	// LastExit says how the last run ended, for the restart note.
+	LastExit string `json:"last_exit,omitempty"`
 }
 
 // StatePath returns the state file of team.

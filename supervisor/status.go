@@ -26,12 +26,12 @@ func (t *team) snapshot(name string) snapshot {
 	s := snapshot{conn: t.conn}
 	if name != "" {
 		if m := t.mates[name]; m != nil {
-			s.mates = append(s.mates, m.view())
+			s.mates = append(s.mates, t.view(m))
 		}
 		return s
 	}
 	for _, m := range t.mates {
-		s.mates = append(s.mates, m.view())
+		s.mates = append(s.mates, t.view(m))
 	}
 	return s
 }
@@ -148,60 +148,6 @@ func (t *team) Capture(ctx context.Context, team, agent string, lines int) (stri
 	return "", fmt.Errorf("capture %s: no connection to tmux", agent)
 }
 
-// Restart stops the teammate if it runs and starts it again with the same
-// identity (agent id, name, colour, cwd, backend); its inbox gets a short
-// note and the original assignment.
-func (t *team) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
-	if err := t.checkTeam(team); err != nil {
-		return protocol.TeammateStatus{}, err
-	}
-	if err := protocol.ValidateAgentName(agent); err != nil {
-		return protocol.TeammateStatus{}, fmt.Errorf("restart: %w", err)
-	}
-	cfg, err := t.store.ReadConfig(team)
-	if err != nil {
-		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
-	}
-	mem, ok := findMember(cfg, agent)
-	if !ok {
-		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, protocol.ErrMemberNotFound)
-	}
-	if err := t.Stop(ctx, team, agent, "restart"); err != nil {
-		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
-	}
-	launch, err := t.m.cfg.Backends.Launch(mem.BackendType, teammateOf(mem, cfg, t.store.Root()))
-	if err != nil {
-		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
-	}
-	ch := make(chan spawnResult, 1)
-	res, err := ask(ctx, t, &spawnReq{
-		name: mem.Name, agentID: mem.AgentID, backend: mem.BackendType, color: mem.Color,
-		launch: launch, respawn: true, reply: ch,
-	}, ch)
-	if err == nil {
-		err = res.err
-	}
-	if err != nil {
-		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
-	}
-	if _, err := t.store.UpdateMember(team, agent, func(x *protocol.Member) error {
-		x.TmuxPaneID = res.pane.pane
-		return nil
-	}); err != nil {
-		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: record pane: %w", agent, err)
-	}
-	snap, err := t.ownSnapshot(ctx, agent)
-	if err != nil || len(snap.mates) == 0 {
-		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, ErrNoTeammate)
-	}
-	note := fmt.Sprintf("You were restarted (restart %d). Your original assignment follows; "+
-		"check your inbox and your tasks, then carry on.\n\n%s", snap.mates[0].restarts, mem.Prompt)
-	if _, err := t.store.Send(team, agent, protocol.Message{From: protocol.LeadName, Text: note, Summary: "you were restarted"}); err != nil {
-		t.log.Error("restart note failed")
-	}
-	return t.teammateStatus(team, mem, snap.mates[0], true, t.ownedTasks(team)[agent]), nil
-}
-
 func findMember(cfg protocol.TeamConfig, name string) (protocol.Member, bool) {
 	for _, m := range cfg.Members {
 		if m.Name == name {
@@ -209,19 +155,4 @@ func findMember(cfg protocol.TeamConfig, name string) (protocol.Member, bool) {
 		}
 	}
 	return protocol.Member{}, false
-}
-
-// onTick runs every Config.TickInterval: a teammate that printed something,
-// or stayed alive for the start grace period, is running.
-func (t *team) onTick(ctx context.Context) {
-	now := t.m.now()
-	for _, m := range t.mates {
-		if m.state != StateStarting || m.processDone() {
-			continue
-		}
-		if (m.out != nil && m.out.Total() > 0) || now.Sub(m.startedAt) >= t.m.cfg.StartGrace {
-			t.setState(m, StateRunning)
-			t.persist()
-		}
-	}
 }

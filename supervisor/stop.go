@@ -53,9 +53,15 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 		return
 	}
 	m.stopping = true
+	// A deliberate stop ends any restart plan and drops what the lead
+	// has not been told yet about this teammate.
+	t.restarts.Cancel(m.name)
+	m.restarting = false
+	t.tellLead(LeadEvent{Agent: m.name, Deliberate: true})
 	tg := stopTarget{
 		name: m.name, pane: m.paneID, pid: m.pid, exited: m.exited,
 		alive: !m.processDone(), conn: t.conn, grace: t.m.cfg.StopGrace,
+		serverPID: t.topo.serverPID,
 	}
 	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", m.stopReason))...)
 	go func() {
@@ -110,13 +116,24 @@ type stopTarget struct {
 	alive      bool
 	conn       *tmuxcc.Conn
 	grace      time.Duration
+	serverPID  int // the tmux server's pid
+
+	// Set by terminate. local: pid is a process of this machine (a child
+	// of the local tmux server) that we may signal; family lists its
+	// other processes.
+	local  bool
+	family []procInfo
 }
 
-// terminate ends a pane and its process: ask nicely (SIGTERM to the
-// process group), wait up to the grace period for the exit, then remove the
-// pane (which hangs up the terminal), then SIGKILL whatever is left, and
-// wait until the process is gone. It returns the screen it captured if the
-// process had not exited by itself (the owner loop captures it otherwise).
+// terminate ends a pane and its processes: ask nicely (SIGTERM to the
+// process group and to every process of the family), wait up to the grace
+// period for the agent's exit, remove the pane (which hangs up the
+// terminal), then SIGKILL the group and whatever is left of the family, and
+// wait until the agent's process is gone. Daemons that left the pane's
+// session (setsid) and ignore SIGTERM are found through the family list.
+// For a pane of a remote tmux server only the pane is removed. It returns
+// the screen it captured if the process had not exited by itself (the
+// owner loop captures it otherwise).
 func (s stopTarget) terminate(ctx context.Context) (string, error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -128,8 +145,11 @@ func (s stopTarget) terminate(ctx context.Context) (string, error) {
 		}
 		return "", nil
 	}
-	{
-		signalGroup(s.pid, syscall.SIGTERM)
+	if localChild(s.pid, s.serverPID) {
+		// Listed first, while the tree is intact: children that outlive
+		// the agent (daemons that setsid) are reparented once it dies.
+		s.local, s.family = true, processFamily(s.pid)
+		s.signalAll(syscall.SIGTERM)
 		timer := time.NewTimer(s.grace)
 		select {
 		case <-s.exited:
@@ -147,14 +167,54 @@ func (s stopTarget) terminate(ctx context.Context) (string, error) {
 		}
 		killPaneOn(cctx, s.conn, s.pane)
 	}
-	if waitGone(s.pid, time.Second) {
+	if !s.local {
+		select {
+		case <-s.exited:
+			return screen, nil
+		case <-cctx.Done():
+			return screen, fmt.Errorf("stop %s: no exit seen after removing pane %s", s.name, s.pane)
+		}
+	}
+	if waitGone(s.pid, time.Second) && s.familyGone(200*time.Millisecond) {
 		return screen, nil
 	}
-	signalGroup(s.pid, syscall.SIGKILL)
-	if waitGone(s.pid, 5*time.Second) {
+	s.signalAll(syscall.SIGKILL)
+	gone := waitGone(s.pid, 5*time.Second)
+	s.familyGone(time.Second)
+	if gone {
 		return screen, nil
 	}
 	return screen, fmt.Errorf("stop %s: process %d still running after SIGKILL", s.name, s.pid)
+}
+
+// signalAll sends sig to the agent's process group, the agent, and every
+// process of its family that is still the process it was.
+func (s stopTarget) signalAll(sig syscall.Signal) {
+	signalGroup(s.pid, sig)
+	for _, p := range s.family {
+		p.signal(sig)
+	}
+}
+
+// familyGone waits up to d until no process of the family runs.
+func (s stopTarget) familyGone(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		left := false
+		for _, p := range s.family {
+			if p.alive() {
+				left = true
+				break
+			}
+		}
+		if !left {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // signalGroup sends sig to the process group of pid (tmux makes each pane's

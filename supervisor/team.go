@@ -42,8 +42,17 @@ type team struct {
 	tearingDown bool
 	tornDown    bool // the final teardown step ran: write none of the team's files any more
 	redial      redialState
-	tick        ClockTimer
 	persisted   TeamState // last state file written (server info, reported keys)
+
+	// Policy (owned by run): restart trackers, the lead notification
+	// policy, what the work watcher last read, and one timer each.
+	restarts     *TeamRestarts
+	lead         *LeadNotifier
+	work         workFacts
+	restartTimer loopTimer // next automatic restart due
+	flushTimer   loopTimer // held-back lead notifications
+	healthTimer  loopTimer // next health evaluation of any teammate
+	stopWork     context.CancelFunc
 }
 
 // request is anything sent to the owner loop.
@@ -81,6 +90,11 @@ func newTeam(m *Manager, name string, lock *flock.Flock) *team {
 		panes: map[string]*mate{},
 	}
 	t.notes = newNotifier(t.store, name, t.log)
+	t.restarts = NewTeamRestarts(m.cfg.Restarts)
+	t.lead = NewLeadNotifier(m.cfg.Notify)
+	t.work = newWorkFacts()
+	clock := m.cfg.Clock
+	t.restartTimer.clock, t.flushTimer.clock, t.healthTimer.clock = clock, clock, clock
 	return t
 }
 
@@ -147,10 +161,10 @@ func (t *team) run(ctx context.Context) {
 	defer close(t.done)
 	defer t.cleanup()
 	t.log.Info("supervision started", zap.Int("supervisor_pid", t.m.pid))
-	t.tick = t.m.cfg.Clock.NewTimer(t.m.cfg.TickInterval)
-	defer t.tick.Stop()
 	t.adoptAtStart(ctx)
+	t.startWorkWatch(ctx)
 	for {
+		t.rearm()
 		var redial <-chan time.Time
 		if t.redial.timer != nil {
 			redial = t.redial.timer.C()
@@ -172,11 +186,41 @@ func (t *team) run(ctx context.Context) {
 		case <-redial:
 			t.redial.timer = nil
 			t.tryRedial(ctx)
-		case <-t.tick.C():
-			t.onTick(ctx)
-			t.tick.Reset(t.m.cfg.TickInterval)
+		case <-t.restartTimer.C():
+			t.restartTimer.fired()
+			t.onRestartDue(ctx)
+		case <-t.flushTimer.C():
+			t.flushTimer.fired()
+			t.flushLead()
+		case <-t.healthTimer.C():
+			t.healthTimer.fired()
+			t.onHealthDue(ctx)
 		}
 	}
+}
+
+// rearm points the policy timers at what is due next: the earliest
+// automatic restart, the release of held-back lead notifications, and the
+// earliest health evaluation. It runs before every wait of the loop and
+// costs one pass over the teammates.
+func (t *team) rearm() {
+	if t.tornDown {
+		t.restartTimer.stop()
+		t.flushTimer.stop()
+		t.healthTimer.stop()
+		return
+	}
+	next, _ := t.restarts.NextDue()
+	t.restartTimer.arm(next)
+	flush, _ := t.lead.NextFlush()
+	t.flushTimer.arm(flush)
+	var health time.Time
+	for _, m := range t.mates {
+		if !m.checkAt.IsZero() && (health.IsZero() || m.checkAt.Before(health)) {
+			health = m.checkAt
+		}
+	}
+	t.healthTimer.arm(health)
 }
 
 // handle serves one request; it returns true when the loop must end.
@@ -190,6 +234,14 @@ func (t *team) handle(ctx context.Context, r request) bool {
 		t.onStopDone(ctx, r)
 	case *snapshotReq:
 		r.reply <- t.snapshot(r.name)
+	case *restartPrepared:
+		t.onRestartPrepared(ctx, r)
+	case *reviveReq:
+		r.reply <- t.doRevive(r.name)
+	case *outputSeen:
+		t.onOutputSeen(r)
+	case *workUpdate:
+		t.onWorkUpdate(r)
 	case *teardownReq:
 		return t.doTeardown(ctx, r)
 	default:
@@ -216,6 +268,18 @@ func (t *team) handleEvent(ctx context.Context, ev tmuxcc.Event) {
 func (t *team) cleanup() {
 	if t.redial.timer != nil {
 		t.redial.timer.Stop()
+	}
+	t.restartTimer.stop()
+	t.flushTimer.stop()
+	t.healthTimer.stop()
+	if t.stopWork != nil {
+		t.stopWork()
+	}
+	for _, m := range t.mates {
+		m.stopWaiter()
+	}
+	if !t.tornDown {
+		t.flushLeadAll()
 	}
 	if !t.tornDown {
 		t.persist()

@@ -31,6 +31,7 @@ type topology struct {
 	leadPane   string // split and windows modes: the lead's pane
 
 	// Resolved after dialing (see resolve).
+	serverPID   int    // the tmux server's pid (signals only reach its local children)
 	leadSession string // windows mode: the lead's session id
 	linked      map[string]bool
 }
@@ -94,12 +95,16 @@ func (tp topology) info() ServerInfo {
 // history-limit before any pane is created in it.
 func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 	tp := &t.topo
-	out, err := conn.Command(ctx, "display-message", "-p", "#{socket_path}")
+	out, err := conn.Command(ctx, "display-message", "-p", "#{pid} #{socket_path}")
 	if err != nil {
 		return fmt.Errorf("resolve server: %w", err)
 	}
-	if len(out) > 0 && out[0] != "" {
-		tp.socketPath, tp.socketName = out[0], ""
+	if len(out) > 0 {
+		pid, path, _ := strings.Cut(out[0], " ")
+		tp.serverPID, _ = strconv.Atoi(pid)
+		if path != "" {
+			tp.socketPath, tp.socketName = path, ""
+		}
 	}
 	if tp.mode == ModeWindows {
 		// Without the lead's pane we can still watch and stop teammates;
@@ -222,8 +227,18 @@ func (t *team) windowPane(ctx context.Context, name, agentID string, args []stri
 	if err != nil {
 		return paneInfo{}, err
 	}
+	return t.windowPaneAt(ctx, name, agentID, args, idx, false)
+}
+
+// windowPaneAt is windowPane at index idx of our session; replace (-k)
+// destroys the window that holds the index in our session first.
+func (t *team) windowPaneAt(ctx context.Context, name, agentID string, args []string, idx int, replace bool) (paneInfo, error) {
 	target := "=" + t.topo.session + ":" + strconv.Itoa(idx)
-	create := append([]string{"new-window", "-d", "-t", target, "-n", name}, args...)
+	create := []string{"new-window", "-d", "-t", target, "-n", name}
+	if replace {
+		create = append(create, "-k")
+	}
+	create = append(create, args...)
 	blocks, err := t.conn.CommandLine(ctx, create,
 		[]string{"set-option", "-w", "-t", target, "remain-on-exit", "on"},
 		[]string{"set-option", "-p", "-t", target, agentOption, agentID})
@@ -250,6 +265,52 @@ func (t *team) windowPane(ctx context.Context, name, agentID string, args []stri
 		}
 	}
 	return p, nil
+}
+
+// replacePane starts the agent of l in place of a dead pane and removes
+// the dead one, never with respawn-pane (tmux 3.3a loses output of a pane
+// respawned under a control client and can crash, TMUX.md "Restarting a
+// pane"). On a private server the dead pane's window is replaced at the
+// same index (new-window -k); elsewhere a new pane is made as for a spawn
+// and the dead one killed. Either way the pane id is new.
+func (t *team) replacePane(ctx context.Context, oldPane, oldWindow, name, agentID string, l backends.Launch) (paneInfo, error) {
+	args, err := spawnArgs(l)
+	if err != nil {
+		return paneInfo{}, err
+	}
+	t.conn.UnwatchPane(oldPane)
+	if t.topo.mode == ModePrivate && oldWindow != "" {
+		if idx, ok := t.windowIndex(ctx, oldWindow); ok {
+			p, err := t.windowPaneAt(ctx, name, agentID, args, idx, true)
+			if err == nil {
+				delete(t.topo.linked, oldWindow)
+				return p, nil
+			}
+			t.log.Debug("replace window", zap.String("window", oldWindow), zap.Error(err))
+		}
+	}
+	p, err := t.newPane(ctx, name, agentID, l)
+	if err != nil {
+		return paneInfo{}, err
+	}
+	t.killPane(ctx, oldPane)
+	return p, nil
+}
+
+// windowIndex returns the index of window w in our session.
+func (t *team) windowIndex(ctx context.Context, w string) (int, bool) {
+	out, err := t.conn.Command(ctx, "list-windows", "-t", "="+t.topo.session, "-F", "#{window_id} #{window_index}")
+	if err != nil {
+		return 0, false
+	}
+	for _, l := range out {
+		id, idx, ok := strings.Cut(strings.TrimSpace(l), " ")
+		if ok && id == w {
+			n, err := strconv.Atoi(idx)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
 
 // freeIndex returns a window index not used in our session.

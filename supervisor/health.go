@@ -1,0 +1,210 @@
+package supervisor
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Health (DESIGN.md "Supervision"): while a teammate's process lives, its
+// state is its health, derived from events, never from polling the agent.
+// Each evaluation (evalHealth) reads the pane's last %output time, reads
+// the rendered screen once output has been quiet for ScreenSettle (ready
+// and prompt patterns of the backend), takes the inbox and task facts of
+// the work watcher, and arms the teammate's next evaluation for the next
+// threshold (NextHealthCheck). While output flows the next evaluation is
+// one settle time after the latest output; once it has settled, a waiter
+// goroutine blocks on the pane's output notification and reports the first
+// new byte (outputSeen), so a quiet teammate costs no wake-up at all and a
+// flooding one about one per settle time.
+
+// healthState is what health evaluation keeps of one run. Owned by run.
+type healthState struct {
+	start      time.Time // HealthInput.StartedAt
+	ready      bool      // the ready screen was seen (or the pane was adopted running)
+	needsInput bool
+	prompt     string
+	screen     string    // last screen read
+	screenFor  time.Time // the last output time that screen reflects
+	screenRead bool
+	waiter     chan struct{} // closed to stop the output waiter; nil when none
+	waiterSeq  int
+}
+
+// outputSeen reports new output of a pane whose output had settled.
+type outputSeen struct {
+	name, pane string
+	seq        int
+}
+
+func (*outputSeen) isRequest() {}
+
+// startHealth begins health tracking for a run that started at now;
+// adopted marks a pane that was running before we watched it (it counts as
+// ready).
+func (t *team) startHealth(m *mate, now time.Time, adopted bool) {
+	m.stopWaiter()
+	m.health = NewHealthTracker(t.m.cfg.Health, now)
+	m.hs = healthState{start: now, ready: adopted}
+	m.checkAt = now
+}
+
+// endHealth stops health tracking (the process ended).
+func (t *team) endHealth(m *mate) {
+	m.stopWaiter()
+	m.health = nil
+	m.checkAt = time.Time{}
+}
+
+// stopWaiter ends m's output waiter, if any.
+func (m *mate) stopWaiter() {
+	if m.hs.waiter != nil {
+		close(m.hs.waiter)
+		m.hs.waiter = nil
+	}
+}
+
+// onHealthDue evaluates every teammate whose evaluation is due.
+func (t *team) onHealthDue(ctx context.Context) {
+	now := t.m.now()
+	for _, m := range t.mates {
+		if !m.checkAt.IsZero() && !m.checkAt.After(now) {
+			t.evalHealth(ctx, m, now)
+		}
+	}
+}
+
+// onOutputSeen asks for an evaluation of a quiet teammate that printed.
+func (t *team) onOutputSeen(r *outputSeen) {
+	m := t.mates[r.name]
+	if m == nil || m.paneID != r.pane {
+		return
+	}
+	if m.hs.waiterSeq == r.seq {
+		m.hs.waiter = nil
+	}
+	if m.health != nil {
+		m.checkAt = t.m.now()
+	}
+}
+
+// evalHealth evaluates m's health at now, reports a transition, and arms
+// its next evaluation.
+func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
+	m.checkAt = time.Time{}
+	if m.health == nil || !m.state.Alive() || m.processDone() {
+		return
+	}
+	cfg := t.m.cfg.Health
+	var last time.Time
+	if m.out != nil {
+		last = m.out.LastActivity()
+	}
+	var settleAt time.Time
+	if !last.IsZero() && (!m.hs.screenRead || last.After(m.hs.screenFor)) {
+		if now.Sub(last) >= cfg.ScreenSettle {
+			t.readScreen(ctx, m, last)
+		} else {
+			settleAt = last.Add(cfg.ScreenSettle)
+		}
+	}
+	in := HealthInput{
+		Now: now, StartedAt: m.hs.start, LastOutput: last,
+		InProgressTasks: len(t.work.tasks[m.name]), OldestUnread: t.work.oldest[m.name],
+		Ready: m.hs.ready, NeedsInput: m.hs.needsInput, Prompt: m.hs.prompt,
+	}
+	if idle := t.work.idle[m.name]; !idle.Before(m.hs.start) {
+		in.IdleNotification = idle
+	}
+	if tr, changed := m.health.Update(in); changed {
+		t.healthChanged(m, tr)
+	}
+	next := NextHealthCheck(cfg, in)
+	if !settleAt.IsZero() && (next.IsZero() || settleAt.Before(next)) {
+		next = settleAt
+	}
+	m.checkAt = next
+	if settleAt.IsZero() {
+		t.startWaiter(m, last, now)
+	}
+}
+
+// readScreen captures m's visible screen and matches the backend's
+// patterns; last is the output time the capture reflects.
+func (t *team) readScreen(ctx context.Context, m *mate, last time.Time) {
+	if t.conn == nil {
+		return
+	}
+	out, err := t.conn.Command(ctx, "capture-pane", "-p", "-J", "-t", m.paneID)
+	if err != nil {
+		t.log.Debug("capture screen for health", zap.String("agent", m.name), zap.Error(err))
+		return
+	}
+	screen := readable(strings.Join(out, "\n"), 0)
+	ready, prompt, needs := ScreenHealth(m.backend, screen)
+	if ready {
+		m.hs.ready = true
+	}
+	m.hs.needsInput, m.hs.prompt, m.hs.screen = needs, prompt, screen
+	m.hs.screenFor, m.hs.screenRead = last, true
+}
+
+// startWaiter starts a goroutine that reports m's next output, unless one
+// runs or output came in since last (then an evaluation is armed instead).
+func (t *team) startWaiter(m *mate, last, now time.Time) {
+	if m.hs.waiter != nil || m.out == nil {
+		return
+	}
+	notify := m.out.Notify()
+	select {
+	case <-notify: // stale: for output we have seen
+	default:
+	}
+	if l := m.out.LastActivity(); l.After(last) {
+		at := l.Add(t.m.cfg.Health.ScreenSettle)
+		if m.checkAt.IsZero() || at.Before(m.checkAt) {
+			m.checkAt = at
+		}
+		return
+	}
+	stop := make(chan struct{})
+	m.hs.waiter = stop
+	m.hs.waiterSeq++
+	r := &outputSeen{name: m.name, pane: m.paneID, seq: m.hs.waiterSeq}
+	go func() {
+		select {
+		case <-notify:
+			t.report(r)
+		case <-stop:
+		}
+	}()
+}
+
+// healthChanged makes a health transition m's state, and tells the lead
+// about stalled, needs input and recovered.
+func (t *team) healthChanged(m *mate, tr HealthTransition) {
+	var extra []zap.Field
+	if tr.Prompt != "" {
+		extra = append(extra, zap.String("prompt", tr.Prompt))
+	}
+	if tr.Quiet > 0 {
+		extra = append(extra, zap.Duration("quiet", tr.Quiet))
+	}
+	t.setState(m, State(tr.To), extra...)
+	ev := t.leadEvent(m, tr.At)
+	switch {
+	case tr.To == HealthStalled:
+		ev.Kind, ev.Quiet = LeadStalled, tr.Quiet
+	case tr.To == HealthNeedsInput:
+		ev.Kind, ev.Prompt = LeadNeedsInput, tr.Prompt
+	case tr.Recovered:
+		ev.Kind, ev.Was = LeadRecovered, tr.From
+	}
+	if ev.Kind != "" {
+		ev.LastLines = m.hs.screen
+		t.tellLead(ev)
+	}
+	t.persist()
+}

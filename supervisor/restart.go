@@ -1,0 +1,214 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// Automatic restarts (DESIGN.md "Supervision"). An exit goes through the
+// team's TeamRestarts (exitMate); a restart it plans arms restartTimer
+// (rearm). When it is due, the owner loop hands the file work (reading the
+// member from config.json, building the launch, writing the restart note
+// into the teammate's inbox) to a goroutine, which reports back with a
+// restartPrepared; the loop then replaces the dead pane (never with
+// respawn-pane, see replacePane) and a last goroutine records the new pane
+// id in config.json. A stop in the meantime cancels the restart.
+
+// restartJob is what a prepareRestart goroutine needs: a copy, so the
+// goroutine never touches owner-loop state.
+type restartJob struct {
+	name, oldPane string
+	lastExit      string
+	restarts      int // the restart this will be (1 for the first)
+}
+
+// restartPrepared reports the outcome of prepareRestart to the loop.
+type restartPrepared struct {
+	job    restartJob
+	member protocol.Member
+	launch backends.Launch
+	noteID string // the restart note's msg_id, removed if the restart is dropped
+	err    error
+}
+
+func (*restartPrepared) isRequest() {}
+
+// onRestartDue starts the preparation of every restart that is due. Each
+// leaves the restart plan (Cancel) while it is prepared: a failed start
+// plans the next one.
+func (t *team) onRestartDue(ctx context.Context) {
+	now := t.m.now()
+	for _, name := range t.restarts.Due(now) {
+		t.restarts.Cancel(name)
+		m := t.mates[name]
+		if m == nil || m.state != StateRestarting || m.restarting || t.tearingDown {
+			continue
+		}
+		m.restarting = true
+		job := restartJob{name: name, oldPane: m.paneID, lastExit: m.lastExit, restarts: m.restarts + 1}
+		if tr := t.restarts.Tracker(name); tr != nil {
+			job.restarts = tr.Restarts() + 1
+		}
+		t.log.Info("teammate restart due", append(t.mateFields(m), zap.Int("restart", job.restarts))...)
+		go func() { t.report(t.prepareRestart(job)) }()
+	}
+}
+
+// prepareRestart runs outside the loop: it reads the member, builds the
+// launch and writes the restart note.
+func (t *team) prepareRestart(job restartJob) *restartPrepared {
+	r := &restartPrepared{job: job}
+	cfg, err := t.store.ReadConfig(t.name)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	mem, ok := findMember(cfg, job.name)
+	if !ok {
+		r.err = fmt.Errorf("restart %s: %w", job.name, protocol.ErrMemberNotFound)
+		return r
+	}
+	r.member = mem
+	if r.launch, err = t.m.cfg.Backends.Launch(mem.BackendType, teammateOf(mem, cfg, t.store.Root())); err != nil {
+		r.err = err
+		return r
+	}
+	note := restartNote(false, job.lastExit, job.restarts, mem.Prompt, t.ownedTaskLines(mem))
+	msg, err := t.store.Send(t.name, job.name, protocol.Message{From: protocol.LeadName, Text: note, Summary: restartSummary(false, job.lastExit)})
+	if err != nil {
+		t.log.Warn("restart note not written", zap.String("agent", job.name), zap.Error(err))
+	}
+	r.noteID = msg.MsgID
+	return r
+}
+
+// onRestartPrepared starts the new pane, unless the restart was cancelled
+// while it was prepared.
+func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
+	m := t.mates[r.job.name]
+	if m == nil || !m.restarting || m.paneID != r.job.oldPane || m.state != StateRestarting || t.tearingDown {
+		if m != nil && m.paneID == r.job.oldPane {
+			m.restarting = false
+		}
+		t.dropNote(r.job.name, r.noteID)
+		return
+	}
+	m.restarting = false
+	err := r.err
+	if err == nil {
+		res := t.doSpawn(ctx, &spawnReq{
+			name: m.name, agentID: m.agentID, backend: r.member.BackendType, color: m.color,
+			restart: m.restart, launch: r.launch, respawn: true, auto: true,
+		})
+		if err = res.err; err == nil {
+			go t.recordPane(m.name, r.job.oldPane, res.pane.pane)
+			return
+		}
+	}
+	t.dropNote(r.job.name, r.noteID)
+	t.failedStart(m, err)
+}
+
+// failedStart handles a restart whose new process could not be started: it
+// counts as a run that failed at once.
+func (t *team) failedStart(m *mate, err error) {
+	now := t.m.now()
+	t.log.Warn("teammate restart failed", append(t.mateFields(m), zap.Error(err))...)
+	d := t.restarts.Exited(m.name, now, RestartExit{Status: -1, Ran: 0})
+	m.lastExit = "could not be started: " + err.Error()
+	ev := t.leadEvent(m, now)
+	ev.Restarts, ev.Failures, ev.Policy = d.Restarts, d.Failures, t.restartPolicy(m)
+	ev.LastLines = m.lastExit
+	switch {
+	case d.GaveUp:
+		t.setState(m, StateFailed, zap.Int("failures", d.Failures))
+		ev.Kind = LeadFailed
+		t.tellLead(ev)
+	case d.Restart:
+		t.log.Info("teammate restart planned", append(t.mateFields(m), zap.Duration("backoff", d.Delay))...)
+	default:
+		t.setState(m, StateCrashed)
+	}
+	t.persist()
+}
+
+// recordPane points the member's tmuxPaneId at the new pane, unless it was
+// changed meanwhile (a manual restart, a new spawn): compare and swap.
+func (t *team) recordPane(name, oldPane, newPane string) {
+	_, err := t.store.UpdateMember(t.name, name, func(x *protocol.Member) error {
+		if x.TmuxPaneID != oldPane && x.TmuxPaneID != "" {
+			return errPaneMoved
+		}
+		x.TmuxPaneID = newPane
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPaneMoved) {
+		t.log.Warn("new pane not recorded", zap.String("agent", name), zap.String("pane", newPane), zap.Error(err))
+	}
+}
+
+var errPaneMoved = errors.New("supervisor: pane changed meanwhile")
+
+// dropNote removes a restart note whose restart did not happen.
+func (t *team) dropNote(name, msgID string) {
+	if msgID == "" {
+		return
+	}
+	go func() {
+		if _, err := t.store.RemoveMessage(t.name, name, msgID); err != nil {
+			t.log.Debug("restart note not removed", zap.String("agent", name), zap.Error(err))
+		}
+	}()
+}
+
+// reviveReq prepares a manual restart (restart_teammate): a failed
+// teammate may run again, its failure count starts afresh, and no
+// automatic restart stays planned. The reply is when to start it (the
+// stagger may ask for a short wait).
+type reviveReq struct {
+	name  string
+	reply chan time.Time
+}
+
+func (*reviveReq) isRequest() {}
+
+func (t *team) doRevive(name string) time.Time {
+	now := t.m.now()
+	if t.restarts.Tracker(name) == nil {
+		policy := RestartPolicy("")
+		if m := t.mates[name]; m != nil {
+			policy = RestartPolicy(m.restart)
+		}
+		t.restarts.Track(name, policy)
+	}
+	at, _ := t.restarts.Manual(name, now)
+	t.restarts.Cancel(name)
+	if m := t.mates[name]; m != nil {
+		m.restarting = false
+	}
+	return at
+}
+
+// ownedTaskLines lists the unfinished tasks mem owns ("#3 Write the
+// parser (in_progress)"), read from the task files.
+func (t *team) ownedTaskLines(mem protocol.Member) []string {
+	tasks, err := t.store.ListTasks(t.name)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, task := range tasks {
+		if task.Status == "completed" || (task.Owner != mem.Name && (mem.AgentID == "" || task.Owner != mem.AgentID)) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("#%s %s (%s)", task.ID, task.Subject, task.Status))
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// Restart stops the teammate if it runs and starts it again with the same
+// identity (agent id, name, colour, cwd, backend), also when it is failed,
+// stopped or waiting for an automatic restart; its inbox gets a short note
+// with the original assignment and the tasks it still owns. The lead asked
+// for it: no lead notification. A manual restart revives a failed teammate
+// (its failure count starts afresh) and keeps its restart count.
+func (t *team) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
+	if err := t.checkTeam(team); err != nil {
+		return protocol.TeammateStatus{}, err
+	}
+	if err := protocol.ValidateAgentName(agent); err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart: %w", err)
+	}
+	cfg, err := t.store.ReadConfig(team)
+	if err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
+	}
+	mem, ok := findMember(cfg, agent)
+	if !ok || agent == protocol.LeadName {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, protocol.ErrMemberNotFound)
+	}
+	launch, err := t.m.cfg.Backends.Launch(mem.BackendType, teammateOf(mem, cfg, t.store.Root()))
+	if err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
+	}
+	if err := t.Stop(ctx, team, agent, "restart"); err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
+	}
+	ch := make(chan time.Time, 1)
+	at, err := ask(ctx, t, &reviveReq{name: agent, reply: ch}, ch)
+	if err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
+	}
+	if err := t.sleepUntil(ctx, at); err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
+	}
+	before, _ := t.ownSnapshot(ctx, agent)
+	n := 1
+	if len(before.mates) == 1 {
+		n = before.mates[0].restarts + 1
+	}
+	note := restartNote(true, "", n, mem.Prompt, t.ownedTaskLines(mem))
+	msg, nerr := t.store.Send(team, agent, protocol.Message{From: protocol.LeadName, Text: note, Summary: restartSummary(true, "")})
+	if nerr != nil {
+		t.log.Warn("restart note not written", zap.String("agent", agent), zap.Error(nerr))
+	}
+	sch := make(chan spawnResult, 1)
+	res, err := ask(ctx, t, &spawnReq{
+		name: mem.Name, agentID: mem.AgentID, backend: mem.BackendType, color: mem.Color,
+		launch: launch, respawn: true, reply: sch,
+	}, sch)
+	if err == nil {
+		err = res.err
+	}
+	if err != nil {
+		t.dropNote(agent, msg.MsgID)
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
+	}
+	if _, err := t.store.UpdateMember(team, agent, func(x *protocol.Member) error {
+		x.TmuxPaneID = res.pane.pane
+		return nil
+	}); err != nil {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: record pane: %w", agent, err)
+	}
+	snap, err := t.ownSnapshot(ctx, agent)
+	if err != nil || len(snap.mates) == 0 {
+		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, ErrNoTeammate)
+	}
+	mem.TmuxPaneID = res.pane.pane
+	return t.teammateStatus(team, mem, snap.mates[0], true, t.ownedTasks(team)[agent]), nil
+}
+
+// sleepUntil waits on the team's clock until at (at once if it passed).
+func (t *team) sleepUntil(ctx context.Context, at time.Time) error {
+	d := at.Sub(t.m.now())
+	if d <= 0 {
+		return nil
+	}
+	tm := t.m.cfg.Clock.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// restartSummary is the restart note's summary.
+func restartSummary(manual bool, lastExit string) string {
+	switch {
+	case manual:
+		return "you were restarted by the team lead"
+	case lastExit != "":
+		return "you were restarted (" + lastExit + ")"
+	}
+	return "you were restarted"
+}
+
+// restartNote is the message a restarted teammate finds in its inbox: why
+// it was restarted, its original assignment, and the tasks it still owns.
+func restartNote(manual bool, lastExit string, restart int, prompt string, tasks []string) string {
+	var b strings.Builder
+	switch {
+	case manual:
+		fmt.Fprintf(&b, "You were restarted by the team lead (restart %d).", restart)
+	case lastExit != "":
+		fmt.Fprintf(&b, "You were restarted automatically (restart %d) after your previous process ended: %s.", restart, lastExit)
+	default:
+		fmt.Fprintf(&b, "You were restarted automatically (restart %d).", restart)
+	}
+	b.WriteString(" Your earlier conversation is gone; this note, your inbox and the task list are what you have.\n")
+	if strings.TrimSpace(prompt) != "" {
+		b.WriteString("\nYour original assignment:\n\n")
+		b.WriteString(strings.TrimRight(prompt, "\n"))
+		b.WriteString("\n")
+	}
+	if len(tasks) > 0 {
+		b.WriteString("\nTasks you still own (" + strconv.Itoa(len(tasks)) + "):\n")
+		for _, l := range tasks {
+			b.WriteString("- " + l + "\n")
+		}
+	} else {
+		b.WriteString("\nYou own no unfinished tasks.\n")
+	}
+	b.WriteString("\nCheck your inbox and the task list, then carry on.")
+	return b.String()
+}
