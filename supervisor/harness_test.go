@@ -258,7 +258,11 @@ func (f *fakeLauncher) Launch(backend string, t backends.Teammate) (backends.Lau
 	if f.fail != nil {
 		return backends.Launch{}, f.fail
 	}
-	if backend != "fake" {
+	switch backend {
+	case "fake", backends.Claude, backends.Codex, backends.OpenCode:
+		// The fake agent stands in for a real CLI (health reads the
+		// backend's screen patterns).
+	default:
 		return backends.Launch{}, errors.New("unknown backend " + backend)
 	}
 	self, err := os.Executable()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -45,6 +46,12 @@ func TestMain(m *testing.M) {
 //	report DIR       write DIR/report-<pid>.json: args, environment, cwd
 //	exit N           exit with status N
 //	signal NAME      kill itself with a signal (SIGKILL, SIGSEGV, SIGTERM...)
+//	cat FILE         print FILE as it is (a recorded screen)
+//	clear            clear the screen
+//	setsid           start a session of its own (leave the pane's)
+//	pidfile FILE     write its pid to FILE
+//	child A,B,...    start a child fake agent running commands A, B, ...
+//	hang             block for ever
 //	wait             follow the control file for more commands
 //
 // Words that are not commands (a real CLI's flags, when the fake stands in
@@ -128,6 +135,31 @@ func runAgentCommand(c string) (code int, done bool) {
 		_ = os.WriteFile(fmt.Sprintf("%s/report-%d.json", arg, os.Getpid()), b, 0o600)
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM, syscall.SIGHUP)
+	case "cat":
+		b, err := os.ReadFile(arg)
+		if err != nil {
+			fmt.Println("cat:", err)
+		}
+		_, _ = os.Stdout.Write(b)
+	case "clear":
+		fmt.Print("\x1b[H\x1b[2J\x1b[3J")
+	case "setsid":
+		if _, err := syscall.Setsid(); err != nil {
+			fmt.Println("setsid:", err)
+		}
+	case "pidfile":
+		_ = os.WriteFile(arg, []byte(strconv.Itoa(os.Getpid())), 0o600)
+	case "child":
+		self, _ := os.Executable()
+		cmd := exec.Command(self, strings.Split(arg, ",")...)
+		cmd.Env = append(os.Environ(), "CT_FAKE_AGENT=1", "CT_AGENT_SCRIPT=")
+		if err := cmd.Start(); err != nil {
+			fmt.Println("child:", err)
+		}
+	case "hang":
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "exit":
 		n, _ := strconv.Atoi(arg)
 		return n, true

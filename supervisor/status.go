@@ -98,8 +98,9 @@ func (t *team) teammateStatus(team string, mem protocol.Member, v mateView, know
 		ts.PaneID, ts.PID, ts.State = v.paneID, v.pid, string(v.state)
 		ts.Alive = v.state.Alive()
 		ts.ExitStatus, ts.Signal = v.exitStatus, v.signal
-		ts.Restarts, ts.Failures = v.restarts, v.failures
+		ts.Restarts, ts.Failures, ts.Health = v.restarts, v.failures, v.health
 		ts.StartedAt, ts.LastOutputAt = formatTime(v.startedAt), formatTime(v.lastOutput)
+		ts.NextRestartAt = formatTime(v.nextRestart)
 		if ts.Backend == "" {
 			ts.Backend = v.backend
 		}
