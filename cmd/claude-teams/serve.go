@@ -47,8 +47,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer closeLog()
-	log.Info("server starting", zap.String("version", cfg.Version), zap.String("data_root", cfg.DataRoot),
-		zap.Int("pid", os.Getpid()))
+	log.Info("server starting", zap.String("version", cfg.Version), zap.String("data_root", cfg.DataRoot))
 
 	store := protocol.NewStore(cfg.DataRoot)
 	sup, stopSup, err := newSupervisor(ctx, cfg, log, store)
@@ -99,6 +98,7 @@ func newLogger(cfg Config, stderr io.Writer) (*zap.Logger, func(), error) {
 		cores = append(cores, zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(f), level))
 		closeFn = func() { _ = f.Close() }
 	}
-	log := zap.New(zapcore.NewTee(cores...)).With(zap.Int("pid", os.Getpid()))
+	// server_pid, not pid: supervisor events carry the teammate's pid.
+	log := zap.New(zapcore.NewTee(cores...)).With(zap.Int("server_pid", os.Getpid()))
 	return log, func() { _ = log.Sync(); closeFn() }, nil
 }

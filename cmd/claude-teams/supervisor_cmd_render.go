@@ -32,8 +32,12 @@ type renderOptions struct {
 // statusColumns are the table's columns, in order.
 var statusColumns = []string{"NAME", "STATE", "HEALTH", "PANE", "PID", "UPTIME", "RESTARTS", "EXIT", "LAST-OUTPUT", "UNREAD", "TASKS"}
 
-// stateColumn is the index of STATE in statusColumns (the coloured one).
-const stateColumn = 1
+// stateColumn and healthColumn are the indexes of STATE and HEALTH in
+// statusColumns (the coloured ones).
+const (
+	stateColumn  = 1
+	healthColumn = 2
+)
 
 // renderTeams writes the people's view of every team: a header line, a
 // table of teammates and, for a private tmux server, how to attach.
@@ -61,16 +65,20 @@ func renderTeam(w io.Writer, v teamView, opt renderOptions) {
 		return
 	}
 	rows := [][]string{statusColumns}
-	var states []string
 	for _, ts := range st.Teammates {
 		rows = append(rows, teammateRow(ts, opt.Now))
-		states = append(states, ts.State)
 	}
 	writeTable(w, rows, func(row, col int, cell string) string {
-		if !opt.Color || row == 0 || col != stateColumn {
+		if !opt.Color || row == 0 {
 			return cell
 		}
-		return colorize(states[row-1], cell)
+		switch ts := st.Teammates[row-1]; col {
+		case stateColumn:
+			return colorize(ts.State, cell)
+		case healthColumn:
+			return colorize(ts.Health, cell)
+		}
+		return cell
 	})
 	if (v.Mode == "" || v.Mode == supervisor.ModePrivate) && opt.TmuxSocket != "" {
 		fmt.Fprintf(w, "attach: tmux -L %s attach -t %s\n", opt.TmuxSocket, st.Name)

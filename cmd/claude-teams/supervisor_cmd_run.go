@@ -10,9 +10,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/supervisor"
 )
 
 const runHelp = `Usage: claude-teams supervisor run --team T
@@ -27,23 +24,6 @@ already supervises the team. Logs are JSON on stderr.
 Flags:
   --team T    the team to supervise
 `
-
-// managerConfig is the supervisor configuration cmd derives from Config;
-// newSupervisor (wire.go) and `supervisor run` should build the Manager
-// the same way.
-func managerConfig(cfg Config, log *zap.Logger, store *protocol.Store) supervisor.Config {
-	return supervisor.Config{
-		Store:      store,
-		Backends:   cfg.Backends,
-		TmuxSocket: cfg.TmuxSocket,
-		TMUX:       cfg.Tmux,
-		TMUXPane:   cfg.TmuxPane,
-		UseWindows: cfg.TmuxWindows,
-		Restart:    cfg.Restart,
-		RuntimeDir: cfg.Getenv("XDG_RUNTIME_DIR"),
-		Logger:     log,
-	}
-}
 
 func runRunCmd(ctx context.Context, args []string, stdout, stderr io.Writer, cfg Config) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -71,7 +51,7 @@ func runRunCmd(ctx context.Context, args []string, stdout, stderr io.Writer, cfg
 		return err
 	}
 	defer closeLog()
-	m, err := supervisor.NewManager(managerConfig(cfg, log, src.store))
+	m, err := newManager(cfg, log, src.store)
 	if err != nil {
 		return err
 	}

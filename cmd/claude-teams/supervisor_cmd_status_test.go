@@ -32,14 +32,22 @@ func sampleViews() []teamView {
 		{Mode: supervisor.ModePrivate, Status: protocol.TeamStatus{Name: "alpha", Supervised: true, SupervisorPID: 4242,
 			Teammates: []protocol.TeammateStatus{
 				{Name: "researcher", AgentID: "researcher@alpha", Backend: "claude", PaneID: "%3", PID: 5001,
-					State: "running", Health: "idle", Alive: true, StartedAt: frameStamp(-5*time.Minute - 3*time.Second),
+					State: "idle", Health: "idle", Alive: true, StartedAt: frameStamp(-5*time.Minute - 3*time.Second),
 					LastOutputAt: frameStamp(-12 * time.Second), Unread: 2, Tasks: []string{"1", "3"}},
 				{Name: "coder", AgentID: "coder@alpha", Backend: "codex", PaneID: "%4", PID: 5002,
-					State: "crashed", ExitStatus: frameInt(3), Restarts: 2, Failures: 2,
+					State: "restarting", ExitStatus: frameInt(3), Restarts: 2, Failures: 2,
 					StartedAt: frameStamp(-time.Hour), LastOutputAt: frameStamp(-2*time.Hour - 4*time.Minute),
 					NextRestartAt: frameStamp(4 * time.Second), Tasks: []string{}},
 				{Name: "tester", AgentID: "tester@alpha", Backend: "gemini", PaneID: "%5",
 					State: "stopped", Signal: "SIGTERM", Restarts: 0, Tasks: []string{}},
+				{Name: "writer", AgentID: "writer@alpha", Backend: "claude", PaneID: "%6", PID: 5003,
+					State: "needs_input", Health: "needs_input", Alive: true, StartedAt: frameStamp(-time.Minute),
+					LastOutputAt: frameStamp(-30 * time.Second), Tasks: []string{"4"}},
+				{Name: "runner", AgentID: "runner@alpha", Backend: "opencode", PaneID: "%7", PID: 5004,
+					State: "stalled", Health: "stalled", Alive: true, StartedAt: frameStamp(-time.Hour),
+					LastOutputAt: frameStamp(-11 * time.Minute), Unread: 1, Tasks: []string{"5"}},
+				{Name: "flaky", AgentID: "flaky@alpha", Backend: "codex", PaneID: "%8",
+					State: "failed", ExitStatus: frameInt(1), Restarts: 4, Failures: 5, Tasks: []string{}},
 			}}},
 		{Mode: supervisor.ModeSplit, Note: "supervisor not usable: supervisor status: context deadline exceeded; showing files and tmux",
 			Status: protocol.TeamStatus{Name: "beta", Teammates: []protocol.TeammateStatus{
@@ -72,7 +80,8 @@ func TestStatusWatchFrames(t *testing.T) {
 	if !strings.HasPrefix(s, ansiClearScreen+ansiHome) || !strings.HasSuffix(s, ansiClearBelow) {
 		t.Errorf("tty frame framing: %q", s)
 	}
-	if !strings.Contains(s, ansiRed+"crashed (restart in 4s)"+ansiReset) || !strings.Contains(s, ansiGreen+"running"+ansiReset) {
+	if !strings.Contains(s, ansiYellow+"restarting (restart in 4s)"+ansiReset) || !strings.Contains(s, ansiGreen+"idle"+ansiReset) ||
+		!strings.Contains(s, ansiMagenta+"needs_input"+ansiReset) || !strings.Contains(s, ansiRed+"failed"+ansiReset) {
 		t.Errorf("tty frame colours: %q", s)
 	}
 	var next bytes.Buffer

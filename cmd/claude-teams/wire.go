@@ -10,14 +10,44 @@ import (
 	"github.com/f9449b24/claude-teams/supervisor"
 )
 
+// managerConfig is the supervisor configuration cmd derives from Config:
+// the one place where the environment's settings reach the supervisor.
+func managerConfig(cfg Config, log *zap.Logger, store *protocol.Store) supervisor.Config {
+	return supervisor.Config{
+		Store:      store,
+		Backends:   cfg.Backends,
+		TmuxSocket: cfg.TmuxSocket,
+		TMUX:       cfg.Tmux,
+		TMUXPane:   cfg.TmuxPane,
+		UseWindows: cfg.TmuxWindows,
+		Restart:    cfg.Restart,
+		Health: supervisor.HealthConfig{
+			StallAfter:   cfg.StallAfter,
+			IdleAfter:    cfg.IdleAfter,
+			StartTimeout: cfg.StartTimeout,
+		},
+		Notify: supervisor.NotifyConfig{
+			Burst: cfg.NotifyBurst,
+			Every: cfg.NotifyEvery,
+		},
+		RuntimeDir: cfg.Getenv("XDG_RUNTIME_DIR"),
+		Logger:     log,
+	}
+}
+
+// newManager builds the supervisor.Manager. serve (for its pane tools)
+// and `supervisor run` both call it, so they supervise alike.
+func newManager(cfg Config, log *zap.Logger, store *protocol.Store) (*supervisor.Manager, error) {
+	return supervisor.NewManager(managerConfig(cfg, log, store))
+}
+
 // newSupervisor builds the process supervisor the MCP server uses for its
-// pane tools: a supervisor.Manager configured like `supervisor run`
-// (managerConfig). It starts nothing yet; each team is supervised from its
-// first pane call, by this process if no other process holds the team's
-// lock. The returned func stops supervising (teammates keep running; the
-// next claude-teams process re-adopts them).
+// pane tools (newManager). It starts nothing yet; each team is supervised
+// from its first pane call, by this process if no other process holds the
+// team's lock. The returned func stops supervising (teammates keep
+// running; the next claude-teams process re-adopts them).
 func newSupervisor(ctx context.Context, cfg Config, log *zap.Logger, store *protocol.Store) (mcp.Supervisor, func(), error) {
-	m, err := supervisor.NewManager(managerConfig(cfg, log, store))
+	m, err := newManager(cfg, log, store)
 	if err != nil {
 		return nil, func() {}, err
 	}
