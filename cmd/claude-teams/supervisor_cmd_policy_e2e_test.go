@@ -105,7 +105,7 @@ func TestSupervisionPolicyEndToEnd(t *testing.T) {
 	}
 	var doc struct {
 		Teams []struct {
-			Supervised bool                        `json:"supervised"`
+			Supervised bool                         `json:"supervised"`
 			Teammates  []map[string]json.RawMessage `json:"teammates"`
 		} `json:"teams"`
 	}
