@@ -171,6 +171,11 @@ func TestCheckTeammate(t *testing.T) {
 	if e, _ := got["error"].(string); !strings.Contains(e, "signal KILL") {
 		t.Errorf("error = %v", got["error"])
 	}
+	// The returned message is marked read; w1's older one and w2's stay unread.
+	again := h.ok("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"})
+	if p := again["pending_from"].([]any); len(p) != 1 || p[0].(map[string]any)["text"] != "first" {
+		t.Errorf("second check pending_from = %v, want only \"first\"", p)
+	}
 	alive := h.ok("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "w2", "include_messages": false})
 	if alive["alive"] != true || alive["error"] != nil || alive["uptime"] == "" || len(alive["pending_from"].([]any)) != 0 {
 		t.Errorf("check w2 = %v", alive)

@@ -62,7 +62,7 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 	const name = "check_teammate"
 	tool := mcpgo.NewTool(name,
 		mcpgo.WithDescription("Check one teammate: alive or dead and why (state, exit status, signal, restarts), "+
-			"its newest unread messages to the lead (left unread: read_inbox consumes them), how many of its own "+
+			"its newest unread messages to the lead (marked read, as read_inbox would), how many of its own "+
 			"messages it has not read, and optionally its screen. Never blocks; call it in parallel for several teammates."),
 		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
 		mcpgo.WithString("agent_name", mcpgo.Required(), mcpgo.Description("Teammate to check.")),
@@ -75,7 +75,7 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		mcpgo.WithRawOutputSchema(object("", map[string]schema{
 			"name":               str("Teammate name."),
 			"alive":              boolean("Whether its process runs."),
-			"pending_from":       array("Its newest unread messages to the lead, oldest first (still unread).", messageSchema),
+			"pending_from":       array("Its newest unread messages to the lead, oldest first (now marked read).", messageSchema),
 			"their_unread_count": integer("Messages it has not read yet."),
 			"error":              nullable(str("Why it is not alive, or null.")),
 			"output":             str("Its screen, ANSI stripped (with include_output)."),
@@ -91,7 +91,7 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			"pane_id":            str("tmux pane id."),
 			"next_restart_at":    str("When the next restart is due."),
 		}, "name", "alive", "pending_from", "their_unread_count", "error", "state", "exit_status", "restarts").raw()),
-		readOnlyTool("Check teammate"),
+		localWriteTool("Check teammate"),
 	)
 	return tool, typed(s, name, func(ctx context.Context, args checkArgs) *mcpgo.CallToolResult {
 		m, r := s.loadTeammate(name, args.TeamName, args.AgentName)
@@ -132,13 +132,13 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 }
 
 // pendingFrom returns the newest (up to limit) unread messages agent sent
-// the lead.
-//
-// TODO: mark them read, as the Python server does, once protocol can mark
-// a sender's entries read (ReadInboxFrom only reads); until then they stay
-// unread in the lead's inbox.
+// the lead and marks those read, as the Python server does; the lead's
+// other mail stays unread.
 func (s *Server) pendingFrom(team, agent string, limit int) ([]protocol.Message, error) {
-	return s.cfg.Store.ReadInboxFrom(team, protocol.LeadName, agent, limit)
+	res, err := s.cfg.Store.ReadInbox(team, protocol.LeadName, protocol.ReadOptions{
+		UnreadOnly: true, MarkRead: true, From: agent, Limit: limit,
+	})
+	return res.Messages, err
 }
 
 // fillStatus copies the supervisor's view of agent into res.

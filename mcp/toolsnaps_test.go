@@ -80,7 +80,7 @@ func TestToolSnapshots(t *testing.T) {
 // tool unattended only when it is read-only, or neither destructive nor
 // open-world.
 func TestToolAnnotations(t *testing.T) {
-	readOnly := []string{"read_config", "task_list", "task_get", "team_status", "check_teammate"}
+	readOnly := []string{"read_config", "task_list", "task_get", "team_status"}
 	destructive := []string{"team_delete", "force_kill_teammate", "process_shutdown_approved", "restart_teammate"}
 	h := newHarness(t, harnessOpts{sup: newFakeSupervisor()})
 	res, err := h.client.ListTools(t.Context(), listToolsReq())

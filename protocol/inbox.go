@@ -25,7 +25,12 @@ type ReadOptions struct {
 	// live file to the history file.
 	MarkRead bool
 	// Limit, when positive, returns only the newest Limit messages.
+	// Entries it leaves out are not marked.
 	Limit int
+	// From, when set, returns only entries sent by that member (the
+	// lead's check_teammate reads one teammate's mail this way). Entries
+	// from others are neither returned nor marked.
+	From string
 }
 
 // InboxResult is what ReadInbox found.

@@ -154,7 +154,7 @@ func TestReadInboxSemantics(t *testing.T) {
 	}
 }
 
-func TestUnreadAndReadInboxFrom(t *testing.T) {
+func TestUnreadAndReadFromSender(t *testing.T) {
 	s := newTeam(t, "w1", "w2")
 	var first string
 	for _, from := range []string{"w1", "w2", "w1", "w1"} {
@@ -170,12 +170,26 @@ func TestUnreadAndReadInboxFrom(t *testing.T) {
 	if err != nil || n != 4 || FormatTimestamp(oldest) != first {
 		t.Errorf("Unread = %d, %v, %v", n, oldest, err)
 	}
-	got, err := s.ReadInboxFrom("t1", LeadName, "w1", 2)
-	if err != nil || len(got) != 2 || got[0].From != "w1" {
-		t.Errorf("ReadInboxFrom = %+v, %v", got, err)
+	peek, err := s.ReadInbox("t1", LeadName, ReadOptions{UnreadOnly: true, From: "w1", Limit: 2})
+	if err != nil || len(peek.Messages) != 2 || peek.Messages[0].From != "w1" {
+		t.Errorf("ReadInbox(From w1, Limit 2) = %+v, %v", peek, err)
 	}
 	if n, _, _ := s.Unread("t1", LeadName); n != 4 {
-		t.Errorf("ReadInboxFrom consumed messages")
+		t.Errorf("reading without MarkRead consumed messages")
+	}
+	// Marking one sender's newest two read leaves the other sender's entry
+	// and w1's oldest unread in the live file.
+	got, err := s.ReadInbox("t1", LeadName, ReadOptions{UnreadOnly: true, MarkRead: true, From: "w1", Limit: 2})
+	if err != nil || len(got.Messages) != 2 || got.Messages[1].Text != "from w1" {
+		t.Errorf("ReadInbox(From w1, MarkRead, Limit 2) = %+v, %v", got, err)
+	}
+	left, _ := s.ReadInbox("t1", LeadName, ReadOptions{UnreadOnly: true})
+	if len(left.Messages) != 2 || left.Messages[0].From != "w1" || left.Messages[1].From != "w2" {
+		t.Errorf("unread after marking w1's newest two = %+v", left.Messages)
+	}
+	all, _ := s.ReadInbox("t1", LeadName, ReadOptions{From: "w1"})
+	if len(all.Messages) != 3 {
+		t.Errorf("all from w1 (history + live) = %d messages, want 3", len(all.Messages))
 	}
 	if n, _, err := s.Unread("t1", "nobody"); n != 0 || err != nil {
 		t.Errorf("Unread(missing) = %d, %v", n, err)

@@ -30,10 +30,12 @@ func (s *Store) ReadInbox(team, agent string, opt ReadOptions) (InboxResult, err
 		return InboxResult{}, err
 	}
 	if raw, err := decodeInbox(data); err == nil && (!opt.MarkRead || !anyMessage(raw)) {
-		return s.collect(team, agent, raw, opt)
+		res, _, err := s.collect(team, agent, raw, opt)
+		return res, err
 	}
 	if _, err := os.Stat(s.InboxPath(team, agent)); errors.Is(err, fs.ErrNotExist) {
-		return s.collect(team, agent, nil, opt)
+		res, _, err := s.collect(team, agent, nil, opt)
+		return res, err
 	}
 	var res InboxResult
 	err = s.transform([]string{s.InboxPath(team, agent)}, func(t *tx) error {
@@ -44,17 +46,25 @@ func (s *Store) ReadInbox(team, agent string, opt ReadOptions) (InboxResult, err
 		if corrupt != "" {
 			t.put(s.InboxPath(team, agent), []byte("[]"))
 		}
-		res, err = s.collect(team, agent, raw, opt)
+		var picked []int
+		res, picked, err = s.collect(team, agent, raw, opt)
 		res.Corrupt = corrupt
 		if err != nil || !opt.MarkRead {
 			return err
 		}
+		// Move what was returned, and live entries already marked read
+		// by someone else; leave the rest (other senders, entries cut by
+		// Limit, entries we cannot judge) in place.
+		move := make([]bool, len(raw))
+		for _, i := range picked {
+			move[i] = true
+		}
 		var moved bytes.Buffer
 		var keep []json.RawMessage
-		for _, r := range raw {
+		for i, r := range raw {
 			m, ok := decodeEntry(r)
-			if !ok {
-				keep = append(keep, r) // not ours to judge: leave it in place
+			if !ok || !move[i] && !m.Read {
+				keep = append(keep, r)
 				continue
 			}
 			m.Read = true
@@ -89,30 +99,45 @@ func anyMessage(raw []json.RawMessage) bool {
 }
 
 // collect builds the result from the live entries and, unless UnreadOnly,
-// the history.
-func (s *Store) collect(team, agent string, raw []json.RawMessage, opt ReadOptions) (InboxResult, error) {
+// the history, filtered by From and cut to Limit. It also returns the
+// indices into raw of the live entries it returned.
+func (s *Store) collect(team, agent string, raw []json.RawMessage, opt ReadOptions) (InboxResult, []int, error) {
 	var msgs []Message
+	var from []int // per message: its index in raw, or -1 for history
 	if !opt.UnreadOnly {
 		h, err := s.readHistory(team, agent)
 		if err != nil {
-			return InboxResult{}, err
+			return InboxResult{}, nil, err
 		}
-		msgs = h
+		for _, m := range h {
+			if opt.From == "" || m.From == opt.From {
+				msgs = append(msgs, m)
+				from = append(from, -1)
+			}
+		}
 	}
-	for _, r := range raw {
+	for i, r := range raw {
 		m, ok := decodeEntry(r)
-		if !ok || opt.UnreadOnly && m.Read {
+		if !ok || opt.UnreadOnly && m.Read || opt.From != "" && m.From != opt.From {
 			continue
 		}
 		msgs = append(msgs, m)
+		from = append(from, i)
 	}
 	if opt.Limit > 0 && len(msgs) > opt.Limit {
 		msgs = msgs[len(msgs)-opt.Limit:]
+		from = from[len(from)-opt.Limit:]
 	}
 	if msgs == nil {
 		msgs = []Message{}
 	}
-	return InboxResult{Messages: msgs}, nil
+	var picked []int
+	for _, i := range from {
+		if i >= 0 {
+			picked = append(picked, i)
+		}
+	}
+	return InboxResult{Messages: msgs}, picked, nil
 }
 
 // readHistory reads agent's history file. Lines that do not decode (a
@@ -171,26 +196,6 @@ func (s *Store) Unread(team, agent string) (count int, oldest time.Time, err err
 		}
 	}
 	return count, oldest, nil
-}
-
-// ReadInboxFrom returns the unread live entries of agent's inbox sent by
-// from, at most max of them (the newest; max <= 0 means all). It takes no
-// lock and writes nothing (check_teammate's pending_from).
-func (s *Store) ReadInboxFrom(team, agent, from string, max int) ([]Message, error) {
-	res, err := s.ReadInbox(team, agent, ReadOptions{UnreadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	out := []Message{}
-	for _, m := range res.Messages {
-		if m.From == from {
-			out = append(out, m)
-		}
-	}
-	if max > 0 && len(out) > max {
-		out = out[len(out)-max:]
-	}
-	return out, nil
 }
 
 // RemoveMessage removes the live entry with msg_id msgID from agent's
