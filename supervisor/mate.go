@@ -204,6 +204,11 @@ func (t *team) toState(m *mate) TeammateState {
 		ts.GaveUp = rs.Failed
 		ts.NextRestartAt = formatTime(rs.NextRestartAt)
 	}
+	if m.state == StateRestarting && ts.NextRestartAt == "" {
+		// Being prepared right now: a later owner must not leave it
+		// waiting for a plan that is gone.
+		ts.NextRestartAt = formatTime(t.m.now())
+	}
 	return ts
 }
 

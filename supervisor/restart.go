@@ -101,6 +101,13 @@ func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 		return
 	}
 	m.restarting = false
+	if errors.Is(r.err, protocol.ErrMemberNotFound) {
+		// Removed from the team meanwhile: nothing to restart.
+		t.log.Info("teammate restart dropped", append(t.mateFields(m), zap.String("why", "no longer a member"))...)
+		t.setState(m, classifyExit(false, exitInfo{status: m.exitStatus, signal: m.signal}))
+		t.persist()
+		return
+	}
 	err := r.err
 	if err == nil {
 		res := t.doSpawn(ctx, &spawnReq{

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -211,7 +212,13 @@ func TestAutoRestartCrashLoopFails(t *testing.T) {
 		t.Errorf("adopted failed teammate = %+v", ts)
 	}
 	h.launch.set("w1", []string{"print back", "wait"})
-	st, err := m2.Restart(ctxT(t), h.team, "w1")
+	// Through the status socket, as `claude-teams supervisor restart` does.
+	c, err := DialTeam(ctxT(t), h.team, os.Getuid(), h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st, err := c.Restart(ctxT(t), h.team, "w1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,41 +255,42 @@ func TestAutoRestartStaggered(t *testing.T) {
 	for _, n := range names {
 		h.ctl(n, "exit 1")
 	}
-	var planned []time.Time
+	planned := map[string]time.Time{}
 	eventually(t, func() bool {
-		planned = planned[:0]
 		for _, n := range names {
 			ts := h.status(m, n)
 			at, err := protocol.ParseTimestamp(ts.NextRestartAt)
 			if ts.State != string(StateRestarting) || err != nil {
 				return false
 			}
-			planned = append(planned, at)
+			planned[n] = at
 		}
 		return true
 	}, "all three restarting")
-	slices.SortFunc(planned, func(a, b time.Time) int { return a.Compare(b) })
-	for i := 1; i < len(planned); i++ {
-		if d := planned[i].Sub(planned[i-1]); d < gap-time.Millisecond {
-			t.Errorf("restarts %d and %d planned %s apart, want ≥ %s", i-1, i, d, gap)
+	order := slices.Clone(names)
+	slices.SortFunc(order, func(a, b string) int { return planned[a].Compare(planned[b]) })
+	for i := 1; i < len(order); i++ {
+		if d := planned[order[i]].Sub(planned[order[i-1]]); d < gap-time.Millisecond {
+			t.Errorf("restarts of %s and %s planned %s apart, want ≥ %s", order[i-1], order[i], d, gap)
 		}
 	}
 	for _, n := range names {
 		eventually(t, func() bool { return h.status(m, n).Restarts == 1 }, "%s restarted", n)
 	}
-	// The starts themselves (a timer never fires early) are as far apart.
-	var starts []time.Time
+	// Each started no earlier than planned (timers never fire early), so
+	// in the planned order.
+	started := map[string]time.Time{}
 	for _, e := range h.logs.FilterMessage("teammate starting").All() {
 		if e.ContextMap()["restarts"] == int64(1) {
-			starts = append(starts, e.Time)
+			started[e.ContextMap()["agent"].(string)] = e.Time
 		}
 	}
-	if len(starts) != 3 {
-		t.Fatalf("%d restart starts logged", len(starts))
-	}
-	for i := 1; i < len(starts); i++ {
-		if d := starts[i].Sub(starts[i-1]); d < gap-5*time.Millisecond {
-			t.Errorf("restarts %d and %d started %s apart, want ≥ %s", i-1, i, d, gap)
+	for i, n := range order {
+		if started[n].Before(planned[n].Add(-time.Millisecond)) {
+			t.Errorf("%s started at %s, before its plan %s", n, started[n], planned[n])
+		}
+		if i > 0 && started[n].Before(started[order[i-1]]) {
+			t.Errorf("%s started before %s", n, order[i-1])
 		}
 	}
 }
