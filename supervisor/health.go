@@ -29,6 +29,7 @@ type healthState struct {
 	screen     string    // last screen read
 	screenFor  time.Time // the last output time that screen reflects
 	screenRead bool
+	probedAt   time.Time     // last ready probe (see readyProbe)
 	waiter     chan struct{} // closed to stop the output waiter; nil when none
 	waiterSeq  int
 }
@@ -105,9 +106,21 @@ func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 	var settleAt time.Time
 	if !last.IsZero() && (!m.hs.screenRead || last.After(m.hs.screenFor)) {
 		if now.Sub(last) >= cfg.ScreenSettle {
-			t.readScreen(ctx, m, last)
+			t.readScreen(ctx, m, last, true)
 		} else {
 			settleAt = last.Add(cfg.ScreenSettle)
+			if !m.hs.ready {
+				// Starting: the ready screen need not settle (a prompt
+				// must). Probe it at a shorter pace.
+				probe := min(cfg.ScreenSettle, readyProbe)
+				if now.Sub(m.hs.probedAt) >= probe {
+					m.hs.probedAt = now
+					t.readScreen(ctx, m, last, false)
+				}
+				if !m.hs.ready {
+					settleAt = minTime(settleAt, now.Add(probe))
+				}
+			}
 		}
 	}
 	in := HealthInput{
@@ -131,9 +144,21 @@ func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 	}
 }
 
+// readyProbe is the pace of screen reads while a teammate starts and its
+// output has not settled yet.
+const readyProbe = 100 * time.Millisecond
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // readScreen captures m's visible screen and matches the backend's
-// patterns; last is the output time the capture reflects.
-func (t *team) readScreen(ctx context.Context, m *mate, last time.Time) {
+// patterns; last is the output time the capture reflects. A screen that
+// has not settled only tells whether the CLI is ready.
+func (t *team) readScreen(ctx context.Context, m *mate, last time.Time, settled bool) {
 	if t.conn == nil {
 		return
 	}
@@ -146,6 +171,9 @@ func (t *team) readScreen(ctx context.Context, m *mate, last time.Time) {
 	ready, prompt, needs := ScreenHealth(m.backend, screen)
 	if ready {
 		m.hs.ready = true
+	}
+	if !settled {
+		return
 	}
 	m.hs.needsInput, m.hs.prompt, m.hs.screen = needs, prompt, screen
 	m.hs.screenFor, m.hs.screenRead = last, true

@@ -41,6 +41,7 @@ func TestMain(m *testing.M) {
 //	args             print os.Args[1:] as JSON
 //	sleep MS         sleep
 //	flood BYTES      print BYTES bytes of 100-byte lines as fast as possible
+//	spew RATE        print 100-byte lines at RATE bytes a second, for ever
 //	ignore-term      ignore SIGTERM and SIGHUP
 //	stamp FILE       write the time (Unix ns) to FILE
 //	report DIR       write DIR/report-<pid>.json: args, environment, cwd
@@ -127,6 +128,13 @@ func runAgentCommand(c string) (code int, done bool) {
 		}
 		_ = w.Flush()
 		fmt.Println("flood done")
+	case "spew":
+		rate, _ := strconv.Atoi(arg)
+		line := strings.Repeat("y", 99) + "\n"
+		per := max(rate/100/20, 1) // lines every 50 ms
+		for tick := time.NewTicker(50 * time.Millisecond); ; <-tick.C {
+			fmt.Print(strings.Repeat(line, per))
+		}
 	case "stamp":
 		_ = os.WriteFile(arg, []byte(strconv.FormatInt(time.Now().UnixNano(), 10)), 0o600)
 	case "report":
