@@ -12,16 +12,36 @@
 // The owner loop (team.run) is the only goroutine that touches teammate
 // state. It selects on its context, the tmux connection's events
 // (tmuxcc.PaneExited above all), typed requests with reply channels and
-// its timers. Exits are classified in one place (classifyExit) and turned
-// into lead notifications in one place (notifyExit); the notifier writes
-// them from its own goroutine. What a later owner or the status CLI needs
-// is kept in the state file (TeamState, OwnDir/state.json).
+// three policy timers (the next automatic restart, the release of held-back
+// lead notifications, the next health evaluation), re-armed before every
+// wait. Exits are classified in one place (classifyExit), go through the
+// restart policy (TeamRestarts, restart.go) and are turned into lead
+// notifications in one place (notifyExit) through the notification policy
+// (LeadNotifier); the notifier writes them from its own goroutine. Health
+// (health.go) comes from %output times, the rendered screen once output
+// settles, and the inbox and task facts a work watcher reads when those
+// files change (work.go). Slow or file-bound work (restart preparation,
+// stops, the work watcher) runs in helper goroutines that report back as
+// requests. What a later owner or the status CLI needs is kept in the
+// state file (TeamState, OwnDir/state.json), restart counts and pending
+// restarts included.
+//
+// The policy parts are pure and tested on a fake clock: RestartTracker and
+// TeamRestarts (policy_restart.go, policy_stagger.go), DeriveHealth and
+// HealthTracker (policy_health.go), LeadNotifier (policy_notify*.go).
 //
 // Where panes live (DESIGN.md "tmux topology"): without $TMUX, a private
 // server with one session per team, named after the team; inside tmux, the
 // lead's server, splitting the lead's window or a window per teammate, with
 // our control client attached to a session of our own
 // ("claude-teams-<team>") into which the teammates' windows are linked.
+//
+// Remote-ready seams: which tmux server (Config.TmuxSocket, TMUX, a
+// recorded socket path) and which tmux command (Config.Tmux; tmuxcc runs
+// it under a pty, so a wrapper such as `ssh -tt host tmux` works) are
+// configuration; process signals are only sent to panes whose process is a
+// child of a local tmux server (localChild), otherwise a stop removes the
+// pane and waits for tmux to report the exit.
 //
 // It may import tmuxcc, backends and protocol, and nothing else of ours.
 // Nothing here reads the environment: cmd passes everything in Config.

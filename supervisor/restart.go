@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -218,4 +220,50 @@ func (t *team) ownedTaskLines(mem protocol.Member) []string {
 		out = append(out, fmt.Sprintf("#%s %s (%s)", task.ID, task.Subject, task.Status))
 	}
 	return out
+}
+
+// replacePane starts the agent of l in place of a dead pane and removes
+// the dead one, never with respawn-pane (tmux 3.3a loses output of a pane
+// respawned under a control client and can crash, TMUX.md "Restarting a
+// pane"). On a private server the dead pane's window is replaced at the
+// same index (new-window -k); elsewhere a new pane is made as for a spawn
+// and the dead one killed. Either way the pane id is new.
+func (t *team) replacePane(ctx context.Context, oldPane, oldWindow, name, agentID string, l backends.Launch) (paneInfo, error) {
+	args, err := spawnArgs(l)
+	if err != nil {
+		return paneInfo{}, err
+	}
+	t.conn.UnwatchPane(oldPane)
+	if t.topo.mode == ModePrivate && oldWindow != "" {
+		if idx, ok := t.windowIndex(ctx, oldWindow); ok {
+			p, err := t.windowPaneAt(ctx, name, agentID, args, idx, true)
+			if err == nil {
+				delete(t.topo.linked, oldWindow)
+				return p, nil
+			}
+			t.log.Debug("replace window", zap.String("window", oldWindow), zap.Error(err))
+		}
+	}
+	p, err := t.newPane(ctx, name, agentID, l)
+	if err != nil {
+		return paneInfo{}, err
+	}
+	t.killPane(ctx, oldPane)
+	return p, nil
+}
+
+// windowIndex returns the index of window w in our session.
+func (t *team) windowIndex(ctx context.Context, w string) (int, bool) {
+	out, err := t.conn.Command(ctx, "list-windows", "-t", "="+t.topo.session, "-F", "#{window_id} #{window_index}")
+	if err != nil {
+		return 0, false
+	}
+	for _, l := range out {
+		id, idx, ok := strings.Cut(strings.TrimSpace(l), " ")
+		if ok && id == w {
+			n, err := strconv.Atoi(idx)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
