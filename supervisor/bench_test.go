@@ -26,7 +26,7 @@ import (
 func BenchmarkExitToLeadInbox(b *testing.B) {
 	const mates, rounds = 20, 10
 	h := newHarness(b)
-	m := h.manager()
+	m := h.manager(func(c *Config) { c.Notify.Burst = 10 * mates * rounds }) // measure delivery, not the rate limit
 	for i := 0; i < mates; i++ {
 		h.spawn(m, fmt.Sprintf("w%d", i), "wait")
 	}

@@ -239,7 +239,7 @@ func (t *team) windowPaneAt(ctx context.Context, name, agentID string, args []st
 		create = append(create, "-k")
 	}
 	create = append(create, args...)
-	blocks, err := t.conn.CommandLine(ctx, create,
+	blocks, _, err := t.conn.CreatePane(ctx, t.m.cfg.OutputLimit, create,
 		[]string{"set-option", "-w", "-t", target, "remain-on-exit", "on"},
 		[]string{"set-option", "-p", "-t", target, agentOption, agentID})
 	if len(blocks) == 0 {
@@ -251,6 +251,7 @@ func (t *team) windowPaneAt(ctx context.Context, name, agentID string, args []st
 	}
 	if err != nil {
 		if perr == nil {
+			t.conn.UnwatchOutput(p.pane)
 			t.killPane(ctx, p.pane)
 		} else {
 			_, _ = t.conn.Command(ctx, "kill-window", "-t", target)
@@ -260,6 +261,7 @@ func (t *team) windowPaneAt(ctx context.Context, name, agentID string, args []st
 	t.topo.linked[p.window] = true
 	if t.topo.mode == ModeWindows {
 		if _, err := t.conn.Command(ctx, "link-window", "-d", "-s", p.window, "-t", t.topo.leadSession+":"); err != nil {
+			t.conn.UnwatchOutput(p.pane)
 			t.killPane(ctx, p.pane)
 			return paneInfo{}, fmt.Errorf("link window into the lead's session: %w", err)
 		}
@@ -305,12 +307,19 @@ func (t *team) splitPane(ctx context.Context, agentID string, args []string) (pa
 	if len(old) > 0 && strings.TrimSpace(old[0]) != "" {
 		restore = []string{"set-option", "-w", "-t", lead, "remain-on-exit", strings.TrimSpace(old[0])}
 	}
+	// Linked first, so that tmux sends us the new pane's output from its
+	// first byte (CreatePane keeps it from the reply on).
+	if err := t.linkWindow(ctx, leadWindow); err != nil {
+		return paneInfo{}, err
+	}
+	if _, err := t.conn.Command(ctx, "set-option", "-w", "-t", lead, "remain-on-exit", "on"); err != nil {
+		return paneInfo{}, fmt.Errorf("split window: %w", err)
+	}
 	create := append([]string{"split-window", "-d", "-t", lead}, args...)
-	blocks, err := t.conn.CommandLine(ctx,
-		[]string{"set-option", "-w", "-t", lead, "remain-on-exit", "on"}, create)
+	blocks, _, err := t.conn.CreatePane(ctx, t.m.cfg.OutputLimit, create)
 	var p paneInfo
 	if err == nil {
-		p, err = parsePaneInfo(blocks[1])
+		p, err = parsePaneInfo(blocks[0])
 	}
 	if err != nil {
 		_, _ = t.conn.Command(ctx, restore...)
@@ -320,13 +329,10 @@ func (t *team) splitPane(ctx context.Context, agentID string, args []string) (pa
 		[]string{"set-option", "-p", "-t", p.pane, "remain-on-exit", "on"},
 		[]string{"set-option", "-p", "-t", p.pane, agentOption, agentID},
 		restore); err != nil {
+		t.conn.UnwatchOutput(p.pane)
 		t.killPane(ctx, p.pane)
 		_, _ = t.conn.Command(ctx, restore...)
 		return paneInfo{}, fmt.Errorf("split window: %w", err)
-	}
-	if err := t.linkWindow(ctx, leadWindow); err != nil {
-		t.killPane(ctx, p.pane)
-		return paneInfo{}, err
 	}
 	return p, nil
 }

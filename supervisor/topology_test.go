@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // leadInTmux starts a "person's" session on the test server, as if the lead
@@ -57,6 +58,24 @@ func TestTopologyInsideTmux(t *testing.T) {
 			ts := h.waitState(m, "w1", StateCrashed)
 			if ts.ExitStatus == nil || *ts.ExitStatus != 6 {
 				t.Errorf("status = %+v", ts)
+			}
+			// An automatic restart puts the new pane where a spawn would,
+			// and removes the dead one.
+			w2 := h.spawnPolicy(m, "w2", "on-failure", "print w2 up", "wait")
+			h.waitOutput(m, "w2", "w2 up")
+			h.ctl("w2", "exit 1")
+			var ts2 protocol.TeammateStatus
+			eventually(t, func() bool {
+				ts2 = h.status(m, "w2")
+				return ts2.Restarts == 1 && ts2.Alive
+			}, "w2 restarted (last %+v)", &ts2)
+			h.waitOutput(m, "w2", "w2 up")
+			if panes := h.agentPanes(); strings.Contains(panes, w2.TmuxPaneID+" ") || !strings.Contains(panes, ts2.PaneID+" w2@") {
+				t.Errorf("panes after the restart of %s -> %s:\n%s", w2.TmuxPaneID, ts2.PaneID, panes)
+			}
+			where2, _ := h.tmux("display-message", "-p", "-t", ts2.PaneID, "#{window_id}")
+			if same := strings.TrimSpace(where2) == strings.TrimSpace(leadWin); same == windows {
+				t.Errorf("restarted pane in window %q, lead window %q", where2, leadWin)
 			}
 			if err := m.Teardown(ctxT(t), h.team); err != nil {
 				t.Fatal(err)
