@@ -63,13 +63,11 @@ func (t *team) onWorkUpdate(r *workUpdate) {
 	}
 }
 
-// startWorkWatch starts the work watcher; it ends with ctx.
+// startWorkWatch starts the work watcher; it ends with ctx. The
+// directories are made and watched here, in the owner loop, so that no
+// goroutine can recreate them after a teardown removed the team.
 func (t *team) startWorkWatch(ctx context.Context) {
 	ctx, t.stopWork = context.WithCancel(ctx)
-	go t.workLoop(ctx)
-}
-
-func (t *team) workLoop(ctx context.Context) {
 	dirs := []string{t.store.InboxDir(t.name), t.store.TasksDir(t.name)}
 	for _, d := range dirs {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -80,9 +78,15 @@ func (t *team) workLoop(ctx context.Context) {
 	if err != nil {
 		t.log.Info("work watcher polls (no change notification)", zap.Error(err),
 			zap.Duration("every", t.m.cfg.WorkPoll))
-	} else {
-		defer closeWatch()
+		closeWatch = func() {}
 	}
+	go t.workLoop(ctx, changes, closeWatch)
+}
+
+// workLoop reads the work facts at start and after every (debounced)
+// change, or every WorkPoll without change notification.
+func (t *team) workLoop(ctx context.Context, changes <-chan struct{}, closeWatch func()) {
+	defer closeWatch()
 	deliver := func() bool {
 		select {
 		case t.reqs <- &workUpdate{facts: t.readWork()}:
