@@ -18,17 +18,7 @@ import (
 // server and a real supervisor (`supervisor run`): offline first, then
 // supervised while a teammate runs and crashes, then offline again.
 func TestStatusRealSupervisor(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux missing under CI")
-		}
-		t.Skip("tmux not installed")
-	}
-	tmp, err := os.MkdirTemp("/tmp", "tt-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(tmp) })
+	tmp := tmuxTestDir(t)
 	t.Setenv("TMUX_TMPDIR", tmp)
 	sock := fmt.Sprintf("cts-e2e-%d", os.Getpid())
 	tmux := func(args ...string) string {

@@ -13,13 +13,10 @@ import (
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
-// TestSupervisionPolicyEndToEnd drives the built binary as the lead's MCP
-// server on a real tmux server: the lead's poll_inbox wakes on the
-// supervisor's crash notification; restart_teammate and `claude-teams
-// supervisor restart` (over the server's status socket) start the crashed
-// teammate again with its identity; status --json reports health,
-// next_restart_at and failures.
-func TestSupervisionPolicyEndToEnd(t *testing.T) {
+// tmuxTestDir skips a test without tmux (fails it under CI) and returns a
+// short directory for TMUX_TMPDIR, removed at the end.
+func tmuxTestDir(t *testing.T) string {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("tmux missing under CI")
@@ -31,6 +28,17 @@ func TestSupervisionPolicyEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(tmp) })
+	return tmp
+}
+
+// TestSupervisionPolicyEndToEnd drives the built binary as the lead's MCP
+// server on a real tmux server: the lead's poll_inbox wakes on the
+// supervisor's crash notification; restart_teammate and `claude-teams
+// supervisor restart` (over the server's status socket) start the crashed
+// teammate again with its identity; status --json reports health,
+// next_restart_at and failures.
+func TestSupervisionPolicyEndToEnd(t *testing.T) {
+	tmp := tmuxTestDir(t)
 	sock := fmt.Sprintf("ctp-e2e-%d", os.Getpid())
 	t.Cleanup(func() {
 		cmd := exec.Command("tmux", "-L", sock, "kill-server")
