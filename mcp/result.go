@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -14,7 +15,25 @@ import (
 // okResult is a successful result whose structured content is v and whose
 // text content is the same JSON.
 func okResult(v any) *mcpgo.CallToolResult {
-	return mcpgo.NewToolResultStructuredOnly(v)
+	text, err := jsonText(v)
+	if err != nil {
+		return mcpgo.NewToolResultError(fmt.Sprintf("encode result: %v", err))
+	}
+	return mcpgo.NewToolResultStructured(v, text)
+}
+
+// jsonText encodes v as the text content of a result: compact JSON without
+// HTML escaping (as JSON.stringify and the Python server write it), so that
+// code in messages and tasks reads as written ("a && b < c", not
+// "a \u0026\u0026 b \u003c c").
+func jsonText(v any) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
 // listResult is a successful result for a tool that returns an array: the
@@ -25,11 +44,11 @@ func listResult[T any](items []T) *mcpgo.CallToolResult {
 	if items == nil {
 		items = []T{}
 	}
-	text, err := json.Marshal(items)
+	text, err := jsonText(items)
 	if err != nil {
 		return mcpgo.NewToolResultError(fmt.Sprintf("encode result: %v", err))
 	}
-	return mcpgo.NewToolResultStructured(map[string]any{"result": items}, string(text))
+	return mcpgo.NewToolResultStructured(map[string]any{"result": items}, text)
 }
 
 // refuse is an isError result for a failure the caller caused (or can act
