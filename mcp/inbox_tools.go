@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -99,6 +100,10 @@ type pollInboxResult struct {
 	Messages []protocol.Message `json:"messages"`
 	TimedOut bool               `json:"timed_out"`
 	WaitedMS int64              `json:"waited_ms"`
+
+	// notes are inboxes found corrupt (and set aside) while waiting; each
+	// becomes an extra text block of the result.
+	notes []string
 }
 
 func (s *Server) pollInboxTool() (mcpgo.Tool, server.ToolHandlerFunc) {
@@ -132,7 +137,11 @@ func (s *Server) pollInboxTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		if err != nil {
 			return s.refuse(name, err)
 		}
-		return okResult(res)
+		out := okResult(res)
+		for _, n := range res.notes {
+			out.Content = append(out.Content, mcpgo.NewTextContent(n))
+		}
+		return out
 	})
 }
 
@@ -168,9 +177,12 @@ func (s *Server) pollInbox(ctx context.Context, team, agent string, timeout time
 	defer deadline.Stop()
 	tick := time.NewTicker(recheck)
 	defer tick.Stop()
+	out := pollInboxResult{Messages: []protocol.Message{}}
 	for {
 		n, _, err := s.cfg.Store.Unread(team, agent)
-		if err != nil {
+		if errors.Is(err, protocol.ErrCorrupt) {
+			n = 1 // ReadInbox sets it aside and starts a fresh one
+		} else if err != nil {
 			return pollInboxResult{}, err
 		}
 		if n > 0 {
@@ -178,15 +190,21 @@ func (s *Server) pollInbox(ctx context.Context, team, agent string, timeout time
 			if err != nil {
 				return pollInboxResult{}, err
 			}
+			if res.Corrupt != "" {
+				out.notes = append(out.notes, s.corruptNote(team, agent, res.Corrupt))
+			}
 			if len(res.Messages) > 0 {
-				return pollInboxResult{Messages: res.Messages, WaitedMS: time.Since(start).Milliseconds()}, nil
+				out.Messages, out.WaitedMS = res.Messages, time.Since(start).Milliseconds()
+				return out, nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return pollInboxResult{Messages: []protocol.Message{}, TimedOut: true, WaitedMS: time.Since(start).Milliseconds()}, nil
+			out.TimedOut, out.WaitedMS = true, time.Since(start).Milliseconds()
+			return out, nil
 		case <-deadline.C:
-			return pollInboxResult{Messages: []protocol.Message{}, TimedOut: true, WaitedMS: time.Since(start).Milliseconds()}, nil
+			out.TimedOut, out.WaitedMS = true, time.Since(start).Milliseconds()
+			return out, nil
 		case _, ok := <-events:
 			if !ok {
 				events = nil // watch broke: rely on the ticker

@@ -140,3 +140,29 @@ func TestPollInboxCancel(t *testing.T) {
 	// The session still works.
 	h.ok("read_inbox", map[string]any{"team_name": "alpha", "agent_name": "w1"})
 }
+
+// TestPollInboxCorrupt: a corrupt inbox is set aside and reported, and the
+// wait goes on with a fresh one (as read_inbox does), instead of failing
+// every poll until someone repairs the file.
+func TestPollInboxCorrupt(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.createTeam("alpha", "w1")
+	if err := os.WriteFile(h.store.InboxPath("alpha", "w1"), []byte("[{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := h.call("poll_inbox", map[string]any{"team_name": "alpha", "agent_name": "w1", "timeout_ms": 10})
+	if res.IsError || len(res.Content) != 2 {
+		t.Fatalf("result = %+v", res)
+	}
+	if warn := textOf(res.Content[1]); !strings.Contains(warn, "not valid JSON") || !strings.Contains(warn, "w1") {
+		t.Errorf("warning = %q", warn)
+	}
+	if msgs := h.inbox("alpha", "w1"); len(msgs) != 0 {
+		t.Errorf("fresh inbox = %+v", msgs)
+	}
+	h.send("alpha", "w1", "team-lead", "after")
+	got := h.ok("poll_inbox", map[string]any{"team_name": "alpha", "agent_name": "w1", "timeout_ms": 10})
+	if msgs := got["messages"].([]any); len(msgs) != 1 {
+		t.Errorf("poll after repair = %v", got)
+	}
+}

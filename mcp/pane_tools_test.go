@@ -2,6 +2,7 @@ package mcp_test
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -254,4 +255,21 @@ func TestTeamStatusAndRestart(t *testing.T) {
 	}
 	h.fail("restart_teammate", map[string]any{"team_name": "alpha", "agent_name": "ghost"}, `"ghost"`)
 	h.fail("team_status", map[string]any{"team_name": "nope"}, `"nope"`)
+}
+
+// TestCheckTeammateCorruptLeadInbox: reading the lead's inbox for
+// pending_from sets a corrupt one aside; the result says so.
+func TestCheckTeammateCorruptLeadInbox(t *testing.T) {
+	h := newHarness(t, harnessOpts{sup: newFakeSupervisor()})
+	h.createTeam("alpha", "w1")
+	if err := os.WriteFile(h.store.InboxPath("alpha", "team-lead"), []byte("{bad"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := h.call("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"})
+	if res.IsError || len(res.Content) != 2 {
+		t.Fatalf("result = %+v", res)
+	}
+	if warn := textOf(res.Content[1]); !strings.Contains(warn, "not valid JSON") || !strings.Contains(warn, "team-lead") {
+		t.Errorf("warning = %q", warn)
+	}
 }

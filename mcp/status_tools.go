@@ -99,12 +99,14 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			return r
 		}
 		res := checkResult{Name: m.Name, PendingFrom: []protocol.Message{}}
+		var corrupt string // the lead's inbox, if found corrupt and set aside
 		if orDefault(args.IncludeMessages, true) {
-			msgs, err := s.pendingFrom(args.TeamName, m.Name, clamp(args.MaxMessages, defaultMaxMessages, 1, maxMaxMessages))
+			pending, err := s.pendingFrom(args.TeamName, m.Name, clamp(args.MaxMessages, defaultMaxMessages, 1, maxMaxMessages))
 			if err != nil {
 				return s.refuse(name, err)
 			}
-			res.PendingFrom = append(res.PendingFrom, msgs...)
+			res.PendingFrom = append(res.PendingFrom, pending.Messages...)
+			corrupt = pending.Corrupt
 		}
 		n, _, err := s.cfg.Store.Unread(args.TeamName, m.Name)
 		if err != nil {
@@ -127,18 +129,19 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			}
 			res.Output = &out
 		}
-		return okResult(res)
+		out := okResult(res)
+		s.noteCorrupt(out, args.TeamName, protocol.LeadName, corrupt)
+		return out
 	})
 }
 
 // pendingFrom returns the newest (up to limit) unread messages agent sent
 // the lead and marks those read, as the Python server does; the lead's
 // other mail stays unread.
-func (s *Server) pendingFrom(team, agent string, limit int) ([]protocol.Message, error) {
-	res, err := s.cfg.Store.ReadInbox(team, protocol.LeadName, protocol.ReadOptions{
+func (s *Server) pendingFrom(team, agent string, limit int) (protocol.InboxResult, error) {
+	return s.cfg.Store.ReadInbox(team, protocol.LeadName, protocol.ReadOptions{
 		UnreadOnly: true, MarkRead: true, From: agent, Limit: limit,
 	})
-	return res.Messages, err
 }
 
 // fillStatus copies the supervisor's view of agent into res.
