@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -347,5 +348,51 @@ func TestRemoveMessage(t *testing.T) {
 	res, _ := s.ReadInbox("t1", "w1", ReadOptions{})
 	if !slices.Equal(texts(res.Messages), []string{"b"}) {
 		t.Errorf("left = %v", texts(res.Messages))
+	}
+}
+
+// TestReadInboxReturnsMarkedAsRead: entries a read marks come back with
+// read true, as the Python server returns them (it marks, then returns the
+// same objects); a peek leaves them false.
+func TestReadInboxReturnsMarkedAsRead(t *testing.T) {
+	s := newTeam(t, "w1")
+	for _, text := range []string{"a", "b"} {
+		if _, err := s.Send("t1", "w1", Message{From: LeadName, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	peek, err := s.ReadInbox("t1", "w1", ReadOptions{UnreadOnly: true})
+	if err != nil || len(peek.Messages) != 2 || peek.Messages[0].Read {
+		t.Fatalf("peek = %+v, %v", peek.Messages, err)
+	}
+	got, err := s.ReadInbox("t1", "w1", ReadOptions{UnreadOnly: true, MarkRead: true, Limit: 1})
+	if err != nil || len(got.Messages) != 1 || got.Messages[0].Text != "b" || !got.Messages[0].Read {
+		t.Fatalf("read+mark = %+v, %v", got.Messages, err)
+	}
+	left, err := s.ReadInbox("t1", "w1", ReadOptions{UnreadOnly: true})
+	if err != nil || len(left.Messages) != 1 || left.Messages[0].Text != "a" || left.Messages[0].Read {
+		t.Errorf("left = %+v, %v (entries cut by Limit stay unread)", left.Messages, err)
+	}
+}
+
+// TestHistoryHugeEntry: an entry Claude Code wrote beyond our own size
+// limit is moved to the history like any other and stays readable there.
+func TestHistoryHugeEntry(t *testing.T) {
+	s := newTeam(t, "w1")
+	big := strings.Repeat("\x01", MaxMessageBytes+1) // 6 bytes each once escaped: 6 MiB+
+	q, _ := json.Marshal(big)
+	entry := fmt.Sprintf(`[{"from":"w2","text":%s,"summary":%s,"timestamp":"2026-01-02T03:04:05.678Z"}]`, q, q)
+	if err := os.WriteFile(s.InboxPath("t1", "w1"), []byte(entry), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReadInbox("t1", "w1", ReadOptions{MarkRead: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Send("t1", "w1", Message{From: LeadName, Text: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.ReadInbox("t1", "w1", ReadOptions{})
+	if err != nil || len(res.Messages) != 2 || len(res.Messages[0].Text) != len(big) || res.Messages[1].Text != "after" {
+		t.Fatalf("history = %d messages, %v", len(res.Messages), err)
 	}
 }

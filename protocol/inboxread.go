@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"time"
@@ -51,6 +52,11 @@ func (s *Store) ReadInbox(team, agent string, opt ReadOptions) (InboxResult, err
 		res.Corrupt = corrupt
 		if err != nil || !opt.MarkRead {
 			return err
+		}
+		// What we return is now read (the Python server returns the
+		// entries it marked with read true).
+		for i := range res.Messages {
+			res.Messages[i].Read = true
 		}
 		// Move what was returned, and live entries already marked read
 		// by someone else; leave the rest (other senders, entries cut by
@@ -151,18 +157,21 @@ func (s *Store) readHistory(team, agent string) ([]Message, error) {
 		return nil, fmt.Errorf("read history of %s: %w", agent, err)
 	}
 	defer f.Close()
+	// No line length limit: entries Claude Code wrote may exceed ours.
 	var out []Message
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 8*MaxMessageBytes)
-	for sc.Scan() {
-		if m, ok := decodeEntry(sc.Bytes()); ok {
+	r := bufio.NewReaderSize(f, 64*1024)
+	for {
+		line, err := r.ReadBytes('\n')
+		if m, ok := decodeEntry(bytes.TrimSuffix(line, []byte("\n"))); ok {
 			out = append(out, m)
 		}
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read history of %s: %w", agent, err)
+		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read history of %s: %w", agent, err)
-	}
-	return out, nil
 }
 
 // Unread returns how many live entries of agent's inbox are not read and
