@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -187,6 +188,21 @@ func loadBackends(environ []string) (backends.Config, error) {
 		return b, err
 	}
 	return b, nil
+}
+
+// setDataRoot makes dir (the -config-dir flag) the data root, for
+// teammates too: it is passed on to them as CLAUDE_CONFIG_DIR, the only
+// way a native claude teammate finds its team there.
+func (c *Config) setDataRoot(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("data root %q: %w", dir, err)
+	}
+	c.DataRoot, c.DataRootFromEnv = abs, true
+	kv := "CLAUDE_CONFIG_DIR=" + abs
+	c.Environ = append(slices.Clip(c.Environ), kv)
+	c.Backends.Environ = append(slices.Clip(c.Backends.Environ), kv)
+	return nil
 }
 
 func checkRestart(v string) error {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +147,31 @@ func TestLoadConfig(t *testing.T) {
 		if _, err := loadConfig(append(base, bad)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v, want one naming %s", bad, err, name)
 		}
+	}
+}
+
+// TestServeConfigDirFlag: -config-dir is the data root for teammates too.
+// A native claude teammate finds its team only under its own
+// CLAUDE_CONFIG_DIR, so the flag is passed on as that variable.
+func TestServeConfigDirFlag(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	cfg, err := serveConfig([]string{"-config-dir", dir}, io.Discard, []string{"HOME=" + home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "CLAUDE_CONFIG_DIR=" + dir
+	if cfg.DataRoot != dir || !cfg.DataRootFromEnv || cfg.Getenv("CLAUDE_CONFIG_DIR") != dir ||
+		!slices.Contains(cfg.Backends.Environ, want) {
+		t.Errorf("config = root %q fromEnv %v, backends environ has %s: %v", cfg.DataRoot, cfg.DataRootFromEnv,
+			want, slices.Contains(cfg.Backends.Environ, want))
+	}
+	// Without the flag nothing is added: CLAUDE_CONFIG_DIR moves all of
+	// Claude Code's state, so it is passed on only when the user chose it.
+	cfg, err = serveConfig(nil, io.Discard, []string{"HOME=" + home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataRoot != filepath.Join(home, ".claude") || cfg.DataRootFromEnv || cfg.Getenv("CLAUDE_CONFIG_DIR") != "" {
+		t.Errorf("default config = root %q fromEnv %v", cfg.DataRoot, cfg.DataRootFromEnv)
 	}
 }

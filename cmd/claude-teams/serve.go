@@ -18,28 +18,11 @@ import (
 // runServe runs the stdio MCP server until stdin ends or ctx is cancelled
 // (SIGINT, SIGTERM); both are a clean exit.
 func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) error {
-	cfg, err := loadConfig(environ)
+	cfg, err := serveConfig(args, stderr, environ)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
 	if err != nil {
-		return err
-	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, helpText) }
-	fs.StringVar(&cfg.DataRoot, "config-dir", cfg.DataRoot, "data root (default $CLAUDE_CONFIG_DIR or ~/.claude)")
-	fs.StringVar(&cfg.LogFile, "log-file", cfg.LogFile, "also write logs to this file")
-	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
-	fs.StringVar(&cfg.Restart, "restart", cfg.Restart, "default restart policy: never, on-failure, always")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "claude-teams serve: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
-	}
-	if err := checkRestart(cfg.Restart); err != nil {
 		return err
 	}
 	log, closeLog, err := newLogger(cfg, stderr)
@@ -79,6 +62,44 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	log.Info("server stopping", zap.String("reason", "stdin closed"))
 	return nil
+}
+
+// errHelp reports that serve's help was asked for and printed.
+var errHelp = errors.New("help")
+
+// serveConfig builds serve's Config from the environment and its flags.
+func serveConfig(args []string, stderr io.Writer, environ []string) (Config, error) {
+	cfg, err := loadConfig(environ)
+	if err != nil {
+		return cfg, err
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, helpText) }
+	root := cfg.DataRoot
+	fs.StringVar(&cfg.DataRoot, "config-dir", cfg.DataRoot, "data root (default $CLAUDE_CONFIG_DIR or ~/.claude)")
+	fs.StringVar(&cfg.LogFile, "log-file", cfg.LogFile, "also write logs to this file")
+	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&cfg.Restart, "restart", cfg.Restart, "default restart policy: never, on-failure, always")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, errHelp
+		}
+		return cfg, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "claude-teams serve: unexpected argument %q\n", fs.Arg(0))
+		return cfg, errUsage
+	}
+	if err := checkRestart(cfg.Restart); err != nil {
+		return cfg, err
+	}
+	if cfg.DataRoot != root {
+		if err := cfg.setDataRoot(cfg.DataRoot); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
 }
 
 // newLogger builds the JSON logger: stderr always (stdout is the
