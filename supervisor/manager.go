@@ -177,6 +177,10 @@ type owned struct {
 	t          *team
 	stopSocket context.CancelFunc
 	socketDone chan struct{}
+	// released is closed once the loop has ended, the status socket is
+	// closed (its file removed) and the team's lock given up, in that
+	// order: whoever takes the lock next finds the socket path free.
+	released chan struct{}
 }
 
 // ErrClosed is returned by a Manager's methods after Close.
@@ -285,6 +289,9 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	if o := m.owned[team]; o != nil {
 		select {
 		case <-o.t.done:
+			// Ending (a teardown): wait until it has let go of the
+			// socket and the lock (released never waits for m.mu).
+			<-o.released
 			delete(m.owned, team)
 		default:
 			return o.t, nil
@@ -305,8 +312,8 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	if !ok {
 		return nil, nil
 	}
-	t := newTeam(m, team, lk)
-	o := &owned{t: t, socketDone: make(chan struct{})}
+	t := newTeam(m, team)
+	o := &owned{t: t, socketDone: make(chan struct{}), released: make(chan struct{})}
 	sctx, stop := context.WithCancel(m.ctx)
 	o.stopSocket = stop
 	m.owned[team] = o
@@ -329,6 +336,8 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 		<-t.done
 		stop()
 		<-o.socketDone
+		_ = lk.Unlock()
+		close(o.released)
 		m.mu.Lock()
 		if m.owned[team] == o {
 			delete(m.owned, team)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gofrs/flock"
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
@@ -26,7 +25,6 @@ type team struct {
 	m     *Manager
 	store *protocol.Store
 	log   *zap.Logger
-	lock  *flock.Flock // held while this process supervises the team
 
 	reqs   chan request  // requests and helper-goroutine reports; read by run
 	done   chan struct{} // closed when run has returned and cleaned up
@@ -77,13 +75,12 @@ var ErrNoTeammate = errors.New("supervisor: no such teammate")
 // is being torn down.
 var ErrTearingDown = errors.New("supervisor: team is being torn down")
 
-func newTeam(m *Manager, name string, lock *flock.Flock) *team {
+func newTeam(m *Manager, name string) *team {
 	t := &team{
 		name:  name,
 		m:     m,
 		store: m.cfg.Store,
 		log:   m.log.With(zap.String("team", name)),
-		lock:  lock,
 		reqs:  make(chan request),
 		done:  make(chan struct{}),
 		mates: map[string]*mate{},
@@ -263,8 +260,8 @@ func (t *team) handleEvent(ctx context.Context, ev tmuxcc.Event) {
 }
 
 // cleanup runs when the loop ends: persist (unless the team was torn down:
-// its files may be gone already), detach (teammates keep running), stop the
-// notifier and give up the lock.
+// its files may be gone already), detach (teammates keep running) and stop
+// the notifier.
 func (t *team) cleanup() {
 	if t.redial.timer != nil {
 		t.redial.timer.Stop()
@@ -289,8 +286,7 @@ func (t *team) cleanup() {
 		t.conn, t.events = nil, nil
 	}
 	t.notes.close()
-	if t.lock != nil {
-		_ = t.lock.Unlock()
-	}
 	t.log.Info("supervision ended")
+	// The lock is given up by the Manager once the status socket is gone
+	// (see ownOrNil): the next owner must find the path free.
 }
