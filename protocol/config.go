@@ -15,6 +15,9 @@ var Colors = []string{"blue", "green", "yellow", "purple", "orange", "pink", "cy
 // DefaultAgentType is a teammate's agentType when none is given.
 const DefaultAgentType = "general-purpose"
 
+// DefaultBackendType is a teammate's backendType when none is given.
+const DefaultBackendType = "claude"
+
 // CreateTeam creates team name: its config.json with lead as the only
 // member, the lead's inbox and the task directory. It refuses a team whose
 // config.json exists (ErrTeamExists). The lead's agentId, name, agentType
@@ -127,7 +130,9 @@ func (s *Store) UpdateConfig(team string, fn func(*TeamConfig) error) (TeamConfi
 // AddMember adds teammate m to team. It validates m.Name as a teammate
 // name, refuses a name already present (ErrMemberExists), and fills
 // agentId, agentType (DefaultAgentType), color (round robin by teammate
-// count), joinedAt and subscriptions when empty.
+// count), joinedAt, subscriptions, planModeRequired (false), backendType
+// (DefaultBackendType) and isActive (false) when empty, so every teammate
+// field is written, as the Python server writes them.
 func (s *Store) AddMember(team string, m Member) (Member, error) {
 	if err := ValidateAgentName(m.Name); err != nil {
 		return Member{}, err
@@ -154,6 +159,15 @@ func (s *Store) AddMember(team string, m Member) (Member, error) {
 		}
 		if m.Subscriptions == nil {
 			m.Subscriptions = []string{}
+		}
+		if m.PlanModeRequired == nil {
+			m.PlanModeRequired = Ptr(false)
+		}
+		if m.BackendType == "" {
+			m.BackendType = DefaultBackendType
+		}
+		if m.IsActive == nil {
+			m.IsActive = Ptr(false)
 		}
 		cfg.Members = append(cfg.Members, m)
 		return nil

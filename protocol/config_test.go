@@ -164,8 +164,24 @@ func TestAddMember(t *testing.T) {
 	}
 	sameSnapshot(t, before, snapshot(t, s.Root()))
 
-	// Teammate fields in Claude Code's order.
+	// Every teammate field is written, in Claude Code's order, with the
+	// Python server's defaults (planModeRequired and isActive false,
+	// backendType claude).
+	added, err := s.AddMember("t1", Member{Name: "bare", Prompt: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg, _ := s.ReadConfig("t1")
+	bare, _ := cfg.FindMember("bare")
+	if got := topKeys(t, mustJSON(t, bare)); !slices.Equal(got, []string{"agentId", "name", "agentType", "model", "prompt",
+		"color", "planModeRequired", "joinedAt", "tmuxPaneId", "cwd", "subscriptions", "backendType", "isActive"}) {
+		t.Errorf("bare teammate keys = %v", got)
+	}
+	if *bare.PlanModeRequired || *bare.IsActive || bare.BackendType != "claude" || added.BackendType != "claude" {
+		t.Errorf("bare teammate = %+v", bare)
+	}
+
+	// Teammate fields in Claude Code's order.
 	m := cfg.Members[1]
 	m.PlanModeRequired, m.IsActive, m.BackendType, m.Prompt = Ptr(false), Ptr(true), "claude", "p"
 	want = []string{"agentId", "name", "agentType", "model", "prompt", "color", "planModeRequired", "joinedAt", "tmuxPaneId", "cwd", "subscriptions", "backendType", "isActive"}
