@@ -71,10 +71,18 @@ func ValidateTeamName(name string) error {
 // trimmed of hyphens and cut to 64 bytes. It returns "" when nothing of name
 // survives.
 func SuggestTeamName(name string) string {
+	return suggestName(strings.ToLower(name), func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+	})
+}
+
+// suggestName keeps the runes of name that keep accepts, replaces every
+// run of others by one hyphen, trims hyphens and cuts to MaxNameLength.
+func suggestName(name string, keep func(rune) bool) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(name) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+	for _, r := range name {
+		if keep(r) {
 			if dash && b.Len() > 0 {
 				b.WriteByte('-')
 			}
@@ -126,24 +134,9 @@ func validateAgentPattern(kind, name string) error {
 }
 
 func suggestAgentName(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range name {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-			continue
-		}
-		dash = true
-	}
-	s := b.String()
-	if len(s) > MaxNameLength {
-		s = strings.TrimRight(s[:MaxNameLength], "-")
-	}
-	return s
+	return suggestName(name, func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_'
+	})
 }
 
 // pathProblem returns why name cannot be a path element, or "".
