@@ -141,9 +141,6 @@ func (s *Store) UpdateTask(team, id string, u TaskUpdate) (Task, error) {
 		if _, ok := cfg.FindMember(*u.Owner); !ok {
 			return Task{}, fmt.Errorf("task %s: owner %s is not a member of team %s: %w", id, *u.Owner, team, ErrMemberNotFound)
 		}
-		if err := s.ensureInbox(team, *u.Owner); err != nil {
-			return Task{}, err
-		}
 	}
 	if err := s.ensureTasksDir(team); err != nil {
 		return Task{}, err

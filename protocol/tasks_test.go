@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -320,4 +321,32 @@ func TestCorruptTaskFile(t *testing.T) {
 	if got := mustCreate(t, s, "b")[0].ID; got != "3" {
 		t.Errorf("next id after corrupt 2 = %s", got)
 	}
+}
+
+// TestRefusedOwnerUpdateWritesNothing: an update refused for any reason
+// leaves no trace, not even the new owner's inbox.
+func TestRefusedOwnerUpdateWritesNothing(t *testing.T) {
+	s := newTeam(t, "w1")
+	mustCreate(t, s, "a")
+	mustCreate(t, s, "b")
+	update(t, s, "2", TaskUpdate{AddBlockedBy: []string{"1"}})
+	if _, err := os.Stat(s.InboxPath("t1", "w1")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("w1 has an inbox before any message: %v", err)
+	}
+	before := snapshot(t, s.Root())
+	for _, u := range []struct {
+		id string
+		u  TaskUpdate
+	}{
+		{"99", TaskUpdate{Owner: Ptr("w1")}},                               // no such task
+		{"1", TaskUpdate{Owner: Ptr("w1"), AddBlockedBy: []string{"2"}}},   // a cycle
+		{"2", TaskUpdate{Owner: Ptr("w1"), Status: Ptr(StatusInProgress)}}, // blocked
+		{"1", TaskUpdate{Owner: Ptr("w1"), Status: Ptr("done")}},           // bad status
+		{"1", TaskUpdate{Owner: Ptr("w1"), AddBlocks: []string{"7"}}},      // missing peer
+	} {
+		if _, err := s.UpdateTask("t1", u.id, u.u); err == nil {
+			t.Errorf("update %s %+v succeeded", u.id, u.u)
+		}
+	}
+	sameSnapshot(t, before, snapshot(t, s.Root()))
 }

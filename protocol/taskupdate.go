@@ -129,6 +129,10 @@ func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string
 		}
 	}
 	if assign != nil {
+		// Everything is valid: only now create the inbox its lock needs.
+		if err := s.ensureInbox(team, *u.Owner); err != nil {
+			return Task{}, err
+		}
 		if err := t.lock(s.InboxPath(team, *u.Owner)); err != nil {
 			return Task{}, err
 		}
