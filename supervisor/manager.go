@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -326,7 +325,7 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	go func() {
 		defer m.wg.Done()
 		defer close(o.socketDone)
-		path := SocketPath(team, os.Getuid(), m.cfg.RuntimeDir)
+		path := SocketPath(store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
 		if err := ServeSocket(sctx, path, t, t.log); err != nil {
 			t.log.Error("status socket failed", zap.String("socket", path), zap.Error(err))
 		}
@@ -355,21 +354,9 @@ func (m *Manager) client(ctx context.Context, team string) (*SocketClient, error
 	if c != nil {
 		return c, nil
 	}
-	c, err := DialTeam(ctx, team, os.Getuid(), m.cfg.RuntimeDir)
+	c, _, err := DialTeam(ctx, m.cfg.Store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
 	if err != nil {
 		return nil, err
-	}
-	// Socket paths are keyed by team name only: make sure the owner
-	// supervises our data root's team of that name.
-	p, err := c.Ping(ctx)
-	if err != nil {
-		_ = c.Close()
-		return nil, &NoSupervisorError{Team: team, Path: c.Path(), Err: err}
-	}
-	if root := m.cfg.Store.Root(); p.Root != "" && filepath.Clean(p.Root) != root {
-		_ = c.Close()
-		return nil, fmt.Errorf("team %s: the supervisor on %s (pid %d) serves data root %s, not %s",
-			team, c.Path(), p.PID, p.Root, root)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

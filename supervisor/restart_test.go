@@ -213,7 +213,7 @@ func TestAutoRestartCrashLoopFails(t *testing.T) {
 	}
 	h.launch.set("w1", []string{"print back", "wait"})
 	// Through the status socket, as `claude-teams supervisor restart` does.
-	c, err := DialTeam(ctxT(t), h.team, os.Getuid(), h.dir)
+	c, _, err := DialTeam(ctxT(t), h.root, h.team, os.Getuid(), h.dir)
 	if err != nil {
 		t.Fatal(err)
 	}

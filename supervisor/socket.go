@@ -86,9 +86,9 @@ type VersionReporter interface {
 
 // DataRootReporter may be implemented by a Service to name the data root
 // it supervises, which ping reports. Socket paths are keyed by team name
-// only, so two data roots with a team of the same name share a path; a
-// client that knows its own root compares it with PingResult.Root to be
-// sure it talks to the right supervisor.
+// and a hash of the root (SocketPath); DialTeam still compares the root a
+// supervisor reports with its own, so it never talks to another root's
+// supervisor.
 type DataRootReporter interface {
 	DataRoot() string
 }
@@ -138,22 +138,27 @@ const (
 	errCodeTooLong    = "line_too_long"
 )
 
-// SocketPath is where the supervisor of team listens:
-// runtimeDir/claude-teams/<team>.sock when runtimeDir (normally
-// $XDG_RUNTIME_DIR) is set, else /tmp/claude-teams-<uid>/<team>.sock. The
-// path is always shorter than 100 bytes: a name that would not fit is
-// replaced by a prefix of it plus a hash, and a runtimeDir too long even for
-// that falls back to /tmp.
-func SocketPath(team string, uid int, runtimeDir string) string {
+// SocketPath is where the supervisor of team in data root root listens:
+// runtimeDir/claude-teams/<team>-<root hash>.sock when runtimeDir (normally
+// $XDG_RUNTIME_DIR) is set, else /tmp/claude-teams-<uid>/<team>-<root
+// hash>.sock. The root hash (8 hex digits of the SHA-256 of the root with
+// symbolic links resolved) keeps two data roots ($CLAUDE_CONFIG_DIR) with a
+// team of the same name apart. The path is always shorter than 100 bytes: a
+// name that would not fit is replaced by a prefix of the team name plus a
+// hash of root and team, and a runtimeDir too long even for that falls back
+// to /tmp.
+func SocketPath(root, team string, uid int, runtimeDir string) string {
 	tmpDir := filepath.Join("/tmp", "claude-teams-"+strconv.Itoa(uid))
 	dir := tmpDir
 	if runtimeDir != "" {
 		dir = filepath.Join(runtimeDir, "claude-teams")
 	}
-	if p := filepath.Join(dir, team+".sock"); len(p) < maxSocketPath {
+	root = CanonicalRoot(root)
+	rootSum := sha256.Sum256([]byte(root))
+	if p := filepath.Join(dir, team+"-"+hex.EncodeToString(rootSum[:4])+".sock"); len(p) < maxSocketPath {
 		return p
 	}
-	short := hashedName(team)
+	short := hashedName(root, team)
 	if p := filepath.Join(dir, short); len(p) < maxSocketPath {
 		return p
 	}
@@ -162,14 +167,27 @@ func SocketPath(team string, uid int, runtimeDir string) string {
 
 // hashedName is a short socket file name for a team whose name is too long:
 // up to 16 bytes of the name (for people listing the directory), a dash and
-// 16 hex digits of its SHA-256.
-func hashedName(team string) string {
-	sum := sha256.Sum256([]byte(team))
+// 16 hex digits of the SHA-256 of the root and the name.
+func hashedName(root, team string) string {
+	sum := sha256.Sum256([]byte(root + "\x00" + team))
 	prefix := team
 	if len(prefix) > 16 {
 		prefix = prefix[:16]
 	}
 	return prefix + "-" + hex.EncodeToString(sum[:8]) + ".sock"
+}
+
+// CanonicalRoot is the form of a data root that SocketPath hashes and that
+// supervisors compare (PingResult.Root): absolute, clean, with symbolic
+// links resolved where the path exists.
+func CanonicalRoot(root string) string {
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		return real
+	}
+	return filepath.Clean(root)
 }
 
 // ErrSocketInUse is returned (wrapped) by ListenSocket when another process

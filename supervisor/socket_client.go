@@ -96,15 +96,34 @@ func DialSocket(ctx context.Context, path string) (*SocketClient, error) {
 	return c, nil
 }
 
-// DialTeam connects to the supervisor of team at SocketPath(team, uid,
-// runtimeDir). Its NoSupervisorError names the team.
-func DialTeam(ctx context.Context, team string, uid int, runtimeDir string) (*SocketClient, error) {
-	c, err := DialSocket(ctx, SocketPath(team, uid, runtimeDir))
-	var nse *NoSupervisorError
-	if errors.As(err, &nse) {
-		nse.Team = team
+// DialTeam connects to the supervisor of team in data root root (at
+// SocketPath), pings it and makes sure it serves that root. Nobody
+// listening, or a connection that breaks before the ping is answered (the
+// owner is going away), is a *NoSupervisorError naming the team; a
+// supervisor of another root is an error, never a client.
+func DialTeam(ctx context.Context, root, team string, uid int, runtimeDir string) (*SocketClient, PingResult, error) {
+	c, err := DialSocket(ctx, SocketPath(root, team, uid, runtimeDir))
+	if err != nil {
+		var nse *NoSupervisorError
+		if errors.As(err, &nse) {
+			nse.Team = team
+		}
+		return nil, PingResult{}, err
 	}
-	return c, err
+	p, err := c.Ping(ctx)
+	if err != nil {
+		_ = c.Close()
+		if errors.Is(err, ErrSocketClosed) {
+			return nil, p, &NoSupervisorError{Team: team, Path: c.Path(), Err: err}
+		}
+		return nil, p, fmt.Errorf("team %s: ping the supervisor on %s: %w", team, c.Path(), err)
+	}
+	if p.Root != "" && CanonicalRoot(p.Root) != CanonicalRoot(root) {
+		_ = c.Close()
+		return nil, p, fmt.Errorf("team %s: the supervisor on %s (pid %d) serves data root %s, not %s",
+			team, c.Path(), p.PID, p.Root, root)
+	}
+	return c, p, nil
 }
 
 // Path is the socket path the client is connected to.

@@ -2,6 +2,8 @@ package supervisor
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -143,17 +145,20 @@ func dial(t *testing.T, path string) *SocketClient {
 
 func TestSocketPath(t *testing.T) {
 	long := strings.Repeat("a", 64)
+	root := "/home/u/.claude"
+	h := "-" + rootHash(root) + ".sock"
 	tests := []struct {
 		team, runtime, want string
 	}{
-		{"alpha", "/run/user/1000", "/run/user/1000/claude-teams/alpha.sock"},
-		{"alpha", "", "/tmp/claude-teams-1000/alpha.sock"},
-		{long, "", "/tmp/claude-teams-1000/" + long + ".sock"},
-		{long, "/run/user/1000000", "/run/user/1000000/claude-teams/" + hashedName(long)},
-		{"alpha", "/" + strings.Repeat("r", 90), "/tmp/claude-teams-1000/" + hashedName("alpha")},
+		{"alpha", "/run/user/1000", "/run/user/1000/claude-teams/alpha" + h},
+		{"alpha", "", "/tmp/claude-teams-1000/alpha" + h},
+		{long[:50], "", "/tmp/claude-teams-1000/" + long[:50] + h},
+		{long, "", "/tmp/claude-teams-1000/" + hashedName(root, long)},
+		{long, "/run/user/1000000", "/run/user/1000000/claude-teams/" + hashedName(root, long)},
+		{"alpha", "/" + strings.Repeat("r", 90), "/tmp/claude-teams-1000/" + hashedName(root, "alpha")},
 	}
 	for _, tt := range tests {
-		got := SocketPath(tt.team, 1000, tt.runtime)
+		got := SocketPath(root, tt.team, 1000, tt.runtime)
 		if got != tt.want {
 			t.Errorf("SocketPath(%q, 1000, %q) = %q, want %q", tt.team, tt.runtime, got, tt.want)
 		}
@@ -161,12 +166,34 @@ func TestSocketPath(t *testing.T) {
 			t.Errorf("SocketPath(%q, 1000, %q) is %d bytes", tt.team, tt.runtime, len(got))
 		}
 	}
-	if hashedName(long) == hashedName(long[:63]+"b") {
+	if hashedName(root, long) == hashedName(root, long[:63]+"b") {
 		t.Error("hashedName collides for names sharing a prefix")
 	}
-	if got := SocketPath(long, 4294967295, ""); len(got) >= 100 {
+	if hashedName(root, long) == hashedName("/other", long) {
+		t.Error("hashedName ignores the root")
+	}
+	if got := SocketPath(root, long, 4294967295, ""); len(got) >= 100 {
 		t.Errorf("largest uid: %q is %d bytes", got, len(got))
 	}
+	// Two roots, one team name: two paths; one root however it is
+	// spelled (trailing slash, symbolic link): one path.
+	if SocketPath(root, "alpha", 1000, "") == SocketPath("/other", "alpha", 1000, "") {
+		t.Error("two data roots share a socket path")
+	}
+	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	if a, b, c := SocketPath(dir, "alpha", 1000, ""), SocketPath(dir+"/", "alpha", 1000, ""), SocketPath(link, "alpha", 1000, ""); a != b || a != c {
+		t.Errorf("one root, three paths: %q %q %q", a, b, c)
+	}
+}
+
+// rootHash is the root part of a socket file name.
+func rootHash(root string) string {
+	sum := sha256.Sum256([]byte(root))
+	return hex.EncodeToString(sum[:4])
 }
 
 func TestSocketRoundTrip(t *testing.T) {
@@ -293,7 +320,7 @@ func TestSocketNoSupervisor(t *testing.T) {
 	if _, err := DialSocket(context.Background(), stale); !errors.Is(err, ErrNoSupervisor) {
 		t.Fatalf("stale file: %v", err)
 	}
-	_, err = DialTeam(context.Background(), "gamma", os.Getuid(), dir)
+	_, _, err = DialTeam(context.Background(), "/data", "gamma", os.Getuid(), dir)
 	if !errors.Is(err, ErrNoSupervisor) || err.Error() != "supervisor: no supervisor for team gamma" {
 		t.Fatalf("DialTeam: %v", err)
 	}

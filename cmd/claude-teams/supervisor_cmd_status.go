@@ -38,7 +38,7 @@ func newStatusSource(cfg Config) *statusSource {
 
 // socketPath is where team's supervisor listens.
 func (s *statusSource) socketPath(team string) string {
-	return supervisor.SocketPath(team, s.uid, s.cfg.Getenv("XDG_RUNTIME_DIR"))
+	return supervisor.SocketPath(s.store.Root(), team, s.uid, s.cfg.Getenv("XDG_RUNTIME_DIR"))
 }
 
 // tmuxServers are the servers the offline reader looks in (after the one a
@@ -143,25 +143,10 @@ func (s *statusSource) fromSocket(ctx context.Context, team string) (protocol.Te
 	return st, nil
 }
 
-// dialSupervisor connects to team's supervisor and pings it. A supervisor
-// that serves another data root (socket paths are keyed by team name only)
-// is refused: the caller gets an error, not someone else's team.
+// dialSupervisor connects to team's supervisor and pings it; a supervisor
+// that serves another data root is refused (supervisor.DialTeam).
 func dialSupervisor(ctx context.Context, cfg Config, uid int, team string) (*supervisor.SocketClient, supervisor.PingResult, error) {
-	c, err := supervisor.DialTeam(ctx, team, uid, cfg.Getenv("XDG_RUNTIME_DIR"))
-	if err != nil {
-		return nil, supervisor.PingResult{}, err
-	}
-	ping, err := c.Ping(ctx)
-	if err != nil {
-		c.Close()
-		return nil, ping, err
-	}
-	if ping.Root != "" && filepath.Clean(ping.Root) != filepath.Clean(cfg.DataRoot) {
-		c.Close()
-		return nil, ping, fmt.Errorf("the supervisor on %s (pid %d) serves data root %s, not %s",
-			c.Path(), ping.PID, ping.Root, cfg.DataRoot)
-	}
-	return c, ping, nil
+	return supervisor.DialTeam(ctx, cfg.DataRoot, team, uid, cfg.Getenv("XDG_RUNTIME_DIR"))
 }
 
 // statusJSON is the --json document.

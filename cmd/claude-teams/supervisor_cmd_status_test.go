@@ -167,7 +167,7 @@ func cliWorldRoot(t *testing.T, root string) (Config, *cliService) {
 		t.Fatal(err)
 	}
 	svc := &cliService{root: cmp.Or(root, cfg.DataRoot)}
-	srv, err := supervisor.ListenSocket(supervisor.SocketPath("alpha", os.Getuid(), runtime))
+	srv, err := supervisor.ListenSocket(supervisor.SocketPath(cfg.DataRoot, "alpha", os.Getuid(), runtime))
 	if err != nil {
 		t.Fatal(err)
 	}
