@@ -96,12 +96,7 @@ func (s *Store) held(dir string) *heldLock {
 // touch refreshes the lock's mtime. If the directory is gone or another
 // process changed its mtime, the lock was broken under us: remember it.
 func (l *heldLock) touch() {
-	if l.lost != nil {
-		return
-	}
-	fi, err := os.Stat(l.dir)
-	if err != nil || !l.mod.IsZero() && !fi.ModTime().Equal(l.mod) {
-		l.lost = fmt.Errorf("lock %s: %w", l.dir, ErrLockLost)
+	if !l.check() {
 		return
 	}
 	now := time.Now()
@@ -112,6 +107,20 @@ func (l *heldLock) touch() {
 	if fi, err := os.Stat(l.dir); err == nil {
 		l.mod = fi.ModTime()
 	}
+}
+
+// check reports whether the lock is still ours: its directory exists with
+// the mtime we last saw. If not, it remembers the loss.
+func (l *heldLock) check() bool {
+	if l.lost != nil {
+		return false
+	}
+	fi, err := os.Stat(l.dir)
+	if err != nil || !l.mod.IsZero() && !fi.ModTime().Equal(l.mod) {
+		l.lost = fmt.Errorf("lock %s: %w", l.dir, ErrLockLost)
+		return false
+	}
+	return true
 }
 
 // release removes the lock directory. It reports a lock lost while held.
@@ -165,6 +174,18 @@ func (ls *lockSet) add(l *heldLock) {
 	ls.mu.Lock()
 	ls.locks = append(ls.locks, l)
 	ls.mu.Unlock()
+}
+
+// verify reports a lock of the set that is no longer ours.
+func (ls *lockSet) verify() error {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	for _, l := range ls.locks {
+		if !l.check() {
+			return l.lost
+		}
+	}
+	return nil
 }
 
 // releaseAll stops the refresher and releases every lock, newest first.

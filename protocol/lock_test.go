@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,6 +128,10 @@ func TestLockLostIsReported(t *testing.T) {
 	})
 	if !errors.Is(err, ErrLockLost) {
 		t.Errorf("transform with a broken lock = %v, want ErrLockLost", err)
+	}
+	// Whoever broke the lock may be writing now: ours is not applied.
+	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a transform whose lock was lost wrote its file (%v)", err)
 	}
 }
 

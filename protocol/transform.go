@@ -18,9 +18,10 @@ import (
 //     durable append, remove, rename);
 //  4. release every lock, on every path, panics included.
 //
-// A refused change (fn returns an error) therefore writes nothing. A
-// goroutine refreshes the locks' mtimes while transform runs and ends
-// before it returns.
+// A refused change (fn returns an error) therefore writes nothing, and
+// neither does one whose lock was lost before step 3. A goroutine
+// refreshes the locks' mtimes while transform runs and ends before it
+// returns.
 func (s *Store) transform(lockFiles []string, fn func(*tx) error) (err error) {
 	t := &tx{s: s, set: s.newLockSet()}
 	defer func() {
@@ -35,6 +36,11 @@ func (s *Store) transform(lockFiles []string, fn func(*tx) error) (err error) {
 	}
 	s.callHook("locked")
 	if err := fn(t); err != nil {
+		return err
+	}
+	// A lock broken under us (judged stale) may have a new holder that
+	// is writing now: write nothing rather than overwrite its change.
+	if err := t.set.verify(); err != nil {
 		return err
 	}
 	return t.apply()
