@@ -326,7 +326,11 @@ func (s *Server) sendPlanApproval(cfg protocol.TeamConfig, a sendMessageArgs) (s
 	if _, ok := member(cfg, a.Recipient); !ok {
 		return sendMessageResult{}, fmt.Errorf("recipient %q is not a member of team %q", a.Recipient, a.TeamName)
 	}
-	frame := protocol.PlanApprovalResponse{RequestID: a.RequestID, Approved: *a.Approve, Feedback: a.Content,
+	feedback := a.Content
+	if feedback == "" && !*a.Approve {
+		feedback = "Plan rejected" // the Python server's words
+	}
+	frame := protocol.PlanApprovalResponse{RequestID: a.RequestID, Approved: *a.Approve, Feedback: feedback,
 		Timestamp: protocol.FormatTimestamp(s.cfg.Now())}
 	what := "rejected"
 	if *a.Approve {

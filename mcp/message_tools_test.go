@@ -143,6 +143,21 @@ func TestSendMessagePlanApproval(t *testing.T) {
 			t.Errorf("frame = %q (from %s)", last.Text, last.From)
 		}
 	}
+	// A rejection without content still gives a reason, in the Python
+	// server's words; an approval without content has no feedback.
+	for _, approve := range []bool{false, true} {
+		h.ok("send_message", map[string]any{"team_name": "alpha", "type": "plan_approval_response",
+			"recipient": "w1", "request_id": "plan-2", "approve": approve})
+		msgs := h.inbox("alpha", "w1")
+		_, v, _ := protocol.Decode(msgs[len(msgs)-1].Text)
+		want := "Plan rejected"
+		if approve {
+			want = ""
+		}
+		if resp, _ := v.(protocol.PlanApprovalResponse); resp.Feedback != want {
+			t.Errorf("approve=%v without content: feedback %q, want %q", approve, resp.Feedback, want)
+		}
+	}
 }
 
 func TestSendMessageRefusals(t *testing.T) {
