@@ -18,6 +18,9 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// The first signal asks for a clean exit; once it came, signals are
+	// no longer caught, so a second one ends a shutdown that hangs.
+	context.AfterFunc(ctx, stop)
 
 	cmd := "serve"
 	if len(args) > 0 {
