@@ -7,7 +7,8 @@ import (
 )
 
 // ErrInvalidArg is returned for a command argument tmux cannot carry (a NUL
-// byte) or an empty command.
+// byte), an empty command, or a command name that is not a plain word
+// (letters, digits, dashes).
 var ErrInvalidArg = errors.New("tmuxcc: invalid command argument")
 
 // Quote returns arg quoted for tmux's command parser so that it is read back
@@ -21,11 +22,16 @@ var ErrInvalidArg = errors.New("tmuxcc: invalid command argument")
 //
 // The control protocol reads one command per line, so a value holding a
 // newline, a carriage return, another control byte or the byte 0xff (which
-// tmux 3.3a's lexer takes for the end of input) is written in double quotes with every special byte escaped (\n, \r, \ooo,
-// \\, \", \$): no raw control byte ever reaches the wire. tmux formats (#{…})
-// are still expanded by the commands that expand formats; quoting cannot
-// prevent that. A NUL byte cannot be represented (tmux strings are C
-// strings); Command refuses it.
+// tmux 3.3a's lexer takes for the end of input) is written in double
+// quotes with every special byte escaped (\n, \r, \ooo, \\, \", \$, and
+// \~, which tmux expands to a home directory at the start of a
+// double-quoted word): no raw control byte ever reaches the wire.
+//
+// tmux formats (#{…}, #(cmd)) are still expanded by the commands and
+// options that expand formats (-F, -c, new-window -n, display-message…);
+// quoting cannot prevent that: double every '#' of user text that reaches
+// them. A NUL byte cannot be represented (tmux strings are C strings);
+// Command refuses it.
 func Quote(arg string) string {
 	if needsDouble(arg) {
 		return quoteDouble(arg)
@@ -52,7 +58,7 @@ func quoteDouble(arg string) string {
 	for i := 0; i < len(arg); i++ {
 		c := arg[i]
 		switch {
-		case c == '\\' || c == '"' || c == '$':
+		case c == '\\' || c == '"' || c == '$' || c == '~':
 			b.WriteByte('\\')
 			b.WriteByte(c)
 		case c == '\n':
@@ -72,7 +78,8 @@ func quoteDouble(arg string) string {
 }
 
 // commandLine builds one wire line for a sequence of commands joined by
-// " ; ". Every word is quoted. It refuses empty commands and NUL bytes.
+// " ; ". Every argument is quoted; command names must be plain words. It
+// refuses empty commands, other command names and NUL bytes.
 func commandLine(cmds [][]string) (string, error) {
 	if len(cmds) == 0 {
 		return "", fmt.Errorf("no command: %w", ErrInvalidArg)
@@ -81,6 +88,13 @@ func commandLine(cmds [][]string) (string, error) {
 	for i, args := range cmds {
 		if len(args) == 0 || args[0] == "" {
 			return "", fmt.Errorf("command %d is empty: %w", i, ErrInvalidArg)
+		}
+		if !isPlainWord(args[0]) {
+			// tmux reads NAME=value in the command position (quoted or
+			// not) as an environment assignment: no command runs and no
+			// reply comes, so every later reply would go to the wrong
+			// caller.
+			return "", fmt.Errorf("command %d: %q is not a command name: %w", i, args[0], ErrInvalidArg)
 		}
 		if i > 0 {
 			b.WriteString(" ; ")
@@ -92,7 +106,7 @@ func commandLine(cmds [][]string) (string, error) {
 			if j > 0 {
 				b.WriteByte(' ')
 			}
-			if j == 0 && isPlainWord(a) {
+			if j == 0 {
 				b.WriteString(a) // command names stay bare: aliases and prefixes keep working
 				continue
 			}

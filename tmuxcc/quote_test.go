@@ -19,6 +19,8 @@ func TestQuote(t *testing.T) {
 		{"cr\r\t$x\\\"", `"cr\r\t\$x\\\""`},
 		{"\x01\x7f\xff", `"\001\177\377"`},
 		{"é", `'é'`},
+		{"~/x", `'~/x'`},
+		{"~/a\n~", `"\~/a\n\~"`}, // tmux expands a leading ~ in double quotes
 	}
 	for _, tc := range cases {
 		if got := Quote(tc.in); got != tc.want {
@@ -29,7 +31,11 @@ func TestQuote(t *testing.T) {
 	if want := `new-window '-d' '--' 'sh' '-c' 'echo '\''hi'\''' ; set-option '-w' 'x' 'on'` + "\n"; err != nil || line != want {
 		t.Errorf("commandLine = %q, %v", line, err)
 	}
-	for _, bad := range [][][]string{nil, {{}}, {{""}}, {{"set-buffer", "a\x00b"}}} {
+	// A command name that is not a plain word is refused: tmux reads
+	// "X=1" (quoted or not) as an environment assignment, which runs no
+	// command and sends no reply.
+	for _, bad := range [][][]string{nil, {{}}, {{""}}, {{"set-buffer", "a\x00b"}}, {{"X=1"}}, {{"it's"}},
+		{{"display-message"}, {"X=1", "display-message"}}} {
 		if _, err := commandLine(bad); !errors.Is(err, ErrInvalidArg) {
 			t.Errorf("commandLine(%q) = %v", bad, err)
 		}
@@ -47,6 +53,8 @@ func TestQuoteRoundTrip(t *testing.T) {
 		"new\nline", "two\n\nnewlines\n", "new\ndisplay-message -p INJECTED", "cr\rret", "tab\tx",
 		"\x01\x1b[0m\x7f", "é ü 日本", "\xff\xfe invalid", "-dash", "'", `"`, `\'`, "'\n'", "$", `\`,
 		"\\n literal backslash-n", "\u00a0nbsp", strings.Repeat("long ", 2000),
+		// A leading ~ in double quotes is tilde-expanded by tmux's lexer.
+		"~/a\n", "~\nx", "~root\nx", "~nosuchuser\n", "~\x01", "a\n~", strings.Repeat("big\n", 1<<16),
 	}
 	file := filepath.Join(s.dir, "buf")
 	for _, v := range values {
@@ -70,6 +78,11 @@ func TestQuoteRoundTrip(t *testing.T) {
 	}
 	if _, err := c.Command(ctxT(t)); !errors.Is(err, ErrInvalidArg) {
 		t.Errorf("empty command: %v", err)
+	}
+	// An assignment in the command position would run nothing and get no
+	// reply: every later caller would receive its predecessor's answer.
+	if _, err := c.Command(ctxT(t), "TMUXCC_X=1"); !errors.Is(err, ErrInvalidArg) {
+		t.Errorf("assignment as command name: %v", err)
 	}
 	// Nothing injected ran: no reply ever went astray.
 	out, err := c.Command(ctxT(t), "display-message", "-p", "still in sync")
