@@ -120,14 +120,30 @@ func validateUpdate(id string, u TaskUpdate) error {
 //     task_assignment from u.By;
 //   - metadata merges key by key, nil deleting a key.
 func (s *Store) UpdateTask(team, id string, u TaskUpdate) (Task, error) {
+	ch, err := s.ChangeTask(team, id, u)
+	return ch.Task, err
+}
+
+// TaskChange is the outcome of ChangeTask.
+type TaskChange struct {
+	Task Task // the task as written (status "deleted" for a removed one)
+	// Corrupt is the path the bytes of the new owner's corrupt inbox were
+	// moved to before the task_assignment went to a fresh one; "" if it
+	// was sound (or no assignment was sent).
+	Corrupt string
+}
+
+// ChangeTask is UpdateTask that also reports an inbox found corrupt and
+// set aside.
+func (s *Store) ChangeTask(team, id string, u TaskUpdate) (TaskChange, error) {
 	if err := ValidateTeamName(team); err != nil {
-		return Task{}, err
+		return TaskChange{}, err
 	}
 	if err := ValidateTaskID(id); err != nil {
-		return Task{}, err
+		return TaskChange{}, err
 	}
 	if err := validateUpdate(id, u); err != nil {
-		return Task{}, err
+		return TaskChange{}, err
 	}
 	if u.By == "" {
 		u.By = LeadName
@@ -136,16 +152,16 @@ func (s *Store) UpdateTask(team, id string, u TaskUpdate) (Task, error) {
 	if u.Owner != nil && *u.Owner != "" && !deleting {
 		cfg, err := s.readConfig(team)
 		if err != nil {
-			return Task{}, err
+			return TaskChange{}, err
 		}
 		if _, ok := cfg.FindMember(*u.Owner); !ok {
-			return Task{}, fmt.Errorf("task %s: owner %s is not a member of team %s: %w", id, *u.Owner, team, ErrMemberNotFound)
+			return TaskChange{}, fmt.Errorf("task %s: owner %s is not a member of team %s: %w", id, *u.Owner, team, ErrMemberNotFound)
 		}
 	}
 	if err := s.ensureTasksDir(team); err != nil {
-		return Task{}, err
+		return TaskChange{}, err
 	}
-	var out Task
+	var out TaskChange
 	err := s.transform([]string{s.listLockFile(team)}, func(t *tx) error {
 		all, _, err := s.loadTasks(team)
 		if err != nil {
@@ -155,14 +171,14 @@ func (s *Store) UpdateTask(team, id string, u TaskUpdate) (Task, error) {
 			return fmt.Errorf("task %s of team %s: %w", id, team, ErrTaskNotFound)
 		}
 		if deleting {
-			out, err = s.stageDelete(t, team, id, all)
+			out.Task, err = s.stageDelete(t, team, id, all)
 			return err
 		}
-		out, err = s.stageUpdate(t, team, id, u, all)
+		out.Task, out.Corrupt, err = s.stageUpdate(t, team, id, u, all)
 		return err
 	})
 	if err != nil {
-		return Task{}, fmt.Errorf("update task %s: %w", id, err)
+		return TaskChange{}, fmt.Errorf("update task %s: %w", id, err)
 	}
 	return out, nil
 }

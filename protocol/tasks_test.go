@@ -350,3 +350,24 @@ func TestRefusedOwnerUpdateWritesNothing(t *testing.T) {
 	}
 	sameSnapshot(t, before, snapshot(t, s.Root()))
 }
+
+// TestTaskAssignmentCorruptInbox: the new owner's corrupt inbox is set
+// aside (its bytes kept) for the task_assignment, and ChangeTask says
+// where they went.
+func TestTaskAssignmentCorruptInbox(t *testing.T) {
+	s := newTeam(t, "w1")
+	mustCreate(t, s, "a")
+	if err := os.WriteFile(s.InboxPath("t1", "w1"), []byte("{bad"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.ChangeTask("t1", "1", TaskUpdate{Owner: Ptr("w1")})
+	if err != nil || ch.Task.Owner != "w1" || ch.Corrupt == "" {
+		t.Fatalf("ChangeTask = %+v, %v", ch, err)
+	}
+	if kept, err := os.ReadFile(ch.Corrupt); err != nil || string(kept) != "{bad" {
+		t.Errorf("corrupt bytes kept at %s = %q, %v", ch.Corrupt, kept, err)
+	}
+	if n, _, err := s.Unread("t1", "w1"); err != nil || n != 1 {
+		t.Errorf("w1 unread = %d, %v (the assignment in a fresh inbox)", n, err)
+	}
+}

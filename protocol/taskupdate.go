@@ -7,12 +7,13 @@ import (
 )
 
 // stageUpdate validates u against the current tasks and stages the writes.
-// The caller holds the list lock; all is a snapshot of every task.
-func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string]Task) (Task, error) {
+// The caller holds the list lock; all is a snapshot of every task. corrupt
+// is where a corrupt inbox of the new owner is to be moved.
+func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string]Task) (Task, string, error) {
 	peers := slices.Concat(u.AddBlocks, u.AddBlockedBy)
 	for _, x := range peers {
 		if _, ok := all[x]; !ok {
-			return Task{}, fmt.Errorf("task %s: cannot link to task %s: %w", id, x, ErrTaskNotFound)
+			return Task{}, "", fmt.Errorf("task %s: cannot link to task %s: %w", id, x, ErrTaskNotFound)
 		}
 	}
 	cur := all[id]
@@ -22,7 +23,7 @@ func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string
 		lockIDs = append(lockIDs, referrers(all, id, false, true)...)
 	}
 	if err := s.lockTasks(t, team, all, lockIDs); err != nil {
-		return Task{}, err
+		return Task{}, "", err
 	}
 	cur = all[id]
 	next := cur
@@ -34,7 +35,7 @@ func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string
 	if u.Status != nil {
 		from, to := statusRank(cur.Status), statusRank(*u.Status)
 		if to < from {
-			return Task{}, invalid("task %s is %s and cannot go back to %s (status moves pending → in_progress → completed)", id, cur.Status, *u.Status)
+			return Task{}, "", invalid("task %s is %s and cannot go back to %s (status moves pending → in_progress → completed)", id, cur.Status, *u.Status)
 		}
 		next.Status = *u.Status
 	}
@@ -72,7 +73,7 @@ func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string
 	}
 	for _, e := range added {
 		if path := blockPath(all, e.to, e.from); path != nil {
-			return Task{}, invalid("task %s cannot block task %s: that closes the cycle %s", e.from, e.to,
+			return Task{}, "", invalid("task %s cannot block task %s: that closes the cycle %s", e.from, e.to,
 				"#"+strings.Join(append([]string{e.from}, path...), " → #"))
 		}
 	}
@@ -85,7 +86,7 @@ func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string
 				if next.Status == StatusCompleted {
 					verb = "complete"
 				}
-				return Task{}, invalid("task %s cannot %s: it is blocked by task %s (%s), which is not completed", id, verb, b, bt.Status)
+				return Task{}, "", invalid("task %s cannot %s: it is blocked by task %s (%s), which is not completed", id, verb, b, bt.Status)
 			}
 		}
 	}
@@ -109,7 +110,7 @@ func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string
 				AssignedBy: u.By, Timestamp: s.timestamp()})
 			entry, err := marshalCompact(s.fillMessage(Message{From: u.By, Text: text}))
 			if err != nil {
-				return Task{}, err
+				return Task{}, "", err
 			}
 			assign = entry
 		}
@@ -125,22 +126,25 @@ func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string
 	sortIDs(ids)
 	for _, x := range append(ids, id) {
 		if err := s.stageTask(t, team, all[x]); err != nil {
-			return Task{}, err
+			return Task{}, "", err
 		}
 	}
+	var corrupt string
 	if assign != nil {
 		// Everything is valid: only now create the inbox its lock needs.
 		if err := s.ensureInbox(team, *u.Owner); err != nil {
-			return Task{}, err
+			return Task{}, "", err
 		}
 		if err := t.lock(s.InboxPath(team, *u.Owner)); err != nil {
-			return Task{}, err
+			return Task{}, "", err
 		}
-		if _, err := s.stageAppend(t, team, *u.Owner, assign); err != nil {
-			return Task{}, err
+		c, err := s.stageAppend(t, team, *u.Owner, assign)
+		if err != nil {
+			return Task{}, "", err
 		}
+		corrupt = c
 	}
-	return all[id], nil
+	return all[id], corrupt, nil
 }
 
 // blockPath returns a path of ids from `from` to `to` following "blocks"
