@@ -238,9 +238,10 @@ func (s *Server) removeTeammate(ctx context.Context, tool string, args agentArgs
 		return s.refuse(tool, err)
 	}
 	notice := protocol.RemovalNotice(m.Name, shutdown, released)
-	if _, err := s.cfg.Store.Send(args.TeamName, protocol.LeadName, protocol.Message{
+	d, err := s.cfg.Store.Deliver(args.TeamName, protocol.LeadName, protocol.Message{
 		From: m.Name, Text: notice, Summary: firstSentence(notice), Color: m.Color,
-	}); err != nil {
+	})
+	if err != nil {
 		s.log.Warn("removal notice not delivered", zap.String("team", args.TeamName), zap.String("agent", m.Name), zap.Error(err))
 	}
 	s.log.Info("teammate removed", zap.String("team", args.TeamName), zap.String("agent", m.Name),
@@ -252,7 +253,9 @@ func (s *Server) removeTeammate(ctx context.Context, tool string, args agentArgs
 	if len(released) > 0 {
 		msg += fmt.Sprintf(" %d task(s) returned to pending.", len(released))
 	}
-	return okResult(removeResult{Success: true, Message: msg})
+	out := okResult(removeResult{Success: true, Message: msg})
+	s.noteCorrupt(out, args.TeamName, protocol.LeadName, d.Corrupt)
+	return out
 }
 
 // firstSentence returns text up to and including its first ". ".

@@ -273,3 +273,23 @@ func TestCheckTeammateCorruptLeadInbox(t *testing.T) {
 		t.Errorf("warning = %q", warn)
 	}
 }
+
+// TestRemoveTeammateCorruptLeadInbox: the removal notice goes to a fresh
+// lead inbox when the old one is corrupt, and the result says so.
+func TestRemoveTeammateCorruptLeadInbox(t *testing.T) {
+	h := newHarness(t, harnessOpts{sup: newFakeSupervisor()})
+	h.createTeam("alpha", "w1")
+	if err := os.WriteFile(h.store.InboxPath("alpha", "team-lead"), []byte("{bad"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := h.call("force_kill_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"})
+	if res.IsError || len(res.Content) != 2 {
+		t.Fatalf("result = %+v", res)
+	}
+	if warn := textOf(res.Content[1]); !strings.Contains(warn, "not valid JSON") || !strings.Contains(warn, "team-lead") {
+		t.Errorf("warning = %q", warn)
+	}
+	if lead := h.inbox("alpha", "team-lead"); len(lead) != 1 || lead[0].Text != "w1 was terminated." {
+		t.Errorf("lead inbox = %+v", lead)
+	}
+}

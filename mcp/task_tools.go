@@ -115,7 +115,7 @@ func (s *Server) taskUpdateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 				return s.refusef(name, "owner %q is not a member of team %q", *args.Owner, args.TeamName)
 			}
 		}
-		t, err := s.cfg.Store.UpdateTask(args.TeamName, id, protocol.TaskUpdate{
+		ch, err := s.cfg.Store.ChangeTask(args.TeamName, id, protocol.TaskUpdate{
 			Status: args.Status, Owner: args.Owner, Subject: args.Subject, Description: args.Description,
 			ActiveForm: args.ActiveForm, AddBlocks: flexIDs(args.AddBlocks), AddBlockedBy: flexIDs(args.AddBlockedBy),
 			Metadata: args.Metadata, By: protocol.LeadName,
@@ -123,8 +123,13 @@ func (s *Server) taskUpdateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		if err != nil {
 			return s.refuse(name, s.taskErr(args.TeamName, id, err))
 		}
+		t := ch.Task
 		s.log.Info("task updated", zap.String("team", args.TeamName), zap.String("task", t.ID), zap.String("status", t.Status))
-		return okResult(taskRef{ID: t.ID, Status: t.Status})
+		out := okResult(taskRef{ID: t.ID, Status: t.Status})
+		if args.Owner != nil {
+			s.noteCorrupt(out, args.TeamName, *args.Owner, ch.Corrupt)
+		}
+		return out
 	})
 }
 

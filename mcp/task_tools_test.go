@@ -1,6 +1,7 @@
 package mcp_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -109,5 +110,23 @@ func TestTaskRefusals(t *testing.T) {
 	if len(list) != 4 || list[1]["status"] != "pending" || list[3]["status"] != "in_progress" ||
 		!jsonEqual(list[0]["blocks"], []any{"2"}) || !jsonEqual(list[2]["blockedBy"], []any{"2"}) {
 		t.Fatalf("tasks after refusals = %v", list)
+	}
+}
+
+// TestTaskUpdateCorruptOwnerInbox: a corrupt inbox met while sending the
+// task_assignment is reported in the result.
+func TestTaskUpdateCorruptOwnerInbox(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.createTeam("alpha", "w1")
+	h.ok("task_create", map[string]any{"team_name": "alpha", "subject": "s", "description": "d"})
+	if err := os.WriteFile(h.store.InboxPath("alpha", "w1"), []byte("{bad"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := h.call("task_update", map[string]any{"team_name": "alpha", "task_id": "1", "owner": "w1"})
+	if res.IsError || len(res.Content) != 2 {
+		t.Fatalf("result = %+v", res)
+	}
+	if warn := textOf(res.Content[1]); !strings.Contains(warn, "not valid JSON") || !strings.Contains(warn, "w1") {
+		t.Errorf("warning = %q", warn)
 	}
 }
