@@ -51,7 +51,8 @@ type Config struct {
 	Env []string
 	// Tag identifies control clients started by this program for this
 	// session. When set, the client process carries TMUXCC_TAG=<Tag> in its
-	// environment, and Dial kills (SIGKILL) other control clients of the
+	// environment (Dial removes it from the server's global environment, so
+	// panes created afterwards do not inherit it), and Dial kills (SIGKILL) other control clients of the
 	// server that carry the same tag and are not children of this process:
 	// stale clients an earlier instance left behind, which can freeze panes
 	// (TMUX.md "Transport"). Give each owner a distinct tag, and let only one

@@ -224,3 +224,29 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestTagStaysOnOurClient: the tag marks our control client only. A server
+// started by our client copies the client's environment into its global
+// environment, so without care every pane (and every control client run
+// from one, e.g. another supervisor) would carry the tag and could be
+// killed as stale by the tag's owner. An inherited tag of someone else is
+// replaced by ours in our client (os/exec keeps the last duplicate).
+func TestTagStaysOnOurClient(t *testing.T) {
+	s := newTestServer(t)
+	cfg := s.config(ModeCC)
+	cfg.Tag = "mine"
+	cfg.Env = append(cfg.Env[:len(cfg.Env):len(cfg.Env)], tagEnv+"=inherited")
+	c, err := Dial(ctxT(t), cfg) // starts the server
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !hasTag(c.ClientPID(), "mine") || hasTag(c.ClientPID(), "inherited") {
+		t.Errorf("client tags: mine %v, inherited %v", hasTag(c.ClientPID(), "mine"), hasTag(c.ClientPID(), "inherited"))
+	}
+	_, _, po := createWindow(t, c, 0, nil, "sh", "-c", `echo "tag=[$`+tagEnv+`]"; sleep 30`)
+	waitFor(t, "pane output", func() bool { return strings.Contains(string(po.Snapshot()), "tag=") })
+	if got := string(po.Snapshot()); !strings.Contains(got, "tag=[]") {
+		t.Fatalf("pane environment carries the tag: %q", got)
+	}
+}

@@ -16,7 +16,8 @@ import (
 // tagEnv is the environment variable that marks our control clients.
 const tagEnv = "TMUXCC_TAG"
 
-// setup runs once after attach: client flags, stale clients, server pid.
+// setup runs once after attach: client flags, server pid, our tag out of
+// the server's environment, stale clients.
 func (c *Conn) setup(ctx context.Context) error {
 	// ignore-size: our client never counts when tmux sizes windows (it has
 	// no size anyway, as long as nobody sends refresh-client -C).
@@ -39,6 +40,17 @@ func (c *Conn) setup(ctx context.Context) error {
 		c.panes.serverPID, _ = strconv.Atoi(strings.TrimSpace(out[0]))
 	}
 	if c.cfg.Tag != "" {
+		// A server our client started copied the client's environment,
+		// tag included, into its global environment, from which every
+		// new pane would inherit it: a control client run from such a
+		// pane would look like a stale one of ours. (Panes created before
+		// this, like the first window of a session Dial created, keep it.)
+		if _, err := c.Command(ctx, "set-environment", "-g", "-u", tagEnv); err != nil {
+			var ce *CommandError
+			if !errors.As(err, &ce) {
+				return fmt.Errorf("unset %s: %w", tagEnv, err)
+			}
+		}
 		if err := c.killStale(ctx); err != nil {
 			return err
 		}
