@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // Config is everything the program takes from its environment and flags.
@@ -155,6 +156,9 @@ func loadConfig(environ []string) (Config, error) {
 			return c, fmt.Errorf("CLAUDE_TEAMS_NOTIFY_BURST=%q: want a positive count", v)
 		}
 	}
+	if err := checkAgent(c.AgentName, c.AgentTeam); err != nil {
+		return c, err
+	}
 	if c.Backends, err = loadBackends(environ); err != nil {
 		return c, err
 	}
@@ -202,6 +206,26 @@ func (c *Config) setDataRoot(dir string) error {
 	kv := "CLAUDE_CONFIG_DIR=" + abs
 	c.Environ = append(slices.Clip(c.Environ), kv)
 	c.Backends.Environ = append(slices.Clip(c.Backends.Environ), kv)
+	return nil
+}
+
+// checkAgent validates the identity of a teammate's own server: both
+// variables or neither, each a valid name.
+func checkAgent(name, team string) error {
+	switch {
+	case name == "" && team == "":
+		return nil
+	case team == "":
+		return fmt.Errorf("%s=%q is set without %s", backends.EnvAgentName, name, backends.EnvTeam)
+	case name == "":
+		return fmt.Errorf("%s=%q is set without %s", backends.EnvTeam, team, backends.EnvAgentName)
+	}
+	if err := protocol.ValidateMemberName(name); err != nil {
+		return fmt.Errorf("%s: %w", backends.EnvAgentName, err)
+	}
+	if err := protocol.ValidateTeamName(team); err != nil {
+		return fmt.Errorf("%s: %w", backends.EnvTeam, err)
+	}
 	return nil
 }
 

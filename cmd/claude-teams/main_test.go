@@ -142,9 +142,12 @@ func TestLoadConfig(t *testing.T) {
 	for _, bad := range []string{"USE_TMUX_WINDOWS=maybe", "CLAUDE_TEAMS_RESTART=sometimes", "CLAUDE_TEAMS_LOG_LEVEL=loud",
 		"CLAUDE_TEAMS_TMUX_SOCKET=/tmp/sock", "CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS=perhaps",
 		"CLAUDE_TEAMS_STALL_AFTER=soon", "CLAUDE_TEAMS_IDLE_AFTER=-1s", "CLAUDE_TEAMS_NOTIFY_BURST=0",
-		"CLAUDE_TEAMS_BACKENDS=emacs", "OPENCODE_SERVER_URL=ftp://x"} {
+		"CLAUDE_TEAMS_BACKENDS=emacs", "OPENCODE_SERVER_URL=ftp://x",
+		"CLAUDE_TEAMS_AGENT_NAME=../w1\x00CLAUDE_TEAMS_TEAM=alpha", "CLAUDE_TEAMS_TEAM=Alpha Team\x00CLAUDE_TEAMS_AGENT_NAME=w1",
+		"CLAUDE_TEAMS_AGENT_NAME=w1", "CLAUDE_TEAMS_TEAM=alpha"} {
 		name := strings.SplitN(bad, "=", 2)[0]
-		if _, err := loadConfig(append(base, bad)); err == nil || !strings.Contains(err.Error(), name) {
+		// "A\x00B" sets two variables; the error must name the first.
+		if _, err := loadConfig(append(base, strings.Split(bad, "\x00")...)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v, want one naming %s", bad, err, name)
 		}
 	}
