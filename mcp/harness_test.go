@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -334,3 +335,23 @@ func textOf(c mcpgo.Content) string {
 }
 
 func listToolsReq() mcpgo.ListToolsRequest { return mcpgo.ListToolsRequest{} }
+
+// corruptInbox writes bad JSON over agent's inbox.
+func (h *harness) corruptInbox(team, agent string) {
+	h.t.Helper()
+	if err := os.WriteFile(h.store.InboxPath(team, agent), []byte(`[{"from":`), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// wantCorruptNote fails unless res succeeded and its second text block
+// says that agent's inbox was not valid JSON and was set aside.
+func (h *harness) wantCorruptNote(res *mcpgo.CallToolResult, agent string) {
+	h.t.Helper()
+	if res.IsError || len(res.Content) != 2 {
+		h.t.Fatalf("result = %+v, want success with a corrupt-inbox note", res)
+	}
+	if note := textOf(res.Content[1]); !strings.Contains(note, "not valid JSON") || !strings.Contains(note, "inbox of "+agent) {
+		h.t.Errorf("note = %q, want one about %s's inbox", note, agent)
+	}
+}

@@ -2,8 +2,6 @@ package mcp_test
 
 import (
 	"context"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -46,16 +44,8 @@ func TestReadInbox(t *testing.T) {
 func TestReadInboxCorrupt(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.createTeam("alpha", "w1")
-	if err := os.WriteFile(h.store.InboxPath("alpha", "w1"), []byte("[{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := h.call("read_inbox", map[string]any{"team_name": "alpha", "agent_name": "w1"})
-	if res.IsError || len(res.Content) != 2 {
-		t.Fatalf("result = %+v", res)
-	}
-	if warn := textOf(res.Content[1]); !strings.Contains(warn, "not valid JSON") || !strings.Contains(warn, "w1") {
-		t.Errorf("warning = %q", warn)
-	}
+	h.corruptInbox("alpha", "w1")
+	h.wantCorruptNote(h.call("read_inbox", map[string]any{"team_name": "alpha", "agent_name": "w1"}), "w1")
 }
 
 func TestPollInboxReturnsWaitingMail(t *testing.T) {
@@ -147,16 +137,8 @@ func TestPollInboxCancel(t *testing.T) {
 func TestPollInboxCorrupt(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.createTeam("alpha", "w1")
-	if err := os.WriteFile(h.store.InboxPath("alpha", "w1"), []byte("[{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := h.call("poll_inbox", map[string]any{"team_name": "alpha", "agent_name": "w1", "timeout_ms": 10})
-	if res.IsError || len(res.Content) != 2 {
-		t.Fatalf("result = %+v", res)
-	}
-	if warn := textOf(res.Content[1]); !strings.Contains(warn, "not valid JSON") || !strings.Contains(warn, "w1") {
-		t.Errorf("warning = %q", warn)
-	}
+	h.corruptInbox("alpha", "w1")
+	h.wantCorruptNote(h.call("poll_inbox", map[string]any{"team_name": "alpha", "agent_name": "w1", "timeout_ms": 10}), "w1")
 	if msgs := h.inbox("alpha", "w1"); len(msgs) != 0 {
 		t.Errorf("fresh inbox = %+v", msgs)
 	}

@@ -1,7 +1,6 @@
 package mcp_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -240,14 +239,9 @@ func TestSendMessageTeammateServer(t *testing.T) {
 func TestSendMessageCorruptInbox(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.createTeam("alpha", "w1")
-	if err := os.WriteFile(h.store.InboxPath("alpha", "w1"), []byte(`[{"from":`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := h.call("send_message", map[string]any{"team_name": "alpha", "type": "message", "recipient": "w1",
-		"content": "hello", "summary": "hi"})
-	if res.IsError || len(res.Content) != 2 || !strings.Contains(textOf(res.Content[1]), "not valid JSON") {
-		t.Fatalf("result = %+v", res)
-	}
+	h.corruptInbox("alpha", "w1")
+	h.wantCorruptNote(h.call("send_message", map[string]any{"team_name": "alpha", "type": "message", "recipient": "w1",
+		"content": "hello", "summary": "hi"}), "w1")
 	if msgs := h.inbox("alpha", "w1"); len(msgs) != 1 {
 		t.Fatalf("w1 inbox = %+v", msgs)
 	}

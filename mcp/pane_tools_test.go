@@ -2,7 +2,6 @@ package mcp_test
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -262,16 +261,8 @@ func TestTeamStatusAndRestart(t *testing.T) {
 func TestCheckTeammateCorruptLeadInbox(t *testing.T) {
 	h := newHarness(t, harnessOpts{sup: newFakeSupervisor()})
 	h.createTeam("alpha", "w1")
-	if err := os.WriteFile(h.store.InboxPath("alpha", "team-lead"), []byte("{bad"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := h.call("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"})
-	if res.IsError || len(res.Content) != 2 {
-		t.Fatalf("result = %+v", res)
-	}
-	if warn := textOf(res.Content[1]); !strings.Contains(warn, "not valid JSON") || !strings.Contains(warn, "team-lead") {
-		t.Errorf("warning = %q", warn)
-	}
+	h.corruptInbox("alpha", "team-lead")
+	h.wantCorruptNote(h.call("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"}), "team-lead")
 }
 
 // TestRemoveTeammateCorruptLeadInbox: the removal notice goes to a fresh
@@ -279,16 +270,8 @@ func TestCheckTeammateCorruptLeadInbox(t *testing.T) {
 func TestRemoveTeammateCorruptLeadInbox(t *testing.T) {
 	h := newHarness(t, harnessOpts{sup: newFakeSupervisor()})
 	h.createTeam("alpha", "w1")
-	if err := os.WriteFile(h.store.InboxPath("alpha", "team-lead"), []byte("{bad"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := h.call("force_kill_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"})
-	if res.IsError || len(res.Content) != 2 {
-		t.Fatalf("result = %+v", res)
-	}
-	if warn := textOf(res.Content[1]); !strings.Contains(warn, "not valid JSON") || !strings.Contains(warn, "team-lead") {
-		t.Errorf("warning = %q", warn)
-	}
+	h.corruptInbox("alpha", "team-lead")
+	h.wantCorruptNote(h.call("force_kill_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"}), "team-lead")
 	if lead := h.inbox("alpha", "team-lead"); len(lead) != 1 || lead[0].Text != "w1 was terminated." {
 		t.Errorf("lead inbox = %+v", lead)
 	}

@@ -1,7 +1,6 @@
 package mcp_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -119,14 +118,6 @@ func TestTaskUpdateCorruptOwnerInbox(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.createTeam("alpha", "w1")
 	h.ok("task_create", map[string]any{"team_name": "alpha", "subject": "s", "description": "d"})
-	if err := os.WriteFile(h.store.InboxPath("alpha", "w1"), []byte("{bad"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := h.call("task_update", map[string]any{"team_name": "alpha", "task_id": "1", "owner": "w1"})
-	if res.IsError || len(res.Content) != 2 {
-		t.Fatalf("result = %+v", res)
-	}
-	if warn := textOf(res.Content[1]); !strings.Contains(warn, "not valid JSON") || !strings.Contains(warn, "w1") {
-		t.Errorf("warning = %q", warn)
-	}
+	h.corruptInbox("alpha", "w1")
+	h.wantCorruptNote(h.call("task_update", map[string]any{"team_name": "alpha", "task_id": "1", "owner": "w1"}), "w1")
 }
