@@ -104,9 +104,10 @@ func (c *Conn) WatchPane(pane string, pid int) error {
 	if w.pidfd != nil {
 		c.wg.Add(1)
 		go pw.waitPidfd(w)
-	} else {
-		w.poke("query") // it may be dead already
 	}
+	// The pane may be dead already, even with a live pidfd: its pid may
+	// have been reused by another child of the server since it died.
+	w.poke("query")
 	pw.mu.Unlock()
 	return nil
 }
@@ -239,6 +240,7 @@ func (pw *paneWatcher) stopAll() {
 // tmux, and emits PaneExited once the pane is known dead or gone.
 func (pw *paneWatcher) run(w *paneWatch) {
 	defer pw.c.wg.Done()
+	defer w.close() // the pidfd goes with the resolver, whichever way it ends
 	for {
 		var t trigger
 		select {
@@ -257,7 +259,6 @@ func (pw *paneWatcher) run(w *paneWatch) {
 			return
 		default:
 		}
-		w.close()
 		pw.c.events.push(ev)
 		pw.c.log.Debug("tmux pane exited", zap.String("pane", w.pane), zap.Int("pid", w.pid),
 			zap.String("source", ev.Source))

@@ -184,3 +184,44 @@ func TestPaneWatchWithoutPidfd(t *testing.T) {
 		t.Fatalf("%+v status %s", e, fmtStatus(e.Status))
 	}
 }
+
+// TestPaneWatchDeadPaneReusedPid: a pane that died before WatchPane, whose
+// pid now belongs to another live child of the tmux server (pid reuse, as
+// when a supervisor re-adopts panes recorded earlier), is still reported:
+// the live pidfd must not stand in for a look at the pane itself. Pane B's
+// pid plays the reused pid.
+func TestPaneWatchDeadPaneReusedPid(t *testing.T) {
+	s := newTestServer(t)
+	c := s.dial(ModeC)
+	other, otherPID := newWindow(t, c, nil, "sleep", "60")
+	if err := c.WatchPane(other, otherPID); err != nil { // the %* subscription exists from here
+		t.Fatal(err)
+	}
+	// A probe subscription shares the 1 s timer of ours: once it has
+	// reported the dead pane, ours has too (and found no watch for it).
+	if _, err := c.Command(ctxT(t), "refresh-client", "-B", "probe:%*:#{pane_dead}"); err != nil {
+		t.Fatal(err)
+	}
+	dead, _ := newWindow(t, c, nil, "sh", "-c", "exit 3")
+	timeout := time.After(30 * time.Second)
+	for reported := false; !reported; {
+		select {
+		case ev := <-c.Events():
+			e, ok := ev.(SubscriptionChanged)
+			reported = ok && e.Name == "probe" && e.Pane == dead && e.Value == "1"
+		case <-timeout:
+			t.Fatal("no subscription report of the dead pane")
+		}
+	}
+	if _, err := c.Command(ctxT(t), "display-message", "-p", "x"); err != nil { // the rest of that tick is read
+		t.Fatal(err)
+	}
+	_, livePID := newWindow(t, c, nil, "sleep", "60")
+	if err := c.WatchPane(dead, livePID); err != nil {
+		t.Fatal(err)
+	}
+	e := waitExit(t, c, dead)
+	if e.Status == nil || *e.Status != 3 {
+		t.Fatalf("%+v status %s", e, fmtStatus(e.Status))
+	}
+}
