@@ -33,7 +33,6 @@ type result struct {
 // which completes it exactly once.
 type pending struct {
 	cmds    [][]string
-	refresh bool                          // line starts with refresh-client: 3.3a puts %continue/%pause in its block
 	created func(pane string) *PaneOutput // CreatePane: run by readLoop on the first block
 	po      *PaneOutput                   // what created returned
 	blocks  [][]string
@@ -134,7 +133,7 @@ func (c *Conn) send(cmds [][]string, created func(string) *PaneOutput) (*pending
 	if err != nil {
 		return nil, err
 	}
-	pe := &pending{cmds: cmds, refresh: cmds[0][0] == "refresh-client", created: created, ch: make(chan result, 1)}
+	pe := &pending{cmds: cmds, created: created, ch: make(chan result, 1)}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.qmu.Lock()
@@ -172,7 +171,7 @@ func (c *Conn) complete(r *reply) []Event {
 	}
 	pe := c.pending[0]
 	var evs []Event
-	if pe.refresh {
+	if isRefresh(pe.cmds[min(len(pe.blocks), len(pe.cmds)-1)][0]) {
 		r.lines, evs = extractFlowEvents(r.lines)
 	}
 	done := pe.add(r)
@@ -182,6 +181,10 @@ func (c *Conn) complete(r *reply) []Event {
 	}
 	return evs
 }
+
+// isRefresh reports whether a command name is refresh-client (or its alias):
+// tmux 3.3a puts %continue/%pause inside its reply block.
+func isRefresh(name string) bool { return name == "refresh-client" || name == "refresh" }
 
 // extractFlowEvents removes "%continue %N" and "%pause %N" lines from a
 // refresh-client reply and returns them as events.

@@ -264,3 +264,26 @@ func TestFakeCloseWhileBusy(t *testing.T) {
 		t.Fatalf("WatchPane after Close: %v", err)
 	}
 }
+
+// TestFakeRefreshInLine: tmux 3.3a puts %continue inside the reply block of
+// refresh-client -A, wherever that command stands on a line: it becomes an
+// event, not payload of the reply.
+func TestFakeRefreshInLine(t *testing.T) {
+	c := dialFake(t)
+	blocks, err := c.CommandLine(ctxT(t), []string{"display-message", "-p", "%continue %1"},
+		[]string{"refresh-client", "-A", "%1:continue"})
+	if err != nil || len(blocks) != 2 || len(blocks[1]) != 0 || len(blocks[0]) != 4 {
+		t.Fatalf("CommandLine = %q, %v", blocks, err)
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-c.Events():
+			if e, ok := ev.(Continue); ok && e.Pane == "%1" {
+				return
+			}
+		case <-timeout:
+			t.Fatal("no Continue event")
+		}
+	}
+}
