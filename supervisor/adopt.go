@@ -92,6 +92,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 			m.pid, m.windowID, m.state = ts.PID, ts.WindowID, ts.State
 			m.exitStatus, m.signal, m.reported = ts.ExitStatus, ts.Signal, ts.Reported
 			m.startedAt, m.exitedAt = parseTime(ts.StartedAt), parseTime(ts.ExitedAt)
+			m.stopReason = ts.StopReason
 		}
 		m.restarts, m.failures, m.restart = ts.Restarts, ts.Failures, ts.Restart
 		m.lastExit = ts.LastExit
@@ -128,6 +129,7 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 		if ok && row.agent != "" && row.agent != m.agentID {
 			ok = false // the id now names another agent's pane
 		}
+		stop := m.stopReason
 		switch {
 		case ok && !row.dead:
 			t.adoptLive(ctx, m, row)
@@ -135,6 +137,11 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 			t.adoptDead(ctx, m, row)
 		default:
 			t.adoptMissing(ctx, m)
+		}
+		if stop != "" && ok && !m.stopping {
+			// The previous owner went away in the middle of a stop:
+			// finish it (the process, or at least the dead pane, goes).
+			t.doStop(ctx, &stopReq{name: m.name, reason: stop, reply: make(chan error, 1)})
 		}
 	}
 	t.persist()
@@ -227,7 +234,12 @@ func (t *team) adoptMissing(ctx context.Context, m *mate) {
 }
 
 // persist writes the state file. A failure is logged: supervision goes on.
+// Once the team is torn down nothing is written (its directory may be gone,
+// and writing would make it again).
 func (t *team) persist() {
+	if t.tornDown {
+		return
+	}
 	st := TeamState{
 		SupervisorPID: t.m.pid,
 		UpdatedAt:     formatTime(t.m.now()),

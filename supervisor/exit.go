@@ -89,6 +89,10 @@ func (t *team) exitMate(ctx context.Context, m *mate, x exitInfo) {
 	close(m.exited)
 	t.endHealth(m)
 	deliberate := m.stopReason != "" || t.tearingDown
+	if !m.stopping {
+		// A stop a previous owner began (state file) ends with this exit.
+		m.stopReason = ""
+	}
 	base := classifyExit(deliberate, x)
 	m.lastExit = describeExit(x.status, x.signal, x.why)
 	now := t.m.now()

@@ -43,6 +43,7 @@ func TestMain(m *testing.M) {
 //	flood BYTES      print BYTES bytes of 100-byte lines as fast as possible
 //	spew RATE        print 100-byte lines at RATE bytes a second, for ever
 //	ignore-term      ignore SIGTERM and SIGHUP
+//	on-term FILE     on SIGTERM or SIGHUP write FILE, then exit 143 300 ms later
 //	stamp FILE       write the time (Unix ns) to FILE
 //	report DIR       write DIR/report-<pid>.json: args, environment, cwd
 //	exit N           exit with status N
@@ -143,6 +144,15 @@ func runAgentCommand(c string) (code int, done bool) {
 		_ = os.WriteFile(fmt.Sprintf("%s/report-%d.json", arg, os.Getpid()), b, 0o600)
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM, syscall.SIGHUP)
+	case "on-term":
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGHUP)
+		go func() {
+			<-ch
+			_ = os.WriteFile(arg, nil, 0o600)
+			time.Sleep(300 * time.Millisecond)
+			os.Exit(143)
+		}()
 	case "cat":
 		b, err := os.ReadFile(arg)
 		if err != nil {

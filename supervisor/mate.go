@@ -194,7 +194,7 @@ func (t *team) toState(m *mate) TeammateState {
 		State: m.state, ExitStatus: m.exitStatus, Signal: m.signal,
 		Restarts: m.restarts, Failures: m.failures, Restart: m.restart,
 		StartedAt: formatTime(m.startedAt), ExitedAt: formatTime(m.exitedAt),
-		Reported: m.reported, LastExit: m.lastExit,
+		Reported: m.reported, LastExit: m.lastExit, StopReason: m.stopReason,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		rs := tr.State()

@@ -114,6 +114,10 @@ type TeammateState struct {
 	NextRestartAt string   `json:"next_restart_at,omitempty"`
 	// LastExit says how the last run ended, for the restart note.
 	LastExit string `json:"last_exit,omitempty"`
+	// StopReason is set while a deliberate stop is under way (written
+	// before anything is signalled): an owner that takes over before the
+	// stop completed classifies the exit as stopped and finishes the stop.
+	StopReason string `json:"stop_reason,omitempty"`
 }
 
 // StatePath returns the state file of team.

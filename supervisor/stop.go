@@ -64,6 +64,9 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 		serverPID: t.topo.serverPID,
 	}
 	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", m.stopReason))...)
+	// Recorded before anything is signalled: if this process dies before
+	// the exit is seen, the next owner still knows it was a stop.
+	t.persist()
 	go func() {
 		screen, err := tg.terminate(t.m.ctx)
 		t.report(&stopDone{name: tg.name, pane: tg.pane, screen: screen, err: err})
@@ -106,6 +109,42 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 		t.restarts.Forget(m.name)
 	}
 	t.persist()
+}
+
+// stopDrainTimeout bounds how long a loop that is ending waits for the
+// stops in flight (terminate's own limits add up to about 13 s).
+const stopDrainTimeout = 20 * time.Second
+
+// finishStops runs as the loop ends (the process shuts down): it waits for
+// the terminate goroutines still running and completes their stops, so that
+// a stop that was asked for is recorded as one, not left half done for the
+// next owner. Other requests that arrive meanwhile are dropped: their
+// callers get ErrTeamClosed once the loop is done.
+func (t *team) finishStops() {
+	pending := func() bool {
+		for _, m := range t.mates {
+			if m.stopping {
+				return true
+			}
+		}
+		return false
+	}
+	if !pending() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stopDrainTimeout)
+	defer cancel()
+	for pending() {
+		select {
+		case r := <-t.reqs:
+			if d, ok := r.(*stopDone); ok {
+				t.onStopDone(ctx, d)
+			}
+		case <-ctx.Done():
+			t.log.Warn("stops still running at shutdown")
+			return
+		}
+	}
 }
 
 // stopTarget is what a terminate goroutine needs; it is a copy, so the

@@ -259,9 +259,9 @@ func (t *team) handleEvent(ctx context.Context, ev tmuxcc.Event) {
 	}
 }
 
-// cleanup runs when the loop ends: persist (unless the team was torn down:
-// its files may be gone already), detach (teammates keep running) and stop
-// the notifier.
+// cleanup runs when the loop ends: finish the stops in flight, persist
+// (unless the team was torn down: its files may be gone already), detach
+// (teammates keep running) and stop the notifier.
 func (t *team) cleanup() {
 	if t.redial.timer != nil {
 		t.redial.timer.Stop()
@@ -269,6 +269,7 @@ func (t *team) cleanup() {
 	t.restartTimer.stop()
 	t.flushTimer.stop()
 	t.healthTimer.stop()
+	t.finishStops()
 	if t.stopWork != nil {
 		t.stopWork()
 	}
@@ -278,9 +279,7 @@ func (t *team) cleanup() {
 	if !t.tornDown {
 		t.flushLeadAll()
 	}
-	if !t.tornDown {
-		t.persist()
-	}
+	t.persist()
 	if t.conn != nil {
 		_ = t.conn.Close()
 		t.conn, t.events = nil, nil
