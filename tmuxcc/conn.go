@@ -14,6 +14,7 @@ import (
 
 	"github.com/creack/pty"
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 )
 
 // ErrClosed is wrapped by every error that reports the end of a connection:
@@ -182,6 +183,11 @@ func (c *Conn) start() error {
 		if err != nil {
 			return err
 		}
+		if f, err = pollable(f); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return err
+		}
 		c.rd, c.wr = f, f
 		c.closers = []io.Closer{f}
 	}
@@ -194,6 +200,33 @@ func (c *Conn) start() error {
 		close(c.procDone)
 	}()
 	return nil
+}
+
+// pollable returns f (the pty master) as a file served by the runtime
+// poller, and closes f. creack/pty leaves the master in blocking mode, where
+// a write that tmux does not drain (a stopped or wedged server) can be
+// neither timed out nor interrupted by Close; a non-blocking descriptor
+// honours deadlines and Close.
+func pollable(f *os.File) (*os.File, error) {
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	nfd := -1
+	if cerr := rc.Control(func(fd uintptr) {
+		if nfd, err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			if err = unix.SetNonblock(nfd, true); err != nil {
+				unix.Close(nfd)
+			}
+		}
+	}); cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pty master: %w", err)
+	}
+	return os.NewFile(uintptr(nfd), f.Name()), nil
 }
 
 // readLoop is the only reader of the client's output. It never blocks on a

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -248,5 +249,48 @@ func TestTagStaysOnOurClient(t *testing.T) {
 	waitFor(t, "pane output", func() bool { return strings.Contains(string(po.Snapshot()), "tag=") })
 	if got := string(po.Snapshot()); !strings.Contains(got, "tag=[]") {
 		t.Fatalf("pane environment carries the tag: %q", got)
+	}
+}
+
+// TestCloseWedgedServer: Close returns, and every caller gets an answer,
+// when tmux stops reading our input while callers are blocked writing long
+// commands (a stopped or wedged server; tmux's server reads a control
+// client's input itself, the client passes it its descriptors). With -CC
+// the pty master must be non-blocking, or the stuck write can be neither
+// timed out nor interrupted.
+func TestCloseWedgedServer(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.String(), func(t *testing.T) {
+			checkNoLeak(t)
+			s := newTestServer(t)
+			c := s.dial(m)
+			pid := c.panes.serverPID
+			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+			long := strings.Repeat("x", 64<<10)
+			var wg sync.WaitGroup
+			for g := 0; g < 8; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := c.Command(context.Background(), "display-message", "-p", long)
+					if !errors.Is(err, ErrClosed) {
+						t.Errorf("blocked caller: %v", err)
+					}
+				}()
+			}
+			time.Sleep(200 * time.Millisecond) // let the writers fill the buffers
+			closed := make(chan struct{})
+			go func() { c.Close(); close(closed) }()
+			select {
+			case <-closed:
+			case <-time.After(60 * time.Second):
+				buf := make([]byte, 1<<20)
+				t.Fatalf("Close hangs:\n%s", buf[:runtime.Stack(buf, true)])
+			}
+			wg.Wait()
+		})
 	}
 }
