@@ -80,9 +80,17 @@ func (p *parser) feed(data []byte, emit func(item)) {
 		}
 		data = data[i+1:]
 		p.line(line, emit)
-		p.buf = p.buf[:0]
+		if cap(p.buf) > maxKeptLine {
+			p.buf = nil // one huge reply line must not pin its memory
+		} else {
+			p.buf = p.buf[:0]
+		}
 	}
 }
+
+// maxKeptLine is the largest line buffer kept between lines (%output lines
+// are at most ~8 KiB; command replies are unbounded).
+const maxKeptLine = 64 << 10
 
 // flush handles an incomplete last line at EOF. The `ESC \` terminator of
 // -CC is dropped.

@@ -283,3 +283,24 @@ func TestParserEdgeCases(t *testing.T) {
 		}
 	}
 }
+
+// TestParserReleasesLongLines: a huge reply line (capture-pane -J of one
+// long line) is parsed whole, and the parser does not keep its buffer for
+// the rest of the connection.
+func TestParserReleasesLongLines(t *testing.T) {
+	long := strings.Repeat("x", 4<<20)
+	data := []byte("%begin 1 2 1\n" + long + "\n%end 1 2 1\n%sessions-changed\n")
+	p := newParser(false)
+	var got []item
+	for len(data) > 0 {
+		n := min(64<<10, len(data))
+		p.feed(data[:n], func(it item) { got = append(got, it) })
+		data = data[n:]
+	}
+	if len(got) != 2 || got[0].kind != itemReply || len(got[0].reply.lines) != 1 || got[0].reply.lines[0] != long {
+		t.Fatalf("items: %d", len(got))
+	}
+	if cap(p.buf) > maxKeptLine {
+		t.Fatalf("parser keeps a %d-byte buffer", cap(p.buf))
+	}
+}
