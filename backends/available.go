@@ -3,6 +3,7 @@ package backends
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -68,6 +69,13 @@ func (c Config) binary(backend string) (string, error) {
 	path, err := c.lookPath(file)
 	if err != nil {
 		return "", fmt.Errorf("%w: %q not found on PATH: %v", ErrUnavailableBackend, file, err)
+	}
+	if !filepath.IsAbs(path) {
+		// A relative path was found from our directory; the pane starts
+		// in the teammate's.
+		if path, err = filepath.Abs(path); err != nil {
+			return "", fmt.Errorf("%w: %q: %v", ErrUnavailableBackend, file, err)
+		}
 	}
 	return path, nil
 }

@@ -2,6 +2,8 @@ package backends
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -95,5 +97,43 @@ func TestCommandLaunchRevalidatesSpec(t *testing.T) {
 	c.Commands = map[string]CommandSpec{"mycli": {Argv: []string{"mycli", "{bogus}"}}}
 	if _, err := c.Launch("mycli", baseTeammate()); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestCommandRelativeProgram: a command backend's program given as a
+// relative path is found from this process's directory; the pane starts
+// in the teammate's cwd, so argv[0] must be that file's absolute path.
+func TestCommandRelativeProgram(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(dir, "bin", "agent")
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	c := Config{Commands: map[string]CommandSpec{"rel": {Argv: []string{"./bin/agent", "x"}}}}
+	l, err := c.Launch("rel", baseTeammate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Argv[0] != prog {
+		t.Errorf("argv[0] = %q, want %q", l.Argv[0], prog)
+	}
+}
+
+// TestCodexOddServerVariable: a CLAUDE_TEAMS_* variable whose name is no
+// TOML bare key is left out of the codex MCP server entry; it must not make
+// the backend unusable.
+func TestCodexOddServerVariable(t *testing.T) {
+	c := baseConfig()
+	c.Environ = append(c.Environ[:len(c.Environ):len(c.Environ)], "CLAUDE_TEAMS_X.Y=1", "CLAUDE_TEAMS_OK=2")
+	l, err := c.Launch(Codex, baseTeammate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(l.Argv, " "); strings.Contains(got, "X.Y") || !strings.Contains(got, `CLAUDE_TEAMS_OK="2"`) {
+		t.Errorf("argv = %q", l.Argv)
 	}
 }

@@ -166,7 +166,8 @@ func (c Config) serverEnv(t Teammate) map[string]string {
 		out["CLAUDE_CONFIG_DIR"] = v
 	}
 	for k, v := range env {
-		if _, set := out[k]; !set && v != "" && serverPass.match(k) {
+		// Odd names (not NAME_LIKE_THIS) cannot be TOML keys for codex.
+		if _, set := out[k]; !set && v != "" && serverPass.match(k) && envKeyRE.MatchString(k) {
 			out[k] = v
 		}
 	}
