@@ -102,13 +102,17 @@ func (t *team) adoptAtStart(ctx context.Context) {
 	if len(cands) == 0 {
 		return
 	}
-	if tp, ok := t.recorded(); ok {
-		err = t.connect(ctx, tp, false)
-	} else {
-		err = t.connect(ctx, t.m.ownTopology(t.name), false)
+	tp, ok := t.recorded()
+	if !ok {
+		tp = t.m.ownTopology(t.name)
 	}
-	if err != nil {
+	if err := t.connect(ctx, tp, false); err != nil {
 		t.log.Warn("no tmux to adopt from", zap.Error(err))
+		if t.tmuxMayRun(ctx, tp) {
+			// Unreachable is not dead: adopt once tmux answers.
+			t.deferAdopt(tp, cands)
+			return
+		}
 	}
 	t.adopt(ctx, cands)
 }
@@ -219,6 +223,7 @@ func (t *team) adoptMissing(ctx context.Context, m *mate) {
 		// Never supervised by us (a pane Claude Code recorded itself, say):
 		// nothing to report, nothing to watch.
 		t.log.Info("teammate pane not found", zap.String("agent", m.name), zap.String("pane", m.paneID))
+		m.exited = nil
 		return
 	}
 	if !m.state.Alive() && m.reported == m.exitKey() {

@@ -24,7 +24,13 @@ type Runner func(ctx context.Context, argv []string) ([]byte, error)
 
 // ExecRunner is the Runner that really runs the command.
 func ExecRunner(ctx context.Context, argv []string) ([]byte, error) {
+	return runEnv(ctx, argv, nil)
+}
+
+// runEnv runs argv as ExecRunner does, in environment env (nil: ours).
+func runEnv(ctx context.Context, argv []string, env []string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -117,19 +117,20 @@ func (t *team) watch(m *mate) error {
 
 // ensureConn connects to tmux if we are not connected: to the server a
 // previous owner recorded, else to the one this process's configuration
-// names (creating our session there).
+// names (creating our session there). Teammates believed alive are
+// re-adopted on the new connection (see reconnect).
 func (t *team) ensureConn(ctx context.Context) error {
 	if t.conn != nil {
 		return nil
 	}
 	if tp, ok := t.recorded(); ok {
-		err := t.connect(ctx, tp, true)
+		err := t.reconnect(ctx, tp, true)
 		if err == nil {
 			return nil
 		}
 		t.log.Info("recorded tmux server unusable", zap.String("socket", tp.socketPath), zap.Error(err))
 	}
-	return t.connect(ctx, t.m.ownTopology(t.name), true)
+	return t.reconnect(ctx, t.m.ownTopology(t.name), true)
 }
 
 // recorded is the topology of the state file, if any. When this process
@@ -171,7 +172,7 @@ func (t *team) connect(ctx context.Context, tp topology, create bool) error {
 	}
 	t.conn, t.events = conn, conn.Events()
 	t.persisted.Server = t.topo.info()
-	t.redial = redialState{}
+	t.stopRedial()
 	t.log.Info("control connection up", zap.String("mode", tp.mode),
 		zap.String("socket", t.topo.socketPath), zap.String("session", tp.session), zap.Int("client_pid", conn.ClientPID()))
 	return nil

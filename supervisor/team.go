@@ -263,9 +263,7 @@ func (t *team) handleEvent(ctx context.Context, ev tmuxcc.Event) {
 // (unless the team was torn down: its files may be gone already), detach
 // (teammates keep running) and stop the notifier.
 func (t *team) cleanup() {
-	if t.redial.timer != nil {
-		t.redial.timer.Stop()
-	}
+	t.stopRedial()
 	t.restartTimer.stop()
 	t.flushTimer.stop()
 	t.healthTimer.stop()

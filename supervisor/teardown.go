@@ -125,37 +125,3 @@ func (t *team) liveMates() []*mate {
 	}
 	return live
 }
-
-// Redial backoff: 100 ms doubling, at most maxRedials attempts.
-const (
-	firstRedial = 100 * time.Millisecond
-	maxRedials  = 6
-)
-
-func (t *team) scheduleRedial() {
-	d := firstRedial << t.redial.attempts
-	t.redial.timer = t.m.cfg.Clock.NewTimer(d)
-}
-
-// tryRedial reconnects and re-adopts the live teammates. When the server is
-// gone for good, the live teammates died with it: they crashed.
-func (t *team) tryRedial(ctx context.Context) {
-	tp := t.topo
-	err := t.connect(ctx, tp, false)
-	if err == nil {
-		t.log.Info("control connection restored", zap.Int("attempts", t.redial.attempts+1))
-		t.adopt(ctx, t.liveMates())
-		return
-	}
-	t.redial.attempts++
-	if t.redial.attempts < maxRedials && !serverGone(tp.socketPath) {
-		t.log.Info("reconnect failed", zap.Error(err), zap.Int("attempts", t.redial.attempts))
-		t.scheduleRedial()
-		return
-	}
-	t.log.Warn("tmux server gone", zap.Error(err))
-	t.redial = redialState{}
-	for _, m := range t.liveMates() {
-		t.exitMate(ctx, m, exitInfo{gone: true, source: "server-gone", why: "its tmux server went away"})
-	}
-}

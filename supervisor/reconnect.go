@@ -1,0 +1,151 @@
+package supervisor
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Reconnection. When the control connection ends (connLost) or a new owner
+// cannot reach the team's tmux server (adoptAtStart), the teammates we
+// believe alive are re-adopted once a connection is made again, by the
+// redial timer or by the next spawn (ensureConn), whichever comes first.
+// Failing to connect is not proof that a teammate died: only a server that
+// is gone, or a tmux that answers without the teammate's pane, is. A tmux
+// we cannot use at all (an upgrade changed its protocol, say) leaves the
+// teammates unknown, and the redials go on at a slow pace.
+
+// Redial backoff: 100 ms doubling up to maxRedialDelay. After maxRedials
+// quick attempts, each failure also asks tmux directly (a subprocess)
+// whether the server and the teammates' panes are still there.
+const (
+	firstRedial    = 100 * time.Millisecond
+	maxRedials     = 6
+	maxRedialDelay = 30 * time.Second
+)
+
+func (t *team) scheduleRedial() {
+	if t.redial.timer != nil {
+		t.redial.timer.Stop()
+	}
+	d := min(firstRedial<<min(t.redial.attempts, 10), maxRedialDelay)
+	t.redial.timer = t.m.cfg.Clock.NewTimer(d)
+}
+
+// stopRedial forgets a pending redial.
+func (t *team) stopRedial() {
+	if t.redial.timer != nil {
+		t.redial.timer.Stop()
+	}
+	t.redial = redialState{}
+}
+
+// reconnect connects to topology tp and re-adopts the teammates we believe
+// alive (they are not watched on a new connection until then).
+func (t *team) reconnect(ctx context.Context, tp topology, create bool) error {
+	if err := t.connect(ctx, tp, create); err != nil {
+		return err
+	}
+	if live := t.liveMates(); len(live) > 0 {
+		t.adopt(ctx, live)
+	}
+	return nil
+}
+
+// tryRedial reconnects and re-adopts the live teammates. When the server is
+// gone for good, the live teammates died with it: they crashed.
+func (t *team) tryRedial(ctx context.Context) {
+	tp := t.topo
+	err := t.reconnect(ctx, tp, false)
+	if err == nil {
+		t.log.Info("control connection restored", zap.Int("attempts", t.redial.attempts+1))
+		return
+	}
+	t.redial.attempts++
+	if t.redial.attempts < maxRedials && !serverGone(tp.socketPath) {
+		t.log.Info("reconnect failed", zap.Error(err), zap.Int("attempts", t.redial.attempts))
+		t.scheduleRedial()
+		return
+	}
+	rows, running, lerr := t.offlinePanes(ctx, tp)
+	if serverGone(tp.socketPath) || (lerr == nil && !running) {
+		t.log.Warn("tmux server gone", zap.Error(err))
+		t.stopRedial()
+		for _, m := range t.liveMates() {
+			t.exitMate(ctx, m, exitInfo{gone: true, source: "server-gone", why: "its tmux server went away"})
+		}
+		return
+	}
+	if lerr == nil {
+		// The server answers a plain tmux command: what it does not list
+		// has ended.
+		for _, m := range t.liveMates() {
+			row, ok := rows[m.paneID]
+			if ok && row.agent != "" && row.agent != m.agentID {
+				ok = false
+			}
+			switch {
+			case !ok:
+				t.exitMate(ctx, m, exitInfo{gone: true, source: "redial", why: "its pane vanished"})
+			case row.dead && (row.status != nil || row.signal != ""):
+				t.exitMate(ctx, m, exitInfo{status: row.status, signal: row.signal, source: "redial"})
+			}
+		}
+	}
+	live := t.liveMates()
+	if len(live) == 0 {
+		t.stopRedial()
+		return
+	}
+	t.log.Warn("tmux unusable: teammates unknown until it answers", zap.Error(err),
+		zap.NamedError("list_error", lerr), zap.Int("attempts", t.redial.attempts), zap.Int("live", len(live)))
+	t.scheduleRedial()
+}
+
+// deferAdopt takes cands over without a connection to their tmux server,
+// which may still run them: those we believe alive become unknown until
+// a redial (or a spawn) connects and adopts them.
+func (t *team) deferAdopt(tp topology, cands []*mate) {
+	t.topo = tp
+	for _, m := range cands {
+		t.mates[m.name] = m
+		if m.state.Alive() || m.state == StateUnknown {
+			t.setState(m, StateUnknown)
+			m.exited = make(chan struct{})
+		}
+	}
+	t.redial = redialState{since: t.m.now()}
+	t.scheduleRedial()
+}
+
+// tmuxMayRun reports whether the server of tp may still run (a subprocess
+// asks it when connecting failed): false only when it is gone for sure.
+func (t *team) tmuxMayRun(ctx context.Context, tp topology) bool {
+	if serverGone(tp.socketPath) {
+		return false
+	}
+	_, running, err := t.offlinePanes(ctx, tp)
+	return err != nil || running
+}
+
+// offlinePaneTimeout bounds the tmux subprocess of offlinePanes.
+const offlinePaneTimeout = 5 * time.Second
+
+// offlinePanes lists the panes of tp's server with a tmux subprocess (in
+// the environment of our control client), for when the control connection
+// cannot be made. running is false, with no error, when no server runs.
+func (t *team) offlinePanes(ctx context.Context, tp topology) (map[string]paneRow, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, offlinePaneTimeout)
+	defer cancel()
+	run := func(ctx context.Context, argv []string) ([]byte, error) { return runEnv(ctx, argv, t.m.cfg.TmuxEnv) }
+	panes, running, err := ListPanes(ctx, run, t.m.cfg.Tmux, TmuxServer{Socket: tp.socketPath, Name: tp.socketName})
+	if err != nil || !running {
+		return nil, running, err
+	}
+	rows := make(map[string]paneRow, len(panes))
+	for _, p := range panes {
+		rows[p.ID] = paneRow{pane: p.ID, pid: p.PID, dead: p.Dead, status: p.ExitStatus, signal: p.Signal, agent: p.Agent}
+	}
+	return rows, true, nil
+}
