@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -72,14 +71,14 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 			rb.run(ctx)
 		}
 	}()
-	inbox := t.store.InboxPath(team, m.Name)
-	_, statErr := os.Stat(inbox)
-	rb.inboxExisted = statErr == nil
+	_, statErr := os.Stat(t.store.InboxPath(team, m.Name))
+	// Set before Send: a send that fails half-way may leave the file.
+	rb.inbox, rb.inboxExisted = true, statErr == nil
 	msg, err := t.store.Send(team, m.Name, protocol.Message{From: protocol.LeadName, Text: m.Prompt})
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: seed inbox: %w", m.Name, err)
 	}
-	rb.inbox, rb.msgID = true, msg.MsgID
+	rb.msgID = msg.MsgID
 	launch, err := t.m.cfg.Backends.Launch(added.BackendType, teammateOf(added, cfg, t.store.Root()))
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
@@ -164,30 +163,33 @@ func (rb *rollback) run(ctx context.Context) {
 	log.Info("spawn rolled back")
 }
 
-// removeInbox removes the inbox file the spawn created, or only the seeded
-// entry from an inbox that existed before.
+// removeInbox takes back the entry the spawn seeded (under the inbox lock,
+// other entries kept as they are; a corrupt inbox is an error and left
+// alone), and removes the inbox file if the spawn created it and nobody
+// else has written to it since.
 func (rb *rollback) removeInbox() error {
-	path := rb.t.store.InboxPath(rb.t.name, rb.name)
-	if !rb.inboxExisted {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
+	t := rb.t
+	if _, err := t.store.RemoveMessage(t.name, rb.name, rb.msgID); err != nil {
+		return err
+	}
+	if rb.inboxExisted {
 		return nil
 	}
-	var entries []json.RawMessage
-	return rb.t.store.UpdateJSONFile(path, &entries, func(any) (any, error) {
-		kept := make([]json.RawMessage, 0, len(entries))
-		for _, e := range entries {
-			var id struct {
-				MsgID string `json:"msg_id"`
-			}
-			if json.Unmarshal(e, &id) == nil && id.MsgID == rb.msgID && rb.msgID != "" {
-				continue
-			}
-			kept = append(kept, e)
-		}
-		return kept, nil
-	})
+	path := t.store.InboxPath(t.name, rb.name)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if msgs, err := protocol.DecodeInbox(data); err != nil || len(msgs) > 0 {
+		return nil // someone else's now
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // Stop ends a teammate on purpose; its pane and process are gone when Stop

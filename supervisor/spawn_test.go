@@ -259,3 +259,43 @@ func TestSpawnThroughBackends(t *testing.T) {
 		})
 	}
 }
+
+// TestSpawnRollbackKeepsInbox: a spawn that fails after seeding an inbox
+// that existed before (the lead wrote to the name first) takes back only its
+// own entry: the file is byte for byte what it was.
+func TestSpawnRollbackKeepsInbox(t *testing.T) {
+	h := newHarness(t)
+	m := h.manager()
+	// As Claude Code writes it (JSON.stringify(inbox, null, 2)): nothing
+	// escaped that need not be, fields in its own order.
+	path := h.store.InboxPath(h.team, "early")
+	before := []byte(`[
+  {
+    "from": "team-lead",
+    "text": "<b>café</b> & more",
+    "timestamp": "2026-01-02T03:04:05.678Z",
+    "read": false,
+    "extra": {
+      "nested": [
+        1,
+        2.50,
+        "\u00e9\/"
+      ]
+    }
+  }
+]`)
+	if err := os.WriteFile(path, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.launch.env = []string{"NOEQUALS"} // tmux refuses the pane
+	if _, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "early", Prompt: "p", Cwd: h.dir, BackendType: "fake"}, ""); err == nil {
+		t.Fatal("bad environment accepted")
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Errorf("inbox changed by the rollback:\nbefore %s\nafter  %s", before, after)
+	}
+}
