@@ -2,6 +2,7 @@ package tmuxcc
 
 import (
 	"errors"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,5 +89,35 @@ func TestQuoteRoundTrip(t *testing.T) {
 	out, err := c.Command(ctxT(t), "display-message", "-p", "still in sync")
 	if err != nil || len(out) != 1 || out[0] != "still in sync" {
 		t.Fatalf("after quoting tests: %q, %v", out, err)
+	}
+}
+
+// TestQuoteRandomRoundTrip: short random values dense in the bytes tmux's
+// lexer treats specially come back from tmux byte for byte.
+func TestQuoteRandomRoundTrip(t *testing.T) {
+	s := newTestServer(t)
+	c := s.dial(ModeC)
+	file := filepath.Join(s.dir, "buf")
+	rng := rand.New(rand.NewSource(42))
+	special := []byte("~$#{}'\"\\;%\n\r\t \x01\x1b\x7f\xff\xfeaZ9-=@!&|()<>`*?[]^u")
+	for i := 0; i < 1000; i++ {
+		b := make([]byte, rng.Intn(12)+1)
+		for j := range b {
+			if rng.Intn(4) == 0 {
+				b[j] = byte(rng.Intn(255) + 1) // any byte but NUL
+			} else {
+				b[j] = special[rng.Intn(len(special))]
+			}
+		}
+		v := string(b)
+		if _, err := c.Command(ctxT(t), "set-buffer", "-b", "q", "--", v); err != nil {
+			t.Fatalf("set-buffer %q (quoted %s): %v", v, Quote(v), err)
+		}
+		if _, err := c.Command(ctxT(t), "save-buffer", "-b", "q", file); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := os.ReadFile(file); err != nil || string(got) != v {
+			t.Fatalf("round trip of %q gave %q, %v (quoted %s)", v, got, err, Quote(v))
+		}
 	}
 }
