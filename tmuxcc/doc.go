@@ -8,8 +8,9 @@
 //
 // Dial starts the tmux client (with Pdeathsig, so it dies with us), waits
 // until tmux has attached it (first %end of the attach command and
-// %session-changed), sets the client flag pause-after and kills stale
-// control clients an earlier process of ours left behind (Config.Tag).
+// %session-changed), sets the client flag pause-after, takes its tag out of
+// the server's global environment and kills stale control clients an
+// earlier process of ours left behind (Config.Tag).
 //
 // One goroutine (readLoop) reads everything tmux sends and never blocks on
 // anyone:
@@ -32,7 +33,11 @@
 // # Commands
 //
 // Command quotes every argument (Quote) so no value can start a second
-// command; values with newlines travel in double quotes with escapes. A
+// command; values with newlines travel in double quotes with escapes.
+// Command names must be plain words (NAME=value there would be an
+// assignment that gets no reply). Quoting does not stop format expansion:
+// user text that reaches -F, -c, new-window -n or display-message needs
+// every '#' doubled. A
 // failure reported by tmux is a *CommandError; the end of the connection is
 // an error wrapping ErrClosed and the cause (an *ExitError for %exit).
 // CommandLine sends "a ; b" on one line: tmux runs it without anything in
@@ -63,7 +68,8 @@
 // SIGCHLD the pane stays dead without a status: `run-shell -b true` makes
 // tmux reap its children, and the status is read again. Without a pidfd a
 // %* subscription (1 s timer) and window-close/layout-change events notice
-// the death. Nothing of this shows on the screen of a person attached to
+// the death; they only see panes of the attached session (link other
+// windows in). Nothing of this shows on the screen of a person attached to
 // the same server.
 //
 // # Lifecycle
