@@ -12,6 +12,9 @@ import (
 var hostileWords = []string{
 	"sonnet; rm -rf /",
 	"$(touch /tmp/pwned)",
+	"#(touch /tmp/pwned)", // tmux runs it where it expands formats (new-window -n)
+	"#{session_name}",
+	"~root",
 	"`id`",
 	"a\nb",
 	"a b",
