@@ -92,7 +92,7 @@ func (tp topology) info() ServerInfo {
 
 // resolve learns, over a fresh connection, what the topology needs: the
 // server's socket path, the lead's session, and sets our session's
-// history-limit before any pane is created in it.
+// history-limit before any pane is created through it.
 func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 	tp := &t.topo
 	out, err := conn.Command(ctx, "display-message", "-p", "#{pid} #{socket_path}")
@@ -125,11 +125,12 @@ func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 	for _, w := range wins {
 		tp.linked[w] = true
 	}
-	if tp.mode != ModeSplit && t.m.cfg.HistoryLimit > 0 {
-		if _, err := conn.Command(ctx, "set-option", "-t", "="+tp.session+":",
-			"history-limit", strconv.Itoa(t.m.cfg.HistoryLimit)); err != nil {
-			return fmt.Errorf("set history-limit: %w", err)
-		}
+	// A session option of our own session (never the person's): panes
+	// created through it get it, splits of the lead's window included
+	// (splitPane targets the lead's pane through our session).
+	if _, err := conn.Command(ctx, "set-option", "-t", "="+tp.session+":",
+		"history-limit", strconv.Itoa(t.m.cfg.HistoryLimit)); err != nil {
+		return fmt.Errorf("set history-limit: %w", err)
 	}
 	return nil
 }
@@ -285,7 +286,7 @@ func (t *team) freeIndex(ctx context.Context) (int, error) {
 }
 
 // splitPane splits the lead's window (always targeting the lead's pane
-// explicitly). remain-on-exit is a window option inherited by panes, and a
+// explicitly, through our session). remain-on-exit is a window option inherited by panes, and a
 // split's new pane id is unknown until it exists, so the lead's window gets
 // remain-on-exit on the creating line and its own value back right after,
 // once the new pane carries the option itself.
@@ -315,7 +316,11 @@ func (t *team) splitPane(ctx context.Context, agentID string, args []string) (pa
 	if _, err := t.conn.Command(ctx, "set-option", "-w", "-t", lead, "remain-on-exit", "on"); err != nil {
 		return paneInfo{}, fmt.Errorf("split window: %w", err)
 	}
-	create := append([]string{"split-window", "-d", "-t", lead}, args...)
+	// Through our session (linked above), so that the new pane takes its
+	// history-limit and environment from our session, not from whichever
+	// session of the lead's window tmux would pick for a bare pane id.
+	target := "=" + t.topo.session + ":" + leadWindow + "." + lead
+	create := append([]string{"split-window", "-d", "-t", target}, args...)
 	blocks, _, err := t.conn.CreatePane(ctx, t.m.cfg.OutputLimit, create)
 	var p paneInfo
 	if err == nil {

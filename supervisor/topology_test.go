@@ -113,3 +113,25 @@ func TestSpawnArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitHistoryLimit: in the lead's window a teammate's pane still gets
+// our history-limit (set on our own session, which the split targets), and
+// the person's session keeps its own.
+func TestSplitHistoryLimit(t *testing.T) {
+	h := newHarness(t)
+	tmuxEnv, lead := h.leadInTmux()
+	m := h.manager(func(c *Config) { c.TMUX, c.TMUXPane, c.HistoryLimit = tmuxEnv, lead, 4321 })
+	mem := h.spawn(m, "w1", "print split", "wait")
+	h.waitOutput(m, "w1", "split")
+	got, err := h.tmux("display-message", "-p", "-t", mem.TmuxPaneID, "#{history_limit} #{window_id}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leadWin, _ := h.tmux("display-message", "-p", "-t", lead, "#{window_id}")
+	if f := strings.Fields(got); len(f) != 2 || f[0] != "4321" || f[1] != strings.TrimSpace(leadWin) {
+		t.Errorf("teammate pane: history-limit and window %q, want 4321 in %s", got, leadWin)
+	}
+	if out, _ := h.tmux("show-options", "-v", "-t", "=lead:", "history-limit"); strings.TrimSpace(out) != "" {
+		t.Errorf("the person's session got history-limit %q", out)
+	}
+}
