@@ -17,6 +17,10 @@ import (
 // so that a later owner can re-adopt it and never touches panes not ours.
 const agentOption = "@claude-teams-agent"
 
+// placeholderName names the first window of our own session, which keeps
+// the session (and our control connection) alive while no teammate runs.
+const placeholderName = "claude-teams-keep"
+
 // paneFormat is what new-window/split-window print for the created pane.
 const paneFormat = "#{pane_id} #{window_id} #{pane_pid}"
 
@@ -118,12 +122,25 @@ func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 		}
 	}
 	tp.linked = map[string]bool{}
-	wins, err := conn.Command(ctx, "list-windows", "-t", "="+tp.session, "-F", "#{window_id}")
+	wins, err := conn.Command(ctx, "list-windows", "-t", "="+tp.session, "-F",
+		"#{window_id} #{window_linked} #{window_name} #{"+agentOption+"}")
 	if err != nil {
 		return fmt.Errorf("resolve session: %w", err)
 	}
 	for _, w := range wins {
-		tp.linked[w] = true
+		f := strings.Fields(w)
+		if len(f) == 0 {
+			continue
+		}
+		tp.linked[f[0]] = true
+		if len(f) == 3 && f[1] == "0" && f[2] != placeholderName {
+			// The window that keeps our session alive (its first one,
+			// running a shell): named for what it is in `tmux ls` and
+			// choose-tree.
+			if _, err := conn.Command(ctx, "rename-window", "-t", f[0], placeholderName); err != nil {
+				t.log.Debug("name placeholder window", zap.Error(err))
+			}
+		}
 	}
 	// A session option of our own session (never the person's): panes
 	// created through it get it, splits of the lead's window included
@@ -157,8 +174,9 @@ func parsePaneInfo(lines []string) (paneInfo, error) {
 }
 
 // escapeFormat protects a value that tmux expands as a format (new-window
-// and split-window expand -c): "#(cmd)" in a working directory would
-// otherwise run cmd. "##" is a literal "#".
+// and split-window expand -c, new-window -n): "#(cmd)" in a working
+// directory would otherwise run cmd. "##" is a literal "#". Values given
+// to set-option (without -F) and -e are not expanded.
 func escapeFormat(s string) string { return strings.ReplaceAll(s, "#", "##") }
 
 // spawnArgs are the options and argv shared by new-window and
@@ -235,7 +253,8 @@ func (t *team) windowPane(ctx context.Context, name, agentID string, args []stri
 // destroys the window that holds the index in our session first.
 func (t *team) windowPaneAt(ctx context.Context, name, agentID string, args []string, idx int, replace bool) (paneInfo, error) {
 	target := "=" + t.topo.session + ":" + strconv.Itoa(idx)
-	create := []string{"new-window", "-d", "-t", target, "-n", name}
+	// -n is format-expanded like -c (names are validated; escaped anyway).
+	create := []string{"new-window", "-d", "-t", target, "-n", escapeFormat(name)}
 	if replace {
 		create = append(create, "-k")
 	}

@@ -135,3 +135,19 @@ func TestSplitHistoryLimit(t *testing.T) {
 		t.Errorf("the person's session got history-limit %q", out)
 	}
 }
+
+// TestPlaceholderNamed: the window that keeps our own session alive in the
+// person's server says what it is (tmux ls, choose-tree).
+func TestPlaceholderNamed(t *testing.T) {
+	h := newHarness(t)
+	tmuxEnv, lead := h.leadInTmux()
+	m := h.manager(func(c *Config) { c.TMUX, c.TMUXPane = tmuxEnv, lead })
+	h.spawn(m, "w1", "print up", "wait")
+	out, err := h.tmux("list-windows", "-t", "=claude-teams-alpha", "-F", "#{window_name} #{window_linked}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, placeholderName+" 0\n") || strings.Count(out, "\n") != 2 {
+		t.Errorf("our session's windows:\n%s", out)
+	}
+}
