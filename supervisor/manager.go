@@ -82,6 +82,10 @@ type Config struct {
 	StopGrace time.Duration
 	// DialTimeout bounds connecting to tmux. Default 10 s.
 	DialTimeout time.Duration
+	// CommandTimeout bounds the tmux work the owner loop does for one
+	// event or request (a hung tmux server must not stall supervision for
+	// ever). Default 15 s.
+	CommandTimeout time.Duration
 
 	// RuntimeDir is $XDG_RUNTIME_DIR, for the status socket path.
 	RuntimeDir string
@@ -124,6 +128,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = 10 * time.Second
+	}
+	if c.CommandTimeout <= 0 {
+		c.CommandTimeout = 15 * time.Second
 	}
 	if c.WorkDebounce <= 0 {
 		c.WorkDebounce = 100 * time.Millisecond

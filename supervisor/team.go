@@ -16,10 +16,21 @@ import (
 // goroutine, run, owns every field below the line: it selects on its
 // context, the control connection's events, typed requests with reply
 // channels and timers, in the manner of suture's supervisor loop. Slow work
-// (waiting for a process to die, writing the lead's inbox) runs in helper
-// goroutines that report back through reqs; file reads for status run in the
-// caller's goroutine. Nothing blocks run for longer than one tmux round trip
-// or one local file write.
+// (waiting for a process to die, writing the lead's inbox, reading inboxes,
+// tasks and config.json) runs in helper goroutines that report back through
+// reqs; file reads for status run in the caller's goroutine.
+//
+// What run itself waits for, by design: tmux round trips over the control
+// connection (0.1-2 ms each; a handful per event: the final screen of a
+// dead pane, a health screen read, creating a pane), all the tmux work of
+// one event or request bounded by Config.CommandTimeout, so a hung tmux
+// server cannot stall it for ever; connecting (DialTimeout, only while
+// disconnected); the state file write on each state change (temp file,
+// fsync, rename: about a millisecond on a local disk); and a list-panes
+// subprocess only when reconnecting keeps failing. An exit storm of N
+// teammates thus costs about N x (capture + fsync), tens of milliseconds for
+// 32; meanwhile events wait in tmuxcc's unbounded queue (never dropped) and
+// callers in their own contexts.
 type team struct {
 	name  string
 	m     *Manager
@@ -158,7 +169,12 @@ func (t *team) run(ctx context.Context) {
 	defer close(t.done)
 	defer t.cleanup()
 	t.log.Info("supervision started", zap.Int("supervisor_pid", t.m.pid))
-	t.adoptAtStart(ctx)
+	op := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(ctx, t.m.cfg.CommandTimeout)
+	}
+	octx, cancel := op()
+	t.adoptAtStart(octx)
+	cancel()
 	t.startWorkWatch(ctx)
 	for {
 		t.rearm()
@@ -170,28 +186,39 @@ func (t *team) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case r := <-t.reqs:
-			if t.handle(ctx, r) {
+			octx, cancel := op()
+			end := t.handle(octx, r)
+			cancel()
+			if end {
 				return
 			}
 		case ev, ok := <-t.events:
+			octx, cancel := op()
 			if !ok {
 				t.events = nil
-				t.connLost(ctx)
-				continue
+				t.connLost(octx)
+			} else {
+				t.handleEvent(octx, ev)
 			}
-			t.handleEvent(ctx, ev)
+			cancel()
 		case <-redial:
 			t.redial.timer = nil
-			t.tryRedial(ctx)
+			octx, cancel := op()
+			t.tryRedial(octx)
+			cancel()
 		case <-t.restartTimer.C():
 			t.restartTimer.fired()
-			t.onRestartDue(ctx)
+			octx, cancel := op()
+			t.onRestartDue(octx)
+			cancel()
 		case <-t.flushTimer.C():
 			t.flushTimer.fired()
 			t.flushLead()
 		case <-t.healthTimer.C():
 			t.healthTimer.fired()
-			t.onHealthDue(ctx)
+			octx, cancel := op()
+			t.onHealthDue(octx)
+			cancel()
 		}
 	}
 }
