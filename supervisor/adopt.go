@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,50 +15,20 @@ import (
 // died while nobody watched are reported once (deduplicated through the
 // state file's reported keys).
 
-// paneRow is one line of list-panes -a.
-type paneRow struct {
-	pane, window string
-	pid          int
-	dead         bool
-	status       *int
-	signal       string
-	agent        string
-}
-
-// paneListFormat is parsed by parsePaneRow; the agent id comes last and
-// holds no spaces (names are validated).
-const paneListFormat = "#{pane_id} #{window_id} #{pane_pid} #{pane_dead} #{pane_dead_status} #{pane_dead_signal} #{" + agentOption + "}"
-
-func parsePaneRow(line string) (paneRow, bool) {
-	f := strings.Split(line, " ")
-	if len(f) != 7 || !strings.HasPrefix(f[0], "%") {
-		return paneRow{}, false
+// listPanes lists every pane of the server (or of scope, such as
+// "-s", "-t", session) by id.
+func (t *team) listPanes(ctx context.Context, scope ...string) (map[string]Pane, error) {
+	if len(scope) == 0 {
+		scope = []string{"-a"}
 	}
-	r := paneRow{pane: f[0], window: f[1], dead: f[3] == "1", agent: f[6]}
-	r.pid, _ = strconv.Atoi(f[2])
-	if f[4] != "" {
-		if n, err := strconv.Atoi(f[4]); err == nil {
-			r.status = &n
-		}
-	}
-	if f[5] != "" {
-		if n, err := strconv.Atoi(f[5]); err == nil && n > 0 {
-			r.signal = signalName(n)
-		}
-	}
-	return r, true
-}
-
-// listPanes lists every pane of the server by id.
-func (t *team) listPanes(ctx context.Context) (map[string]paneRow, error) {
-	out, err := t.conn.Command(ctx, "list-panes", "-a", "-F", paneListFormat)
+	out, err := t.conn.Command(ctx, append(append([]string{"list-panes"}, scope...), "-F", paneListFormat)...)
 	if err != nil {
 		return nil, err
 	}
-	rows := make(map[string]paneRow, len(out))
+	rows := make(map[string]Pane, len(out))
 	for _, l := range out {
-		if r, ok := parsePaneRow(l); ok {
-			rows[r.pane] = r
+		if p, ok := parsePane(l); ok {
+			rows[p.ID] = p
 		}
 	}
 	return rows, nil
@@ -120,7 +89,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 // adopt takes over cands: live panes are watched again, dead ones and
 // missing ones are handled as exits (reported unless already reported).
 func (t *team) adopt(ctx context.Context, cands []*mate) {
-	var rows map[string]paneRow
+	var rows map[string]Pane
 	if t.conn != nil {
 		var err error
 		if rows, err = t.listPanes(ctx); err != nil {
@@ -130,12 +99,12 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 	for _, m := range cands {
 		t.mates[m.name] = m
 		row, ok := rows[m.paneID]
-		if ok && row.agent != "" && row.agent != m.agentID {
+		if ok && !row.ours(m.agentID, t.rootTag) {
 			ok = false // the id now names another agent's pane
 		}
 		stop := m.stopReason
 		switch {
-		case ok && !row.dead:
+		case ok && !row.Dead:
 			t.adoptLive(ctx, m, row)
 		case ok:
 			t.adoptDead(ctx, m, row)
@@ -151,11 +120,11 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 	t.persist()
 }
 
-func (t *team) adoptLive(ctx context.Context, m *mate, row paneRow) {
-	if m.pid != row.pid {
+func (t *team) adoptLive(ctx context.Context, m *mate, row Pane) {
+	if m.pid != row.PID {
 		m.startedAt = time.Time{}
 	}
-	m.pid, m.windowID = row.pid, row.window
+	m.pid, m.windowID = row.PID, row.Window
 	if m.startedAt.IsZero() {
 		m.startedAt = t.m.now()
 	}
@@ -166,7 +135,7 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row paneRow) {
 	}
 	t.panes[m.paneID] = m
 	if t.topo.mode != ModePrivate {
-		if err := t.linkWindow(ctx, row.window); err != nil {
+		if err := t.linkWindow(ctx, row.Window); err != nil {
 			t.log.Warn("link adopted window", zap.String("agent", m.name), zap.Error(err))
 		}
 	}
@@ -188,8 +157,8 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row paneRow) {
 	}
 }
 
-func (t *team) adoptDead(ctx context.Context, m *mate, row paneRow) {
-	m.pid, m.windowID = row.pid, row.window
+func (t *team) adoptDead(ctx context.Context, m *mate, row Pane) {
+	m.pid, m.windowID = row.PID, row.Window
 	t.panes[m.paneID] = m
 	if m.reported == m.exitKey() && !m.state.Alive() {
 		// Handled by the previous owner: keep its verdict, refresh the screen.
@@ -204,14 +173,14 @@ func (t *team) adoptDead(ctx context.Context, m *mate, row paneRow) {
 	if m.state.Alive() || m.state == StateUnknown {
 		m.state = StateRunning
 	}
-	if row.status == nil && row.signal == "" {
+	if row.ExitStatus == nil && row.Signal == "" {
 		// Dead but not reaped yet (tmux 3.3a's lost SIGCHLD): tmuxcc makes
 		// tmux reap it and reports the exit with its status.
 		if err := t.conn.WatchPane(m.paneID, 0); err == nil {
 			return
 		}
 	}
-	x := exitInfo{status: row.status, signal: row.signal, source: "adopt"}
+	x := exitInfo{status: row.ExitStatus, signal: row.Signal, source: "adopt"}
 	if x.status == nil && x.signal == "" {
 		x.why = "it died while nobody supervised it"
 	}

@@ -50,7 +50,7 @@ func (t *team) onPaneExited(ctx context.Context, ev tmuxcc.PaneExited) {
 	}
 	x := exitInfo{status: ev.Status, signal: ev.SignalName, gone: ev.Gone, at: ev.DeadAt, source: ev.Source}
 	if x.signal == "" && ev.Signal != 0 {
-		x.signal = signalName(ev.Signal)
+		x.signal = SignalName(ev.Signal)
 	}
 	if ev.Gone {
 		x.why = "its pane was closed"

@@ -4,6 +4,8 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gofrs/flock"
@@ -94,5 +96,49 @@ func TestSocketPerDataRoot(t *testing.T) {
 		if fwd.ownedTeam(h.team) != nil {
 			t.Errorf("%s: the forwarding manager became an owner", store.Root())
 		}
+	}
+}
+
+// TestTwoRootsOneServer: teams of the same name in two data roots use the
+// same private tmux server. Their supervisors' control clients are tagged
+// apart: neither kills the other's as a stale client of its own.
+func TestTwoRootsOneServer(t *testing.T) {
+	h := newHarness(t)
+	other := protocol.NewStore(t.TempDir())
+	if _, err := other.CreateTeam(h.team, "same name, other root", protocol.Member{Name: protocol.LeadName}); err != nil {
+		t.Fatal(err)
+	}
+	helper := h.startHelper(map[string][]string{"w1": {"print a", "wait"}}, "") // another process
+	if l := helper.expect(t, "owner="); l != "owner=true" {
+		t.Fatalf("helper: %s", l)
+	}
+	helper.expect(t, "ready")
+	out, err := h.tmux("list-clients", "-F", "#{client_pid}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pidA, _ := strconv.Atoi(strings.TrimSpace(out))
+	mB := h.manager(func(c *Config) { c.Store = other })
+	if _, err := mB.Spawn(ctxT(t), h.team, protocol.Member{Name: "w2", Prompt: "p", Cwd: h.dir, BackendType: "fake"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	pidB := mB.ownedTeam(h.team).connClientPID(t)
+	out, err = h.tmux("list-clients", "-F", "#{client_pid}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range []int{pidA, pidB} {
+		if !strings.Contains(out, strconv.Itoa(pid)+"\n") {
+			t.Errorf("control client %d gone; clients:\n%s", pid, out)
+		}
+	}
+	// Deleting the other root's team leaves ours alone (same agent-id
+	// suffix, same session name on the private server).
+	if err := mB.Teardown(ctxT(t), h.team); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = h.tmux("list-panes", "-a", "-F", "#{pane_dead} #{"+PaneAgentOption+"}")
+	if !strings.Contains(out, "0 w1@alpha") || strings.Contains(out, "w2@alpha") {
+		t.Errorf("panes after the other root's teardown:\n%s", out)
 	}
 }

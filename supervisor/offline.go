@@ -117,12 +117,13 @@ func (r *OfflineReader) Status(ctx context.Context, team string) (protocol.TeamS
 	}
 
 	tasks := offlineOwnedTasks(store, team)
+	root := rootHash(CanonicalRoot(store.Root()))
 	out := protocol.TeamStatus{Name: team, Teammates: []protocol.TeammateStatus{}}
 	for _, m := range cfg.Members {
 		if m.Name == protocol.LeadName || m.AgentType == protocol.LeadName {
 			continue
 		}
-		ts := offlineTeammate(team, m, state.Teammates[m.Name], listings)
+		ts := offlineTeammate(team, root, m, state.Teammates[m.Name], listings)
 		if n, _, err := store.Unread(team, m.Name); err == nil {
 			ts.Unread = n
 		}
@@ -137,8 +138,9 @@ func (r *OfflineReader) Status(ctx context.Context, team string) (protocol.TeamS
 }
 
 // offlineTeammate builds one teammate's status from its member entry, its
-// state-file entry and the tmux listings (in order of preference).
-func offlineTeammate(team string, m protocol.Member, saved TeammateState, listings []paneListing) protocol.TeammateStatus {
+// state-file entry and the tmux listings (in order of preference); root is
+// our data root's PaneRootOption value.
+func offlineTeammate(team, root string, m protocol.Member, saved TeammateState, listings []paneListing) protocol.TeammateStatus {
 	agentID := cmp.Or(m.AgentID, protocol.AgentID(m.Name, team))
 	ts := protocol.TeammateStatus{
 		Name:     m.Name,
@@ -150,7 +152,7 @@ func offlineTeammate(team string, m protocol.Member, saved TeammateState, listin
 		Failures: saved.Failures,
 		Tasks:    []string{},
 	}
-	pane, found := findPane(listings, agentID, saved.PaneID, m.TmuxPaneID)
+	pane, found := findPane(listings, agentID, root, saved.PaneID, m.TmuxPaneID)
 	if !found {
 		// Pane gone (or no server): the last word of the state file
 		// stands for the states that need no live pane.
@@ -191,13 +193,14 @@ func offlineTeammate(team string, m protocol.Member, saved TeammateState, listin
 
 // findPane finds the agent's pane: first a pane tagged with its agent id
 // (the one with a recorded id, else a live one, else any), then a pane with
-// one of the recorded ids that is not tagged as someone else's. Servers are
-// searched in order.
-func findPane(listings []paneListing, agentID string, paneIDs ...string) (Pane, bool) {
+// one of the recorded ids that is not tagged as someone else's. Panes
+// tagged with another data root (PaneRootOption; root is ours) are never
+// it. Servers are searched in order.
+func findPane(listings []paneListing, agentID, root string, paneIDs ...string) (Pane, bool) {
 	var tagged []Pane
 	for _, l := range listings {
 		for _, p := range l.panes {
-			if p.Agent == agentID {
+			if p.Agent == agentID && p.ours(agentID, root) {
 				tagged = append(tagged, p)
 			}
 		}

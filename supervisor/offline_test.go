@@ -19,26 +19,26 @@ func TestListPanesArgvAndParse(t *testing.T) {
 	var got []string
 	run := func(ctx context.Context, argv []string) ([]byte, error) {
 		got = argv
-		return []byte("%0\t100\t0\t\t\t\n" +
-			"%1\t101\t1\t3\t\tw1@alpha\n" +
-			"%2\t102\t1\t\t9\tw2@alpha\n" +
-			"%3\t103\t1\t\t\t\n"), nil
+		return []byte("%0\t@0\t100\t0\t\t\t\t\n" +
+			"%1\t@1\t101\t1\t3\t\tw1@alpha\tabcd\n" +
+			"%2\t@1\t102\t1\t\t9\tw2@alpha\t\n" +
+			"%3\t@2\t103\t1\t\t\t\t\n"), nil
 	}
 	panes, ok, err := ListPanes(context.Background(), run, "/usr/bin/tmux", TmuxServer{Name: "claude-teams"})
 	if err != nil || !ok {
 		t.Fatalf("ListPanes: %v %v", ok, err)
 	}
 	want := []string{"/usr/bin/tmux", "-L", "claude-teams", "list-panes", "-a", "-F",
-		"#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{@claude-teams-agent}"}
+		"#{pane_id}\t#{window_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{@claude-teams-agent}\t#{@claude-teams-root}"}
 	if !slices.Equal(got, want) {
 		t.Errorf("argv:\n got %q\nwant %q", got, want)
 	}
 	three := 3
 	wantPanes := []Pane{
-		{ID: "%0", PID: 100},
-		{ID: "%1", PID: 101, Dead: true, ExitStatus: &three, Agent: "w1@alpha"},
-		{ID: "%2", PID: 102, Dead: true, Signal: "SIGKILL", Agent: "w2@alpha"},
-		{ID: "%3", PID: 103, Dead: true},
+		{ID: "%0", Window: "@0", PID: 100},
+		{ID: "%1", Window: "@1", PID: 101, Dead: true, ExitStatus: &three, Agent: "w1@alpha", Root: "abcd"},
+		{ID: "%2", Window: "@1", PID: 102, Dead: true, Signal: "SIGKILL", Agent: "w2@alpha"},
+		{ID: "%3", Window: "@2", PID: 103, Dead: true},
 	}
 	if a, b := mustJSON(t, panes), mustJSON(t, wantPanes); a != b {
 		t.Errorf("panes:\n got %s\nwant %s", a, b)
@@ -100,6 +100,8 @@ func TestOfflineTeammate(t *testing.T) {
 		{name: "tag beats id", panes: list(Pane{ID: "%1", PID: 9, Agent: "x@alpha"}, Pane{ID: "%5", PID: 10, Agent: "w1@alpha"}),
 			state: "running", alive: true, pane: "%5"},
 		{name: "other's pane with our id", panes: list(Pane{ID: "%1", Agent: "x@alpha"}), state: "unknown", pane: "%1"},
+		{name: "other root's pane", panes: list(Pane{ID: "%1", PID: 9, Agent: "w1@alpha", Root: "theirs"}), state: "unknown", pane: "%1"},
+		{name: "our root's pane", panes: list(Pane{ID: "%7", PID: 9, Agent: "w1@alpha", Root: "ours"}), state: "running", alive: true, pane: "%7"},
 		{name: "exit 0", panes: list(Pane{ID: "%1", Dead: true, ExitStatus: &zero}), state: "exited", pane: "%1", exit: &zero},
 		{name: "exit 3", panes: list(Pane{ID: "%1", Dead: true, ExitStatus: &three}), state: "crashed", pane: "%1", exit: &three},
 		{name: "signal", panes: list(Pane{ID: "%1", Dead: true, Signal: "SIGKILL"}), state: "crashed", pane: "%1", signal: "SIGKILL"},
@@ -116,7 +118,7 @@ func TestOfflineTeammate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := offlineTeammate("alpha", m, tt.saved, tt.panes)
+			ts := offlineTeammate("alpha", "ours", m, tt.saved, tt.panes)
 			if ts.State != tt.state || ts.Alive != tt.alive || ts.PaneID != tt.pane || ts.Signal != tt.signal ||
 				ts.StartedAt != tt.started || mustJSON(t, ts.ExitStatus) != mustJSON(t, tt.exit) {
 				t.Errorf("got %s", mustJSON(t, ts))

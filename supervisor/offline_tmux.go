@@ -16,6 +16,12 @@ import (
 // pane belongs to, so panes can be recognised (and re-adopted) later.
 const PaneAgentOption = "@claude-teams-agent"
 
+// PaneRootOption is the pane user option that records which data root the
+// pane's team lives in (8 hex digits, see SocketPath): teams of the same
+// name in two data roots may share a tmux server, and neither may touch the
+// other's panes.
+const PaneRootOption = "@claude-teams-root"
+
 // Runner runs argv (argv[0] looked up on PATH) and returns its standard
 // output; a non-zero exit is an error that carries the standard error
 // text. It is the exec seam of the offline status: tests assert the exact
@@ -72,20 +78,49 @@ func (s TmuxServer) String() string {
 // Pane is one pane as tmux list-panes reports it.
 type Pane struct {
 	ID         string // %N
+	Window     string // @N
 	PID        int
 	Dead       bool
 	ExitStatus *int   // nil while alive, after a signal, or before tmux reaped the child
 	Signal     string // "SIGKILL" when the process died by a signal, else ""
 	Agent      string // the PaneAgentOption value, "" when not set
+	Root       string // the PaneRootOption value, "" when not set
 }
 
-// offlinePaneFormat is the list-panes format; tabs cannot occur in the fields.
-const offlinePaneFormat = "#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{" + PaneAgentOption + "}"
+// paneListFormat is the list-panes format of Pane, over the control
+// connection and in a subprocess alike; tabs cannot occur in the fields.
+const paneListFormat = "#{pane_id}\t#{window_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{" +
+	PaneAgentOption + "}\t#{" + PaneRootOption + "}"
+
+// parsePane parses one line in paneListFormat.
+func parsePane(line string) (Pane, bool) {
+	f := strings.Split(line, "\t")
+	if len(f) != 8 || !strings.HasPrefix(f[0], "%") {
+		return Pane{}, false
+	}
+	p := Pane{ID: f[0], Window: f[1], Dead: f[3] == "1", Agent: f[6], Root: f[7]}
+	p.PID, _ = strconv.Atoi(f[2])
+	if p.Dead {
+		if n, err := strconv.Atoi(f[4]); err == nil {
+			p.ExitStatus = &n
+		}
+		if n, err := strconv.Atoi(f[5]); err == nil && n > 0 {
+			p.Signal = SignalName(n)
+		}
+	}
+	return p, true
+}
+
+// ours reports whether p may belong to agentID of the data root whose hash
+// is root: not tagged as another agent's or another root's pane.
+func (p Pane) ours(agentID, root string) bool {
+	return (p.Agent == "" || p.Agent == agentID) && (p.Root == "" || p.Root == root)
+}
 
 // listPanesArgv is the one command the offline status runs per server.
 func listPanesArgv(tmux string, srv TmuxServer) []string {
 	argv := append([]string{tmux}, srv.Args()...)
-	return append(argv, "list-panes", "-a", "-F", offlinePaneFormat)
+	return append(argv, "list-panes", "-a", "-F", paneListFormat)
 }
 
 // ListPanes lists every pane of server srv with one tmux subprocess run by
@@ -120,26 +155,16 @@ func isNoServer(err error) bool {
 		strings.Contains(msg, "No such file or directory")
 }
 
-// parsePanes parses list-panes output in offlinePaneFormat.
+// parsePanes parses list-panes output in paneListFormat.
 func parsePanes(out []byte) ([]Pane, error) {
 	var panes []Pane
 	for line := range strings.SplitSeq(strings.TrimRight(string(out), "\n"), "\n") {
 		if line == "" {
 			continue
 		}
-		f := strings.Split(line, "\t")
-		if len(f) != 6 || !strings.HasPrefix(f[0], "%") {
+		p, ok := parsePane(line)
+		if !ok {
 			return nil, fmt.Errorf("unexpected list-panes line %q", line)
-		}
-		p := Pane{ID: f[0], Dead: f[2] == "1", Agent: f[5]}
-		p.PID, _ = strconv.Atoi(f[1])
-		if p.Dead {
-			if n, err := strconv.Atoi(f[3]); err == nil {
-				p.ExitStatus = &n
-			}
-			if n, err := strconv.Atoi(f[4]); err == nil && n > 0 {
-				p.Signal = SignalName(n)
-			}
 		}
 		panes = append(panes, p)
 	}

@@ -82,14 +82,11 @@ func (t *team) tryRedial(ctx context.Context) {
 		// has ended.
 		for _, m := range t.liveMates() {
 			row, ok := rows[m.paneID]
-			if ok && row.agent != "" && row.agent != m.agentID {
-				ok = false
-			}
 			switch {
-			case !ok:
+			case !ok || !row.ours(m.agentID, t.rootTag):
 				t.exitMate(ctx, m, exitInfo{gone: true, source: "redial", why: "its pane vanished"})
-			case row.dead && (row.status != nil || row.signal != ""):
-				t.exitMate(ctx, m, exitInfo{status: row.status, signal: row.signal, source: "redial"})
+			case row.Dead && (row.ExitStatus != nil || row.Signal != ""):
+				t.exitMate(ctx, m, exitInfo{status: row.ExitStatus, signal: row.Signal, source: "redial"})
 			}
 		}
 	}
@@ -135,7 +132,7 @@ const offlinePaneTimeout = 5 * time.Second
 // offlinePanes lists the panes of tp's server with a tmux subprocess (in
 // the environment of our control client), for when the control connection
 // cannot be made. running is false, with no error, when no server runs.
-func (t *team) offlinePanes(ctx context.Context, tp topology) (map[string]paneRow, bool, error) {
+func (t *team) offlinePanes(ctx context.Context, tp topology) (map[string]Pane, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, offlinePaneTimeout)
 	defer cancel()
 	run := func(ctx context.Context, argv []string) ([]byte, error) { return runEnv(ctx, argv, t.m.cfg.TmuxEnv) }
@@ -143,9 +140,9 @@ func (t *team) offlinePanes(ctx context.Context, tp topology) (map[string]paneRo
 	if err != nil || !running {
 		return nil, running, err
 	}
-	rows := make(map[string]paneRow, len(panes))
+	rows := make(map[string]Pane, len(panes))
 	for _, p := range panes {
-		rows[p.ID] = paneRow{pane: p.ID, pid: p.PID, dead: p.Dead, status: p.ExitStatus, signal: p.Signal, agent: p.Agent}
+		rows[p.ID] = p
 	}
 	return rows, true, nil
 }

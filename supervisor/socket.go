@@ -154,8 +154,7 @@ func SocketPath(root, team string, uid int, runtimeDir string) string {
 		dir = filepath.Join(runtimeDir, "claude-teams")
 	}
 	root = CanonicalRoot(root)
-	rootSum := sha256.Sum256([]byte(root))
-	if p := filepath.Join(dir, team+"-"+hex.EncodeToString(rootSum[:4])+".sock"); len(p) < maxSocketPath {
+	if p := filepath.Join(dir, team+"-"+rootHash(root)+".sock"); len(p) < maxSocketPath {
 		return p
 	}
 	short := hashedName(root, team)
@@ -175,6 +174,14 @@ func hashedName(root, team string) string {
 		prefix = prefix[:16]
 	}
 	return prefix + "-" + hex.EncodeToString(sum[:8]) + ".sock"
+}
+
+// rootHash is 8 hex digits of the SHA-256 of a canonical data root: what
+// tells two data roots apart in names shared between them (socket paths,
+// control-client tags).
+func rootHash(root string) string {
+	sum := sha256.Sum256([]byte(root))
+	return hex.EncodeToString(sum[:4])
 }
 
 // CanonicalRoot is the form of a data root that SocketPath hashes and that

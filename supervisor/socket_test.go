@@ -2,8 +2,6 @@ package supervisor
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -188,12 +186,6 @@ func TestSocketPath(t *testing.T) {
 	if a, b, c := SocketPath(dir, "alpha", 1000, ""), SocketPath(dir+"/", "alpha", 1000, ""), SocketPath(link, "alpha", 1000, ""); a != b || a != c {
 		t.Errorf("one root, three paths: %q %q %q", a, b, c)
 	}
-}
-
-// rootHash is the root part of a socket file name.
-func rootHash(root string) string {
-	sum := sha256.Sum256([]byte(root))
-	return hex.EncodeToString(sum[:4])
 }
 
 func TestSocketRoundTrip(t *testing.T) {

@@ -64,7 +64,7 @@ func TestSpawnArgvEnvCwd(t *testing.T) {
 		t.Fatalf("status = %+v", ts)
 	}
 	// The pane carries the agent id and keeps its screen after death.
-	opt, err := h.tmux("show-options", "-p", "-v", "-t", mem.TmuxPaneID, agentOption)
+	opt, err := h.tmux("show-options", "-p", "-v", "-t", mem.TmuxPaneID, PaneAgentOption)
 	if err != nil || strings.TrimSpace(opt) != "w1@alpha" {
 		t.Fatalf("agent option = %q, %v", opt, err)
 	}
@@ -142,7 +142,7 @@ func TestSpawnRollback(t *testing.T) {
 		if _, err := os.Stat(h.store.InboxPath(h.team, name)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("inbox of %s left: %v", name, err)
 		}
-		out, _ := h.tmux("list-panes", "-a", "-F", "#{"+agentOption+"}")
+		out, _ := h.tmux("list-panes", "-a", "-F", "#{"+PaneAgentOption+"}")
 		if strings.Contains(out, name+"@") {
 			t.Errorf("pane of %s left:\n%s", name, out)
 		}

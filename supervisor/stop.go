@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sys/unix"
 
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
@@ -295,12 +294,4 @@ func processGone(pid int) bool {
 		return s[i+2] == 'Z' || s[i+2] == 'X'
 	}
 	return false
-}
-
-// signalName names signal n ("SIGKILL"), or "signal n" when unknown.
-func signalName(n int) string {
-	if name := unix.SignalName(syscall.Signal(n)); name != "" {
-		return name
-	}
-	return "signal " + strconv.Itoa(n)
 }

@@ -32,7 +32,7 @@ func TestStopOutlivesSupervisorCrash(t *testing.T) {
 	helper.kill() // w1 exits 300 ms later, with nobody watching
 	<-stopErr     // the connection broke: the caller sees an error
 	eventually(t, func() bool {
-		out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_dead} #{"+agentOption+"}")
+		out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_dead} #{"+PaneAgentOption+"}")
 		return strings.Contains(out, "1 w1@")
 	}, "w1 to die unsupervised")
 

@@ -12,7 +12,7 @@ import (
 
 // paneIDsOf lists the panes of the test server that carry an agent id.
 func (h *harness) agentPanes() string {
-	out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_id} #{"+agentOption+"}")
+	out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_id} #{"+PaneAgentOption+"}")
 	var b strings.Builder
 	for _, l := range strings.Split(out, "\n") {
 		if strings.Contains(l, "@") {

@@ -36,6 +36,9 @@ type team struct {
 	m     *Manager
 	store *protocol.Store
 	log   *zap.Logger
+	// rootTag tells our panes from those of a team of the same name in
+	// another data root on the same tmux server (PaneRootOption).
+	rootTag string
 
 	reqs   chan request  // requests and helper-goroutine reports; read by run
 	done   chan struct{} // closed when run has returned and cleaned up
@@ -88,14 +91,15 @@ var ErrTearingDown = errors.New("supervisor: team is being torn down")
 
 func newTeam(m *Manager, name string) *team {
 	t := &team{
-		name:  name,
-		m:     m,
-		store: m.cfg.Store,
-		log:   m.log.With(zap.String("team", name)),
-		reqs:  make(chan request),
-		done:  make(chan struct{}),
-		mates: map[string]*mate{},
-		panes: map[string]*mate{},
+		name:    name,
+		m:       m,
+		store:   m.cfg.Store,
+		log:     m.log.With(zap.String("team", name)),
+		rootTag: rootHash(CanonicalRoot(m.cfg.Store.Root())),
+		reqs:    make(chan request),
+		done:    make(chan struct{}),
+		mates:   map[string]*mate{},
+		panes:   map[string]*mate{},
 	}
 	t.notes = newNotifier(t.store, name, t.log)
 	t.restarts = NewTeamRestarts(m.cfg.Restarts)

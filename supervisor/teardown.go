@@ -49,7 +49,11 @@ func (t *team) doTeardown(ctx context.Context, r *teardownReq) bool {
 	}
 	if t.conn != nil {
 		t.removeLeftovers(ctx)
-		_, _ = t.conn.Command(ctx, "kill-session", "-t", "="+t.topo.session)
+		if t.sessionShared(ctx) {
+			t.log.Info("teardown: our session also holds another data root's team: left in place", zap.String("session", t.topo.session))
+		} else {
+			_, _ = t.conn.Command(ctx, "kill-session", "-t", "="+t.topo.session)
+		}
 	}
 	t.log.Info("team torn down", zap.String("session", t.topo.session))
 	t.persist()
@@ -63,7 +67,8 @@ func (t *team) doTeardown(ctx context.Context, r *teardownReq) bool {
 }
 
 // removeLeftovers kills every pane of the server that carries one of this
-// team's agent ids, known to us or not.
+// team's agent ids, known to us or not, unless it is tagged as another data
+// root's.
 func (t *team) removeLeftovers(ctx context.Context) {
 	rows, err := t.listPanes(ctx)
 	if err != nil {
@@ -71,10 +76,25 @@ func (t *team) removeLeftovers(ctx context.Context) {
 		return
 	}
 	for _, row := range rows {
-		if strings.HasSuffix(row.agent, "@"+t.name) {
-			t.killPane(ctx, row.pane)
+		if strings.HasSuffix(row.Agent, "@"+t.name) && row.ours(row.Agent, t.rootTag) {
+			t.killPane(ctx, row.ID)
 		}
 	}
+}
+
+// sessionShared reports whether our session holds panes of another data
+// root's team (a private server's session is named after the team alone).
+func (t *team) sessionShared(ctx context.Context) bool {
+	rows, err := t.listPanes(ctx, "-s", "-t", "="+t.topo.session)
+	if err != nil {
+		return false
+	}
+	for _, row := range rows {
+		if row.Root != "" && row.Root != t.rootTag {
+			return true
+		}
+	}
+	return false
 }
 
 // connLost handles the end of the control connection: with teammates to

@@ -13,10 +13,6 @@ import (
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
-// agentOption is the pane user option that records which agent a pane runs,
-// so that a later owner can re-adopt it and never touches panes not ours.
-const agentOption = "@claude-teams-agent"
-
 // placeholderName names the first window of our own session, which keeps
 // the session (and our control connection) alive while no teammate runs.
 const placeholderName = "claude-teams-keep"
@@ -84,8 +80,10 @@ func (tp topology) dialConfig(c Config, team string, create bool) tmuxcc.Config 
 		Height:     c.PaneHeight,
 		Mode:       c.TmuxMode,
 		Env:        c.TmuxEnv,
-		Tag:        "claude-teams/" + team,
-		Logger:     c.Logger.Named("tmuxcc").With(zap.String("team", team)),
+		// Per team and data root: two roots' teams of one name on one
+		// server must not take each other's clients for stale ones.
+		Tag:    "claude-teams/" + team + "/" + rootHash(CanonicalRoot(c.Store.Root())),
+		Logger: c.Logger.Named("tmuxcc").With(zap.String("team", team)),
 	}
 }
 
@@ -123,7 +121,7 @@ func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 	}
 	tp.linked = map[string]bool{}
 	wins, err := conn.Command(ctx, "list-windows", "-t", "="+tp.session, "-F",
-		"#{window_id} #{window_linked} #{window_name} #{"+agentOption+"}")
+		"#{window_id} #{window_linked} #{window_name} #{"+PaneAgentOption+"}")
 	if err != nil {
 		return fmt.Errorf("resolve session: %w", err)
 	}
@@ -261,7 +259,8 @@ func (t *team) windowPaneAt(ctx context.Context, name, agentID string, args []st
 	create = append(create, args...)
 	blocks, _, err := t.conn.CreatePane(ctx, t.m.cfg.OutputLimit, create,
 		[]string{"set-option", "-w", "-t", target, "remain-on-exit", "on"},
-		[]string{"set-option", "-p", "-t", target, agentOption, agentID})
+		[]string{"set-option", "-p", "-t", target, PaneAgentOption, agentID},
+		[]string{"set-option", "-p", "-t", target, PaneRootOption, t.rootTag})
 	if len(blocks) == 0 {
 		return paneInfo{}, fmt.Errorf("new window: %w", err)
 	}
@@ -351,7 +350,8 @@ func (t *team) splitPane(ctx context.Context, agentID string, args []string) (pa
 	}
 	if _, err := t.conn.CommandLine(ctx,
 		[]string{"set-option", "-p", "-t", p.pane, "remain-on-exit", "on"},
-		[]string{"set-option", "-p", "-t", p.pane, agentOption, agentID},
+		[]string{"set-option", "-p", "-t", p.pane, PaneAgentOption, agentID},
+		[]string{"set-option", "-p", "-t", p.pane, PaneRootOption, t.rootTag},
 		restore); err != nil {
 		t.conn.UnwatchOutput(p.pane)
 		t.killPane(ctx, p.pane)
