@@ -58,29 +58,19 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 	if nerr != nil {
 		t.log.Warn("restart note not written", zap.String("agent", agent), zap.Error(nerr))
 	}
-	sch := make(chan spawnResult, 1)
-	res, err := ask(ctx, t, &spawnReq{
-		name: mem.Name, agentID: mem.AgentID, backend: mem.BackendType, color: mem.Color,
-		launch: launch, respawn: true, reply: sch,
-	}, sch)
-	if err == nil {
-		err = res.err
-	}
+	p, err := t.askSpawn(ctx, mem, "", launch, true)
 	if err != nil {
 		t.dropNote(agent, msg.MsgID)
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}
-	if _, err := t.store.UpdateMember(team, agent, func(x *protocol.Member) error {
-		x.TmuxPaneID = res.pane.pane
-		return nil
-	}); err != nil {
+	if _, err := t.setPaneID(agent, p.pane); err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: record pane: %w", agent, err)
 	}
 	snap, err := t.ownSnapshot(ctx, agent)
 	if err != nil || len(snap.mates) == 0 {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, ErrNoTeammate)
 	}
-	mem.TmuxPaneID = res.pane.pane
+	mem.TmuxPaneID = p.pane
 	return t.teammateStatus(team, mem, snap.mates[0], true, t.ownedTasks(team)[agent]), nil
 }
 

@@ -83,22 +83,12 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
 	}
-	ch := make(chan spawnResult, 1)
-	res, err := ask(ctx, t, &spawnReq{
-		name: added.Name, agentID: added.AgentID, backend: added.BackendType, color: added.Color,
-		restart: restart, launch: launch, reply: ch,
-	}, ch)
-	if err == nil {
-		err = res.err
-	}
+	p, err := t.askSpawn(ctx, added, restart, launch, false)
 	rb.pane = true // also when the answer was lost: a pane may exist
 	if err != nil {
 		return protocol.Member{}, err
 	}
-	added, err = t.store.UpdateMember(team, m.Name, func(x *protocol.Member) error {
-		x.TmuxPaneID = res.pane.pane
-		return nil
-	})
+	added, err = t.setPaneID(m.Name, p.pane)
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: record pane: %w", m.Name, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
@@ -33,6 +34,29 @@ type spawnResult struct {
 }
 
 func (*spawnReq) isRequest() {}
+
+// askSpawn asks the owner loop to start mem's pane (doSpawn); respawn
+// keeps the counts of its earlier runs (a restart). It runs in the
+// caller's goroutine.
+func (t *team) askSpawn(ctx context.Context, mem protocol.Member, restart string, l backends.Launch, respawn bool) (paneInfo, error) {
+	ch := make(chan spawnResult, 1)
+	res, err := ask(ctx, t, &spawnReq{
+		name: mem.Name, agentID: mem.AgentID, backend: mem.BackendType, color: mem.Color,
+		restart: restart, launch: l, respawn: respawn, reply: ch,
+	}, ch)
+	if err == nil {
+		err = res.err
+	}
+	return res.pane, err
+}
+
+// setPaneID records the teammate's pane in config.json (tmuxPaneId).
+func (t *team) setPaneID(name, pane string) (protocol.Member, error) {
+	return t.store.UpdateMember(t.name, name, func(x *protocol.Member) error {
+		x.TmuxPaneID = pane
+		return nil
+	})
+}
 
 // doSpawn creates the pane, registers the teammate and starts watching it.
 func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
