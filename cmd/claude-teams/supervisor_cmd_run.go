@@ -81,11 +81,24 @@ func runRunCmd(ctx context.Context, args []string, stdout, stderr io.Writer, cfg
 		return nil
 	case <-m.Done(team):
 	}
-	if _, err := os.Stat(src.store.ConfigPath(team)); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(stdout, "team %s was deleted\n", team)
-		return nil
+	// The owner loop ends by itself only for a teardown (team_delete),
+	// whose caller removes the team's files right after: give it a moment.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(src.store.ConfigPath(team)); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(stdout, "team %s was deleted\n", team)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(stdout, "team %s was torn down (its files are still there)\n", team)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return fmt.Errorf("supervision of team %s ended unexpectedly (see the log)", team)
 }
 
 // awaitSocket waits until our own status socket for team answers (the

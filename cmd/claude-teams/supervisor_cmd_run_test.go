@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zaptest"
+
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
@@ -92,5 +94,54 @@ func TestRunForeground(t *testing.T) {
 	}
 	if ok, _ := supervised(); ok {
 		t.Error("still supervised after run stopped")
+	}
+}
+
+// supervisor run ends cleanly when the lead deletes the team (team_delete:
+// a teardown through its socket, then the files go).
+func TestRunEndsWithTeamDelete(t *testing.T) {
+	runtime, err := os.MkdirTemp("/tmp", "ctr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(runtime) })
+	cfg := Config{
+		DataRoot:   t.TempDir(),
+		TmuxSocket: fmt.Sprintf("cts-none-%d", os.Getpid()),
+		Restart:    "never",
+		Environ:    []string{"XDG_RUNTIME_DIR=" + runtime},
+	}
+	store := protocol.NewStore(cfg.DataRoot)
+	if _, err := store.CreateTeam("gamma", "", protocol.Member{Cwd: "/"}); err != nil {
+		t.Fatal(err)
+	}
+	out, logs := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- runSupervisorCmd(context.Background(), []string{"run", "--team", "gamma"}, out, logs, cfg) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "supervising team gamma as pid") {
+		if time.Now().After(deadline) {
+			t.Fatalf("run never started: %s", logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	lead, err := newManager(cfg, zaptest.NewLogger(t), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lead.Close()
+	if err := lead.Teardown(context.Background(), "gamma"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.DeleteTeam("gamma"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(out.String(), "team gamma was deleted") {
+			t.Errorf("run: %v\nstdout %s\nstderr %s", err, out, logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not end")
 	}
 }
