@@ -117,7 +117,9 @@ func TestRunEndsWithTeamDelete(t *testing.T) {
 	}
 	out, logs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- runSupervisorCmd(context.Background(), []string{"run", "--team", "gamma"}, out, logs, cfg) }()
+	go func() {
+		done <- runSupervisorCmd(context.Background(), []string{"run", "--team", "gamma"}, out, logs, cfg)
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), "supervising team gamma as pid") {
 		if time.Now().After(deadline) {
