@@ -23,8 +23,23 @@
 // files change (work.go). Slow or file-bound work (restart preparation,
 // stops, the work watcher) runs in helper goroutines that report back as
 // requests. What a later owner or the status CLI needs is kept in the
-// state file (TeamState, OwnDir/state.json), restart counts and pending
-// restarts included.
+// state file (TeamState, OwnDir/state.json), restart counts, pending
+// restarts and stops under way included: a stop begun by an owner that died
+// is finished by the next one, never reported as a crash. The loop's own
+// waits are tmux round trips (bounded per event by Config.CommandTimeout)
+// and the state file write; see the team type.
+//
+// Ownership hand-over: the Manager gives up a team's flock only after the
+// team's status socket is closed, so the next owner always finds the
+// socket path free. A new owner that cannot reach the team's tmux server
+// (which may still run) treats its teammates as unknown and redials
+// (reconnect.go); only a server that is gone, or a tmux that answers
+// without the pane, makes a teammate's end known.
+//
+// Two data roots ($CLAUDE_CONFIG_DIR) may hold teams of the same name: the
+// status socket path (SocketPath), the control client's tag and a pane
+// option (PaneRootOption) carry a hash of the data root, so neither team
+// touches the other's supervisor, control client or panes.
 //
 // The policy parts are pure and tested on a fake clock: RestartTracker and
 // TeamRestarts (policy_restart.go, policy_stagger.go), DeriveHealth and
