@@ -152,7 +152,7 @@ func (c *Conn) start() error {
 	}
 	// Pdeathsig: if we die, the client dies with us instead of freezing
 	// panes whose output it can no longer deliver.
-	attrs := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	attrs := clientProcAttr()
 	if c.cfg.Mode == ModeC {
 		inR, inW, err := os.Pipe()
 		if err != nil {

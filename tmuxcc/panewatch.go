@@ -135,7 +135,7 @@ func validPaneID(p string) bool {
 // as seen from here (the server is local and in our pid namespace), else
 // nil.
 func (pw *paneWatcher) openPidfd(pid int) *os.File {
-	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	fd, err := pidfdOpen(pid)
 	if err != nil {
 		pw.c.log.Debug("pidfd unavailable", zap.Int("pid", pid), zap.Error(err))
 		return nil
@@ -176,12 +176,6 @@ func (pw *paneWatcher) waitPidfd(w *paneWatch) {
 			return
 		}
 	}
-}
-
-func pidfdReadable(fd, timeoutMS int) bool {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, timeoutMS)
-	return err == nil && n > 0
 }
 
 func (w *paneWatch) poke(source string) {

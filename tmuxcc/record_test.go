@@ -46,8 +46,9 @@ func startRawClient(t *testing.T, s *testServer, mode Mode, args ...string) *raw
 	rc := &rawClient{cmd: cmd, done: make(chan struct{})}
 	var r io.Reader
 	if mode == ModeCC {
-		f, err := pty.StartWithAttrs(cmd, &pty.Winsize{Rows: 24, Cols: 80},
-			&syscall.SysProcAttr{Setsid: true, Setctty: true, Pdeathsig: syscall.SIGKILL})
+		attrs := clientProcAttr()
+		attrs.Setsid, attrs.Setctty = true, true
+		f, err := pty.StartWithAttrs(cmd, &pty.Winsize{Rows: 24, Cols: 80}, attrs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +62,7 @@ func startRawClient(t *testing.T, s *testServer, mode Mode, args ...string) *raw
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = clientProcAttr()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
