@@ -233,7 +233,6 @@ func (c *FakeClock) removeLocked(t *fakeTimer) {
 	t.active = false
 }
 
-
 // loopTimer is one of the owner loop's policy timers: armed for a moment
 // (not a duration), re-armed only when that moment changes, and silent
 // (nil channel) while unarmed. Owned by the team's run goroutine.

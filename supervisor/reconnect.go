@@ -41,8 +41,9 @@ func (t *team) stopRedial() {
 	t.redial = redialState{}
 }
 
-// reconnect connects to topology tp and re-adopts the teammates we believe
-// alive (they are not watched on a new connection until then).
+// reconnect connects to topology tp, re-adopts the teammates we believe
+// alive (they are not watched on a new connection until then) and removes
+// the panes stops could not remove while we were disconnected.
 func (t *team) reconnect(ctx context.Context, tp topology, create bool) error {
 	if err := t.connect(ctx, tp, create); err != nil {
 		return err
@@ -50,6 +51,10 @@ func (t *team) reconnect(ctx context.Context, tp topology, create bool) error {
 	if live := t.liveMates(); len(live) > 0 {
 		t.adopt(ctx, live)
 	}
+	for _, p := range t.leftover {
+		t.killOwnPane(ctx, p[0], p[1])
+	}
+	t.leftover = nil
 	return nil
 }
 

@@ -26,6 +26,7 @@ type stopReq struct {
 type stopDone struct {
 	name, pane string
 	screen     string
+	conn       *tmuxcc.Conn // the connection the pane was removed through
 	err        error
 }
 
@@ -68,7 +69,7 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	t.persist()
 	go func() {
 		screen, err := tg.terminate(t.m.ctx)
-		t.report(&stopDone{name: tg.name, pane: tg.pane, screen: screen, err: err})
+		t.report(&stopDone{name: tg.name, pane: tg.pane, screen: screen, conn: tg.conn, err: err})
 	}()
 }
 
@@ -95,6 +96,14 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 				t.conn.UnwatchOutput(m.paneID)
 			}
 			t.conn.UnwatchPane(m.paneID)
+			if t.conn != r.conn {
+				// The connection changed while the stop ran: the pane
+				// was not removed through it.
+				t.killOwnPane(ctx, m.paneID, m.agentID)
+			}
+		} else if r.conn != nil || m.paneID != "" {
+			// Disconnected: remove it once we are connected again.
+			t.leftover = append(t.leftover, [2]string{m.paneID, m.agentID})
 		}
 		m.out = nil
 		delete(t.panes, m.paneID)
@@ -108,6 +117,20 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 		t.restarts.Forget(m.name)
 	}
 	t.persist()
+}
+
+// killOwnPane removes pane if it still carries agentID and our data root
+// (after a reconnection the id could name another pane).
+func (t *team) killOwnPane(ctx context.Context, pane, agentID string) {
+	out, err := t.conn.Command(ctx, "display-message", "-p", "-t", pane,
+		"#{"+PaneAgentOption+"}\t#{"+PaneRootOption+"}")
+	if err != nil || len(out) == 0 {
+		return
+	}
+	agent, root, _ := strings.Cut(out[0], "\t")
+	if agent == agentID && (Pane{Agent: agent, Root: root}).ours(agentID, t.rootTag) {
+		t.killPane(ctx, pane)
+	}
 }
 
 // stopDrainTimeout bounds how long a loop that is ending waits for the

@@ -211,3 +211,28 @@ func TestCloseFinishesStops(t *testing.T) {
 		t.Errorf("lead told about a deliberate stop: %+v", msgs)
 	}
 }
+
+// TestStopAcrossReconnect: the control connection drops while a stop waits
+// for a teammate that ignores SIGTERM (inside the person's tmux, someone
+// killed our session). The stop still removes the pane, through the new
+// connection: no dead pane is left in the lead's window.
+func TestStopAcrossReconnect(t *testing.T) {
+	h := newHarness(t)
+	tmuxEnv, lead := h.leadInTmux()
+	m := h.manager(func(c *Config) { c.TMUX, c.TMUXPane, c.StopGrace = tmuxEnv, lead, time.Second })
+	h.spawn(m, "w1", "ignore-term", "print up", "wait")
+	h.waitOutput(m, "w1", "up")
+	stopped := make(chan error, 1)
+	go func() { stopped <- m.Stop(ctxT(t), h.team, "w1", "killed") }()
+	eventually(t, func() bool { return h.logs.FilterMessage("teammate stopping").Len() > 0 }, "the stop to begin")
+	if _, err := h.tmux("kill-session", "-t", "=claude-teams-alpha"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	eventually(t, func() bool { return h.agentPanes() == "" }, "the pane to go (left: %s)", h.agentPanes())
+	if ts := h.status(m, "w1"); ts.State != string(StateStopped) {
+		t.Errorf("w1 = %+v", ts)
+	}
+}

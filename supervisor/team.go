@@ -54,7 +54,8 @@ type team struct {
 	tearingDown bool
 	tornDown    bool // the final teardown step ran: write none of the team's files any more
 	redial      redialState
-	persisted   TeamState // last state file written (server info, reported keys)
+	leftover    [][2]string // panes (id, agent id) a stop could not remove while disconnected
+	persisted   TeamState   // last state file written (server info, reported keys)
 
 	// Policy (owned by run): restart trackers, the lead notification
 	// policy, what the work watcher last read, and one timer each.
