@@ -153,6 +153,8 @@ type mateView struct {
 	nextRestart            time.Time
 	screen                 string
 	out                    *tmuxcc.PaneOutput
+	// working lists the tasks in progress the work watcher last saw.
+	working []string
 }
 
 func (t *team) view(m *mate) mateView {
@@ -163,7 +165,7 @@ func (t *team) view(m *mate) mateView {
 		state: m.state, signal: m.signal,
 		restarts: m.restarts, failures: m.failures, restart: m.restart,
 		startedAt: m.startedAt, lastOutput: m.lastOutputAt(),
-		screen: m.screen, out: m.out,
+		screen: m.screen, out: m.out, working: t.work.tasks[m.name],
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		v.nextRestart = tr.NextRestartAt()

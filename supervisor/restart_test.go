@@ -71,6 +71,11 @@ func TestAutoRestartAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitState(m, "w1", StateRunning)
+	// The lead's message names the tasks the work watcher has seen.
+	eventually(t, func() bool {
+		snap, err := m.ownedTeam(h.team).ownSnapshot(ctxT(t), "w1")
+		return err == nil && len(snap.mates) == 1 && len(snap.mates[0].working) == 1
+	}, "the work watcher to see w1's task")
 	h.ctl("w1", "print about to crash")
 	h.ctl("w1", "exit 3")
 
