@@ -61,7 +61,7 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	tg := stopTarget{
 		name: m.name, pane: m.paneID, pid: m.pid, exited: m.exited,
 		alive: !m.processDone(), conn: t.conn, grace: t.m.cfg.StopGrace,
-		serverPID: t.topo.serverPID,
+		serverPID: t.topo.serverPID, log: t.log.With(zap.String("agent", m.name)),
 	}
 	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", m.stopReason))...)
 	// Recorded before anything is signalled: if this process dies before
@@ -179,6 +179,7 @@ type stopTarget struct {
 	conn       *tmuxcc.Conn
 	grace      time.Duration
 	serverPID  int // the tmux server's pid
+	log        *zap.Logger
 
 	// Set by terminate. local: pid is a process of this machine (a child
 	// of the local tmux server) that we may signal; family lists its
@@ -219,6 +220,9 @@ func (s stopTarget) terminate(ctx context.Context) (string, error) {
 		case <-ctx.Done():
 		}
 		timer.Stop()
+	} else {
+		s.log.Info("stop: not a local process, removing its pane only",
+			zap.Int("pid", s.pid), zap.Int("server_pid", s.serverPID))
 	}
 	var screen string
 	if s.conn != nil && s.pane != "" {

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // paneIDsOf lists the panes of the test server that carry an agent id.
@@ -38,7 +40,9 @@ func TestStopEndsPaneAndProcess(t *testing.T) {
 		}
 		// Gone when Stop returns: no waiting here.
 		if !processGone(pids[n]) {
-			t.Errorf("%s: process %d still running after Stop", n, pids[n])
+			stat, _ := os.ReadFile("/proc/" + strconv.Itoa(pids[n]) + "/stat")
+			t.Errorf("%s: process %d still running after Stop: %s\nlog: %v", n, pids[n], stat,
+				h.logs.FilterField(zap.String("agent", n)).All())
 		}
 		ts := h.status(m, n)
 		if ts.State != string(StateStopped) || ts.Alive {
