@@ -101,7 +101,7 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 				// was not removed through it.
 				t.killOwnPane(ctx, m.paneID, m.agentID)
 			}
-		} else if r.conn != nil || m.paneID != "" {
+		} else if m.paneID != "" {
 			// Disconnected: remove it once we are connected again.
 			t.leftover = append(t.leftover, [2]string{m.paneID, m.agentID})
 		}
