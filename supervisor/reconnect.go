@@ -88,6 +88,8 @@ func (t *team) tryRedial(ctx context.Context) {
 		for _, m := range t.liveMates() {
 			row, ok := rows[m.paneID]
 			switch {
+			case !m.known && (!ok || !row.ours(m.agentID, t.rootTag)):
+				m.exited = nil // never ours to watch (see adoptMissing)
 			case !ok || !row.ours(m.agentID, t.rootTag):
 				t.exitMate(ctx, m, exitInfo{gone: true, source: "redial", why: "its pane vanished"})
 			case row.Dead && (row.ExitStatus != nil || row.Signal != ""):
