@@ -1,7 +1,7 @@
 package main
 
-// helpText is printed by `claude-teams help`; testdata/help.golden holds a
-// copy (go test -run TestHelp -update rewrites it).
+// helpText is printed by `claude-teams help`; testdata/cli/help.golden holds a
+// copy (go test -run TestHelp -update-cli rewrites it).
 const helpText = `claude-teams: agent teams for Claude Code, Codex, OpenCode and Gemini CLI,
 with a supervisor that notices when a teammate dies.
 
