@@ -32,21 +32,7 @@ func TestRunHelp(t *testing.T) {
 // supervisor run takes the team's lock and answers on its socket until
 // interrupted; a second one is refused while the first runs.
 func TestRunForeground(t *testing.T) {
-	runtime, err := os.MkdirTemp("/tmp", "ctr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(runtime) })
-	cfg := Config{
-		DataRoot:   t.TempDir(),
-		TmuxSocket: fmt.Sprintf("cts-none-%d", os.Getpid()),
-		Restart:    "never",
-		Environ:    []string{"XDG_RUNTIME_DIR=" + runtime},
-	}
-	store := protocol.NewStore(cfg.DataRoot)
-	if _, err := store.CreateTeam("gamma", "", protocol.Member{Cwd: "/"}); err != nil {
-		t.Fatal(err)
-	}
+	cfg, _ := runFixture(t)
 	supervised := func() (bool, int) {
 		t.Helper()
 		out, _, err := runSup(t, cfg, "status", "--json", "--team", "gamma")
@@ -83,7 +69,7 @@ func TestRunForeground(t *testing.T) {
 	if ok, pid := supervised(); !ok || pid != os.Getpid() {
 		t.Errorf("during run: supervised=%v pid=%d", ok, pid)
 	}
-	_, _, err = runSup(t, cfg, "run", "--team", "gamma")
+	_, _, err := runSup(t, cfg, "run", "--team", "gamma")
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("already supervised by pid %d", os.Getpid())) {
 		t.Errorf("second run: %v", err)
 	}
@@ -100,21 +86,7 @@ func TestRunForeground(t *testing.T) {
 // supervisor run ends cleanly when the lead deletes the team (team_delete:
 // a teardown through its socket, then the files go).
 func TestRunEndsWithTeamDelete(t *testing.T) {
-	runtime, err := os.MkdirTemp("/tmp", "ctr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(runtime) })
-	cfg := Config{
-		DataRoot:   t.TempDir(),
-		TmuxSocket: fmt.Sprintf("cts-none-%d", os.Getpid()),
-		Restart:    "never",
-		Environ:    []string{"XDG_RUNTIME_DIR=" + runtime},
-	}
-	store := protocol.NewStore(cfg.DataRoot)
-	if _, err := store.CreateTeam("gamma", "", protocol.Member{Cwd: "/"}); err != nil {
-		t.Fatal(err)
-	}
+	cfg, store := runFixture(t)
 	out, logs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
@@ -146,4 +118,26 @@ func TestRunEndsWithTeamDelete(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not end")
 	}
+}
+
+// runFixture is a data root holding team gamma, with a short runtime
+// directory of its own for the supervisor's socket.
+func runFixture(t *testing.T) (Config, *protocol.Store) {
+	t.Helper()
+	runtime, err := os.MkdirTemp("/tmp", "ctr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(runtime) })
+	cfg := Config{
+		DataRoot:   t.TempDir(),
+		TmuxSocket: fmt.Sprintf("cts-none-%d", os.Getpid()),
+		Restart:    "never",
+		Environ:    []string{"XDG_RUNTIME_DIR=" + runtime},
+	}
+	store := protocol.NewStore(cfg.DataRoot)
+	if _, err := store.CreateTeam("gamma", "", protocol.Member{Cwd: "/"}); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, store
 }
