@@ -72,6 +72,15 @@
 // windows in). Nothing of this shows on the screen of a person attached to
 // the same server.
 //
+// A pane is reported Gone only on positive evidence: tmux's own
+// "can't find pane: %N" for it, or its absence from a successful
+// list-panes -a. Any other error or odd reply is asked again (pausing up
+// to 1 s) for as long as the watch lasts: a live pane is never reported
+// exited. When the connection ends, every watch ends silently — no
+// PaneExited for panes whose fate is unknown; the owner learns of the end
+// from Done/Err, redials, and watches its panes again (WatchPane on the new
+// Conn looks at each pane at once, so deaths meanwhile are reported then).
+//
 // # Lifecycle
 //
 // Done is closed and Err says why when tmux exits (%exit with its reason,

@@ -35,6 +35,9 @@ type paneWatcher struct {
 
 	reapKicks atomic.Int64 // run-shell -b true sent to make tmux reap (statistics)
 
+	// cmd replaces Conn.Command for pane queries (tests); nil in use.
+	cmd func(ctx context.Context, args ...string) ([]string, error)
+
 	mu      sync.Mutex
 	watches map[string]*paneWatch // pane id -> watch; entries stay after the exit
 	stopped bool                  // set by stopAll: no new watches
