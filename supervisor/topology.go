@@ -17,6 +17,10 @@ import (
 // the session (and our control connection) alive while no teammate runs.
 const placeholderName = "claude-teams-keep"
 
+// placeholderArgv is the inert command of that window (sleep takes no input
+// and lasts about 68 years).
+var placeholderArgv = []string{"sleep", "2147483647"}
+
 // paneFormat is what new-window/split-window print for the created pane.
 const paneFormat = "#{pane_id} #{window_id} #{pane_pid}"
 
@@ -76,10 +80,13 @@ func (tp topology) dialConfig(c Config, team string, create bool) tmuxcc.Config 
 		ConfigFile: tp.configFile,
 		Session:    tp.session,
 		Create:     create || tp.mode != ModePrivate,
-		Width:      c.PaneWidth,
-		Height:     c.PaneHeight,
-		Mode:       c.TmuxMode,
-		Env:        c.TmuxEnv,
+		// The window that keeps a created session alive runs nothing a
+		// person could type into.
+		PlaceholderArgv: placeholderArgv,
+		Width:           c.PaneWidth,
+		Height:          c.PaneHeight,
+		Mode:            c.TmuxMode,
+		Env:             c.TmuxEnv,
 		// Per team and data root: two roots' teams of one name on one
 		// server must not take each other's clients for stale ones.
 		Tag:    "claude-teams/" + team + "/" + rootHash(CanonicalRoot(c.Store.Root())),

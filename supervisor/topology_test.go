@@ -150,4 +150,12 @@ func TestPlaceholderNamed(t *testing.T) {
 	if !strings.Contains(out, placeholderName+" 0\n") || strings.Count(out, "\n") != 2 {
 		t.Errorf("our session's windows:\n%s", out)
 	}
+	// It runs the inert placeholder, not the person's shell.
+	out, err = h.tmux("list-panes", "-t", "=claude-teams-alpha:"+placeholderName, "-F", "#{pane_start_command}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "sleep") {
+		t.Errorf("placeholder runs %q", out)
+	}
 }

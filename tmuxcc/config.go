@@ -42,6 +42,12 @@ type Config struct {
 	Session string
 	// Create makes a missing session (new-session -A) of Width x Height.
 	Create bool
+	// PlaceholderArgv is the command of the first window of a session that
+	// Dial creates (Create), e.g. []string{"sleep", "2147483647"}: something
+	// inert that keeps the session alive without running a shell. Nil runs
+	// tmux's default command (the user's shell). Unused when the session
+	// exists already.
+	PlaceholderArgv []string
 	// Width and Height size a created session. Default 200x50.
 	Width, Height int
 	// Mode is ModeCC (default) or ModeC.
@@ -119,6 +125,16 @@ func (c Config) clientArgs() []string {
 	if c.Create {
 		a = append(a, "new-session", "-A", "-s", c.Session,
 			"-x", fmt.Sprint(c.Width), "-y", fmt.Sprint(c.Height))
+		if c.Tag != "" {
+			// The first window would inherit the tag from our client
+			// (the server's global environment is cleaned only after
+			// attach). tmux cannot unset a variable for one pane: it gets
+			// TMUXCC_TAG set to empty, which matches no tag.
+			a = append(a, "-e", tagEnv+"=")
+		}
+		if len(c.PlaceholderArgv) > 0 {
+			a = append(append(a, "--"), c.PlaceholderArgv...)
+		}
 	} else {
 		a = append(a, "attach-session", "-t", "="+c.Session)
 	}

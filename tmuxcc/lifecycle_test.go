@@ -294,3 +294,34 @@ func TestCloseWedgedServer(t *testing.T) {
 		})
 	}
 }
+
+// TestPlaceholderWindow: the first window of a session Dial creates runs
+// Config.PlaceholderArgv (not a shell) and does not carry our tag, so a
+// control client run from it is never taken for a stale one of ours.
+func TestPlaceholderWindow(t *testing.T) {
+	s := newTestServer(t)
+	cfg := s.config(ModeC)
+	cfg.Tag = "mine"
+	cfg.PlaceholderArgv = []string{"sleep", "2147483647"}
+	c, err := Dial(ctxT(t), cfg) // starts the server
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, err := c.Command(ctxT(t), "list-panes", "-s", "-F", "#{pane_pid}")
+	if err != nil || len(out) != 1 {
+		t.Fatalf("list-panes: %q %v", out, err)
+	}
+	pid, _ := strconv.Atoi(out[0])
+	var cmdline []byte
+	waitFor(t, "placeholder exec", func() bool {
+		cmdline, _ = os.ReadFile("/proc/" + out[0] + "/cmdline")
+		return strings.HasPrefix(string(cmdline), "sleep\x00")
+	})
+	if string(cmdline) != "sleep\x002147483647\x00" {
+		t.Errorf("placeholder runs %q", cmdline)
+	}
+	if hasTag(pid, "mine") {
+		t.Errorf("placeholder pane %d carries the tag", pid)
+	}
+}

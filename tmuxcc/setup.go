@@ -44,7 +44,8 @@ func (c *Conn) setup(ctx context.Context) error {
 		// tag included, into its global environment, from which every
 		// new pane would inherit it: a control client run from such a
 		// pane would look like a stale one of ours. (Panes created before
-		// this, like the first window of a session Dial created, keep it.)
+		// this keep it; the first window of a session Dial created gets it
+		// set to empty, see clientArgs.)
 		if _, err := c.Command(ctx, "set-environment", "-g", "-u", tagEnv); err != nil {
 			var ce *CommandError
 			if !errors.As(err, &ce) {
