@@ -352,7 +352,8 @@ func (t *team) splitPane(ctx context.Context, agentID string, args []string) (pa
 		p, err = parsePaneInfo(blocks[0])
 	}
 	if err != nil {
-		_, _ = t.conn.Command(ctx, restore...)
+		// Even after ctx ended (CreatePane then left no pane behind).
+		_, _ = t.conn.Command(context.WithoutCancel(ctx), restore...)
 		return paneInfo{}, fmt.Errorf("split window: %w", err)
 	}
 	if _, err := t.conn.CommandLine(ctx,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"go.uber.org/zap"
 )
 
 // CommandError is a failure tmux reported for a command (%error block).
@@ -108,7 +110,16 @@ func (c *Conn) CommandLine(ctx context.Context, cmds ...[]string) ([][]string, e
 // first byte: readLoop creates the ring when it reads the reply, before it
 // reads any %output that follows. The ring is nil when the first command
 // failed or printed nothing.
+//
+// A ctx that has ended before the call sends nothing. Once the line is
+// written, CreatePane waits for tmux's answer whatever ctx does (until the
+// connection ends): if ctx ended meanwhile and a pane was created, it kills
+// that pane and drops its ring before returning ctx's error, so a
+// cancelled call leaves nothing behind that its caller cannot know of.
 func (c *Conn) CreatePane(ctx context.Context, limit int, cmds ...[]string) ([][]string, *PaneOutput, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	pe, err := c.send(cmds, func(pane string) *PaneOutput {
 		if !validPaneID(pane) {
 			return nil
@@ -118,12 +129,18 @@ func (c *Conn) CreatePane(ctx context.Context, limit int, cmds ...[]string) ([][
 	if err != nil {
 		return nil, nil, err
 	}
-	select {
-	case r := <-pe.ch:
+	r := <-pe.ch // completed by readLoop, or failed by shutdown
+	if ctx.Err() == nil {
 		return r.blocks, pe.po, r.err
-	case <-ctx.Done():
-		return nil, nil, ctx.Err()
 	}
+	if pe.po != nil {
+		pane := pe.po.Pane()
+		c.UnwatchOutput(pane)
+		if _, kerr := c.Command(context.Background(), "kill-pane", "-t", pane); kerr != nil {
+			c.log.Warn("kill pane of a cancelled creation", zap.String("pane", pane), zap.Error(kerr))
+		}
+	}
+	return nil, nil, ctx.Err()
 }
 
 // send writes one line and enqueues its pending entry under one lock, so the
