@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strconv"
@@ -18,6 +19,9 @@ type teamView struct {
 	// Mode is the topology the state file records (supervisor.ModePrivate,
 	// ModeSplit, ModeWindows) or "" when unknown.
 	Mode string
+	// Socket and Session are where the state file says the team's panes
+	// live ("" when unknown): the attach hint names them exactly.
+	Socket, Session string
 	// Note explains a fallback, e.g. a supervisor that did not answer.
 	Note string
 }
@@ -80,8 +84,14 @@ func renderTeam(w io.Writer, v teamView, opt renderOptions) {
 		}
 		return cell
 	})
-	if (v.Mode == "" || v.Mode == supervisor.ModePrivate) && opt.TmuxSocket != "" {
-		fmt.Fprintf(w, "attach: tmux -L %s attach -t %s\n", opt.TmuxSocket, st.Name)
+	if v.Mode == "" || v.Mode == supervisor.ModePrivate {
+		session := cmp.Or(v.Session, st.Name)
+		switch {
+		case v.Socket != "":
+			fmt.Fprintf(w, "attach: tmux -S %s attach -t %s\n", displayQuote(v.Socket), session)
+		case opt.TmuxSocket != "":
+			fmt.Fprintf(w, "attach: tmux -L %s attach -t %s\n", opt.TmuxSocket, session)
+		}
 	}
 }
 
@@ -214,4 +224,13 @@ func colorize(state, cell string) string {
 		return cell
 	}
 	return c + cell + ansiReset
+}
+
+// displayQuote quotes s for a person to paste into a shell (the attach
+// hint); it is printed, never run.
+func displayQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -92,7 +92,7 @@ func (s *statusSource) collect(ctx context.Context, names []string) []teamView {
 	for _, team := range names {
 		v := teamView{}
 		if state, err := supervisor.LoadTeamState(s.store, team); err == nil {
-			v.Mode = state.Server.Mode
+			v.Mode, v.Socket, v.Session = state.Server.Mode, state.Server.SocketPath, state.Server.Session
 		}
 		st, err := s.fromSocket(ctx, team)
 		if err != nil {

@@ -63,6 +63,19 @@ func TestStatusTableGolden(t *testing.T) {
 	golden(t, "supervisor-status-table.golden", buf.Bytes())
 }
 
+// The attach hint names the server and session the state file recorded,
+// which is where the panes are even when this shell's
+// CLAUDE_TEAMS_TMUX_SOCKET differs from the supervisor's.
+func TestStatusAttachHintFromState(t *testing.T) {
+	views := sampleViews()[:1]
+	views[0].Socket, views[0].Session = "/tmp/tmux-0/other sock", "alpha"
+	var buf bytes.Buffer
+	renderTeams(&buf, views, renderOptions{Now: frameNow, TmuxSocket: "claude-teams"})
+	if want := "attach: tmux -S '/tmp/tmux-0/other sock' attach -t alpha\n"; !strings.HasSuffix(buf.String(), want) {
+		t.Errorf("hint:\n%s\nwant suffix %q", buf.String(), want)
+	}
+}
+
 func TestStatusWatchFrames(t *testing.T) {
 	opt := renderOptions{Now: frameNow, TmuxSocket: "claude-teams"}
 	var piped bytes.Buffer
