@@ -68,6 +68,7 @@ type proc struct {
 	done   chan error
 }
 
+// lockedBuffer is a bytes.Buffer safe for concurrent writers and readers.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

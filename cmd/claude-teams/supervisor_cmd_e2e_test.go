@@ -82,7 +82,7 @@ func TestStatusRealSupervisor(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, logs := &syncBuffer{}, &syncBuffer{}
+	out, logs := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- runSupervisorCmd(ctx, []string{"run", "--team", "delta"}, out, logs, cfg) }()
 	waitStatus("supervised and alive", func(st protocol.TeamStatus) bool {

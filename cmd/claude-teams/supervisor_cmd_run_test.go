@@ -51,7 +51,7 @@ func TestRunForeground(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, logs := &syncBuffer{}, &syncBuffer{}
+	out, logs := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- runSupervisorCmd(ctx, []string{"run", "--team", "gamma"}, out, logs, cfg) }()
 	deadline := time.Now().Add(30 * time.Second)
@@ -87,7 +87,7 @@ func TestRunForeground(t *testing.T) {
 // a teardown through its socket, then the files go).
 func TestRunEndsWithTeamDelete(t *testing.T) {
 	cfg, store := runFixture(t)
-	out, logs := &syncBuffer{}, &syncBuffer{}
+	out, logs := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- runSupervisorCmd(context.Background(), []string{"run", "--team", "gamma"}, out, logs, cfg)

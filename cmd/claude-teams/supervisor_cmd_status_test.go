@@ -310,7 +310,7 @@ func TestRestartCLI(t *testing.T) {
 func TestStatusWatchStopsOnCancel(t *testing.T) {
 	cfg, _ := cliWorld(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &syncBuffer{}
+	w := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- runSupervisorCmd(ctx, []string{"status", "--watch", "--interval", "100ms"}, w, w, cfg)
@@ -329,24 +329,6 @@ func TestStatusWatchStopsOnCancel(t *testing.T) {
 	if strings.Contains(w.String(), "\x1b") {
 		t.Error("escape sequences written to a pipe")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // A supervisor of another data root on the same socket path is not taken
@@ -372,7 +354,7 @@ func TestStatusOtherDataRoot(t *testing.T) {
 func TestStatusWatchJSONLines(t *testing.T) {
 	cfg, _ := cliWorld(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &syncBuffer{}
+	w := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- runSupervisorCmd(ctx, []string{"status", "--watch", "--json", "--interval", "100ms"}, w, w, cfg)
