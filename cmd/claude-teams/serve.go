@@ -33,11 +33,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	log.Info("server starting", zap.String("version", cfg.Version), zap.String("data_root", cfg.DataRoot))
 
 	store := protocol.NewStore(cfg.DataRoot)
-	sup, stopSup, err := newSupervisor(ctx, cfg, log, store)
+	sup, err := newManager(cfg, log, store)
 	if err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
-	defer stopSup()
+	defer func() { _ = sup.Close() }()
 
 	mc := mcp.Config{
 		Store:      store,

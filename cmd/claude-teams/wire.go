@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
-
 	"go.uber.org/zap"
 
-	"github.com/f9449b24/claude-teams/mcp"
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor"
 )
@@ -36,20 +33,11 @@ func managerConfig(cfg Config, log *zap.Logger, store *protocol.Store) superviso
 }
 
 // newManager builds the supervisor.Manager. serve (for its pane tools)
-// and `supervisor run` both call it, so they supervise alike.
+// and `supervisor run` both call it, so they supervise alike. It starts
+// nothing yet; serve supervises each team from its first pane call, by this
+// process if no other process holds the team's lock. Close stops
+// supervising (teammates keep running; the next claude-teams process
+// re-adopts them).
 func newManager(cfg Config, log *zap.Logger, store *protocol.Store) (*supervisor.Manager, error) {
 	return supervisor.NewManager(managerConfig(cfg, log, store))
-}
-
-// newSupervisor builds the process supervisor the MCP server uses for its
-// pane tools (newManager). It starts nothing yet; each team is supervised
-// from its first pane call, by this process if no other process holds the
-// team's lock. The returned func stops supervising (teammates keep
-// running; the next claude-teams process re-adopts them).
-func newSupervisor(ctx context.Context, cfg Config, log *zap.Logger, store *protocol.Store) (mcp.Supervisor, func(), error) {
-	m, err := newManager(cfg, log, store)
-	if err != nil {
-		return nil, func() {}, err
-	}
-	return m, func() { _ = m.Close() }, nil
 }
