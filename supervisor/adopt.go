@@ -63,7 +63,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 			m.startedAt, m.exitedAt = parseTime(ts.StartedAt), parseTime(ts.ExitedAt)
 			m.stopReason = ts.StopReason
 		}
-		m.restarts, m.failures, m.restart = ts.Restarts, ts.Failures, ts.Restart
+		m.restart = ts.Restart
 		m.lastExit = ts.LastExit
 		t.restarts.Restore(m.name, RestartPolicy(ts.Restart), ts.restartState())
 		cands = append(cands, m)

@@ -22,8 +22,6 @@ type mate struct {
 	exitedAt         time.Time
 	exitStatus       *int
 	signal           string
-	restarts         int
-	failures         int
 
 	// exited is closed once the current pane's process is known to have
 	// ended (and its exit handled). A new pane gets a new channel.
@@ -126,7 +124,7 @@ func (t *team) mateFields(m *mate) []zap.Field {
 		zap.String("agent", m.name),
 		zap.String("pane", m.paneID),
 		zap.Int("pid", m.pid),
-		zap.Int("restarts", m.restarts),
+		zap.Int("restarts", t.restartCount(m)),
 	}
 	if m.exitStatus != nil {
 		f = append(f, zap.Int("exit_status", *m.exitStatus))
@@ -158,16 +156,15 @@ type mateView struct {
 }
 
 func (t *team) view(m *mate) mateView {
-	m.syncRestarts(t.restarts, t.m.now())
 	v := mateView{
 		name: m.name, agentID: m.agentID, backend: m.backend,
 		paneID: m.paneID, windowID: m.windowID, pid: m.pid,
-		state: m.state, signal: m.signal,
-		restarts: m.restarts, failures: m.failures, restart: m.restart,
+		state: m.state, signal: m.signal, restart: m.restart,
 		startedAt: m.startedAt, lastOutput: m.lastOutputAt(),
 		screen: m.screen, out: m.out, working: t.work.tasks[m.name],
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
+		v.restarts, v.failures = tr.Restarts(), tr.Failures(t.m.now())
 		v.nextRestart = tr.NextRestartAt()
 	}
 	if m.state.Alive() {
@@ -180,25 +177,28 @@ func (t *team) view(m *mate) mateView {
 	return v
 }
 
-// syncRestarts copies the restart tracker's counts into m.
-func (m *mate) syncRestarts(r *TeamRestarts, now time.Time) {
-	if tr := r.Tracker(m.name); tr != nil {
-		m.restarts, m.failures = tr.Restarts(), tr.Failures(now)
+// restartCount is how many times m was started again. Its restart
+// tracker keeps the count (every mate has one: adopt restores it, spawn
+// makes it); the mate keeps no copy.
+func (t *team) restartCount(m *mate) int {
+	if tr := t.restarts.Tracker(m.name); tr != nil {
+		return tr.Restarts()
 	}
+	return 0
 }
 
 // toState is what the state file keeps of m.
 func (t *team) toState(m *mate) TeammateState {
-	m.syncRestarts(t.restarts, t.m.now())
 	ts := TeammateState{
 		AgentID: m.agentID, Backend: m.backend,
 		PaneID: m.paneID, WindowID: m.windowID, PID: m.pid,
 		State: m.state, ExitStatus: m.exitStatus, Signal: m.signal,
-		Restarts: m.restarts, Failures: m.failures, Restart: m.restart,
+		Restart:   m.restart,
 		StartedAt: formatTime(m.startedAt), ExitedAt: formatTime(m.exitedAt),
 		Reported: m.reported, LastExit: m.lastExit, StopReason: m.stopReason,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
+		ts.Restarts, ts.Failures = tr.Restarts(), tr.Failures(t.m.now())
 		rs := tr.State()
 		for _, f := range rs.FailureTimes {
 			ts.FailureTimes = append(ts.FailureTimes, formatTime(f))

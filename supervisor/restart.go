@@ -54,10 +54,7 @@ func (t *team) onRestartDue(ctx context.Context) {
 			continue
 		}
 		m.restarting = true
-		job := restartJob{name: name, oldPane: m.paneID, lastExit: m.lastExit, restarts: m.restarts + 1}
-		if tr := t.restarts.Tracker(name); tr != nil {
-			job.restarts = tr.Restarts() + 1
-		}
+		job := restartJob{name: name, oldPane: m.paneID, lastExit: m.lastExit, restarts: t.restartCount(m) + 1}
 		t.log.Info("teammate restart due", append(t.mateFields(m), zap.Int("restart", job.restarts))...)
 		go func() { t.report(t.prepareRestart(job)) }()
 	}

@@ -116,12 +116,11 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	if r.respawn {
 		t.restarts.Restarted(m.name, now)
 	}
-	m.syncRestarts(t.restarts, now)
 	t.setState(m, StateStarting)
 	t.startHealth(m, now, false)
 	if r.auto {
 		ev := t.leadEvent(m, now)
-		ev.Kind, ev.Restarts = LeadRestarted, m.restarts
+		ev.Kind, ev.Restarts = LeadRestarted, t.restartCount(m)
 		t.tellLead(ev)
 	}
 	t.persist()
