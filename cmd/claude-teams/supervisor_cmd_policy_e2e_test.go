@@ -23,12 +23,7 @@ func tmuxTestDir(t *testing.T) string {
 		}
 		t.Skip("tmux not installed")
 	}
-	tmp, err := os.MkdirTemp("/tmp", "tt-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(tmp) })
-	return tmp
+	return shortTempDir(t, "tt-")
 }
 
 // TestSupervisionPolicyEndToEnd drives the built binary as the lead's MCP

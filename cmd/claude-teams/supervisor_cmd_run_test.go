@@ -124,11 +124,7 @@ func TestRunEndsWithTeamDelete(t *testing.T) {
 // directory of its own for the supervisor's socket.
 func runFixture(t *testing.T) (Config, *protocol.Store) {
 	t.Helper()
-	runtime, err := os.MkdirTemp("/tmp", "ctr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(runtime) })
+	runtime := shortTempDir(t, "ctr")
 	cfg := Config{
 		DataRoot:   t.TempDir(),
 		TmuxSocket: fmt.Sprintf("cts-none-%d", os.Getpid()),

@@ -157,11 +157,7 @@ func cliWorld(t *testing.T) (Config, *cliService) {
 // root ("" = the world's own).
 func cliWorldRoot(t *testing.T, root string) (Config, *cliService) {
 	t.Helper()
-	runtime, err := os.MkdirTemp("/tmp", "ctc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(runtime) })
+	runtime := shortTempDir(t, "ctc")
 	cfg := Config{
 		DataRoot:   t.TempDir(),
 		TmuxSocket: fmt.Sprintf("cts-none-%d", os.Getpid()),

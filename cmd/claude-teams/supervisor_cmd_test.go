@@ -39,6 +39,18 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// shortTempDir is a directory under /tmp, removed at the end: short enough
+// for a unix socket path below it (t.TempDir's can be too long).
+func shortTempDir(t *testing.T, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // runSup runs `claude-teams supervisor args...` with cfg.
 func runSup(t *testing.T, cfg Config, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
