@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -160,8 +159,4 @@ func jsonFields(t reflect.Type) map[string]bool {
 		m[name] = true
 	}
 	return m
-}
-
-func decodeError(what string, err error) error {
-	return fmt.Errorf("decode %s: %w", what, err)
 }
