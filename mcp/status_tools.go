@@ -197,7 +197,7 @@ func age(now time.Time, stamp string) string {
 	if stamp == "" {
 		return ""
 	}
-	t, err := time.Parse(time.RFC3339Nano, stamp)
+	t, err := protocol.ParseTimestamp(stamp)
 	if err != nil {
 		return ""
 	}
