@@ -264,23 +264,14 @@ func (s stopTarget) signalAll(sig syscall.Signal) {
 
 // familyGone waits up to d until no process of the family runs.
 func (s stopTarget) familyGone(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for {
-		left := false
+	return pollUntil(d, func() bool {
 		for _, p := range s.family {
 			if p.alive() {
-				left = true
-				break
+				return false
 			}
 		}
-		if !left {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return true
+	})
 }
 
 // signalGroup sends sig to the process group of pid (tmux makes each pane's
@@ -292,9 +283,15 @@ func signalGroup(pid int, sig syscall.Signal) {
 
 // waitGone polls until pid is gone or d has passed.
 func waitGone(pid int, d time.Duration) bool {
+	return pollUntil(d, func() bool { return processGone(pid) })
+}
+
+// pollUntil checks done every 10 ms until it holds (true) or d has passed
+// (false).
+func pollUntil(d time.Duration, done func() bool) bool {
 	deadline := time.Now().Add(d)
 	for {
-		if processGone(pid) {
+		if done() {
 			return true
 		}
 		if time.Now().After(deadline) {
