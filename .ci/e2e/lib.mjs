@@ -66,28 +66,29 @@ export async function refused(client, name, args, pattern) {
   return text;
 }
 
-// addMember registers a teammate in config.json the way Claude Code's own
-// lead does (under the config lock directory), for scenarios that run
-// without a supervisor.
-export function addMember(root, team, name) {
+// editConfig rewrites a team's config.json through edit(cfg), replacing the
+// file in one rename as Claude Code's own lead does.
+function editConfig(root, team, edit) {
   const path = join(root, 'teams', team, 'config.json');
   const cfg = JSON.parse(readFileSync(path, 'utf8'));
-  cfg.members.push({
-    agentId: `${name}@${team}`, name, agentType: 'general-purpose', model: 'sonnet', prompt: `you are ${name}`,
-    color: 'blue', planModeRequired: false, joinedAt: Date.now(), tmuxPaneId: '', cwd: root,
-    subscriptions: [], backendType: 'claude', isActive: true,
-  });
+  edit(cfg);
   writeFileSync(path + '.e2e-tmp', JSON.stringify(cfg, null, 2));
   renameSync(path + '.e2e-tmp', path);
 }
 
+// addMember registers a teammate in config.json the way Claude Code's own
+// lead does, for scenarios that run without a supervisor.
+export function addMember(root, team, name) {
+  editConfig(root, team, (cfg) => cfg.members.push({
+    agentId: `${name}@${team}`, name, agentType: 'general-purpose', model: 'sonnet', prompt: `you are ${name}`,
+    color: 'blue', planModeRequired: false, joinedAt: Date.now(), tmuxPaneId: '', cwd: root,
+    subscriptions: [], backendType: 'claude', isActive: true,
+  }));
+}
+
 // removeMember drops a teammate from config.json.
 export function removeMember(root, team, name) {
-  const path = join(root, 'teams', team, 'config.json');
-  const cfg = JSON.parse(readFileSync(path, 'utf8'));
-  cfg.members = cfg.members.filter((m) => m.name !== name);
-  writeFileSync(path + '.e2e-tmp', JSON.stringify(cfg, null, 2));
-  renameSync(path + '.e2e-tmp', path);
+  editConfig(root, team, (cfg) => { cfg.members = cfg.members.filter((m) => m.name !== name); });
 }
 
 // step logs progress so a failing CI run shows how far it got.
