@@ -83,7 +83,7 @@ func (s *Server) checkMember(tool, team, agent string) *mcpgo.CallToolResult {
 	if err := protocol.ValidateMemberName(agent); err != nil {
 		return s.refuse(tool, err)
 	}
-	if _, ok := member(cfg, agent); !ok {
+	if _, ok := cfg.FindMember(agent); !ok {
 		return s.refusef(tool, "agent %q is not a member of team %q", agent, team)
 	}
 	return nil

@@ -171,7 +171,7 @@ func (s *Server) sendMessage(a sendMessageArgs) (sendMessageResult, error) {
 	if err != nil {
 		return sendMessageResult{}, err
 	}
-	from, ok := member(cfg, a.Sender)
+	from, ok := cfg.FindMember(a.Sender)
 	if !ok {
 		return sendMessageResult{}, fmt.Errorf("sender %q is not a member of team %q", a.Sender, a.TeamName)
 	}
@@ -198,7 +198,7 @@ func (s *Server) sendDirect(cfg protocol.TeamConfig, from protocol.Member, a sen
 	case a.Recipient == "":
 		return sendMessageResult{}, errors.New("message recipient must not be empty")
 	}
-	to, ok := member(cfg, a.Recipient)
+	to, ok := cfg.FindMember(a.Recipient)
 	if !ok {
 		return sendMessageResult{}, fmt.Errorf("recipient %q is not a member of team %q", a.Recipient, a.TeamName)
 	}
@@ -261,7 +261,7 @@ func (s *Server) sendShutdownRequest(cfg protocol.TeamConfig, a sendMessageArgs)
 	case a.Sender != protocol.LeadName:
 		return sendMessageResult{}, fmt.Errorf("only team-lead can request a shutdown (sender %q)", a.Sender)
 	}
-	if _, ok := member(cfg, a.Recipient); !ok {
+	if _, ok := cfg.FindMember(a.Recipient); !ok {
 		return sendMessageResult{}, fmt.Errorf("recipient %q is not a member of team %q", a.Recipient, a.TeamName)
 	}
 	now := s.cfg.Now()
@@ -323,7 +323,7 @@ func (s *Server) sendPlanApproval(cfg protocol.TeamConfig, a sendMessageArgs) (s
 	case a.Approve == nil:
 		return sendMessageResult{}, errors.New("approve (true or false) is required for plan_approval_response")
 	}
-	if _, ok := member(cfg, a.Recipient); !ok {
+	if _, ok := cfg.FindMember(a.Recipient); !ok {
 		return sendMessageResult{}, fmt.Errorf("recipient %q is not a member of team %q", a.Recipient, a.TeamName)
 	}
 	feedback := a.Content

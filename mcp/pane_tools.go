@@ -97,7 +97,7 @@ func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (pr
 	if err := protocol.ValidateAgentName(a.Name); err != nil {
 		return protocol.Member{}, s.refuse(tool, err)
 	}
-	if _, taken := member(cfg, a.Name); taken {
+	if _, taken := cfg.FindMember(a.Name); taken {
 		return protocol.Member{}, s.refusef(tool, "team %q already has a member named %q", a.TeamName, a.Name)
 	}
 	if strings.TrimSpace(a.Prompt) == "" {
@@ -165,7 +165,7 @@ func (s *Server) loadTeammate(tool, team, agent string) (protocol.Member, *mcpgo
 	if err := protocol.ValidateMemberName(agent); err != nil {
 		return protocol.Member{}, s.refuse(tool, err)
 	}
-	m, ok := member(cfg, agent)
+	m, ok := cfg.FindMember(agent)
 	if !ok {
 		return protocol.Member{}, s.refusef(tool, "teammate %q not found in team %q", agent, team)
 	}

@@ -111,7 +111,7 @@ func (s *Server) taskUpdateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			return s.refusef(name, "invalid status %q: use pending, in_progress, completed or deleted", *args.Status)
 		}
 		if args.Owner != nil && *args.Owner != "" {
-			if _, ok := member(cfg, *args.Owner); !ok {
+			if _, ok := cfg.FindMember(*args.Owner); !ok {
 				return s.refusef(name, "owner %q is not a member of team %q", *args.Owner, args.TeamName)
 			}
 		}

@@ -200,13 +200,3 @@ func teammateNames(cfg protocol.TeamConfig) []string {
 	}
 	return out
 }
-
-// member finds a member by name.
-func member(cfg protocol.TeamConfig, name string) (protocol.Member, bool) {
-	for _, m := range cfg.Members {
-		if m.Name == name {
-			return m, true
-		}
-	}
-	return protocol.Member{}, false
-}
