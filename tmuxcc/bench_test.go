@@ -228,3 +228,28 @@ func BenchmarkCommand(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkOutputPath: the per-%output-line work of readLoop (parse,
+// unescape, pane lookup, ring write) without tmux, in bytes/s and
+// allocations per line. Run with
+//
+//	go test ./tmuxcc -run '^$' -bench OutputPath -benchmem
+func BenchmarkOutputPath(b *testing.B) {
+	c := &Conn{outs: map[string]*PaneOutput{"%12": newPaneOutput("%12", 0)}}
+	d := &dispatcher{c: c}
+	var chunk []byte
+	lines := 0
+	for len(chunk) < 60<<10 {
+		chunk = append(chunk, "%output %12 plain text \\033[1mbold\\033[0m and a backslash \\134 here\\015\\012\r\n"...)
+		lines++
+	}
+	p := newParser(true)
+	p.sawDCS = true
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.feed(chunk, d.handle)
+	}
+	b.ReportMetric(float64(lines), "lines/op")
+}

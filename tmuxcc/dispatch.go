@@ -38,7 +38,7 @@ func (d *dispatcher) handle(it item) {
 		}
 	case itemOutput:
 		c.outMu.RLock()
-		po := c.outs[it.pane]
+		po := c.outs[string(it.pane)] // no allocation: a map index
 		c.outMu.RUnlock()
 		if po != nil {
 			po.write(it.data, time.Now())

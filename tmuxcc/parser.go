@@ -39,7 +39,7 @@ type item struct {
 	kind  itemKind
 	reply *reply
 	event Event
-	pane  string // itemOutput
+	pane  []byte // itemOutput: the pane id, valid only during the emit call
 	age   int64  // itemOutput from %extended-output (ms), else -1
 	data  []byte // itemOutput: unescaped bytes, valid only during the emit call; itemEcho: the line
 }
@@ -158,7 +158,7 @@ func (p *parser) line(line []byte, emit func(item)) {
 		emit(item{kind: itemEvent, event: Unknown{Line: string(line)}})
 	case "%output":
 		pane, data := splitWord(rest)
-		p.output(string(pane), -1, data, emit)
+		p.output(pane, -1, data, emit)
 	case "%extended-output":
 		pane, r := splitWord(rest)
 		ageb, r := splitWord(r)
@@ -176,7 +176,7 @@ func (p *parser) line(line []byte, emit func(item)) {
 		if err != nil {
 			age = 0
 		}
-		p.output(string(pane), age, r[i+2:], emit)
+		p.output(pane, age, r[i+2:], emit)
 	default:
 		emit(item{kind: itemEvent, event: parseNotification(string(name), string(rest), string(line))})
 	}
@@ -202,8 +202,8 @@ func (p *parser) blockLine(line []byte, emit func(item)) {
 }
 
 // output unescapes %output data (\ooo for bytes below 0x20 and for \) and
-// emits it. The data slice is reused after emit returns.
-func (p *parser) output(pane string, age int64, data []byte, emit func(item)) {
+// emits it. The pane and data slices are reused after emit returns.
+func (p *parser) output(pane []byte, age int64, data []byte, emit func(item)) {
 	p.scratch = unescapeOutput(p.scratch[:0], data)
 	emit(item{kind: itemOutput, pane: pane, age: age, data: p.scratch})
 }

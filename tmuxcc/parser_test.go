@@ -45,14 +45,21 @@ func render(it item) string {
 	return "?"
 }
 
+// keep returns an emit func that appends each item to *items, with copies
+// of its pane and data, which are valid only during the emit call.
+func keep(items *[]item) func(item) {
+	return func(it item) {
+		it.pane = append([]byte(nil), it.pane...)
+		it.data = append([]byte(nil), it.data...)
+		*items = append(*items, it)
+	}
+}
+
 // parseAll feeds data in chunks of the given size (0: all at once).
 func parseAll(data []byte, cc bool, chunk int) []item {
 	p := newParser(cc)
 	var items []item
-	emit := func(it item) {
-		it.data = append([]byte(nil), it.data...)
-		items = append(items, it)
-	}
+	emit := keep(&items)
 	if chunk <= 0 {
 		chunk = len(data) + 1
 	}
@@ -138,7 +145,7 @@ func TestParserSessionFacts(t *testing.T) {
 						replies = append(replies, it.reply)
 					}
 				case itemOutput:
-					if it.pane == "%5" {
+					if string(it.pane) == "%5" {
 						out5 = append(out5, it.data...)
 					}
 					if it.age >= 0 {
@@ -233,10 +240,7 @@ func FuzzParser(f *testing.F) {
 		k := int(cut) % (len(data) + 1)
 		p := newParser(cc)
 		var split []item
-		emit := func(it item) {
-			it.data = append([]byte(nil), it.data...)
-			split = append(split, it)
-		}
+		emit := keep(&split)
 		p.feed(data[:k], emit)
 		p.feed(data[k:], emit)
 		p.flush(emit)
