@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -112,12 +113,12 @@ func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (pr
 	if st, err := os.Stat(a.Cwd); err != nil || !st.IsDir() {
 		return protocol.Member{}, s.refusef(tool, "cwd %q is not an existing directory", a.Cwd)
 	}
-	if a.Restart != "" && !contains(restartPolicies, a.Restart) {
+	if a.Restart != "" && !slices.Contains(restartPolicies, a.Restart) {
 		return protocol.Member{}, s.refusef(tool, "invalid restart %q: use never, on-failure or always", a.Restart)
 	}
 	avail := s.cfg.Backends.Available(s.clientFor(ctx))
 	switch {
-	case a.BackendType != "" && !contains(avail, a.BackendType):
+	case a.BackendType != "" && !slices.Contains(avail, a.BackendType):
 		offered := strings.Join(avail, ", ")
 		if offered == "" {
 			offered = "none"

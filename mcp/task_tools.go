@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -107,7 +108,7 @@ func (s *Server) taskUpdateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		if err := protocol.ValidateTaskID(id); err != nil {
 			return s.refuse(name, err)
 		}
-		if args.Status != nil && !contains(taskStatuses, *args.Status) {
+		if args.Status != nil && !slices.Contains(taskStatuses, *args.Status) {
 			return s.refusef(name, "invalid status %q: use pending, in_progress, completed or deleted", *args.Status)
 		}
 		if args.Owner != nil && *args.Owner != "" {
@@ -192,13 +193,4 @@ func (s *Server) taskGetTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}
 		return okResult(t)
 	})
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
