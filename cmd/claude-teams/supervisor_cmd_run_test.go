@@ -54,18 +54,9 @@ func TestRunForeground(t *testing.T) {
 	out, logs := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- runSupervisorCmd(ctx, []string{"run", "--team", "gamma"}, out, logs, cfg) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), "supervising team gamma as pid") {
-		select {
-		case err := <-done:
-			t.Fatalf("run returned early: %v\nstdout %s\nstderr %s", err, out, logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("run never started: %s", logs)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitOutput(t, out, logs, done, "run started", func(s string) bool {
+		return strings.Contains(s, "supervising team gamma as pid")
+	})
 	if ok, pid := supervised(); !ok || pid != os.Getpid() {
 		t.Errorf("during run: supervised=%v pid=%d", ok, pid)
 	}
@@ -92,13 +83,9 @@ func TestRunEndsWithTeamDelete(t *testing.T) {
 	go func() {
 		done <- runSupervisorCmd(context.Background(), []string{"run", "--team", "gamma"}, out, logs, cfg)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), "supervising team gamma as pid") {
-		if time.Now().After(deadline) {
-			t.Fatalf("run never started: %s", logs)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitOutput(t, out, logs, done, "run started", func(s string) bool {
+		return strings.Contains(s, "supervising team gamma as pid")
+	})
 	lead, err := newManager(cfg, zaptest.NewLogger(t), store)
 	if err != nil {
 		t.Fatal(err)

@@ -311,13 +311,9 @@ func TestStatusWatchStopsOnCancel(t *testing.T) {
 	go func() {
 		done <- runSupervisorCmd(ctx, []string{"status", "--watch", "--interval", "100ms"}, w, w, cfg)
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for strings.Count(w.String(), "claude-teams supervisor status — ") < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no second frame: %q", w.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitOutput(t, w, w, done, "second frame", func(s string) bool {
+		return strings.Count(s, "claude-teams supervisor status — ") >= 2
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -355,13 +351,7 @@ func TestStatusWatchJSONLines(t *testing.T) {
 	go func() {
 		done <- runSupervisorCmd(ctx, []string{"status", "--watch", "--json", "--interval", "100ms"}, w, w, cfg)
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for strings.Count(w.String(), "\n") < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no second line: %q", w.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitOutput(t, w, w, done, "second line", func(s string) bool { return strings.Count(s, "\n") >= 2 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

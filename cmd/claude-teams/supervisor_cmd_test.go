@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // updateCLI rewrites the golden files of testdata/cli:
@@ -49,6 +50,25 @@ func shortTempDir(t *testing.T, prefix string) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// waitOutput polls until ok(w's text) holds, failing the test when the
+// command writing to w ends first (its result arrives on done) or after 30s.
+// logs is shown on failure.
+func waitOutput(t *testing.T, w, logs *lockedBuffer, done <-chan error, what string, ok func(string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok(w.String()) {
+		select {
+		case err := <-done:
+			t.Fatalf("%s: command returned early: %v\nstdout %q\nstderr %s", what, err, w, logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after 30s\nstdout %q\nstderr %s", what, w, logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // runSup runs `claude-teams supervisor args...` with cfg.
