@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -20,13 +19,7 @@ func (c Config) known(name string) bool {
 
 // knownNames lists the built-in backends, then the command backends sorted.
 func (c Config) knownNames() []string {
-	names := append([]string(nil), builtins...)
-	cmds := make([]string, 0, len(c.Commands))
-	for n := range c.Commands {
-		cmds = append(cmds, n)
-	}
-	sort.Strings(cmds)
-	return append(names, cmds...)
+	return append(slices.Clone(builtins), sortedKeys(c.Commands)...)
 }
 
 // enabledNames is Enabled, or every known backend when Enabled is nil.

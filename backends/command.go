@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -52,12 +51,7 @@ func ParseCommandBackends(jsonText string) (map[string]CommandSpec, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: CLAUDE_TEAMS_COMMAND_BACKENDS: trailing data after the JSON object", ErrInvalidConfig)
 	}
-	names := make([]string, 0, len(specs))
-	for n := range specs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(specs) {
 		if err := validateCommand(n, specs[n]); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -175,11 +176,4 @@ func (c Config) serverEnv(t Teammate) map[string]string {
 }
 
 // sortedKeys returns the keys of m in order.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
