@@ -3,6 +3,7 @@ package tmuxcc
 import (
 	"bytes"
 	"strconv"
+	"strings"
 )
 
 // This file is the pure parser of tmux's control protocol: bytes in, items
@@ -178,7 +179,9 @@ func (p *parser) line(line []byte, emit func(item)) {
 		}
 		p.output(pane, age, r[i+2:], emit)
 	default:
-		emit(item{kind: itemEvent, event: parseNotification(string(name), string(rest), string(line))})
+		s := string(line) // one copy; name and rest are slices of it
+		n, r, _ := strings.Cut(s, " ")
+		emit(item{kind: itemEvent, event: parseNotification(n, r, s)})
 	}
 }
 
