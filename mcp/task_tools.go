@@ -14,7 +14,7 @@ import (
 )
 
 // Task statuses accepted by task_update.
-var taskStatuses = []string{"pending", "in_progress", "completed", "deleted"}
+var taskStatuses = []string{protocol.StatusPending, protocol.StatusInProgress, protocol.StatusCompleted, protocol.StatusDeleted}
 
 type taskCreateArgs struct {
 	TeamName    string         `json:"team_name"`
