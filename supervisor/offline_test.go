@@ -134,12 +134,7 @@ func TestOfflineTeammate(t *testing.T) {
 // function running tmux commands on it.
 func offlineTmux(t *testing.T) (TmuxServer, func(args ...string) string) {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux missing under CI")
-		}
-		t.Skip("tmux not installed")
-	}
+	requireTmux(t)
 	dir, err := os.MkdirTemp("/tmp", "tt-")
 	if err != nil {
 		t.Fatal(err)
