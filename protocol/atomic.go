@@ -26,18 +26,28 @@ func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-"
 // writeAtomic replaces path with data: temp file in the same directory,
 // write, fsync, rename over path, fsync the directory. Readers see the old
 // or the new content, never a mix. A crash leaves at most a temp file.
-func (s *Store) writeAtomic(path string, data []byte) (err error) {
+func (s *Store) writeAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
+	tmp, err := writeTemp(dir, tempPrefix(path)+"*", data)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp)
-		}
-	}()
+	s.callHook("temp-written")
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// writeTemp writes data to a new fsynced temp file in dir (named after
+// pattern, as os.CreateTemp) and returns its path; on error it leaves
+// nothing behind.
+func writeTemp(dir, pattern string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
 	if _, err = f.Write(data); err == nil {
 		err = f.Sync()
 	}
@@ -45,13 +55,10 @@ func (s *Store) writeAtomic(path string, data []byte) (err error) {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		_ = os.Remove(f.Name())
+		return "", err
 	}
-	s.callHook("temp-written")
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
+	return f.Name(), nil
 }
 
 // createExclusive creates path with data unless it exists. The content
@@ -59,21 +66,11 @@ func (s *Store) writeAtomic(path string, data []byte) (err error) {
 // returns an error wrapping fs.ErrExist when path exists.
 func createExclusive(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
+	tmp, err := writeTemp(dir, "."+filepath.Base(path)+".new-*", data)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
-	tmp := f.Name()
 	defer os.Remove(tmp)
-	if _, err = f.Write(data); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
 	err = os.Link(tmp, path)
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		// A file system without hard links: O_CREAT|O_EXCL, then write.
