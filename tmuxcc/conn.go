@@ -241,6 +241,7 @@ func (c *Conn) readLoop() {
 	for {
 		n, err := c.rd.Read(buf)
 		if n > 0 {
+			d.now = time.Now() // one clock read per read, not per %output line
 			p.feed(buf[:n], d.handle)
 		}
 		if err != nil {

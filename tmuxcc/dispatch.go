@@ -15,6 +15,7 @@ type dispatcher struct {
 	c              *Conn
 	attachBlock    bool // the first flag-0 block (the attach command) was seen
 	sessionChanged bool
+	now            time.Time // when the bytes being parsed were read (readLoop sets it)
 }
 
 func (d *dispatcher) handle(it item) {
@@ -41,7 +42,7 @@ func (d *dispatcher) handle(it item) {
 		po := c.outs[string(it.pane)] // no allocation: a map index
 		c.outMu.RUnlock()
 		if po != nil {
-			po.write(it.data, time.Now())
+			po.write(it.data, d.now)
 		}
 	case itemEvent:
 		d.event(it.event)
