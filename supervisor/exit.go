@@ -105,7 +105,7 @@ func (t *team) exitMate(ctx context.Context, m *mate, x exitInfo) {
 	switch {
 	case d.Restart:
 		t.setState(m, StateRestarting, zap.Duration("backoff", d.Delay), zap.Int("failures", d.Failures))
-	case d.State == string(StateFailed):
+	case d.State == StateFailed:
 		t.setState(m, StateFailed, zap.Int("failures", d.Failures))
 	}
 	t.notifyExit(m, x, base, d, deliberate)

@@ -167,11 +167,10 @@ func (e RestartExit) Clean() bool { return e.Signal == "" && e.Status == 0 }
 
 // RestartDecision is what to do after an exit.
 type RestartDecision struct {
-	// State is the teammate's state from now on: "stopped" (deliberate),
-	// "exited" (clean, not restarted), "crashed" (failure, not
-	// restarted), "restarting" or "failed" (gave up) — the words of
-	// DESIGN.md.
-	State string
+	// State is the teammate's state from now on: StateStopped
+	// (deliberate), StateExited (clean, not restarted), StateCrashed
+	// (failure, not restarted), StateRestarting or StateFailed (gave up).
+	State State
 	// Restart says to start the teammate again at At (Delay from the
 	// exit; through TeamRestarts, At is already staggered).
 	Restart bool
@@ -259,10 +258,10 @@ func (t *RestartTracker) Exited(now time.Time, e RestartExit) RestartDecision {
 	d := RestartDecision{Restarts: t.restarts}
 	switch {
 	case e.Deliberate:
-		d.State, d.Failures = "stopped", len(t.failures)
+		d.State, d.Failures = StateStopped, len(t.failures)
 		return d
 	case t.failed:
-		d.State, d.Failures = "failed", len(t.failures)
+		d.State, d.Failures = StateFailed, len(t.failures)
 		return d
 	}
 	clean := e.Clean()
@@ -278,14 +277,14 @@ func (t *RestartTracker) Exited(now time.Time, e RestartExit) RestartDecision {
 	d.Failures = len(t.failures)
 	switch {
 	case !restart && clean:
-		d.State = "exited"
+		d.State = StateExited
 	case !restart:
-		d.State = "crashed"
+		d.State = StateCrashed
 	case d.Failure && t.cfg.MaxFailures > 0 && d.Failures >= t.cfg.MaxFailures:
 		t.failed = true
-		d.State, d.GaveUp = "failed", true
+		d.State, d.GaveUp = StateFailed, true
 	default:
-		d.State, d.Restart = "restarting", true
+		d.State, d.Restart = StateRestarting, true
 		d.Delay = t.cfg.jittered(t.cfg.backoff(d.Failures))
 		d.At = now.Add(d.Delay)
 		t.next = d.At

@@ -101,7 +101,7 @@ func TestRestartPolicies(t *testing.T) {
 		name        string
 		policy      RestartPolicy
 		exit        RestartExit
-		state       string
+		state       State
 		restart     bool
 		failure     bool
 		failedStart bool
