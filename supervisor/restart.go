@@ -69,7 +69,7 @@ func (t *team) prepareRestart(job restartJob) *restartPrepared {
 		r.err = err
 		return r
 	}
-	mem, ok := findMember(cfg, job.name)
+	mem, ok := cfg.FindMember(job.name)
 	if !ok {
 		r.err = fmt.Errorf("restart %s: %w", job.name, protocol.ErrMemberNotFound)
 		return r

@@ -29,7 +29,7 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 	if err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}
-	mem, ok := findMember(cfg, agent)
+	mem, ok := cfg.FindMember(agent)
 	if !ok || agent == protocol.LeadName {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, protocol.ErrMemberNotFound)
 	}

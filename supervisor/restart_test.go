@@ -37,7 +37,7 @@ func (h *harness) member(name string) protocol.Member {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	mem, ok := findMember(cfg, name)
+	mem, ok := cfg.FindMember(name)
 	if !ok {
 		h.t.Fatalf("no member %s", name)
 	}

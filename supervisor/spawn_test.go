@@ -47,7 +47,7 @@ func TestSpawnArgvEnvCwd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, ok := findMember(cfg, "w1")
+	got, ok := cfg.FindMember("w1")
 	if !ok || got.TmuxPaneID != mem.TmuxPaneID || got.BackendType != "fake" || got.Cwd != cwd {
 		t.Fatalf("config member = %+v (ok %v)", got, ok)
 	}
@@ -136,7 +136,7 @@ func TestSpawnRollback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := findMember(cfg, name); ok {
+		if _, ok := cfg.FindMember(name); ok {
 			t.Errorf("member %s left in config", name)
 		}
 		if _, err := os.Stat(h.store.InboxPath(h.team, name)); !errors.Is(err, os.ErrNotExist) {

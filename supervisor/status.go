@@ -148,12 +148,3 @@ func (t *team) Capture(ctx context.Context, team, agent string, lines int) (stri
 	}
 	return "", fmt.Errorf("capture %s: no connection to tmux", agent)
 }
-
-func findMember(cfg protocol.TeamConfig, name string) (protocol.Member, bool) {
-	for _, m := range cfg.Members {
-		if m.Name == name {
-			return m, true
-		}
-	}
-	return protocol.Member{}, false
-}

@@ -59,7 +59,7 @@ func TestRestartKeepsIdentity(t *testing.T) {
 	}
 	h.waitOutput(m, "w1", "run")
 	cfg, _ := h.store.ReadConfig(h.team)
-	mem, _ := findMember(cfg, "w1")
+	mem, _ := cfg.FindMember("w1")
 	if mem.TmuxPaneID != ts.PaneID || mem.Color != first.Color || mem.Cwd != first.Cwd {
 		t.Errorf("config member = %+v", mem)
 	}
