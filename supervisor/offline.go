@@ -116,7 +116,7 @@ func (r *OfflineReader) Status(ctx context.Context, team string) (protocol.TeamS
 		}
 	}
 
-	tasks := offlineOwnedTasks(store, team)
+	tasks := ownedTasks(store, team)
 	root := rootHash(CanonicalRoot(store.Root()))
 	out := protocol.TeamStatus{Name: team, Teammates: []protocol.TeammateStatus{}}
 	for _, m := range cfg.Members {
@@ -224,9 +224,9 @@ func findPane(listings []paneListing, agentID, root string, paneIDs ...string) (
 	return Pane{}, false
 }
 
-// offlineOwnedTasks maps each owner to the ids of its unfinished tasks
+// ownedTasks maps each owner to the ids of its unfinished tasks
 // (none when the task list cannot be read: status is a report, not a check).
-func offlineOwnedTasks(store *protocol.Store, team string) map[string][]string {
+func ownedTasks(store *protocol.Store, team string) map[string][]string {
 	out := map[string][]string{}
 	tasks, err := store.ListTasks(team)
 	if err != nil {

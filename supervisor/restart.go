@@ -211,7 +211,7 @@ func (t *team) ownedTaskLines(mem protocol.Member) []string {
 	}
 	var out []string
 	for _, task := range tasks {
-		if task.Status == "completed" || (task.Owner != mem.Name && (mem.AgentID == "" || task.Owner != mem.AgentID)) {
+		if task.Finished() || (task.Owner != mem.Name && (mem.AgentID == "" || task.Owner != mem.AgentID)) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("#%s %s (%s)", task.ID, task.Subject, task.Status))

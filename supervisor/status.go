@@ -59,7 +59,7 @@ func (t *team) Status(ctx context.Context, team string) (protocol.TeamStatus, er
 	for _, v := range snap.mates {
 		views[v.name] = v
 	}
-	owned := t.ownedTasks(team)
+	owned := ownedTasks(t.store, team)
 	st := protocol.TeamStatus{Name: team, Supervised: true, SupervisorPID: t.m.pid, Teammates: []protocol.TeammateStatus{}}
 	for _, mem := range cfg.Members {
 		if mem.Name == protocol.LeadName {
@@ -69,21 +69,6 @@ func (t *team) Status(ctx context.Context, team string) (protocol.TeamStatus, er
 		st.Teammates = append(st.Teammates, t.teammateStatus(team, mem, v, ok, owned[mem.Name]))
 	}
 	return st, nil
-}
-
-// ownedTasks maps owners to the ids of their unfinished tasks.
-func (t *team) ownedTasks(team string) map[string][]string {
-	tasks, err := t.store.ListTasks(team)
-	if err != nil {
-		return nil
-	}
-	owned := map[string][]string{}
-	for _, task := range tasks {
-		if task.Owner != "" && task.Status != "completed" {
-			owned[task.Owner] = append(owned[task.Owner], task.ID)
-		}
-	}
-	return owned
 }
 
 func (t *team) teammateStatus(team string, mem protocol.Member, v mateView, known bool, tasks []string) protocol.TeammateStatus {

@@ -163,7 +163,7 @@ func (t *team) readWork() workFacts {
 	}
 	if tasks, err := t.store.ListTasks(t.name); err == nil {
 		for _, task := range tasks {
-			if name, ok := names[task.Owner]; ok && task.Status == "in_progress" {
+			if name, ok := names[task.Owner]; ok && task.Status == protocol.StatusInProgress {
 				f.tasks[name] = append(f.tasks[name], "#"+task.ID+" "+task.Subject)
 			}
 		}
