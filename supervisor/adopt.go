@@ -40,7 +40,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 	if err != nil {
 		t.log.Warn("state file unreadable", zap.Error(err))
 	}
-	t.persisted = st
+	t.server = st.Server
 	cfg, err := t.store.ReadConfig(t.name)
 	if err != nil {
 		t.log.Warn("config unreadable", zap.Error(err))
@@ -217,7 +217,7 @@ func (t *team) persist() {
 	st := TeamState{
 		SupervisorPID: t.m.pid,
 		UpdatedAt:     formatTime(t.m.now()),
-		Server:        t.persisted.Server,
+		Server:        t.server,
 		Teammates:     make(map[string]TeammateState, len(t.mates)),
 	}
 	for name, m := range t.mates {
@@ -225,7 +225,5 @@ func (t *team) persist() {
 	}
 	if err := saveTeamState(t.store, t.name, st); err != nil {
 		t.log.Error("state file not written", zap.Error(err))
-		return
 	}
-	t.persisted = st
 }

@@ -160,7 +160,7 @@ func (t *team) ensureConn(ctx context.Context) error {
 // runs in the same tmux server, its own lead pane and mode win (the lead may
 // have restarted in another pane, or switched to windows).
 func (t *team) recorded() (topology, bool) {
-	tp, ok := recordedTopology(t.name, t.persisted.Server)
+	tp, ok := recordedTopology(t.name, t.server)
 	if !ok {
 		return tp, false
 	}
@@ -194,7 +194,7 @@ func (t *team) connect(ctx context.Context, tp topology, create bool) error {
 		return fmt.Errorf("connect to tmux: %w", err)
 	}
 	t.conn, t.events = conn, conn.Events()
-	t.persisted.Server = t.topo.info()
+	t.server = t.topo.info()
 	t.stopRedial()
 	t.log.Info("control connection up", zap.String("mode", tp.mode),
 		zap.String("socket", t.topo.socketPath), zap.String("session", tp.session), zap.Int("client_pid", conn.ClientPID()))

@@ -55,7 +55,7 @@ type team struct {
 	tornDown    bool // the final teardown step ran: write none of the team's files any more
 	redial      redialState
 	leftover    [][2]string // panes (id, agent id) a stop could not remove while disconnected
-	persisted   TeamState   // last state file written (server info, reported keys)
+	server      ServerInfo  // where the panes live, for the state file (recorded or connected)
 
 	// Policy (owned by run): restart trackers, the lead notification
 	// policy, what the work watcher last read, and one timer each.
