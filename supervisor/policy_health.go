@@ -211,11 +211,6 @@ func NewHealthTracker(cfg HealthConfig, startedAt time.Time) *HealthTracker {
 	return &HealthTracker{cfg: cfg.WithDefaults(), cur: HealthStarting, since: startedAt}
 }
 
-// Reset starts over for a new run (after a restart).
-func (t *HealthTracker) Reset(startedAt time.Time) {
-	t.cur, t.prompt, t.ready, t.since = HealthStarting, "", false, startedAt
-}
-
 // Current returns the health after the last Update, and since when.
 func (t *HealthTracker) Current() (Health, time.Time) { return t.cur, t.since }
 

@@ -174,9 +174,9 @@ func TestHealthTrackerTransitions(t *testing.T) {
 }
 
 // The ready screen is remembered: a later screen without the pattern (the
-// CLI busy in a dialog of its own) does not send it back to starting, until
-// Reset for a new run.
-func TestHealthTrackerReadySticksUntilReset(t *testing.T) {
+// CLI busy in a dialog of its own) does not send it back to starting. (A
+// new run gets a new tracker: startHealth.)
+func TestHealthTrackerReadySticks(t *testing.T) {
 	tr := NewHealthTracker(HealthConfig{}, clockEpoch)
 	in := HealthInput{Now: clockEpoch.Add(time.Second), StartedAt: clockEpoch, Ready: true, LastOutput: clockEpoch.Add(time.Second)}
 	if x, ok := tr.Update(in); !ok || x.To != HealthRunning {
@@ -186,15 +186,6 @@ func TestHealthTrackerReadySticksUntilReset(t *testing.T) {
 	in.Now = in.Now.Add(time.Second)
 	if x, ok := tr.Update(in); ok {
 		t.Fatalf("transition without the ready pattern: %+v", x)
-	}
-	restart := clockEpoch.Add(time.Minute)
-	tr.Reset(restart)
-	in = HealthInput{Now: restart.Add(time.Second), StartedAt: restart}
-	if _, ok := tr.Update(in); ok {
-		t.Fatal("transition right after Reset (want starting, unchanged)")
-	}
-	if h, _ := tr.Current(); h != HealthStarting {
-		t.Fatalf("after Reset: %s", h)
 	}
 }
 
