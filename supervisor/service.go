@@ -27,8 +27,15 @@ var _ Service = (*team)(nil)
 // socket's ping; see DataRootReporter).
 func (t *team) DataRoot() string { return t.store.Root() }
 
-// Restart policies accepted by Spawn ("" = the configured default).
-var restartPolicies = map[string]bool{"": true, "never": true, "on-failure": true, "always": true}
+// validRestart reports whether restart is "" (the configured default) or a
+// restart policy spelt exactly as one.
+func validRestart(restart string) bool {
+	switch RestartPolicy(restart) {
+	case "", RestartNever, RestartOnFailure, RestartAlways:
+		return true
+	}
+	return false
+}
 
 func (t *team) checkTeam(team string) error {
 	if team != t.name {
@@ -47,7 +54,7 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 	if err := protocol.ValidateAgentName(m.Name); err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn: %w", err)
 	}
-	if !restartPolicies[restart] {
+	if !validRestart(restart) {
 		return protocol.Member{}, fmt.Errorf("spawn %s: restart policy %q is not never, on-failure or always", m.Name, restart)
 	}
 	if err := checkCwd(m.Cwd); err != nil {
