@@ -127,11 +127,7 @@ func (r *OfflineReader) Status(ctx context.Context, team string) (protocol.TeamS
 		if n, _, err := store.Unread(team, m.Name); err == nil {
 			ts.Unread = n
 		}
-		ts.Tasks = append(ts.Tasks, tasks[m.Name]...)
-		if m.AgentID != "" && m.AgentID != m.Name {
-			ts.Tasks = append(ts.Tasks, tasks[m.AgentID]...)
-		}
-		slices.SortFunc(ts.Tasks, compareTaskIDs)
+		ts.Tasks = memberTasks(tasks, m)
 		out.Teammates = append(out.Teammates, ts)
 	}
 	return out, nil
@@ -238,6 +234,18 @@ func ownedTasks(store *protocol.Store, team string) map[string][]string {
 		}
 	}
 	return out
+}
+
+// memberTasks returns m's unfinished tasks from owned (ownedTasks), owned
+// under its name or its agent id (Claude Code teammates may use either),
+// in id order; never nil, so the JSON says [] rather than null.
+func memberTasks(owned map[string][]string, m protocol.Member) []string {
+	ids := append([]string{}, owned[m.Name]...)
+	if m.AgentID != "" && m.AgentID != m.Name {
+		ids = append(ids, owned[m.AgentID]...)
+	}
+	slices.SortFunc(ids, compareTaskIDs)
+	return ids
 }
 
 // compareTaskIDs orders task ids numerically.

@@ -266,3 +266,16 @@ func TestOfflineStatusRealTmux(t *testing.T) {
 		t.Errorf("bad team: %v", err)
 	}
 }
+
+// memberTasks is what live and offline status both report: tasks owned
+// under the teammate's name or agent id, in id order, never null.
+func TestMemberTasks(t *testing.T) {
+	owned := map[string][]string{"w1": {"10", "2"}, "w1@t": {"7"}, "w2": {"3"}}
+	m := protocol.Member{Name: "w1", AgentID: "w1@t"}
+	if got := memberTasks(owned, m); !slices.Equal(got, []string{"2", "7", "10"}) {
+		t.Errorf("memberTasks(w1) = %v, want [2 7 10]", got)
+	}
+	if got := memberTasks(owned, protocol.Member{Name: "w3", AgentID: "w3@t"}); got == nil || len(got) != 0 {
+		t.Errorf("memberTasks(w3) = %#v, want empty, not nil", got)
+	}
+}

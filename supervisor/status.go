@@ -66,7 +66,7 @@ func (t *team) Status(ctx context.Context, team string) (protocol.TeamStatus, er
 			continue
 		}
 		v, ok := views[mem.Name]
-		st.Teammates = append(st.Teammates, t.teammateStatus(team, mem, v, ok, owned[mem.Name]))
+		st.Teammates = append(st.Teammates, t.teammateStatus(team, mem, v, ok, memberTasks(owned, mem)))
 	}
 	return st, nil
 }
@@ -75,9 +75,6 @@ func (t *team) teammateStatus(team string, mem protocol.Member, v mateView, know
 	ts := protocol.TeammateStatus{
 		Name: mem.Name, AgentID: mem.AgentID, Backend: mem.BackendType,
 		PaneID: mem.TmuxPaneID, State: string(StateUnknown), Tasks: tasks,
-	}
-	if ts.Tasks == nil {
-		ts.Tasks = []string{}
 	}
 	if known {
 		ts.PaneID, ts.PID, ts.State = v.paneID, v.pid, string(v.state)
