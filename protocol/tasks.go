@@ -41,6 +41,9 @@ const maxIDCollisions = 16
 func (s *Store) createTask(team string, in TaskInput) (Task, error) {
 	var out Task
 	err := s.transform([]string{s.listLockFile(team)}, func(t *tx) error {
+		if err := s.teamMissing(team); err != nil {
+			return err // deleted since ensureTasksDir looked
+		}
 		ids, err := s.taskIDs(team)
 		if err != nil {
 			return err

@@ -46,10 +46,11 @@ func (s *Store) transform(lockFiles []string, fn func(*tx) error) (err error) {
 	// A lock broken under us (judged stale) may have a new holder that
 	// is writing now: write nothing rather than overwrite its change.
 	if err := t.set.verify(); err != nil {
-		return err
+		return s.goneOr(lockFiles, err)
 	}
+	s.callHook("verified")
 	if err := t.apply(); err != nil {
-		return err
+		return s.goneOr(lockFiles, err)
 	}
 	applied = true
 	return nil
@@ -141,7 +142,7 @@ func (t *tx) apply() error {
 		case opCreate:
 			err = createExclusive(op.path, op.data)
 		case opAppend:
-			if err = mkdirs(filepath.Dir(op.path)); err == nil {
+			if err = t.s.mkdirsFor(filepath.Dir(op.path)); err == nil {
 				err = appendDurable(op.path, op.data)
 			}
 		case opRemove:
@@ -151,7 +152,7 @@ func (t *tx) apply() error {
 				err = fmt.Errorf("remove %s: %w", op.path, err)
 			}
 		case opRename:
-			if err = mkdirs(filepath.Dir(op.to)); err == nil {
+			if err = t.s.mkdirsFor(filepath.Dir(op.to)); err == nil {
 				if err = os.Rename(op.path, op.to); err != nil {
 					err = fmt.Errorf("move %s aside: %w", op.path, err)
 				}
