@@ -199,6 +199,11 @@ func (s *Store) ChangeTask(team, id string, u TaskUpdate) (TaskChange, error) {
 		if _, ok := all[id]; !ok {
 			return fmt.Errorf("task %s of team %s: %w", id, team, ErrTaskNotFound)
 		}
+		if u.Check != nil {
+			if err := u.Check(all[id]); err != nil {
+				return err
+			}
+		}
 		if deleting {
 			out.Task, err = s.stageDelete(t, team, id, all)
 			return err
