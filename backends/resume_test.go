@@ -176,8 +176,8 @@ func TestParseCommandBackendsResumeArgv(t *testing.T) {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 	for in, want := range map[string]string{
-		`{"a":{"argv":["a"],"resume_argv":[]}}`:            "resume_argv is empty",
-		`{"a":{"argv":["a"],"resume_argv":["{self}"]}}`:    "resume_argv[0]",
+		`{"a":{"argv":["a"],"resume_argv":[]}}`:             "resume_argv is empty",
+		`{"a":{"argv":["a"],"resume_argv":["{self}"]}}`:     "resume_argv[0]",
 		`{"a":{"argv":["a"],"resume_argv":["a","{oops}"]}}`: "resume_argv[1]",
 	} {
 		if _, err := ParseCommandBackends(in); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), want) {
