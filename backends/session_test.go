@@ -220,3 +220,32 @@ func TestCodexResumable(t *testing.T) {
 		t.Errorf("Resumable = false, %q", why)
 	}
 }
+
+// BenchmarkClaudeResumable: the restart path's transcript check on a
+// 16 MiB transcript, when its first turn is near the top (the usual case)
+// and when it holds none (the whole file is read).
+func BenchmarkClaudeResumable(b *testing.B) {
+	filler := strings.Repeat(`{"type":"attachment","attachment":{"type":"x","content":"`+strings.Repeat("z", 1000)+`"},"sessionId":"S"}`+"\n", 16<<10)
+	for _, bc := range []struct{ name, text string }{
+		{"turn_first", claudeMeta + claudeUser + filler},
+		{"no_turn", claudeMeta + filler},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			c := Config{Environ: []string{"HOME=" + dir}}
+			m := Teammate{Team: "alpha", Name: "w", Cwd: dir, DataRoot: filepath.Join(dir, ".claude"), SessionID: sidA}
+			path := ClaudeTranscript(m.DataRoot, m.Cwd, sidA)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(bc.text), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(bc.text)))
+			b.ResetTimer()
+			for range b.N {
+				c.Resumable(Claude, m)
+			}
+		})
+	}
+}
