@@ -55,27 +55,32 @@ func Decorate(ctx context.Context, c Commander, m Mate) error {
 		}
 		w = strings.TrimSpace(out[0])
 	}
-	for _, cmd := range [][]string{
-		// -T is expanded as a format in tmux 3.3a: escape '#'.
-		{"select-pane", "-t", m.Pane, "-T", escape(m.Name)},
-		{"set-option", "-p", "-t", m.Pane, "pane-border-format", BorderFormat(m.Name, m.Color)},
-		{"set-option", "-w", "-t", w, "pane-border-status", "top"},
-	} {
-		if _, err := c.Command(ctx, cmd...); err != nil {
-			return fmt.Errorf("layout: title %s's pane %s: %w", m.Name, m.Pane, err)
-		}
+	m.Window = w
+	if err := runAll(ctx, c, decoration(m)...); err != nil {
+		return fmt.Errorf("layout: title %s's pane %s: %w", m.Name, m.Pane, err)
 	}
 	return nil
 }
 
-// decorate is Decorate, saving the lead window's options first.
-func (l *Layout) decorate(ctx context.Context, m Mate) error {
+// decoration are the commands that title m's pane and window.
+func decoration(m Mate) [][]string {
+	return [][]string{
+		// -T is expanded as a format in tmux 3.3a: escape '#'.
+		{"select-pane", "-t", m.Pane, "-T", escape(m.Name)},
+		{"set-option", "-p", "-t", m.Pane, "pane-border-format", BorderFormat(m.Name, m.Color)},
+		{"set-option", "-w", "-t", m.Window, "pane-border-status", "top"},
+	}
+}
+
+// decorate saves the lead window's options (first time only) and returns
+// the commands that title m.
+func (l *Layout) decorate(ctx context.Context, m Mate) ([][]string, error) {
 	if m.Window == l.leadWindow {
 		if err := saveWindow(ctx, l.c, m.Window); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return Decorate(ctx, l.c, m)
+	return decoration(m), nil
 }
 
 // saveWindow records, in window user options of w, the value each of

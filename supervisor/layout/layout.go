@@ -14,6 +14,35 @@ type Commander interface {
 	Command(ctx context.Context, args ...string) ([]string, error)
 }
 
+// Liner is a Commander that also sends several commands on one line: tmux
+// runs them back to back, so a person's screen is redrawn once, not after
+// each. A *tmuxcc.Conn is one; a Commander without it gets the commands
+// one by one.
+type Liner interface {
+	CommandLine(ctx context.Context, cmds ...[]string) ([][]string, error)
+}
+
+// run sends cmds, on one line when the Commander can.
+func (l *Layout) run(ctx context.Context, cmds ...[]string) error {
+	return runAll(ctx, l.c, cmds...)
+}
+
+func runAll(ctx context.Context, c Commander, cmds ...[]string) error {
+	if len(cmds) == 0 {
+		return nil
+	}
+	if ln, ok := c.(Liner); ok {
+		_, err := ln.CommandLine(ctx, cmds...)
+		return err
+	}
+	for _, cmd := range cmds {
+		if _, err := c.Command(ctx, cmd...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Defaults of Config.
 const (
 	// DefaultLeadShare is the lead's percent of its window's width, as in

@@ -95,6 +95,7 @@ func (l *Layout) Add(ctx context.Context, mates ...Mate) error {
 	}
 	var errs []error
 	touched := []string{}
+	pre := map[string][][]string{}
 	for _, in := range mates {
 		if err := checkName("teammate", in.Name); err != nil {
 			errs = append(errs, err)
@@ -119,15 +120,17 @@ func (l *Layout) Add(ctx context.Context, mates ...Mate) error {
 		if m.Window != l.leadWindow && !contains(l.overflow, m.Window) {
 			l.overflow = append(l.overflow, m.Window)
 		}
-		if err := l.decorate(ctx, m); err != nil {
+		cmds, err := l.decorate(ctx, m)
+		if err != nil {
 			errs = append(errs, err)
 		}
+		pre[m.Window] = append(pre[m.Window], cmds...)
 		if !contains(touched, m.Window) {
 			touched = append(touched, m.Window)
 		}
 	}
 	for _, w := range touched {
-		if err := l.Relayout(ctx, w); err != nil {
+		if err := l.apply(ctx, w, pre[w]); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -188,13 +191,13 @@ func (l *Layout) Replace(ctx context.Context, name, newPane string) error {
 		return l.rejoin(ctx, m, newPane, err)
 	}
 	m.Pane = newPane
-	if _, err := l.c.Command(ctx, "kill-pane", "-t", old); err != nil && !gone(err) {
-		return fmt.Errorf("layout: remove %s's dead pane %s: %w", name, old, err)
-	}
-	if err := l.decorate(ctx, *m); err != nil {
+	cmds, err := l.decorate(ctx, *m)
+	if err != nil {
 		return err
 	}
-	return l.Relayout(ctx, m.Window)
+	// The dead pane is now out of sight, in the new one's window.
+	pre := append([][]string{{"kill-pane", "-t", old}}, cmds...)
+	return l.apply(ctx, m.Window, pre)
 }
 
 // rejoin moves a restart's new pane into a slot when its dead pane is gone.
@@ -231,17 +234,48 @@ func (l *Layout) rejoin(ctx context.Context, m *Mate, newPane string, cause erro
 // its teammates alone. A window holding a pane that is not ours is left as
 // it is (and gets no more teammates); so is a zoomed one.
 func (l *Layout) Relayout(ctx context.Context, w string) error {
-	ps, err := l.panes(ctx, w)
+	return l.apply(ctx, w, nil)
+}
+
+// apply runs pre (commands that title panes, or remove a dead one) and
+// the layout of window w on one line.
+func (l *Layout) apply(ctx context.Context, w string, pre [][]string) error {
+	cmd, err := l.layoutCommand(ctx, w, pre)
+	if cmd != nil {
+		pre = append(pre, cmd)
+	}
+	if rerr := l.run(ctx, pre...); rerr != nil {
+		return errors.Join(err, fmt.Errorf("layout: %s: %w", w, rerr))
+	}
+	return err
+}
+
+// layoutCommand is the select-layout of window w, nil when it needs none.
+// pre may kill a pane of w first: it is not counted.
+func (l *Layout) layoutCommand(ctx context.Context, w string, pre [][]string) ([]string, error) {
+	all, err := l.panes(ctx, w)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	var ps []pane
+	for _, p := range all {
+		killed := false
+		for _, c := range pre {
+			if len(c) == 3 && c[0] == "kill-pane" && c[2] == p.id {
+				killed = true
+			}
+		}
+		if !killed {
+			ps = append(ps, p)
+		}
 	}
 	if !l.ours(w, ps) {
 		l.unmanaged[w] = true
-		return fmt.Errorf("layout: window %s holds a pane that is not ours: left as it is", w)
+		return nil, fmt.Errorf("layout: window %s holds a pane that is not ours: left as it is", w)
 	}
 	delete(l.unmanaged, w)
-	if ps[0].zoomed {
-		return nil
+	if len(ps) == 0 || ps[0].zoomed {
+		return nil, nil
 	}
 	ids := make([]string, len(ps))
 	leadAt := -1
@@ -255,12 +289,12 @@ func (l *Layout) Relayout(ctx context.Context, w string) error {
 	var root cell
 	switch {
 	case w == l.leadWindow && len(ps) == 1:
-		return nil // the lead alone: it has the whole window
+		return nil, nil // the lead alone: it has the whole window
 	case w == l.leadWindow:
 		if leadAt > 0 {
 			// tmux gives the first leaf to the first pane.
 			if _, err := l.c.Command(ctx, "swap-pane", "-d", "-s", l.cfg.LeadPane, "-t", ids[0]); err != nil {
-				return fmt.Errorf("layout: put the lead first in %s: %w", w, err)
+				return nil, fmt.Errorf("layout: put the lead first in %s: %w", w, err)
 			}
 			ids[0], ids[leadAt] = ids[leadAt], ids[0]
 		}
@@ -269,12 +303,9 @@ func (l *Layout) Relayout(ctx context.Context, w string) error {
 		root, err = overflowTree(ids, W, H, l.cfg.MinHeight)
 	}
 	if err != nil {
-		return fmt.Errorf("layout: %s: %w", w, err)
+		return nil, fmt.Errorf("layout: %s: %w", w, err)
 	}
-	if _, err := l.c.Command(ctx, "select-layout", "-t", w, root.String()); err != nil {
-		return fmt.Errorf("layout: apply layout to %s: %w", w, err)
-	}
-	return nil
+	return []string{"select-layout", "-t", w, root.String()}, nil
 }
 
 // Teardown gives the lead's window its options back and forgets every
