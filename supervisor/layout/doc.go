@@ -30,6 +30,7 @@
 // (@claude-teams-saved-…) before the first change, so Teardown — by this
 // owner or a later one — gives them back.
 //
-// It knows nothing of teams' files, agents or processes, and imports only
-// tmuxcc of ours (its Commander is what a *tmuxcc.Conn provides).
+// It knows nothing of teams' files, agents or processes. It may import
+// tmuxcc and nothing else of ours (deps_test.go); it needs none: its
+// Commander and Liner are what a *tmuxcc.Conn provides.
 package layout

@@ -240,3 +240,28 @@ func findPane(ps []paneFacts, id string) paneFacts {
 }
 
 func countIn(l *Layout, w string) int { return l.countIn(w) }
+
+// TestDecorateOwnWindow: a teammate in a window of its own
+// (USE_TMUX_WINDOWS, the private server) is titled and bordered in its
+// colour; nothing else of the window changes.
+func TestDecorateOwnWindow(t *testing.T) {
+	x := newWorld(t, 100, 30)
+	s := Slot{Name: "w1", Session: "person"}
+	p := x.create(s, "w1")
+	if err := Decorate(x.ctx, x.conn, Mate{Name: "w1", Color: "orange", Pane: p}); err != nil {
+		t.Fatal(err)
+	}
+	got := x.get("display-message", "-p", "-t", p, "#{pane_title}|#{pane-border-status}|#{window_panes}")
+	if got != "w1|top|1" {
+		t.Errorf("title|status|panes = %q", got)
+	}
+	if f := x.get("show-options", "-p", "-v", "-t", p, "pane-border-format"); f != "#[fg=colour208,bold] w1 #[default]" {
+		t.Errorf("border format %q", f)
+	}
+	if err := Decorate(x.ctx, x.conn, Mate{Name: "bad name", Pane: p}); err == nil || !strings.Contains(err.Error(), `"bad name"`) {
+		t.Errorf("a name with a space: %v", err)
+	}
+	if err := Decorate(x.ctx, x.conn, Mate{Name: "w1", Pane: "7"}); err == nil || !strings.Contains(err.Error(), `pane "7"`) {
+		t.Errorf("a bad pane id: %v", err)
+	}
+}
