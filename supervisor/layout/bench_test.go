@@ -11,10 +11,21 @@ import (
 // Add (title, border, layout). The pane is removed again outside the timer.
 //
 //	go test ./supervisor/layout -run '^$' -bench SpawnStep -benchtime 200x
+//
+// person=none runs it with no person's client attached: the difference is
+// tmux redrawing the person's screen.
 func BenchmarkSpawnStep(b *testing.B) {
-	for _, n := range []int{1, 8, 20} {
-		b.Run(fmt.Sprintf("teammate=%d", n), func(b *testing.B) {
-			x := newWorld(b, 200, 50)
+	for _, c := range []struct {
+		n      int
+		person bool
+	}{{1, true}, {8, true}, {20, true}, {8, false}} {
+		n := c.n
+		name := fmt.Sprintf("teammate=%d", n)
+		if !c.person {
+			name += "/person=none"
+		}
+		b.Run(name, func(b *testing.B) {
+			x := newWorldWith(b, 200, 50, c.person)
 			l := x.layout()
 			for i := 1; i < n; i++ {
 				x.spawn(l, fmt.Sprintf("m%d", i), palette[i%len(palette)])
@@ -58,16 +69,24 @@ func BenchmarkRelayout(b *testing.B) {
 //
 //	go test ./supervisor/layout -run '^$' -bench RestartStep -benchtime 200x
 func BenchmarkRestartStep(b *testing.B) {
-	x := newWorld(b, 200, 50)
-	l := x.layout()
-	for i := 0; i < 8; i++ {
-		x.spawn(l, fmt.Sprintf("m%d", i), palette[i])
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		x.crash(l, "m4")
-		b.StartTimer()
-		x.restart(l, "m4")
+	for _, person := range []bool{true, false} {
+		name := "person=attached"
+		if !person {
+			name = "person=none"
+		}
+		b.Run(name, func(b *testing.B) {
+			x := newWorldWith(b, 200, 50, person)
+			l := x.layout()
+			for i := 0; i < 8; i++ {
+				x.spawn(l, fmt.Sprintf("m%d", i), palette[i])
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				x.crash(l, "m4")
+				b.StartTimer()
+				x.restart(l, "m4")
+			}
+		})
 	}
 }

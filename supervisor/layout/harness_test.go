@@ -51,8 +51,16 @@ func needTmux(t testing.TB) {
 	}
 }
 
-// newWorld starts the server with a person's w×h window.
+// newWorld starts the server with a person's w×h window and the person's
+// client attached.
 func newWorld(t testing.TB, w, h int) *world {
+	t.Helper()
+	return newWorldWith(t, w, h, true)
+}
+
+// newWorldWith is newWorld; without person, no client but ours is
+// attached (tmux then redraws no screen).
+func newWorldWith(t testing.TB, w, h int, person bool) *world {
 	t.Helper()
 	needTmux(t)
 	dir, err := os.MkdirTemp("/tmp", "tl")
@@ -79,7 +87,9 @@ func newWorld(t testing.TB, w, h int) *world {
 	x.lead = x.get("display-message", "-p", "-t", "=person:0.0", "#{pane_id}")
 	x.leadWin = x.get("display-message", "-p", "-t", x.lead, "#{window_id}")
 	x.second = x.get("display-message", "-p", "-t", "=person:1", "#{window_id}")
-	x.attachPerson()
+	if person {
+		x.attachPerson()
+	}
 	x.secondSize = x.get("display-message", "-p", "-t", x.second, "#{window_width}x#{window_height}")
 
 	c, err := tmuxcc.Dial(ctx, tmuxcc.Config{
