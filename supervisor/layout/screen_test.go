@@ -12,7 +12,7 @@ import (
 // whose capture-pane is exactly what a terminal would show (borders and
 // titles included). Run with -v to see it (the README shows one).
 func TestWhatThePersonSees(t *testing.T) {
-	x := newWorld(t, 120, 44)
+	x := newWorld(t, 100, 44)
 	l := x.layout()
 	for i, n := range []string{"researcher", "coder", "tester", "reviewer"} {
 		x.spawn(l, n, palette[i+2])
@@ -28,7 +28,7 @@ func TestWhatThePersonSees(t *testing.T) {
 		return string(out)
 	}
 	t.Cleanup(func() { _ = exec.Command("tmux", "-S", outer, "kill-server").Run() })
-	run("new-session", "-d", "-x", "120", "-y", "45", "-s", "o", "--",
+	run("new-session", "-d", "-x", "100", "-y", "45", "-s", "o", "--",
 		"tmux", "-S", x.socket, "-f", "/dev/null", "attach-session", "-t", "=person")
 	run("set-option", "-g", "status", "off")
 	var screen string
