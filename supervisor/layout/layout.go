@@ -144,7 +144,6 @@ type Layout struct {
 	leadSession string   // "$N": a session of the lead's window other than OwnSession
 	mates       []*Mate  // in placement order
 	overflow    []string // our overflow windows, in creation order
-	unmanaged   map[string]bool
 }
 
 // New returns the layout of cfg's lead window, driven through c.
@@ -156,7 +155,7 @@ func New(cfg Config, c Commander) (*Layout, error) {
 	if c == nil {
 		return nil, errors.New("layout: no tmux connection")
 	}
-	return &Layout{cfg: cfg, c: c, unmanaged: map[string]bool{}}, nil
+	return &Layout{cfg: cfg, c: c}, nil
 }
 
 // Mates are the teammates placed, in placement order.

@@ -199,6 +199,14 @@ func TestForeignPaneNeverResized(t *testing.T) {
 	if l.mate("b").Window != l.mate("c").Window {
 		t.Errorf("b and c in different overflow windows: %s %s", l.mate("b").Window, l.mate("c").Window)
 	}
+	// Once the person closes their pane, the lead's window takes
+	// teammates again.
+	x.must("kill-pane", "-t", mine)
+	x.spawn(l, "d", "red")
+	if l.mate("d").Window != x.leadWin {
+		t.Errorf("d went to %s though the lead's window is ours again", l.mate("d").Window)
+	}
+	x.check(l, []string{"a", "b", "c", "d"}, DefaultLeadShare)
 }
 
 // TestRestartWhenDeadPaneGone: a restart whose dead pane was closed

@@ -25,13 +25,13 @@ func (l *Layout) Slot(ctx context.Context) (Slot, error) {
 	// Capacity counts in the lead's window size: what the person sees.
 	W, H := lead[0].windowW, lead[0].windowH
 	c := l.cfg
-	if l.ours(l.leadWindow, lead) && !l.unmanaged[l.leadWindow] &&
+	if l.ours(l.leadWindow, lead) &&
 		l.countIn(l.leadWindow) < capacity(W, H, true, c.LeadShare, c.MinWidth, c.MinHeight) {
 		return l.splitSlot(l.leadWindow, lead, W), nil
 	}
 	for _, w := range l.overflow {
 		ps, err := l.panes(ctx, w)
-		if err != nil || !l.ours(w, ps) || l.unmanaged[w] {
+		if err != nil || !l.ours(w, ps) {
 			continue
 		}
 		if l.countIn(w) < capacity(W, H, false, c.LeadShare, c.MinWidth, c.MinHeight) {
@@ -158,7 +158,6 @@ func (l *Layout) Remove(ctx context.Context, name string) error {
 		return restoreWindow(ctx, l.c, l.leadWindow)
 	}
 	l.overflow = remove(l.overflow, m.Window)
-	delete(l.unmanaged, m.Window)
 	return nil
 }
 
@@ -270,10 +269,8 @@ func (l *Layout) layoutCommand(ctx context.Context, w string, pre [][]string) ([
 		}
 	}
 	if !l.ours(w, ps) {
-		l.unmanaged[w] = true
 		return nil, fmt.Errorf("layout: window %s holds a pane that is not ours: left as it is", w)
 	}
-	delete(l.unmanaged, w)
 	if len(ps) == 0 || ps[0].zoomed {
 		return nil, nil
 	}
@@ -313,7 +310,6 @@ func (l *Layout) layoutCommand(ctx context.Context, w string, pre [][]string) ([
 // has its whole window again.
 func (l *Layout) Teardown(ctx context.Context) error {
 	l.mates, l.overflow = nil, nil
-	l.unmanaged = map[string]bool{}
 	if err := l.resolve(ctx); err != nil {
 		return err
 	}
