@@ -122,6 +122,13 @@ func TestTwentyIn80x24(t *testing.T) {
 	if n := countIn(l, x.leadWin); n != 2 {
 		t.Errorf("%d teammates beside the lead, want 2", n)
 	}
+	// A restart in an overflow window stays there, in its cell.
+	w20 := l.mate("mate-20").Window
+	x.crash(l, "mate-20")
+	x.restart(l, "mate-20")
+	if l.mate("mate-20").Window != w20 {
+		t.Errorf("mate-20 restarted into %s, was in %s", l.mate("mate-20").Window, w20)
+	}
 	// A removal frees a cell; the next spawn takes it.
 	m := l.mate("mate-01")
 	x.must("kill-pane", "-t", m.Pane)
