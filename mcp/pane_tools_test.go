@@ -3,6 +3,7 @@ package mcp_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -169,7 +170,7 @@ func TestCheckTeammate(t *testing.T) {
 		got["restarts"] != float64(2) || got["output"] != "line 1\nline 2" || got["last_output_age"] == "" {
 		t.Errorf("check = %v", got)
 	}
-	if e, _ := got["error"].(string); !strings.Contains(e, "signal KILL") {
+	if e, _ := got["error"].(string); !strings.Contains(e, "crashed: killed by KILL") {
 		t.Errorf("error = %v", got["error"])
 	}
 	// The returned message is marked read; w1's older one and w2's stay unread.
@@ -305,5 +306,33 @@ func (h *harness) setTaskOwner(team, id, owner string) {
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		h.t.Fatal(err)
+	}
+}
+
+// TestSpawnRestartWords runs the restart words every entry point shares
+// (testdata/protocol/restart_words.json; cmd/claude-teams's
+// TestRestartPolicyEntryPoints runs the others) through spawn_teammate.
+func TestSpawnRestartWords(t *testing.T) {
+	b, err := os.ReadFile("../testdata/protocol/restart_words.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var words []struct {
+		Word string `json:"word"`
+		OK   bool   `json:"ok"`
+	}
+	if err := json.Unmarshal(b, &words); err != nil {
+		t.Fatal(err)
+	}
+	sup := newFakeSupervisor()
+	h := newHarness(t, harnessOpts{sup: sup})
+	h.createTeam("alpha")
+	for i, w := range words {
+		args := map[string]any{"team_name": "alpha", "name": fmt.Sprintf("w%d", i), "prompt": "p", "restart": w.Word}
+		if w.OK {
+			h.ok("spawn_teammate", args)
+		} else {
+			h.fail("spawn_teammate", args, `"`+w.Word+`"`)
+		}
 	}
 }

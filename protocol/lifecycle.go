@@ -97,6 +97,9 @@ func (p RestartPolicy) Or(def RestartPolicy) RestartPolicy {
 	return p
 }
 
+// MarshalText returns the policy word (so a RestartPolicy is a flag.TextVar).
+func (p RestartPolicy) MarshalText() ([]byte, error) { return []byte(p), nil }
+
 // UnmarshalText parses with ParseRestartPolicy.
 func (p *RestartPolicy) UnmarshalText(b []byte) error {
 	v, err := ParseRestartPolicy(string(b))

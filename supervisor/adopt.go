@@ -54,7 +54,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 		ts := st.Teammates[mem.Name]
 		m := &mate{
 			name: mem.Name, agentID: mem.AgentID, backend: mem.BackendType, color: mem.Color,
-			paneID: mem.TmuxPaneID, state: StateUnknown,
+			paneID: mem.TmuxPaneID, state: protocol.StateUnknown,
 		}
 		if ts.PaneID == mem.TmuxPaneID {
 			m.known = true
@@ -65,7 +65,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 		}
 		m.restart = ts.Restart
 		m.lastExit = ts.LastExit
-		t.restarts.Restore(m.name, RestartPolicy(ts.Restart), ts.restartState())
+		t.restarts.Restore(m.name, protocol.RestartPolicy(ts.Restart), ts.restartState())
 		cands = append(cands, m)
 	}
 	if len(cands) == 0 {
@@ -146,14 +146,14 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row Pane) {
 	// teammate that was past starting counts as ready (evalHealth finds
 	// out soon whether it is idle, stalled or waiting for input).
 	now := t.m.now()
-	wasStarting := m.state == StateStarting
+	wasStarting := m.state == protocol.StateStarting
 	t.startHealth(m, now, !wasStarting)
 	if m.state.Alive() {
 		t.log.Info("teammate adopted", append(t.mateFields(m), zap.String("state", string(m.state)))...)
 	}
 	if !wasStarting {
 		m.health.Update(HealthInput{Now: now, StartedAt: now, Ready: true})
-		t.setState(m, StateRunning, zap.Bool("adopted", true))
+		t.setState(m, protocol.StateRunning, zap.Bool("adopted", true))
 	}
 }
 
@@ -170,8 +170,8 @@ func (t *team) adoptDead(ctx context.Context, m *mate, row Pane) {
 	if m.processDone() {
 		m.exited = make(chan struct{})
 	}
-	if m.state.Alive() || m.state == StateUnknown {
-		m.state = StateRunning
+	if m.state.Alive() || m.state == protocol.StateUnknown {
+		m.state = protocol.StateRunning
 	}
 	if row.ExitStatus == nil && row.Signal == "" {
 		// Dead but not reaped yet (tmux 3.3a's lost SIGCHLD): tmuxcc makes
@@ -180,9 +180,9 @@ func (t *team) adoptDead(ctx context.Context, m *mate, row Pane) {
 			return
 		}
 	}
-	x := exitInfo{status: row.ExitStatus, signal: row.Signal, source: "adopt"}
-	if x.status == nil && x.signal == "" {
-		x.why = "it died while nobody supervised it"
+	x := exitInfo{Exit: protocol.Exit{Status: row.ExitStatus, Signal: row.Signal}, source: "adopt"}
+	if x.Status == nil && x.Signal == "" {
+		x.Why = "it died while nobody supervised it"
 	}
 	t.exitMate(ctx, m, x)
 }
@@ -202,9 +202,9 @@ func (t *team) adoptMissing(ctx context.Context, m *mate) {
 		m.exited = make(chan struct{})
 	}
 	if !m.state.Alive() {
-		m.state = StateRunning
+		m.state = protocol.StateRunning
 	}
-	t.exitMate(ctx, m, exitInfo{gone: true, source: "adopt", why: "its pane vanished while nobody supervised it"})
+	t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Why: "its pane vanished while nobody supervised it"}, gone: true, source: "adopt"})
 }
 
 // persist writes the state file. A failure is logged: supervision goes on.

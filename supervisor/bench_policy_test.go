@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // Benchmarks of supervision policy against real tmux (run with
@@ -46,12 +48,12 @@ func BenchmarkCrashToRestart(b *testing.B) {
 				start := filepath.Join(h.dir, "start-"+name)
 				exit := filepath.Join(h.dir, "exit-"+name)
 				h.spawnPolicy(m, name, "on-failure", "stamp "+start, "print ready", "wait")
-				h.waitState(m, name, StateRunning)
+				h.waitState(m, name, protocol.StateRunning)
 				h.ctl(name, "stamp "+exit)
 				h.ctl(name, "exit 1")
 				eventually(b, func() bool {
 					ts := h.status(m, name)
-					return ts.Restarts == 1 && ts.State == string(StateRunning)
+					return ts.Restarts == 1 && ts.State == protocol.StateRunning
 				}, "%s restarted and running", name)
 				exitAt := readStamp(b, exit)
 				toProcess = append(toProcess, readStamp(b, start).Sub(exitAt))
@@ -143,7 +145,7 @@ func BenchmarkFlood32(b *testing.B) {
 				h.spawn(m, fmt.Sprintf("w%d", i), "print ready", "wait")
 			}
 			for i := 0; i < 32; i++ {
-				h.waitState(m, fmt.Sprintf("w%d", i), StateRunning)
+				h.waitState(m, fmt.Sprintf("w%d", i), protocol.StateRunning)
 			}
 			tm := m.ownedTeam(h.team)
 			out, err := h.tmux("display-message", "-p", "#{pid}")

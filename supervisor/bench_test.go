@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // Benchmarks of the supervisor against real tmux. Each runs one fixed
@@ -92,7 +94,7 @@ func BenchmarkIdleTeammates32(b *testing.B) {
 		h.spawn(m, fmt.Sprintf("w%d", i), "print ready", "wait")
 	}
 	for i := 0; i < 32; i++ {
-		h.waitState(m, fmt.Sprintf("w%d", i), StateRunning)
+		h.waitState(m, fmt.Sprintf("w%d", i), protocol.StateRunning)
 	}
 	client := m.ownedTeam(h.team).connClientPID(b)
 	const window = 10 * time.Second

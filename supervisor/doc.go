@@ -14,7 +14,7 @@
 // (tmuxcc.PaneExited above all), typed requests with reply channels and
 // three policy timers (the next automatic restart, the release of held-back
 // lead notifications, the next health evaluation), re-armed before every
-// wait. Exits are classified in one place (classifyExit), go through the
+// wait. Exits are classified in one place (protocol.Exit.Classify), go through the
 // restart policy (TeamRestarts, restart.go) and are turned into lead
 // notifications in one place (notifyExit) through the notification policy
 // (LeadNotifier); the notifier writes them from its own goroutine. Health

@@ -175,12 +175,12 @@ func (h *harness) status(m *Manager, name string) protocol.TeammateStatus {
 }
 
 // waitState waits until name is in state want and returns its status.
-func (h *harness) waitState(m *Manager, name string, want State) protocol.TeammateStatus {
+func (h *harness) waitState(m *Manager, name string, want protocol.State) protocol.TeammateStatus {
 	h.t.Helper()
 	var last protocol.TeammateStatus
 	eventually(h.t, func() bool {
 		last = h.status(m, name)
-		return last.State == string(want)
+		return last.State == want
 	}, "teammate %s to be %s (last %+v)", name, want, &last)
 	return last
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // Health (DESIGN.md "Supervision"): while a teammate's process lives, its
@@ -220,7 +222,7 @@ func (t *team) healthChanged(m *mate, tr HealthTransition) {
 	if tr.Quiet > 0 {
 		extra = append(extra, zap.Duration("quiet", tr.Quiet))
 	}
-	t.setState(m, State(tr.To), extra...)
+	t.setState(m, protocol.State(tr.To), extra...)
 	ev := t.leadEvent(m, tr.At)
 	switch {
 	case tr.To == HealthStalled:

@@ -59,10 +59,6 @@ type Config struct {
 	OutputLimit int
 	// HistoryLimit is the history-limit of our sessions. Default 10000.
 	HistoryLimit int
-	// Restart is the default restart policy (never, on-failure, always;
-	// CLAUDE_TEAMS_RESTART). Default "never". It wins over
-	// Restarts.Policy.
-	Restart string
 	// Restarts tunes backoff, failed starts, giving up and staggering
 	// (RestartConfig; zero values are the documented defaults).
 	Restarts RestartConfig
@@ -138,14 +134,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.WorkPoll <= 0 {
 		c.WorkPoll = 5 * time.Second
 	}
-	policy, err := ParseRestartPolicy(c.Restart)
-	if err != nil {
-		return c, fmt.Errorf("supervisor: Config.Restart: %w", err)
+	if _, err := protocol.ParseRestartPolicy(string(c.Restarts.Policy)); err != nil {
+		return c, fmt.Errorf("supervisor: Config.Restarts.Policy: %w", err)
 	}
-	if c.Restart != "" || c.Restarts.Policy == "" {
-		c.Restarts.Policy = policy
-	}
-	c.Restart = string(c.Restarts.Policy)
+	c.Restarts.Policy = c.Restarts.Policy.Or(protocol.RestartNever)
 	c.Restarts = c.Restarts.withDefaults()
 	c.Health = c.Health.WithDefaults()
 	c.Notify = c.Notify.withDefaults()

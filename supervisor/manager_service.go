@@ -42,7 +42,7 @@ func (m *Manager) do(ctx context.Context, team string, idempotent bool, fn func(
 }
 
 // Spawn adds a teammate and starts it (mcp.Supervisor).
-func (m *Manager) Spawn(ctx context.Context, team string, mem protocol.Member, restart string) (protocol.Member, error) {
+func (m *Manager) Spawn(ctx context.Context, team string, mem protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error) {
 	var out protocol.Member
 	err := m.do(ctx, team, false, func(s Service) error {
 		var err error
@@ -53,7 +53,7 @@ func (m *Manager) Spawn(ctx context.Context, team string, mem protocol.Member, r
 }
 
 // Stop ends a teammate on purpose (mcp.Supervisor).
-func (m *Manager) Stop(ctx context.Context, team, agent, reason string) error {
+func (m *Manager) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
 	return m.do(ctx, team, true, func(s Service) error {
 		return s.Stop(ctx, team, agent, reason)
 	})

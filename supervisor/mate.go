@@ -7,17 +7,19 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/tmuxcc"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // mate is one teammate as the owner loop sees it. Every field is owned by
 // the team's run goroutine.
 type mate struct {
 	name, agentID, backend, color string
-	restart                       string // restart policy ("" = default)
+	restart                       protocol.RestartPolicy // restart policy ("" = default)
 
 	paneID, windowID string
 	pid              int
-	state            State
+	state            protocol.State
 	startedAt        time.Time
 	exitedAt         time.Time
 	exitStatus       *int
@@ -37,7 +39,7 @@ type mate struct {
 
 	// A deliberate stop: stopReason is set before anything is killed, so
 	// the exit is classified as stopped, never crashed.
-	stopReason  string
+	stopReason  protocol.StopReason
 	stopping    bool // a terminate goroutine is running
 	stopWaiters []chan error
 	forget      bool // drop the mate once stopped (spawn rollback)
@@ -89,22 +91,22 @@ func (m *mate) lastOutputAt() time.Time {
 
 // stateMessages are the log messages of state changes (constant strings,
 // data in fields).
-var stateMessages = map[State]string{
-	StateStarting:   "teammate starting",
-	StateRunning:    "teammate running",
-	StateIdle:       "teammate idle",
-	StateStalled:    "teammate stalled",
-	StateNeedsInput: "teammate needs input",
-	StateExited:     "teammate exited",
-	StateCrashed:    "teammate crashed",
-	StateRestarting: "teammate restarting",
-	StateFailed:     "teammate failed",
-	StateStopped:    "teammate stopped",
-	StateUnknown:    "teammate unknown",
+var stateMessages = map[protocol.State]string{
+	protocol.StateStarting:   "teammate starting",
+	protocol.StateRunning:    "teammate running",
+	protocol.StateIdle:       "teammate idle",
+	protocol.StateStalled:    "teammate stalled",
+	protocol.StateNeedsInput: "teammate needs input",
+	protocol.StateExited:     "teammate exited",
+	protocol.StateCrashed:    "teammate crashed",
+	protocol.StateRestarting: "teammate restarting",
+	protocol.StateFailed:     "teammate failed",
+	protocol.StateStopped:    "teammate stopped",
+	protocol.StateUnknown:    "teammate unknown",
 }
 
 // setState moves m to state s and logs the change (one event per change).
-func (t *team) setState(m *mate, s State, extra ...zap.Field) {
+func (t *team) setState(m *mate, s protocol.State, extra ...zap.Field) {
 	prev := m.state
 	if prev == s {
 		return
@@ -141,11 +143,11 @@ type mateView struct {
 	name, agentID, backend string
 	paneID, windowID       string
 	pid                    int
-	state                  State
+	state                  protocol.State
 	exitStatus             *int
 	signal                 string
 	restarts, failures     int
-	restart                string
+	restart                protocol.RestartPolicy
 	health                 string
 	startedAt, lastOutput  time.Time
 	nextRestart            time.Time
@@ -206,7 +208,7 @@ func (t *team) toState(m *mate) TeammateState {
 		ts.GaveUp = rs.Failed
 		ts.NextRestartAt = formatTime(rs.NextRestartAt)
 	}
-	if m.state == StateRestarting && ts.NextRestartAt == "" {
+	if m.state == protocol.StateRestarting && ts.NextRestartAt == "" {
 		// Being prepared right now: a later owner must not leave it
 		// waiting for a plan that is gone.
 		ts.NextRestartAt = formatTime(t.m.now())

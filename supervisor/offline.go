@@ -143,7 +143,7 @@ func offlineTeammate(team, root string, m protocol.Member, saved TeammateState, 
 		AgentID:  agentID,
 		Backend:  cmp.Or(m.BackendType, saved.Backend),
 		PaneID:   cmp.Or(saved.PaneID, m.TmuxPaneID),
-		State:    string(StateUnknown),
+		State:    protocol.StateUnknown,
 		Restarts: saved.Restarts,
 		Failures: saved.Failures,
 		Tasks:    []string{},
@@ -153,8 +153,8 @@ func offlineTeammate(team, root string, m protocol.Member, saved TeammateState, 
 		// Pane gone (or no server): the last word of the state file
 		// stands for the states that need no live pane.
 		switch saved.State {
-		case StateStopped, StateFailed, StateExited, StateCrashed:
-			ts.State = string(saved.State)
+		case protocol.StateStopped, protocol.StateFailed, protocol.StateExited, protocol.StateCrashed:
+			ts.State = saved.State
 			ts.ExitStatus = saved.ExitStatus
 			ts.Signal = saved.Signal
 		}
@@ -166,23 +166,23 @@ func offlineTeammate(team, root string, m protocol.Member, saved TeammateState, 
 		ts.StartedAt = saved.StartedAt
 	}
 	if !pane.Dead {
-		ts.State = string(StateRunning)
+		ts.State = protocol.StateRunning
 		ts.Alive = true
 		return ts
 	}
 	ts.ExitStatus = pane.ExitStatus
 	ts.Signal = pane.Signal
 	switch {
-	case saved.PaneID == pane.ID && (saved.State == StateStopped || saved.State == StateFailed):
-		ts.State = string(saved.State)
+	case saved.PaneID == pane.ID && (saved.State == protocol.StateStopped || saved.State == protocol.StateFailed):
+		ts.State = saved.State
 	case pane.Signal != "" || pane.ExitStatus != nil && *pane.ExitStatus != 0:
-		ts.State = string(StateCrashed)
+		ts.State = protocol.StateCrashed
 	case pane.ExitStatus != nil:
-		ts.State = string(StateExited)
+		ts.State = protocol.StateExited
 	default:
 		// Dead but not yet reaped by tmux (TMUX.md: lost SIGCHLD): the
 		// status is not known yet.
-		ts.State = string(StateUnknown)
+		ts.State = protocol.StateUnknown
 	}
 	return ts
 }
@@ -220,29 +220,25 @@ func findPane(listings []paneListing, agentID, root string, paneIDs ...string) (
 	return Pane{}, false
 }
 
-// ownedTasks maps each owner to the ids of its unfinished tasks
-// (none when the task list cannot be read: status is a report, not a check).
-func ownedTasks(store *protocol.Store, team string) map[string][]string {
-	out := map[string][]string{}
+// ownedTasks returns the team's unfinished tasks that have an owner (none
+// when the task list cannot be read: status is a report, not a check).
+func ownedTasks(store *protocol.Store, team string) []protocol.Task {
 	tasks, err := store.ListTasks(team)
 	if err != nil {
-		return out
+		return nil
 	}
-	for _, t := range tasks {
-		if t.Owner != "" && !t.Finished() {
-			out[t.Owner] = append(out[t.Owner], t.ID)
-		}
-	}
-	return out
+	return slices.DeleteFunc(tasks, func(t protocol.Task) bool { return t.Owner == "" || t.Finished() })
 }
 
-// memberTasks returns m's unfinished tasks from owned (ownedTasks), owned
-// under its name or its agent id (Claude Code teammates may use either),
-// in id order; never nil, so the JSON says [] rather than null.
-func memberTasks(owned map[string][]string, m protocol.Member) []string {
-	ids := append([]string{}, owned[m.Name]...)
-	if m.AgentID != "" && m.AgentID != m.Name {
-		ids = append(ids, owned[m.AgentID]...)
+// memberTasks returns the ids of the tasks of owned (ownedTasks) that m
+// owns (protocol.Member.OwnsTask: by name or agent id), in id order; never
+// nil, so the JSON says [] rather than null.
+func memberTasks(owned []protocol.Task, m protocol.Member) []string {
+	ids := []string{}
+	for _, t := range owned {
+		if m.OwnsTask(t) {
+			ids = append(ids, t.ID)
+		}
 	}
 	slices.SortFunc(ids, compareTaskIDs)
 	return ids

@@ -67,9 +67,6 @@ func TestListPanesArgvAndParse(t *testing.T) {
 	if _, _, err := ListPanes(context.Background(), garbage, "", TmuxServer{}); err == nil {
 		t.Error("garbage accepted")
 	}
-	if SignalName(15) != "SIGTERM" || SignalName(200) != "signal 200" {
-		t.Errorf("SignalName: %q %q", SignalName(15), SignalName(200))
-	}
 }
 
 func mustJSON(t *testing.T, v any) string {
@@ -106,11 +103,11 @@ func TestOfflineTeammate(t *testing.T) {
 		{name: "exit 3", panes: list(Pane{ID: "%1", Dead: true, ExitStatus: &three}), state: "crashed", pane: "%1", exit: &three},
 		{name: "signal", panes: list(Pane{ID: "%1", Dead: true, Signal: "SIGKILL"}), state: "crashed", pane: "%1", signal: "SIGKILL"},
 		{name: "unreaped", panes: list(Pane{ID: "%1", Dead: true}), state: "unknown", pane: "%1"},
-		{name: "deliberate stop", saved: TeammateState{PaneID: "%1", State: StateStopped},
+		{name: "deliberate stop", saved: TeammateState{PaneID: "%1", State: protocol.StateStopped},
 			panes: list(Pane{ID: "%1", Dead: true, Signal: "SIGTERM"}), state: "stopped", pane: "%1", signal: "SIGTERM"},
-		{name: "gone, saved failed", saved: TeammateState{PaneID: "%1", State: StateFailed, ExitStatus: &three},
+		{name: "gone, saved failed", saved: TeammateState{PaneID: "%1", State: protocol.StateFailed, ExitStatus: &three},
 			panes: list(), state: "failed", pane: "%1", exit: &three},
-		{name: "gone, saved running", saved: TeammateState{PaneID: "%1", State: StateRunning}, panes: list(), state: "unknown", pane: "%1"},
+		{name: "gone, saved running", saved: TeammateState{PaneID: "%1", State: protocol.StateRunning}, panes: list(), state: "unknown", pane: "%1"},
 		{name: "no server", panes: nil, state: "unknown", pane: "%1"},
 		{name: "restarted pane", saved: TeammateState{PaneID: "%4", StartedAt: "2026-01-01T00:00:00.000Z", Restarts: 2},
 			panes: list(Pane{ID: "%4", PID: 7}), state: "running", alive: true, pane: "%4", started: "2026-01-01T00:00:00.000Z"},
@@ -119,7 +116,7 @@ func TestOfflineTeammate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := offlineTeammate("alpha", "ours", m, tt.saved, tt.panes)
-			if ts.State != tt.state || ts.Alive != tt.alive || ts.PaneID != tt.pane || ts.Signal != tt.signal ||
+			if string(ts.State) != tt.state || ts.Alive != tt.alive || ts.PaneID != tt.pane || ts.Signal != tt.signal ||
 				ts.StartedAt != tt.started || mustJSON(t, ts.ExitStatus) != mustJSON(t, tt.exit) {
 				t.Errorf("got %s", mustJSON(t, ts))
 			}
@@ -191,7 +188,7 @@ func TestOfflineStatusRealTmux(t *testing.T) {
 	// w4 was stopped on purpose by a supervisor that has gone away since.
 	if err := saveTeamState(store, "alpha", TeamState{SupervisorPID: 1, Teammates: map[string]TeammateState{
 		"w2": {PaneID: crashed, Restarts: 2, Failures: 1},
-		"w4": {PaneID: "%77", State: StateStopped},
+		"w4": {PaneID: "%77", State: protocol.StateStopped},
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +235,7 @@ func TestOfflineStatusRealTmux(t *testing.T) {
 	check := func(name, state string, alive bool, exit string, signal string) {
 		t.Helper()
 		ts := got[name]
-		if ts.State != state || ts.Alive != alive || mustJSON(t, ts.ExitStatus) != exit || ts.Signal != signal {
+		if string(ts.State) != state || ts.Alive != alive || mustJSON(t, ts.ExitStatus) != exit || ts.Signal != signal {
 			t.Errorf("%s: %s", name, mustJSON(t, ts))
 		}
 	}
@@ -270,7 +267,7 @@ func TestOfflineStatusRealTmux(t *testing.T) {
 // memberTasks is what live and offline status both report: tasks owned
 // under the teammate's name or agent id, in id order, never null.
 func TestMemberTasks(t *testing.T) {
-	owned := map[string][]string{"w1": {"10", "2"}, "w1@t": {"7"}, "w2": {"3"}}
+	owned := []protocol.Task{{ID: "10", Owner: "w1"}, {ID: "2", Owner: "w1"}, {ID: "7", Owner: "w1@t"}, {ID: "3", Owner: "w2"}}
 	m := protocol.Member{Name: "w1", AgentID: "w1@t"}
 	if got := memberTasks(owned, m); !slices.Equal(got, []string{"2", "7", "10"}) {
 		t.Errorf("memberTasks(w1) = %v, want [2 7 10]", got)

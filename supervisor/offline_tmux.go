@@ -7,9 +7,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // PaneAgentOption is the pane user option that records which agent id a
@@ -105,7 +104,7 @@ func parsePane(line string) (Pane, bool) {
 			p.ExitStatus = &n
 		}
 		if n, err := strconv.Atoi(f[5]); err == nil && n > 0 {
-			p.Signal = SignalName(n)
+			p.Signal = protocol.SignalName(n)
 		}
 	}
 	return p, true
@@ -169,13 +168,4 @@ func parsePanes(out []byte) ([]Pane, error) {
 		panes = append(panes, p)
 	}
 	return panes, nil
-}
-
-// SignalName names signal number n the way statuses report it ("SIGTERM");
-// an unknown number becomes "signal N".
-func SignalName(n int) string {
-	if name := unix.SignalName(syscall.Signal(n)); name != "" {
-		return name
-	}
-	return "signal " + strconv.Itoa(n)
 }

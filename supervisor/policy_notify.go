@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // LeadEventKind names a transition the lead is told about.
@@ -47,7 +49,7 @@ type LeadEvent struct {
 	Ran         time.Duration // 0 = unknown
 	WillRestart bool
 	RestartIn   time.Duration
-	Policy      RestartPolicy
+	Policy      protocol.RestartPolicy
 	Restarts    int
 	Failures    int
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 func exitStatus(n int) *int { return &n }
@@ -14,13 +16,13 @@ func TestLeadSummaries(t *testing.T) {
 		ev   LeadEvent
 		want string
 	}{
-		{LeadEvent{Kind: LeadCrashed, Agent: "w1", ExitStatus: exitStatus(3), WillRestart: true, RestartIn: 2 * time.Second, Policy: RestartOnFailure},
+		{LeadEvent{Kind: LeadCrashed, Agent: "w1", ExitStatus: exitStatus(3), WillRestart: true, RestartIn: 2 * time.Second, Policy: protocol.RestartOnFailure},
 			"w1 crashed (exit 3), restarting in 2s"},
-		{LeadEvent{Kind: LeadCrashed, Agent: "w1", Signal: "SIGSEGV", Policy: RestartNever},
+		{LeadEvent{Kind: LeadCrashed, Agent: "w1", Signal: "SIGSEGV", Policy: protocol.RestartNever},
 			"w1 crashed (signal SIGSEGV), not restarting (restart policy never)"},
 		{LeadEvent{Kind: LeadCrashed, Agent: "w1", ExitStatus: exitStatus(-1)},
 			"w1 crashed (exit status unknown)"},
-		{LeadEvent{Kind: LeadExited, Agent: "w2", ExitStatus: exitStatus(0), Policy: RestartOnFailure},
+		{LeadEvent{Kind: LeadExited, Agent: "w2", ExitStatus: exitStatus(0), Policy: protocol.RestartOnFailure},
 			"w2 exited (exit 0)"},
 		{LeadEvent{Kind: LeadExited, Agent: "w2", ExitStatus: exitStatus(0), WillRestart: true, RestartIn: 800 * time.Millisecond},
 			"w2 exited (exit 0), restarting in 800ms"},
@@ -73,7 +75,7 @@ func TestLeadMessageBody(t *testing.T) {
 	}
 	msgs := n.Notify(LeadEvent{
 		Kind: LeadCrashed, Agent: "w1", At: clockEpoch, ExitStatus: exitStatus(3), Ran: 4 * time.Second,
-		WillRestart: true, RestartIn: 2 * time.Second, Policy: RestartOnFailure, Restarts: 1, Failures: 2,
+		WillRestart: true, RestartIn: 2 * time.Second, Policy: protocol.RestartOnFailure, Restarts: 1, Failures: 2,
 		PaneID: "%12", Tasks: []string{"#3 Write the parser"}, Unread: 1,
 		LastLines: strings.Join(out, "\n") + "\n\n",
 	})

@@ -1,48 +1,18 @@
 package supervisor
 
 import (
-	"errors"
-	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
-
-// RestartPolicy says whether a teammate whose process ended is started
-// again: never (the default), on-failure (exit status ≠ 0, a signal, or an
-// unknown status) or always (any exit). A deliberate stop never restarts.
-type RestartPolicy string
-
-// The restart policies, as CLAUDE_TEAMS_RESTART and the spawn tool's
-// restart parameter spell them.
-const (
-	RestartNever     RestartPolicy = "never"
-	RestartOnFailure RestartPolicy = "on-failure"
-	RestartAlways    RestartPolicy = "always"
-)
-
-// ErrRestartPolicy is returned (wrapped) by ParseRestartPolicy for a word
-// that is not a policy.
-var ErrRestartPolicy = errors.New("supervisor: unknown restart policy")
-
-// ParseRestartPolicy reads a policy word, ignoring case and surrounding
-// space; "" is the default, never.
-func ParseRestartPolicy(s string) (RestartPolicy, error) {
-	switch p := RestartPolicy(strings.ToLower(strings.TrimSpace(s))); p {
-	case "":
-		return RestartNever, nil
-	case RestartNever, RestartOnFailure, RestartAlways:
-		return p, nil
-	}
-	return "", fmt.Errorf("%w %q: want never, on-failure or always", ErrRestartPolicy, s)
-}
 
 // RestartConfig tunes restarts. The zero value gives the documented
 // defaults (DESIGN.md "Supervision").
 type RestartConfig struct {
 	// Policy applies to teammates spawned without a policy of their own
 	// (CLAUDE_TEAMS_RESTART). Default never.
-	Policy RestartPolicy
+	Policy protocol.RestartPolicy
 	// InitialBackoff is the delay before the first restart. Default 1 s.
 	InitialBackoff time.Duration
 	// MaxBackoff caps the delay, which doubles with every failed run in
@@ -84,7 +54,7 @@ const (
 // withDefaults fills zero fields. It is idempotent: "none" stays negative.
 func (c RestartConfig) withDefaults() RestartConfig {
 	if c.Policy == "" {
-		c.Policy = RestartNever
+		c.Policy = protocol.RestartNever
 	}
 	if c.InitialBackoff <= 0 {
 		c.InitialBackoff = DefaultInitialBackoff
@@ -167,10 +137,10 @@ func (e RestartExit) Clean() bool { return e.Signal == "" && e.Status == 0 }
 
 // RestartDecision is what to do after an exit.
 type RestartDecision struct {
-	// State is the teammate's state from now on: StateStopped
-	// (deliberate), StateExited (clean, not restarted), StateCrashed
-	// (failure, not restarted), StateRestarting or StateFailed (gave up).
-	State State
+	// State is the teammate's state from now on: protocol.StateStopped
+	// (deliberate), protocol.StateExited (clean, not restarted), protocol.StateCrashed
+	// (failure, not restarted), protocol.StateRestarting or protocol.StateFailed (gave up).
+	State protocol.State
 	// Restart says to start the teammate again at At (Delay from the
 	// exit; through TeamRestarts, At is already staggered).
 	Restart bool
@@ -201,7 +171,7 @@ type RestartState struct {
 // not safe for concurrent use.
 type RestartTracker struct {
 	cfg      RestartConfig
-	policy   RestartPolicy
+	policy   protocol.RestartPolicy
 	failures []time.Time // exit times of failed runs, oldest first
 	restarts int
 	failed   bool
@@ -210,12 +180,12 @@ type RestartTracker struct {
 
 // NewRestartTracker returns a tracker for a teammate with policy p ("" =
 // cfg.Policy).
-func NewRestartTracker(p RestartPolicy, cfg RestartConfig) *RestartTracker {
+func NewRestartTracker(p protocol.RestartPolicy, cfg RestartConfig) *RestartTracker {
 	return RestoreRestartTracker(p, cfg, RestartState{})
 }
 
 // RestoreRestartTracker returns a tracker that continues from a saved state.
-func RestoreRestartTracker(p RestartPolicy, cfg RestartConfig, st RestartState) *RestartTracker {
+func RestoreRestartTracker(p protocol.RestartPolicy, cfg RestartConfig, st RestartState) *RestartTracker {
 	cfg = cfg.withDefaults()
 	if p == "" {
 		p = cfg.Policy
@@ -241,10 +211,10 @@ func (t *RestartTracker) State() RestartState {
 }
 
 // Policy returns the teammate's policy.
-func (t *RestartTracker) Policy() RestartPolicy { return t.policy }
+func (t *RestartTracker) Policy() protocol.RestartPolicy { return t.policy }
 
 // SetPolicy changes the teammate's policy ("" = the configured default).
-func (t *RestartTracker) SetPolicy(p RestartPolicy) {
+func (t *RestartTracker) SetPolicy(p protocol.RestartPolicy) {
 	if p == "" {
 		p = t.cfg.Policy
 	}
@@ -258,14 +228,14 @@ func (t *RestartTracker) Exited(now time.Time, e RestartExit) RestartDecision {
 	d := RestartDecision{Restarts: t.restarts}
 	switch {
 	case e.Deliberate:
-		d.State, d.Failures = StateStopped, len(t.failures)
+		d.State, d.Failures = protocol.StateStopped, len(t.failures)
 		return d
 	case t.failed:
-		d.State, d.Failures = StateFailed, len(t.failures)
+		d.State, d.Failures = protocol.StateFailed, len(t.failures)
 		return d
 	}
 	clean := e.Clean()
-	restart := t.policy == RestartAlways || (t.policy == RestartOnFailure && !clean)
+	restart := t.policy == protocol.RestartAlways || (t.policy == protocol.RestartOnFailure && !clean)
 	short := e.Ran >= 0 && e.Ran < t.cfg.MinRun
 	// A clean exit is a failure only when it is going to be restarted
 	// (always) and came too soon: that is a start that did not take.
@@ -277,14 +247,14 @@ func (t *RestartTracker) Exited(now time.Time, e RestartExit) RestartDecision {
 	d.Failures = len(t.failures)
 	switch {
 	case !restart && clean:
-		d.State = StateExited
+		d.State = protocol.StateExited
 	case !restart:
-		d.State = StateCrashed
+		d.State = protocol.StateCrashed
 	case d.Failure && t.cfg.MaxFailures > 0 && d.Failures >= t.cfg.MaxFailures:
 		t.failed = true
-		d.State, d.GaveUp = StateFailed, true
+		d.State, d.GaveUp = protocol.StateFailed, true
 	default:
-		d.State, d.Restart = StateRestarting, true
+		d.State, d.Restart = protocol.StateRestarting, true
 		d.Delay = t.cfg.jittered(t.cfg.backoff(d.Failures))
 		d.At = now.Add(d.Delay)
 		t.next = d.At

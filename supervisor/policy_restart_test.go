@@ -1,44 +1,15 @@
 package supervisor
 
 import (
-	"errors"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // noJitter makes delays exact.
 func noJitter() float64 { return 0 }
-
-func TestParseRestartPolicy(t *testing.T) {
-	tests := []struct {
-		in   string
-		want RestartPolicy
-		err  bool
-	}{
-		{"", RestartNever, false},
-		{"never", RestartNever, false},
-		{" On-Failure ", RestartOnFailure, false},
-		{"ALWAYS", RestartAlways, false},
-		{"on_failure", "", true},
-		{"sometimes", "", true},
-	}
-	for _, tc := range tests {
-		got, err := ParseRestartPolicy(tc.in)
-		if tc.err {
-			if !errors.Is(err, ErrRestartPolicy) {
-				t.Errorf("ParseRestartPolicy(%q) err = %v, want ErrRestartPolicy", tc.in, err)
-			}
-			if err != nil && err.Error() != `supervisor: unknown restart policy "`+tc.in+`": want never, on-failure or always` {
-				t.Errorf("error text %q", err)
-			}
-			continue
-		}
-		if err != nil || got != tc.want {
-			t.Errorf("ParseRestartPolicy(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
-		}
-	}
-}
 
 func TestRestartBackoffSequence(t *testing.T) {
 	var c RestartConfig
@@ -58,7 +29,7 @@ func TestRestartBackoffSequence(t *testing.T) {
 
 func TestRestartJitterBounds(t *testing.T) {
 	src := rand.New(rand.NewPCG(1, 2))
-	cfg := RestartConfig{Policy: RestartAlways, MaxFailures: -1, Rand: src.Float64}
+	cfg := RestartConfig{Policy: protocol.RestartAlways, MaxFailures: -1, Rand: src.Float64}
 	tr := NewRestartTracker("", cfg)
 	now := clockEpoch
 	var distinct = map[time.Duration]bool{}
@@ -99,28 +70,28 @@ func TestRestartPolicies(t *testing.T) {
 	long := time.Minute
 	tests := []struct {
 		name        string
-		policy      RestartPolicy
+		policy      protocol.RestartPolicy
 		exit        RestartExit
-		state       State
+		state       protocol.State
 		restart     bool
 		failure     bool
 		failedStart bool
 	}{
-		{"never crash", RestartNever, RestartExit{Status: 3, Ran: long}, "crashed", false, true, false},
-		{"never clean", RestartNever, RestartExit{Ran: long}, "exited", false, false, false},
-		{"never signal", RestartNever, RestartExit{Signal: "SIGSEGV", Ran: long}, "crashed", false, true, false},
-		{"on-failure crash", RestartOnFailure, RestartExit{Status: 3, Ran: long}, "restarting", true, true, false},
-		{"on-failure signal", RestartOnFailure, RestartExit{Signal: "SIGKILL", Ran: long}, "restarting", true, true, false},
-		{"on-failure unknown status", RestartOnFailure, RestartExit{Status: -1, Ran: -1}, "restarting", true, true, false},
-		{"on-failure clean", RestartOnFailure, RestartExit{Ran: long}, "exited", false, false, false},
-		{"on-failure clean short", RestartOnFailure, RestartExit{Ran: time.Second}, "exited", false, false, false},
-		{"on-failure crash short", RestartOnFailure, RestartExit{Status: 1, Ran: 9 * time.Second}, "restarting", true, true, true},
-		{"on-failure crash at 10s", RestartOnFailure, RestartExit{Status: 1, Ran: 10 * time.Second}, "restarting", true, true, false},
-		{"always clean", RestartAlways, RestartExit{Ran: long}, "restarting", true, false, false},
-		{"always clean short", RestartAlways, RestartExit{Ran: 2 * time.Second}, "restarting", true, true, true},
-		{"always clean unknown run", RestartAlways, RestartExit{Ran: -1}, "restarting", true, false, false},
-		{"always deliberate", RestartAlways, RestartExit{Signal: "SIGKILL", Ran: time.Second, Deliberate: true}, "stopped", false, false, false},
-		{"on-failure deliberate", RestartOnFailure, RestartExit{Status: 137, Deliberate: true}, "stopped", false, false, false},
+		{"never crash", protocol.RestartNever, RestartExit{Status: 3, Ran: long}, "crashed", false, true, false},
+		{"never clean", protocol.RestartNever, RestartExit{Ran: long}, "exited", false, false, false},
+		{"never signal", protocol.RestartNever, RestartExit{Signal: "SIGSEGV", Ran: long}, "crashed", false, true, false},
+		{"on-failure crash", protocol.RestartOnFailure, RestartExit{Status: 3, Ran: long}, "restarting", true, true, false},
+		{"on-failure signal", protocol.RestartOnFailure, RestartExit{Signal: "SIGKILL", Ran: long}, "restarting", true, true, false},
+		{"on-failure unknown status", protocol.RestartOnFailure, RestartExit{Status: -1, Ran: -1}, "restarting", true, true, false},
+		{"on-failure clean", protocol.RestartOnFailure, RestartExit{Ran: long}, "exited", false, false, false},
+		{"on-failure clean short", protocol.RestartOnFailure, RestartExit{Ran: time.Second}, "exited", false, false, false},
+		{"on-failure crash short", protocol.RestartOnFailure, RestartExit{Status: 1, Ran: 9 * time.Second}, "restarting", true, true, true},
+		{"on-failure crash at 10s", protocol.RestartOnFailure, RestartExit{Status: 1, Ran: 10 * time.Second}, "restarting", true, true, false},
+		{"always clean", protocol.RestartAlways, RestartExit{Ran: long}, "restarting", true, false, false},
+		{"always clean short", protocol.RestartAlways, RestartExit{Ran: 2 * time.Second}, "restarting", true, true, true},
+		{"always clean unknown run", protocol.RestartAlways, RestartExit{Ran: -1}, "restarting", true, false, false},
+		{"always deliberate", protocol.RestartAlways, RestartExit{Signal: "SIGKILL", Ran: time.Second, Deliberate: true}, "stopped", false, false, false},
+		{"on-failure deliberate", protocol.RestartOnFailure, RestartExit{Status: 137, Deliberate: true}, "stopped", false, false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,7 +122,7 @@ func TestRestartPolicies(t *testing.T) {
 // A crash loop: delays 1, 2, 4, 8 s, then failed on the 5th failure in 10
 // minutes, told once, and no further restart.
 func TestRestartCrashLoopGivesUp(t *testing.T) {
-	tr := NewRestartTracker(RestartOnFailure, RestartConfig{Rand: noJitter})
+	tr := NewRestartTracker(protocol.RestartOnFailure, RestartConfig{Rand: noJitter})
 	now := clockEpoch
 	wantDelays := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
 	for i, w := range wantDelays {
@@ -184,7 +155,7 @@ func TestRestartCrashLoopGivesUp(t *testing.T) {
 // Failures older than the window do not count: a teammate that crashes
 // every 3 minutes never reaches 5 in 10 minutes, and its backoff stays low.
 func TestRestartWindowSlides(t *testing.T) {
-	tr := NewRestartTracker(RestartAlways, RestartConfig{Rand: noJitter})
+	tr := NewRestartTracker(protocol.RestartAlways, RestartConfig{Rand: noJitter})
 	now := clockEpoch
 	for i := 1; i <= 20; i++ {
 		now = now.Add(3 * time.Minute)
@@ -208,7 +179,7 @@ func TestRestartWindowSlides(t *testing.T) {
 
 func TestRestartManualReviveResetsWindow(t *testing.T) {
 	cfg := RestartConfig{Rand: noJitter, MaxFailures: 2}
-	tr := NewRestartTracker(RestartOnFailure, cfg)
+	tr := NewRestartTracker(protocol.RestartOnFailure, cfg)
 	tr.Exited(clockEpoch, RestartExit{Status: 1, Ran: time.Second})
 	d := tr.Exited(clockEpoch.Add(2*time.Second), RestartExit{Status: 1, Ran: time.Second})
 	if !d.GaveUp {
@@ -226,7 +197,7 @@ func TestRestartManualReviveResetsWindow(t *testing.T) {
 }
 
 func TestRestartNeverGiveUpAndCap(t *testing.T) {
-	tr := NewRestartTracker(RestartAlways, RestartConfig{Rand: noJitter, MaxFailures: -1})
+	tr := NewRestartTracker(protocol.RestartAlways, RestartConfig{Rand: noJitter, MaxFailures: -1})
 	now := clockEpoch
 	var last RestartDecision
 	for i := 0; i < 30; i++ {
@@ -244,12 +215,12 @@ func TestRestartNeverGiveUpAndCap(t *testing.T) {
 
 func TestRestartStateRoundTrip(t *testing.T) {
 	cfg := RestartConfig{Rand: noJitter}
-	tr := NewRestartTracker(RestartOnFailure, cfg)
+	tr := NewRestartTracker(protocol.RestartOnFailure, cfg)
 	d := tr.Exited(clockEpoch, RestartExit{Status: 1, Ran: time.Second})
 	tr.Restarted(d.At)
 	d = tr.Exited(d.At.Add(time.Second), RestartExit{Status: 1, Ran: time.Second})
 	st := tr.State()
-	back := RestoreRestartTracker(RestartOnFailure, cfg, st)
+	back := RestoreRestartTracker(protocol.RestartOnFailure, cfg, st)
 	if back.Restarts() != 1 || back.Failures(d.At) != 2 || !back.NextRestartAt().Equal(d.At) {
 		t.Fatalf("restored: restarts=%d failures=%d next=%v", back.Restarts(), back.Failures(d.At), back.NextRestartAt())
 	}
@@ -264,25 +235,25 @@ func TestRestartStateRoundTrip(t *testing.T) {
 }
 
 func TestRestartPolicyDefaultAndChange(t *testing.T) {
-	tr := NewRestartTracker("", RestartConfig{Policy: RestartAlways})
-	if tr.Policy() != RestartAlways {
+	tr := NewRestartTracker("", RestartConfig{Policy: protocol.RestartAlways})
+	if tr.Policy() != protocol.RestartAlways {
 		t.Fatalf("Policy = %q, want the configured default", tr.Policy())
 	}
-	tr.SetPolicy(RestartNever)
+	tr.SetPolicy(protocol.RestartNever)
 	if d := tr.Exited(clockEpoch, RestartExit{Status: 1}); d.Restart {
 		t.Fatal("restart under never")
 	}
 	tr.SetPolicy("")
-	if tr.Policy() != RestartAlways {
+	if tr.Policy() != protocol.RestartAlways {
 		t.Fatalf("SetPolicy(\"\") = %q", tr.Policy())
 	}
-	if NewRestartTracker("", RestartConfig{}).Policy() != RestartNever {
+	if NewRestartTracker("", RestartConfig{}).Policy() != protocol.RestartNever {
 		t.Fatal("zero config default is not never")
 	}
 }
 
 func TestRestartCancel(t *testing.T) {
-	tr := NewRestartTracker(RestartAlways, RestartConfig{})
+	tr := NewRestartTracker(protocol.RestartAlways, RestartConfig{})
 	tr.Exited(clockEpoch, RestartExit{Status: 1, Ran: time.Minute})
 	tr.Cancel()
 	if !tr.NextRestartAt().IsZero() {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // policySim plays the owner loop with the policy parts only, on a fake
@@ -102,7 +104,7 @@ func TestPolicyCrashLoopOfFourTeammates(t *testing.T) {
 	s := newPolicySim(t, cfg, 3*time.Second)
 	agents := []string{"w1", "w2", "w3", "w4"}
 	for _, a := range agents {
-		s.restarts.Track(a, RestartOnFailure)
+		s.restarts.Track(a, protocol.RestartOnFailure)
 		s.start(a)
 	}
 	s.clock.Advance(10 * time.Minute)
@@ -159,7 +161,7 @@ func TestPolicyCrashLoopOfFourTeammates(t *testing.T) {
 // InitialBackoff (jitter only shortens it).
 func TestPolicyFirstRetryDelay(t *testing.T) {
 	s := newPolicySim(t, RestartConfig{}, time.Hour)
-	s.restarts.Track("w1", RestartOnFailure)
+	s.restarts.Track("w1", protocol.RestartOnFailure)
 	s.start("w1")
 	s.clock.Advance(time.Hour + 2*time.Second)
 	st := s.starts["w1"]

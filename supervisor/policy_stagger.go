@@ -3,6 +3,8 @@ package supervisor
 import (
 	"sort"
 	"time"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // TeamRestarts holds the restart trackers of one team's teammates and
@@ -28,7 +30,7 @@ func NewTeamRestarts(cfg RestartConfig) *TeamRestarts {
 
 // Track registers a teammate with its policy ("" = the configured default)
 // or changes the policy of a known one, and returns its tracker.
-func (r *TeamRestarts) Track(agent string, p RestartPolicy) *RestartTracker {
+func (r *TeamRestarts) Track(agent string, p protocol.RestartPolicy) *RestartTracker {
 	if t, ok := r.mates[agent]; ok {
 		t.SetPolicy(p)
 		return t
@@ -39,7 +41,7 @@ func (r *TeamRestarts) Track(agent string, p RestartPolicy) *RestartTracker {
 }
 
 // Restore registers a teammate whose state was saved by an earlier owner.
-func (r *TeamRestarts) Restore(agent string, p RestartPolicy, st RestartState) *RestartTracker {
+func (r *TeamRestarts) Restore(agent string, p protocol.RestartPolicy, st RestartState) *RestartTracker {
 	t := RestoreRestartTracker(p, r.cfg, st)
 	r.mates[agent] = t
 	return t

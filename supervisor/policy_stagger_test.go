@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // Four teammates crash in the same instant: their restarts come out
@@ -15,7 +17,7 @@ func TestStaggerSimultaneousCrashes(t *testing.T) {
 	r := NewTeamRestarts(RestartConfig{Rand: noJitter})
 	agents := []string{"w1", "w2", "w3", "w4"}
 	for _, a := range agents {
-		r.Track(a, RestartOnFailure)
+		r.Track(a, protocol.RestartOnFailure)
 	}
 	var planned []time.Duration
 	for _, a := range agents {
@@ -95,7 +97,7 @@ func TestStaggerSlots(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := NewTeamRestarts(RestartConfig{StartGap: tc.gap})
 			for i, o := range tc.others {
-				r.Track(fmt.Sprintf("o%d", i), RestartAlways).next = ms(o)
+				r.Track(fmt.Sprintf("o%d", i), protocol.RestartAlways).next = ms(o)
 			}
 			for _, s := range tc.recent {
 				r.Restarted("gone", ms(s))
@@ -109,7 +111,7 @@ func TestStaggerSlots(t *testing.T) {
 
 func TestStaggerManualRevivesFailed(t *testing.T) {
 	r := NewTeamRestarts(RestartConfig{Rand: noJitter, MaxFailures: 1})
-	r.Track("w1", RestartOnFailure)
+	r.Track("w1", protocol.RestartOnFailure)
 	d := r.Exited("w1", clockEpoch, RestartExit{Status: 1, Ran: time.Second})
 	if !d.GaveUp {
 		t.Fatalf("want failed: %+v", d)
@@ -142,7 +144,7 @@ func TestStaggerManualRevivesFailed(t *testing.T) {
 
 func TestStaggerDeliberateStopCancels(t *testing.T) {
 	r := NewTeamRestarts(RestartConfig{Rand: noJitter})
-	r.Track("w1", RestartAlways)
+	r.Track("w1", protocol.RestartAlways)
 	r.Exited("w1", clockEpoch, RestartExit{Status: 1, Ran: time.Minute})
 	r.Cancel("w1")
 	if _, ok := r.NextDue(); ok {
@@ -159,7 +161,7 @@ func TestStaggerDeliberateStopCancels(t *testing.T) {
 }
 
 func TestStaggerUnknownAgentUsesDefault(t *testing.T) {
-	r := NewTeamRestarts(RestartConfig{Policy: RestartOnFailure, Rand: noJitter})
+	r := NewTeamRestarts(RestartConfig{Policy: protocol.RestartOnFailure, Rand: noJitter})
 	d := r.Exited("adopted", clockEpoch, RestartExit{Status: 1, Ran: -1})
 	if !d.Restart || r.Tracker("adopted") == nil {
 		t.Fatalf("unknown agent: %+v", d)
@@ -168,11 +170,11 @@ func TestStaggerUnknownAgentUsesDefault(t *testing.T) {
 	if r.Tracker("adopted") != nil {
 		t.Fatal("Forget kept the tracker")
 	}
-	r.Restore("back", RestartAlways, RestartState{Restarts: 3, NextRestartAt: clockEpoch})
+	r.Restore("back", protocol.RestartAlways, RestartState{Restarts: 3, NextRestartAt: clockEpoch})
 	if due := r.Due(clockEpoch); !slices.Equal(due, []string{"back"}) {
 		t.Fatalf("restored pending restart not due: %v", due)
 	}
-	if r.Track("back", "").Policy() != RestartOnFailure {
+	if r.Track("back", "").Policy() != protocol.RestartOnFailure {
 		t.Fatal("Track(\"\") did not reset to the default policy")
 	}
 }
@@ -180,10 +182,10 @@ func TestStaggerUnknownAgentUsesDefault(t *testing.T) {
 // Due orders by time, then name.
 func TestStaggerDueOrder(t *testing.T) {
 	r := NewTeamRestarts(RestartConfig{StartGap: -1})
-	r.Track("b", RestartAlways).next = clockEpoch
-	r.Track("a", RestartAlways).next = clockEpoch
-	r.Track("c", RestartAlways).next = clockEpoch.Add(-time.Second)
-	r.Track("d", RestartAlways).next = clockEpoch.Add(time.Second)
+	r.Track("b", protocol.RestartAlways).next = clockEpoch
+	r.Track("a", protocol.RestartAlways).next = clockEpoch
+	r.Track("c", protocol.RestartAlways).next = clockEpoch.Add(-time.Second)
+	r.Track("d", protocol.RestartAlways).next = clockEpoch.Add(time.Second)
 	if due := r.Due(clockEpoch); !slices.Equal(due, []string{"c", "a", "b"}) {
 		t.Fatalf("Due = %v", due)
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // Reconnection. When the control connection ends (connLost) or a new owner
@@ -78,7 +80,7 @@ func (t *team) tryRedial(ctx context.Context) {
 		t.log.Warn("tmux server gone", zap.Error(err))
 		t.stopRedial()
 		for _, m := range t.liveMates() {
-			t.exitMate(ctx, m, exitInfo{gone: true, source: "server-gone", why: "its tmux server went away"})
+			t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Why: "its tmux server went away"}, gone: true, source: "server-gone"})
 		}
 		return
 	}
@@ -91,9 +93,9 @@ func (t *team) tryRedial(ctx context.Context) {
 			case !m.known && (!ok || !row.ours(m.agentID, t.rootTag)):
 				m.exited = nil // never ours to watch (see adoptMissing)
 			case !ok || !row.ours(m.agentID, t.rootTag):
-				t.exitMate(ctx, m, exitInfo{gone: true, source: "redial", why: "its pane vanished"})
+				t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Why: "its pane vanished"}, gone: true, source: "redial"})
 			case row.Dead && (row.ExitStatus != nil || row.Signal != ""):
-				t.exitMate(ctx, m, exitInfo{status: row.ExitStatus, signal: row.Signal, source: "redial"})
+				t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Status: row.ExitStatus, Signal: row.Signal}, source: "redial"})
 			}
 		}
 	}
@@ -114,8 +116,8 @@ func (t *team) deferAdopt(tp topology, cands []*mate) {
 	t.topo = tp
 	for _, m := range cands {
 		t.mates[m.name] = m
-		if m.state.Alive() || m.state == StateUnknown {
-			t.setState(m, StateUnknown)
+		if m.state.Alive() || m.state == protocol.StateUnknown {
+			t.setState(m, protocol.StateUnknown)
 			m.exited = make(chan struct{})
 		}
 	}

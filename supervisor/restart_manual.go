@@ -37,7 +37,7 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 	if err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}
-	if err := t.Stop(ctx, team, agent, "restart"); err != nil {
+	if err := t.Stop(ctx, team, agent, protocol.StopRestart); err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}
 	ch := make(chan time.Time, 1)

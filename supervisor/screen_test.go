@@ -1,6 +1,8 @@
 package supervisor
 
-import "testing"
+import (
+	"testing"
+)
 
 func TestStripANSI(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -60,30 +62,6 @@ func TestDropDeadNotice(t *testing.T) {
 	keep := []string{"Pane is dead (quoted by the agent)", "more"}
 	if got := dropDeadNotice(keep); got != "Pane is dead (quoted by the agent)\nmore" {
 		t.Errorf("got %q", got)
-	}
-}
-
-func TestClassifyExit(t *testing.T) {
-	zero, three := 0, 3
-	for _, tc := range []struct {
-		deliberate bool
-		x          exitInfo
-		want       State
-		desc       string
-	}{
-		{false, exitInfo{status: &zero}, StateExited, "exit status 0"},
-		{false, exitInfo{status: &three}, StateCrashed, "exit status 3"},
-		{false, exitInfo{signal: "SIGKILL"}, StateCrashed, "killed by SIGKILL"},
-		{false, exitInfo{gone: true, why: "its pane was closed"}, StateCrashed, "exit status unknown (its pane was closed)"},
-		{true, exitInfo{signal: "SIGTERM"}, StateStopped, "killed by SIGTERM"},
-		{true, exitInfo{status: &three}, StateStopped, "exit status 3"},
-	} {
-		if got := classifyExit(tc.deliberate, tc.x); got != tc.want {
-			t.Errorf("classifyExit(%v, %+v) = %s, want %s", tc.deliberate, tc.x, got, tc.want)
-		}
-		if got := describeExit(tc.x.status, tc.x.signal, tc.x.why); got != tc.desc {
-			t.Errorf("describeExit(%+v) = %q, want %q", tc.x, got, tc.desc)
-		}
 	}
 }
 

@@ -69,8 +69,8 @@ const (
 // The Service given to ServeSocket must answer from local state only (never
 // forward over a socket again), or two processes could bounce a call forever.
 type Service interface {
-	Spawn(ctx context.Context, team string, m protocol.Member, restart string) (protocol.Member, error)
-	Stop(ctx context.Context, team, agent, reason string) error
+	Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error)
+	Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error
 	Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error)
 	Status(ctx context.Context, team string) (protocol.TeamStatus, error)
 	Capture(ctx context.Context, team, agent string, lines int) (string, error)
@@ -104,15 +104,15 @@ type PingResult struct {
 
 // socketRequest is one request line. Only the fields a method needs are set.
 type socketRequest struct {
-	ID        json.RawMessage  `json:"id,omitempty"`
-	Method    string           `json:"method"`
-	Team      string           `json:"team,omitempty"`
-	Agent     string           `json:"agent,omitempty"`
-	Lines     int              `json:"lines,omitempty"`
-	Reason    string           `json:"reason,omitempty"`
-	Restart   string           `json:"restart,omitempty"`
-	Member    *protocol.Member `json:"member,omitempty"`
-	TimeoutMS int64            `json:"timeout_ms,omitempty"`
+	ID        json.RawMessage        `json:"id,omitempty"`
+	Method    string                 `json:"method"`
+	Team      string                 `json:"team,omitempty"`
+	Agent     string                 `json:"agent,omitempty"`
+	Lines     int                    `json:"lines,omitempty"`
+	Reason    protocol.StopReason    `json:"reason,omitempty"`
+	Restart   protocol.RestartPolicy `json:"restart,omitempty"`
+	Member    *protocol.Member       `json:"member,omitempty"`
+	TimeoutMS int64                  `json:"timeout_ms,omitempty"`
 }
 
 // socketResponse is one response line: Result or Error, never both.

@@ -276,14 +276,14 @@ func (c *SocketClient) Ping(ctx context.Context) (PingResult, error) {
 }
 
 // Spawn forwards Service.Spawn.
-func (c *SocketClient) Spawn(ctx context.Context, team string, m protocol.Member, restart string) (protocol.Member, error) {
+func (c *SocketClient) Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error) {
 	var r protocol.Member
 	err := c.call(ctx, socketRequest{Method: methodSpawn, Team: team, Member: &m, Restart: restart}, &r)
 	return r, err
 }
 
 // Stop forwards Service.Stop.
-func (c *SocketClient) Stop(ctx context.Context, team, agent, reason string) error {
+func (c *SocketClient) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
 	return c.call(ctx, socketRequest{Method: methodStop, Team: team, Agent: agent, Reason: reason}, nil)
 }
 

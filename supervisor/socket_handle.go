@@ -91,16 +91,9 @@ func (h *socketHandler) call(ctx context.Context, req socketRequest) (any, error
 	case methodRestart:
 		return h.svc.Restart(ctx, req.Team, req.Agent)
 	case methodStop, methodKill:
-		reason := req.Reason
-		if req.Method == methodKill && reason == "" {
-			reason = sockStopKilled
-		}
-		switch reason {
-		case "":
-			reason = sockStopKilled
-		case sockStopKilled, sockStopShutdown:
-		default:
-			return nil, badf("stop: reason must be %q or %q, got %q", sockStopKilled, sockStopShutdown, reason)
+		reason, err := protocol.ParseStopReason(string(req.Reason))
+		if err != nil {
+			return nil, badf("stop: %v", err)
 		}
 		return nil, h.svc.Stop(ctx, req.Team, req.Agent, reason)
 	case methodSpawn:
@@ -110,24 +103,11 @@ func (h *socketHandler) call(ctx context.Context, req socketRequest) (any, error
 		if err := protocol.ValidateAgentName(req.Member.Name); err != nil {
 			return nil, badf("spawn: %v", err)
 		}
-		switch req.Restart {
-		case "", sockRestartNever, sockRestartOnFailure, sockRestartAlways:
-		default:
-			return nil, badf("spawn: restart must be %q, %q or %q, got %q",
-				sockRestartNever, sockRestartOnFailure, sockRestartAlways, req.Restart)
+		if _, err := protocol.ParseRestartPolicy(string(req.Restart)); err != nil {
+			return nil, badf("spawn: %v", err)
 		}
 		return h.svc.Spawn(ctx, req.Team, *req.Member, req.Restart)
 	default: // methodTeardown
 		return nil, h.svc.Teardown(ctx, req.Team)
 	}
 }
-
-// Parameter values checked by the socket before they reach the Service
-// (the words of mcp.Supervisor's documentation).
-const (
-	sockStopKilled       = "killed"
-	sockStopShutdown     = "shutdown"
-	sockRestartNever     = "never"
-	sockRestartOnFailure = "on-failure"
-	sockRestartAlways    = "always"
-)

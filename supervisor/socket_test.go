@@ -43,7 +43,7 @@ func (f *fakeService) Calls() []string {
 	return append([]string(nil), f.calls...)
 }
 
-func (f *fakeService) Spawn(ctx context.Context, team string, m protocol.Member, restart string) (protocol.Member, error) {
+func (f *fakeService) Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error) {
 	if err := f.record(fmt.Sprintf("spawn %s %s %s", team, m.Name, restart)); err != nil {
 		return protocol.Member{}, err
 	}
@@ -52,7 +52,7 @@ func (f *fakeService) Spawn(ctx context.Context, team string, m protocol.Member,
 	return m, nil
 }
 
-func (f *fakeService) Stop(ctx context.Context, team, agent, reason string) error {
+func (f *fakeService) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
 	return f.record(fmt.Sprintf("stop %s %s %s", team, agent, reason))
 }
 

@@ -18,8 +18,9 @@ var ErrStillRunning = errors.New("supervisor: teammate still running")
 
 // spawnReq asks the owner loop to start a teammate's pane.
 type spawnReq struct {
-	name, agentID, backend, color, restart string
-	launch                                 backends.Launch
+	name, agentID, backend, color string
+	restart                       protocol.RestartPolicy
+	launch                        backends.Launch
 	// respawn keeps the counters of the teammate's earlier runs (a restart).
 	respawn bool
 	// auto marks an automatic restart: the dead pane is replaced, the
@@ -38,7 +39,7 @@ func (*spawnReq) isRequest() {}
 // askSpawn asks the owner loop to start mem's pane (doSpawn); respawn
 // keeps the counts of its earlier runs (a restart). It runs in the
 // caller's goroutine.
-func (t *team) askSpawn(ctx context.Context, mem protocol.Member, restart string, l backends.Launch, respawn bool) (paneInfo, error) {
+func (t *team) askSpawn(ctx context.Context, mem protocol.Member, restart protocol.RestartPolicy, l backends.Launch, respawn bool) (paneInfo, error) {
 	ch := make(chan spawnResult, 1)
 	res, err := ask(ctx, t, &spawnReq{
 		name: mem.Name, agentID: mem.AgentID, backend: mem.BackendType, color: mem.Color,
@@ -111,12 +112,12 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	if !r.respawn || t.restarts.Tracker(m.name) == nil {
 		// A new teammate under this name: its counts start at zero.
 		t.restarts.Forget(m.name)
-		t.restarts.Track(m.name, RestartPolicy(m.restart))
+		t.restarts.Track(m.name, protocol.RestartPolicy(m.restart))
 	}
 	if r.respawn {
 		t.restarts.Restarted(m.name, now)
 	}
-	t.setState(m, StateStarting)
+	t.setState(m, protocol.StateStarting)
 	t.startHealth(m, now, false)
 	if r.auto {
 		ev := t.leadEvent(m, now)

@@ -59,7 +59,7 @@ func TestSpawnArgvEnvCwd(t *testing.T) {
 		inbox.Messages[0].Color != "" || inbox.Messages[0].Summary != "" {
 		t.Fatalf("inbox = %+v", inbox.Messages)
 	}
-	ts := h.waitState(m, "w1", StateRunning)
+	ts := h.waitState(m, "w1", protocol.StateRunning)
 	if !ts.Alive || ts.PID == 0 || ts.PaneID != mem.TmuxPaneID || ts.StartedAt == "" || ts.Backend != "fake" {
 		t.Fatalf("status = %+v", ts)
 	}
@@ -181,7 +181,7 @@ func TestStateFileRecordsSpawn(t *testing.T) {
 	h := newHarness(t)
 	m := h.manager()
 	mem := h.spawn(m, "w1")
-	h.waitState(m, "w1", StateRunning)
+	h.waitState(m, "w1", protocol.StateRunning)
 	st, err := LoadTeamState(h.store, h.team)
 	if err != nil {
 		t.Fatal(err)

@@ -10,35 +10,6 @@ import (
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
-// State is a teammate's lifecycle state: one of the lower-case words of
-// DESIGN.md ("Supervision").
-type State string
-
-// The states of a teammate. StateUnknown is for a member nobody supervises
-// and tmux cannot tell about.
-const (
-	StateStarting   State = "starting"
-	StateRunning    State = "running"
-	StateIdle       State = "idle"
-	StateStalled    State = "stalled"
-	StateNeedsInput State = "needs_input"
-	StateExited     State = "exited"
-	StateCrashed    State = "crashed"
-	StateRestarting State = "restarting"
-	StateFailed     State = "failed"
-	StateStopped    State = "stopped"
-	StateUnknown    State = "unknown"
-)
-
-// Alive reports whether a teammate in state s has a live process.
-func (s State) Alive() bool {
-	switch s {
-	case StateStarting, StateRunning, StateIdle, StateStalled, StateNeedsInput:
-		return true
-	}
-	return false
-}
-
 // Topology modes: where teammates' panes live (DESIGN.md "tmux topology").
 const (
 	// ModePrivate is a private tmux server, one session per team ($TMUX unset).
@@ -88,20 +59,20 @@ type ServerInfo struct {
 
 // TeammateState is what the state file keeps of one teammate.
 type TeammateState struct {
-	AgentID    string `json:"agent_id"`
-	Backend    string `json:"backend"`
-	PaneID     string `json:"pane_id"`
-	WindowID   string `json:"window_id"`
-	PID        int    `json:"pid"`
-	State      State  `json:"state"`
-	ExitStatus *int   `json:"exit_status"`
-	Signal     string `json:"signal"`
-	Restarts   int    `json:"restarts"`
-	Failures   int    `json:"failures"`
+	AgentID    string         `json:"agent_id"`
+	Backend    string         `json:"backend"`
+	PaneID     string         `json:"pane_id"`
+	WindowID   string         `json:"window_id"`
+	PID        int            `json:"pid"`
+	State      protocol.State `json:"state"`
+	ExitStatus *int           `json:"exit_status"`
+	Signal     string         `json:"signal"`
+	Restarts   int            `json:"restarts"`
+	Failures   int            `json:"failures"`
 	// Restart is the teammate's restart policy ("" = the default).
-	Restart   string `json:"restart,omitempty"`
-	StartedAt string `json:"started_at,omitempty"`
-	ExitedAt  string `json:"exited_at,omitempty"`
+	Restart   protocol.RestartPolicy `json:"restart,omitempty"`
+	StartedAt string                 `json:"started_at,omitempty"`
+	ExitedAt  string                 `json:"exited_at,omitempty"`
 	// Reported is the exitKey of the last exit the lead was told about (or
 	// that needed no telling); a new owner never reports it again.
 	Reported string `json:"reported,omitempty"`
@@ -117,7 +88,7 @@ type TeammateState struct {
 	// StopReason is set while a deliberate stop is under way (written
 	// before anything is signalled): an owner that takes over before the
 	// stop completed classifies the exit as stopped and finishes the stop.
-	StopReason string `json:"stop_reason,omitempty"`
+	StopReason protocol.StopReason `json:"stop_reason,omitempty"`
 }
 
 // StatePath returns the state file of team.

@@ -74,10 +74,10 @@ func (t *team) Status(ctx context.Context, team string) (protocol.TeamStatus, er
 func (t *team) teammateStatus(team string, mem protocol.Member, v mateView, known bool, tasks []string) protocol.TeammateStatus {
 	ts := protocol.TeammateStatus{
 		Name: mem.Name, AgentID: mem.AgentID, Backend: mem.BackendType,
-		PaneID: mem.TmuxPaneID, State: string(StateUnknown), Tasks: tasks,
+		PaneID: mem.TmuxPaneID, State: protocol.StateUnknown, Tasks: tasks,
 	}
 	if known {
-		ts.PaneID, ts.PID, ts.State = v.paneID, v.pid, string(v.state)
+		ts.PaneID, ts.PID, ts.State = v.paneID, v.pid, v.state
 		ts.Alive = v.state.Alive()
 		ts.ExitStatus, ts.Signal = v.exitStatus, v.signal
 		ts.Restarts, ts.Failures, ts.Health = v.restarts, v.failures, v.health

@@ -13,13 +13,16 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/tmuxcc"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // stopReq asks the owner loop to end a teammate on purpose.
 type stopReq struct {
-	name, reason string
-	forget       bool // spawn rollback: drop the teammate once stopped
-	reply        chan error
+	name   string
+	reason protocol.StopReason
+	forget bool // spawn rollback: drop the teammate once stopped
+	reply  chan error
 }
 
 // stopDone reports that a terminate goroutine finished.
@@ -63,7 +66,7 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 		alive: !m.processDone(), conn: t.conn, grace: t.m.cfg.StopGrace,
 		serverPID: t.topo.serverPID, log: t.log.With(zap.String("agent", m.name)),
 	}
-	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", m.stopReason))...)
+	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", string(m.stopReason)))...)
 	// Recorded before anything is signalled: if this process dies before
 	// the exit is seen, the next owner still knows it was a stop.
 	t.persist()
@@ -85,11 +88,11 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 			if m.screen == "" {
 				m.screen = r.screen
 			}
-			t.exitMate(ctx, m, exitInfo{gone: true, source: "stop", why: "stopped"})
+			t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Why: "stopped"}, gone: true, source: "stop"})
 		}
-		if m.state != StateStopped {
+		if m.state != protocol.StateStopped {
 			// A dead pane (exited or crashed earlier) removed on purpose.
-			t.setState(m, StateStopped, zap.String("reason", m.stopReason))
+			t.setState(m, protocol.StateStopped, zap.String("reason", string(m.stopReason)))
 		}
 		if t.conn != nil {
 			if m.out != nil {

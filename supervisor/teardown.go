@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // teardownReq runs a teardown in two steps: the first marks the team as
@@ -40,7 +42,7 @@ func (t *team) doTeardown(ctx context.Context, r *teardownReq) bool {
 		}
 		var names []string
 		for name, m := range t.mates {
-			if !m.processDone() || m.state != StateStopped {
+			if !m.processDone() || m.state != protocol.StateStopped {
 				names = append(names, name)
 			}
 		}

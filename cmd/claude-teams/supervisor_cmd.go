@@ -206,7 +206,7 @@ func runRestartCmd(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return fmt.Errorf("restart %s: %w", agent, err)
 	}
-	fmt.Fprintf(stdout, "restarted %s (team %s): %s, pane %s\n", agent, team, orDash(ts.State), orDash(ts.PaneID))
+	fmt.Fprintf(stdout, "restarted %s (team %s): %s, pane %s\n", agent, team, orDash(string(ts.State)), orDash(ts.PaneID))
 	return nil
 }
 

@@ -125,10 +125,12 @@ type cliService struct {
 
 func (s *cliService) DataRoot() string { return s.root }
 
-func (s *cliService) Spawn(ctx context.Context, team string, m protocol.Member, restart string) (protocol.Member, error) {
+func (s *cliService) Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error) {
 	return m, nil
 }
-func (s *cliService) Stop(ctx context.Context, team, agent, reason string) error { return nil }
+func (s *cliService) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
+	return nil
+}
 func (s *cliService) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

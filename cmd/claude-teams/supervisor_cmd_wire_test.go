@@ -23,11 +23,11 @@ func TestManagerConfigCarriesSettings(t *testing.T) {
 	}
 	got := managerConfig(cfg, zap.NewNop(), protocol.NewStore(root))
 	want := supervisor.Config{
-		Restart: "on-failure", TmuxSocket: "sock1", RuntimeDir: "/run/x",
+		Restarts: supervisor.RestartConfig{Policy: protocol.RestartOnFailure}, TmuxSocket: "sock1", RuntimeDir: "/run/x",
 		Health: supervisor.HealthConfig{StallAfter: 7 * time.Minute, IdleAfter: 45 * time.Second, StartTimeout: 2 * time.Minute},
 		Notify: supervisor.NotifyConfig{Burst: 3, Every: 10 * time.Second},
 	}
-	if got.Restart != want.Restart || got.TmuxSocket != want.TmuxSocket || got.RuntimeDir != want.RuntimeDir ||
+	if got.Restarts.Policy != want.Restarts.Policy || got.TmuxSocket != want.TmuxSocket || got.RuntimeDir != want.RuntimeDir ||
 		got.Health != want.Health || got.Notify != want.Notify || got.Store == nil || got.Backends == nil {
 		t.Errorf("managerConfig = %+v", got)
 	}

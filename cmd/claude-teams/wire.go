@@ -17,7 +17,7 @@ func managerConfig(cfg Config, log *zap.Logger, store *protocol.Store) superviso
 		TMUX:       cfg.Tmux,
 		TMUXPane:   cfg.TmuxPane,
 		UseWindows: cfg.TmuxWindows,
-		Restart:    cfg.Restart,
+		Restarts:   supervisor.RestartConfig{Policy: cfg.Restart},
 		Health: supervisor.HealthConfig{
 			StallAfter:   cfg.StallAfter,
 			IdleAfter:    cfg.IdleAfter,
