@@ -8,6 +8,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // Re-adoption: a new owner takes over the panes recorded in config.json;
@@ -152,7 +154,7 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row Pane) {
 		t.log.Info("teammate adopted", append(t.mateFields(m), zap.String("state", string(m.state)))...)
 	}
 	if !wasStarting {
-		m.health.Update(HealthInput{Now: now, StartedAt: now, Ready: true})
+		m.health.Update(policy.HealthInput{Now: now, StartedAt: now, Ready: true})
 		t.setState(m, protocol.StateRunning, zap.Bool("adopted", true))
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // Benchmarks of supervision policy against real tmux (run with
@@ -28,17 +30,17 @@ import (
 func BenchmarkCrashToRestart(b *testing.B) {
 	for _, c := range []struct {
 		name string
-		cfg  RestartConfig
+		cfg  policy.RestartConfig
 	}{
-		{"backoff=default", RestartConfig{}},
-		{"backoff=0", RestartConfig{InitialBackoff: time.Nanosecond, Jitter: -1, StartGap: -1}},
+		{"backoff=default", policy.RestartConfig{}},
+		{"backoff=0", policy.RestartConfig{InitialBackoff: time.Nanosecond, Jitter: -1, StartGap: -1}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			const rounds = 10
 			h := newHarness(b)
 			m := h.manager(func(cfg *Config) {
 				cfg.Restarts = c.cfg
-				cfg.Health = HealthConfig{} // the defaults: settle 1 s
+				cfg.Health = policy.HealthConfig{} // the defaults: settle 1 s
 			})
 			var toProcess, toRunning []time.Duration
 			b.ResetTimer()
@@ -88,13 +90,13 @@ func BenchmarkCrashLoopLeadMessages(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			h := newHarness(b)
 			m := h.manager(func(cfg *Config) {
-				cfg.Restarts = RestartConfig{
+				cfg.Restarts = policy.RestartConfig{
 					InitialBackoff: time.Second / scale, MaxBackoff: time.Minute / scale,
 					MinRun: 10 * time.Second / scale, FailureWindow: 10 * time.Minute / scale,
-					StartGap: DefaultStartGap / scale, MaxFailures: c.maxFailures,
+					StartGap: policy.DefaultStartGap / scale, MaxFailures: c.maxFailures,
 				}
-				cfg.Notify = NotifyConfig{Every: DefaultNotifyEvery / scale}
-				cfg.Health = HealthConfig{ScreenSettle: time.Second / scale, StartTimeout: time.Minute / scale,
+				cfg.Notify = policy.NotifyConfig{Every: policy.DefaultNotifyEvery / scale}
+				cfg.Health = policy.HealthConfig{ScreenSettle: time.Second / scale, StartTimeout: time.Minute / scale,
 					IdleAfter: 30 * time.Second / scale, StallAfter: 10 * time.Minute / scale}
 			})
 			run := strconv.Itoa(int(3 * time.Second / scale / time.Millisecond))
@@ -106,7 +108,7 @@ func BenchmarkCrashLoopLeadMessages(b *testing.B) {
 			time.Sleep(10 * time.Minute / scale)
 			b.StopTimer()
 			msgs, events := 0, 0
-			for _, n := range append(names, DefaultNotifySummaryFrom) {
+			for _, n := range append(names, policy.DefaultNotifySummaryFrom) {
 				for _, msg := range h.leadMessages(n) {
 					msgs++
 					if k, _, ok := strings.Cut(msg.Summary, " updates: "); ok {
@@ -140,7 +142,7 @@ func BenchmarkFlood32(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			h := newHarness(b)
-			m := h.manager(func(cfg *Config) { cfg.Health = HealthConfig{} })
+			m := h.manager(func(cfg *Config) { cfg.Health = policy.HealthConfig{} })
 			for i := 0; i < 32; i++ {
 				h.spawn(m, fmt.Sprintf("w%d", i), "print ready", "wait")
 			}

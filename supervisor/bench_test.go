@@ -13,6 +13,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // Benchmarks of the supervisor against real tmux. Each runs one fixed
@@ -89,7 +91,7 @@ func readStamp(b testing.TB, path string) time.Time {
 // with 32 idle teammates, and the process's resident memory.
 func BenchmarkIdleTeammates32(b *testing.B) {
 	h := newHarness(b)
-	m := h.manager(func(c *Config) { c.Health = HealthConfig{} }) // the production defaults
+	m := h.manager(func(c *Config) { c.Health = policy.HealthConfig{} }) // the production defaults
 	for i := 0; i < 32; i++ {
 		h.spawn(m, fmt.Sprintf("w%d", i), "print ready", "wait")
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/f9449b24/claude-teams/tmuxcc"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // finalScreenLines is how many lines of a dead pane (history included) are
@@ -101,8 +103,8 @@ func (t *team) exitMate(ctx context.Context, m *mate, x exitInfo) {
 
 // restartExit is what the restart policy needs of an exit. How long the
 // process ran is unknown for a pane that died while nobody supervised it.
-func restartExit(x exitInfo, started, now time.Time, deliberate bool) RestartExit {
-	e := RestartExit{Status: -1, Signal: x.Signal, Ran: -1, Deliberate: deliberate}
+func restartExit(x exitInfo, started, now time.Time, deliberate bool) policy.RestartExit {
+	e := policy.RestartExit{Status: -1, Signal: x.Signal, Ran: -1, Deliberate: deliberate}
 	if x.Status != nil {
 		e.Status = *x.Status
 	}
@@ -118,7 +120,7 @@ func restartExit(x exitInfo, started, now time.Time, deliberate bool) RestartExi
 // failed; never a deliberate stop or a clean exit that is left alone, and
 // never twice for the same pane and process (also across owners, through
 // the state file's reported key).
-func (t *team) notifyExit(m *mate, x exitInfo, base protocol.State, d RestartDecision, deliberate bool) {
+func (t *team) notifyExit(m *mate, x exitInfo, base protocol.State, d policy.RestartDecision, deliberate bool) {
 	key := m.exitKey()
 	if m.reported == key {
 		return
@@ -139,11 +141,11 @@ func (t *team) notifyExit(m *mate, x exitInfo, base protocol.State, d RestartDec
 	case deliberate:
 		ev.Deliberate = true
 	case d.GaveUp:
-		ev.Kind = LeadFailed
+		ev.Kind = policy.LeadFailed
 	case base == protocol.StateCrashed:
-		ev.Kind = LeadCrashed
+		ev.Kind = policy.LeadCrashed
 	case d.Restart:
-		ev.Kind = LeadExited
+		ev.Kind = policy.LeadExited
 	default:
 		return // a clean exit left alone is no news
 	}

@@ -19,6 +19,8 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // harness is one test's world: a private tmux server (short TMUX_TMPDIR,
@@ -96,9 +98,9 @@ func (h *harness) config() Config {
 		RuntimeDir:   h.dir,
 		Logger:       h.log,
 		StopGrace:    2 * time.Second,
-		Health:       HealthConfig{ScreenSettle: 50 * time.Millisecond, StartTimeout: 500 * time.Millisecond},
-		Restarts:     RestartConfig{InitialBackoff: 20 * time.Millisecond, MinRun: 200 * time.Millisecond, StartGap: 20 * time.Millisecond},
-		Notify:       NotifyConfig{Burst: 100},
+		Health:       policy.HealthConfig{ScreenSettle: 50 * time.Millisecond, StartTimeout: 500 * time.Millisecond},
+		Restarts:     policy.RestartConfig{InitialBackoff: 20 * time.Millisecond, MinRun: 200 * time.Millisecond, StartGap: 20 * time.Millisecond},
+		Notify:       policy.NotifyConfig{Burst: 100},
 		WorkDebounce: 10 * time.Millisecond,
 	}
 }

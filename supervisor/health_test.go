@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // screenFile is the absolute path of a recorded screen of backends.
@@ -81,7 +83,7 @@ func TestHealthNeedsInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		ts := h.waitState(m, c.name, protocol.StateNeedsInput)
-		if ts.Health != string(HealthNeedsInput) || !ts.Alive {
+		if ts.Health != string(policy.HealthNeedsInput) || !ts.Alive {
 			t.Errorf("%s: status = %+v", c.name, ts)
 		}
 		msg := h.leadMessageWith(c.name, "needs input")
@@ -93,7 +95,7 @@ func TestHealthNeedsInput(t *testing.T) {
 	h.ctl("gen", "clear")
 	h.ctl("gen", "print writing notes.md")
 	ts := h.waitState(m, "gen", protocol.StateRunning)
-	if ts.Health != string(HealthRunning) {
+	if ts.Health != string(policy.HealthRunning) {
 		t.Errorf("gen after the answer = %+v", ts)
 	}
 	h.leadMessageWith("gen", "gen recovered (was needs input)")
@@ -136,7 +138,7 @@ func TestHealthStalledAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := h.waitState(m, "w1", protocol.StateStalled)
-	if ts.Health != string(HealthStalled) || !ts.Alive {
+	if ts.Health != string(policy.HealthStalled) || !ts.Alive {
 		t.Errorf("stalled status = %+v", ts)
 	}
 	msg := h.leadMessageWith("w1", "w1 stalled: no output for")
@@ -182,7 +184,7 @@ func TestHealthIdleWhenQuiet(t *testing.T) {
 	h.spawn(m, "quiet", "print ready", "wait")
 	h.markRead("quiet")
 	ts := h.waitState(m, "quiet", protocol.StateIdle)
-	if ts.Health != string(HealthIdle) || !ts.Alive {
+	if ts.Health != string(policy.HealthIdle) || !ts.Alive {
 		t.Errorf("idle status = %+v", ts)
 	}
 	if _, err := h.store.Send(h.team, "quiet", protocol.Message{From: protocol.LeadName, Text: "wake up"}); err != nil {

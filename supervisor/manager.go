@@ -15,6 +15,10 @@ import (
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/tmuxcc"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+
+	"github.com/f9449b24/claude-teams/supervisor/clock"
 )
 
 // Launcher says how to start a teammate; backends.Config is one.
@@ -61,12 +65,12 @@ type Config struct {
 	HistoryLimit int
 	// Restarts tunes backoff, failed starts, giving up and staggering
 	// (RestartConfig; zero values are the documented defaults).
-	Restarts RestartConfig
+	Restarts policy.RestartConfig
 	// Health holds the health thresholds (stall, idle, start timeout,
 	// screen settle time; HealthConfig).
-	Health HealthConfig
+	Health policy.HealthConfig
 	// Notify tunes the lead notification rate limit (NotifyConfig).
-	Notify NotifyConfig
+	Notify policy.NotifyConfig
 	// WorkDebounce is how long the work watcher waits after a change to
 	// the team's inboxes or tasks before reading them. Default 100 ms.
 	WorkDebounce time.Duration
@@ -87,8 +91,8 @@ type Config struct {
 	RuntimeDir string
 	// Logger receives the supervisor's events. Default zap.NewNop().
 	Logger *zap.Logger
-	// Clock is the owner loops' time source. Default RealClock().
-	Clock Clock
+	// Clock is the owner loops' time source. Default clock.Real().
+	Clock clock.Clock
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -138,14 +142,14 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("supervisor: Config.Restarts.Policy: %w", err)
 	}
 	c.Restarts.Policy = c.Restarts.Policy.Or(protocol.RestartNever)
-	c.Restarts = c.Restarts.withDefaults()
+	c.Restarts = c.Restarts.WithDefaults()
 	c.Health = c.Health.WithDefaults()
-	c.Notify = c.Notify.withDefaults()
+	c.Notify = c.Notify.WithDefaults()
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
 	if c.Clock == nil {
-		c.Clock = RealClock()
+		c.Clock = clock.Real()
 	}
 	return c, nil
 }

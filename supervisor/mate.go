@@ -9,6 +9,8 @@ import (
 	"github.com/f9449b24/claude-teams/tmuxcc"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // mate is one teammate as the owner loop sees it. Every field is owned by
@@ -56,7 +58,7 @@ type mate struct {
 
 	// Health of the current run (see health.go); nil while not alive.
 	// checkAt is its next evaluation (zero: none planned).
-	health  *HealthTracker
+	health  *policy.HealthTracker
 	hs      healthState
 	checkAt time.Time
 }
@@ -217,8 +219,8 @@ func (t *team) toState(m *mate) TeammateState {
 }
 
 // restartState is the inverse of toState for the restart tracker.
-func (ts TeammateState) restartState() RestartState {
-	rs := RestartState{Restarts: ts.Restarts, Failed: ts.GaveUp, NextRestartAt: parseTime(ts.NextRestartAt)}
+func (ts TeammateState) restartState() policy.RestartState {
+	rs := policy.RestartState{Restarts: ts.Restarts, Failed: ts.GaveUp, NextRestartAt: parseTime(ts.NextRestartAt)}
 	for _, f := range ts.FailureTimes {
 		if at := parseTime(f); !at.IsZero() {
 			rs.FailureTimes = append(rs.FailureTimes, at)

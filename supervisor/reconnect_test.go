@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/internal/fakeclock"
 )
 
 // TestSpawnWhileReconnecting: the control connection is lost and, before
@@ -16,7 +18,7 @@ import (
 func TestSpawnWhileReconnecting(t *testing.T) {
 	h := newHarness(t)
 	tmuxEnv, lead := h.leadInTmux()
-	clock := NewFakeClock(clockEpoch) // the reconnection timer never fires by itself
+	clock := fakeclock.New(clockEpoch) // the reconnection timer never fires by itself
 	m := h.manager(func(c *Config) { c.TMUX, c.TMUXPane, c.Clock = tmuxEnv, lead, clock })
 	h.spawn(m, "w1", "print before", "wait")
 	h.waitOutput(m, "w1", "before")

@@ -12,6 +12,8 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // Automatic restarts (DESIGN.md "Supervision"). An exit goes through the
@@ -127,7 +129,7 @@ func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 func (t *team) failedStart(m *mate, err error) {
 	now := t.m.now()
 	t.log.Warn("teammate restart failed", append(t.mateFields(m), zap.Error(err))...)
-	d := t.restarts.Exited(m.name, now, RestartExit{Status: -1, Ran: 0})
+	d := t.restarts.Exited(m.name, now, policy.RestartExit{Status: -1, Ran: 0})
 	m.lastExit = "could not be started: " + err.Error()
 	ev := t.leadEvent(m, now)
 	ev.Restarts, ev.Failures, ev.Policy = d.Restarts, d.Failures, t.restartPolicy(m)
@@ -135,7 +137,7 @@ func (t *team) failedStart(m *mate, err error) {
 	switch {
 	case d.GaveUp:
 		t.setState(m, protocol.StateFailed, zap.Int("failures", d.Failures))
-		ev.Kind = LeadFailed
+		ev.Kind = policy.LeadFailed
 		t.tellLead(ev)
 	case d.Restart:
 		t.log.Info("teammate restart planned", append(t.mateFields(m), zap.Duration("backoff", d.Delay))...)

@@ -10,6 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // spawnPolicy starts teammate name with a restart policy of its own.
@@ -84,7 +86,7 @@ func TestAutoRestartAfterCrash(t *testing.T) {
 		ts = h.status(m, "w1")
 		return ts.Restarts == 1 && ts.State == protocol.StateRunning
 	}, "w1 restarted and running (last %+v)", &ts)
-	if ts.PaneID == first.TmuxPaneID || !ts.Alive || ts.Failures != 1 || ts.Health != string(HealthRunning) {
+	if ts.PaneID == first.TmuxPaneID || !ts.Alive || ts.Failures != 1 || ts.Health != string(policy.HealthRunning) {
 		t.Errorf("status after restart = %+v (first pane %s)", ts, first.TmuxPaneID)
 	}
 	mem := h.member("w1")
@@ -182,7 +184,7 @@ func TestAutoRestartCrashLoopFails(t *testing.T) {
 	h := newHarness(t)
 	m := h.manager(func(c *Config) {
 		c.Restarts.MaxFailures = 3
-		c.Notify = NotifyConfig{Burst: 2, Every: time.Hour}
+		c.Notify = policy.NotifyConfig{Burst: 2, Every: time.Hour}
 	})
 	h.spawnPolicy(m, "w1", "on-failure", "print boom", "exit 2")
 	ts := h.waitState(m, "w1", protocol.StateFailed)
@@ -200,7 +202,7 @@ func TestAutoRestartCrashLoopFails(t *testing.T) {
 	}
 	eventually(t, func() bool { return len(h.leadMessages("w1")) == 2 }, "the burst")
 	_ = m.Close() // releases what the rate limit held back, in one message
-	msgs := append(h.leadMessages("w1"), h.leadMessages(DefaultNotifySummaryFrom)...)
+	msgs := append(h.leadMessages("w1"), h.leadMessages(policy.DefaultNotifySummaryFrom)...)
 	if len(msgs) != 3 {
 		t.Fatalf("%d lead messages, want burst 2 + 1 coalesced: %+v", len(msgs), msgs)
 	}

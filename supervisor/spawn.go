@@ -10,6 +10,8 @@ import (
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/tmuxcc"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // ErrStillRunning is returned (wrapped) when a teammate is started under a
@@ -121,7 +123,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	t.startHealth(m, now, false)
 	if r.auto {
 		ev := t.leadEvent(m, now)
-		ev.Kind, ev.Restarts = LeadRestarted, t.restartCount(m)
+		ev.Kind, ev.Restarts = policy.LeadRestarted, t.restartCount(m)
 		t.tellLead(ev)
 	}
 	t.persist()

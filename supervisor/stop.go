@@ -15,6 +15,8 @@ import (
 	"github.com/f9449b24/claude-teams/tmuxcc"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // stopReq asks the owner loop to end a teammate on purpose.
@@ -60,7 +62,7 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	// has not been told yet about this teammate.
 	t.restarts.Cancel(m.name)
 	m.restarting = false
-	t.tellLead(LeadEvent{Agent: m.name, Deliberate: true})
+	t.tellLead(policy.LeadEvent{Agent: m.name, Deliberate: true})
 	tg := stopTarget{
 		name: m.name, pane: m.paneID, pid: m.pid, exited: m.exited,
 		alive: !m.processDone(), conn: t.conn, grace: t.m.cfg.StopGrace,

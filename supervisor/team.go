@@ -10,6 +10,10 @@ import (
 
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/tmuxcc"
+
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+
+	"github.com/f9449b24/claude-teams/supervisor/clock"
 )
 
 // team is the owner loop of one supervised team (the "team actor"). One
@@ -59,8 +63,8 @@ type team struct {
 
 	// Policy (owned by run): restart trackers, the lead notification
 	// policy, what the work watcher last read, and one timer each.
-	restarts     *TeamRestarts
-	lead         *LeadNotifier
+	restarts     *policy.TeamRestarts
+	lead         *policy.LeadNotifier
 	work         workFacts
 	restartTimer loopTimer // next automatic restart due
 	flushTimer   loopTimer // held-back lead notifications
@@ -74,7 +78,7 @@ type request interface{ isRequest() }
 // redialState tracks reconnection after the control connection ended.
 type redialState struct {
 	attempts int
-	timer    ClockTimer // nil when no redial is pending
+	timer    clock.Timer // nil when no redial is pending
 	since    time.Time
 }
 
@@ -103,11 +107,11 @@ func newTeam(m *Manager, name string) *team {
 		panes:   map[string]*mate{},
 	}
 	t.notes = newNotifier(t.store, name, t.log)
-	t.restarts = NewTeamRestarts(m.cfg.Restarts)
-	t.lead = NewLeadNotifier(m.cfg.Notify)
+	t.restarts = policy.NewTeamRestarts(m.cfg.Restarts)
+	t.lead = policy.NewLeadNotifier(m.cfg.Notify)
 	t.work = newWorkFacts()
-	clock := m.cfg.Clock
-	t.restartTimer.clock, t.flushTimer.clock, t.healthTimer.clock = clock, clock, clock
+	clk := m.cfg.Clock
+	t.restartTimer.clock, t.flushTimer.clock, t.healthTimer.clock = clk, clk, clk
 	return t
 }
 

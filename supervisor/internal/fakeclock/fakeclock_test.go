@@ -1,15 +1,14 @@
-package supervisor
+package fakeclock
 
 import (
 	"testing"
-	"testing/synctest"
 	"time"
 )
 
 var clockEpoch = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
-func TestFakeClockTimersFireInDeadlineOrder(t *testing.T) {
-	c := NewFakeClock(clockEpoch)
+func TestTimersFireInDeadlineOrder(t *testing.T) {
+	c := New(clockEpoch)
 	var order []string
 	c.AfterFunc(3*time.Second, func() { order = append(order, "3s") })
 	c.AfterFunc(time.Second, func() { order = append(order, "1s") })
@@ -52,8 +51,8 @@ func TestFakeClockTimersFireInDeadlineOrder(t *testing.T) {
 	}
 }
 
-func TestFakeClockAfterFuncSeesItsDeadline(t *testing.T) {
-	c := NewFakeClock(clockEpoch)
+func TestClockAfterFuncSeesItsDeadline(t *testing.T) {
+	c := New(clockEpoch)
 	var seen time.Time
 	c.AfterFunc(5*time.Second, func() { seen = c.Now() })
 	c.Advance(time.Minute)
@@ -62,8 +61,8 @@ func TestFakeClockAfterFuncSeesItsDeadline(t *testing.T) {
 	}
 }
 
-func TestFakeClockStopAndReset(t *testing.T) {
-	c := NewFakeClock(clockEpoch)
+func TestClockStopAndReset(t *testing.T) {
+	c := New(clockEpoch)
 	tm := c.NewTimer(time.Second)
 	if !tm.Stop() {
 		t.Error("Stop of a pending timer = false")
@@ -102,16 +101,16 @@ func TestFakeClockStopAndReset(t *testing.T) {
 	}
 }
 
-func TestFakeClockSetNeverGoesBack(t *testing.T) {
-	c := NewFakeClock(clockEpoch)
+func TestClockSetNeverGoesBack(t *testing.T) {
+	c := New(clockEpoch)
 	c.Set(clockEpoch.Add(-time.Hour))
 	if !c.Now().Equal(clockEpoch) {
 		t.Fatalf("Now = %v after Set to the past", c.Now())
 	}
 }
 
-func TestFakeClockChangedSignalsArming(t *testing.T) {
-	c := NewFakeClock(clockEpoch)
+func TestClockChangedSignalsArming(t *testing.T) {
+	c := New(clockEpoch)
 	changed := c.Changed()
 	done := make(chan struct{})
 	go func() {
@@ -131,8 +130,8 @@ func TestFakeClockChangedSignalsArming(t *testing.T) {
 
 // A timer armed from inside an AfterFunc callback fires in the same Advance
 // when it falls due.
-func TestFakeClockRearmFromCallback(t *testing.T) {
-	c := NewFakeClock(clockEpoch)
+func TestClockRearmFromCallback(t *testing.T) {
+	c := New(clockEpoch)
 	n := 0
 	var tick func()
 	tick = func() {
@@ -144,26 +143,4 @@ func TestFakeClockRearmFromCallback(t *testing.T) {
 	if n != 5 {
 		t.Fatalf("ticks = %d, want 5", n)
 	}
-}
-
-func TestRealClockUnderSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		c := RealClock()
-		start := c.Now()
-		tm := c.NewTimer(time.Hour)
-		fired := make(chan struct{})
-		c.AfterFunc(30*time.Minute, func() { close(fired) })
-		<-fired
-		at := <-tm.C()
-		if got := at.Sub(start); got != time.Hour {
-			t.Errorf("timer fired after %v, want 1h", got)
-		}
-		if tm.Stop() {
-			t.Error("Stop after firing = true")
-		}
-		if tm.Reset(time.Minute) {
-			t.Error("Reset after firing = true")
-		}
-		<-tm.C()
-	})
 }

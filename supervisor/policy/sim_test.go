@@ -1,4 +1,4 @@
-package supervisor
+package policy
 
 import (
 	"math/rand/v2"
@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/internal/fakeclock"
+
+	"github.com/f9449b24/claude-teams/supervisor/clock"
 )
 
 // policySim plays the owner loop with the policy parts only, on a fake
@@ -14,12 +18,12 @@ import (
 // TeamRestarts, messages through LeadNotifier, each with one timer.
 type policySim struct {
 	t        *testing.T
-	clock    *FakeClock
+	clock    *fakeclock.Clock
 	restarts *TeamRestarts
 	notifier *LeadNotifier
 	run      time.Duration
 
-	restartTimer, flushTimer ClockTimer
+	restartTimer, flushTimer clock.Timer
 	starts                   map[string][]time.Time
 	failedAt                 map[string]time.Time
 	msgs                     []LeadMessage
@@ -27,7 +31,7 @@ type policySim struct {
 
 func newPolicySim(t *testing.T, cfg RestartConfig, run time.Duration) *policySim {
 	return &policySim{
-		t: t, clock: NewFakeClock(clockEpoch), restarts: NewTeamRestarts(cfg), notifier: NewLeadNotifier(NotifyConfig{}),
+		t: t, clock: fakeclock.New(clockEpoch), restarts: NewTeamRestarts(cfg), notifier: NewLeadNotifier(NotifyConfig{}),
 		run: run, starts: map[string][]time.Time{}, failedAt: map[string]time.Time{},
 	}
 }

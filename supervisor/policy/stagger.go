@@ -1,4 +1,4 @@
-package supervisor
+package policy
 
 import (
 	"sort"
@@ -25,7 +25,7 @@ type TeamRestarts struct {
 
 // NewTeamRestarts returns an empty set with the given configuration.
 func NewTeamRestarts(cfg RestartConfig) *TeamRestarts {
-	return &TeamRestarts{cfg: cfg.withDefaults(), mates: map[string]*RestartTracker{}}
+	return &TeamRestarts{cfg: cfg.WithDefaults(), mates: map[string]*RestartTracker{}}
 }
 
 // Track registers a teammate with its policy ("" = the configured default)

@@ -1,10 +1,12 @@
-package supervisor
+package policy
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/f9449b24/claude-teams/supervisor/internal/fakeclock"
 )
 
 func TestHealthConfigDefaults(t *testing.T) {
@@ -100,7 +102,7 @@ func TestNextHealthCheck(t *testing.T) {
 // permission prompt and an answer. The owner loop is played by Update calls
 // at the times NextHealthCheck names, on a fake clock.
 func TestHealthTrackerTransitions(t *testing.T) {
-	clock := NewFakeClock(clockEpoch)
+	clock := fakeclock.New(clockEpoch)
 	start := clock.Now()
 	tr := NewHealthTracker(HealthConfig{}, start)
 	in := HealthInput{StartedAt: start}
@@ -192,7 +194,7 @@ func TestHealthTrackerReadySticks(t *testing.T) {
 // Needs-input detection from recorded screens, through ScreenHealth and the
 // tracker.
 func TestHealthFromRecordedScreens(t *testing.T) {
-	dir := filepath.Join("..", "backends", "testdata", "screens")
+	dir := filepath.Join("..", "..", "backends", "testdata", "screens")
 	tests := []struct {
 		backend, file string
 		want          Health
@@ -228,3 +230,6 @@ func TestHealthFromRecordedScreens(t *testing.T) {
 		})
 	}
 }
+
+// clockEpoch is the fake clocks' start.
+var clockEpoch = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)

@@ -1,4 +1,4 @@
-package supervisor
+package policy
 
 import (
 	"strconv"
@@ -103,7 +103,8 @@ const (
 	DefaultNotifyMaxListed   = 40
 )
 
-func (c NotifyConfig) withDefaults() NotifyConfig {
+// WithDefaults returns c with zero fields set to the defaults.
+func (c NotifyConfig) WithDefaults() NotifyConfig {
 	if c.Burst <= 0 {
 		c.Burst = DefaultNotifyBurst
 	}
@@ -158,7 +159,7 @@ type LeadNotifier struct {
 
 // NewLeadNotifier returns a notifier whose bucket starts full.
 func NewLeadNotifier(cfg NotifyConfig) *LeadNotifier {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	return &LeadNotifier{cfg: cfg, credit: cfg.capacity(), last: map[string]string{}}
 }
 

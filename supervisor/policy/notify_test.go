@@ -1,4 +1,4 @@
-package supervisor
+package policy
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/internal/fakeclock"
 )
 
 func exitStatus(n int) *int { return &n }
@@ -159,7 +161,7 @@ func TestLeadDedup(t *testing.T) {
 // Burst 5, then the 6th and 7th events are held and come out together in
 // one message when a token is back; nothing is lost.
 func TestLeadRateLimitCoalesces(t *testing.T) {
-	clock := NewFakeClock(clockEpoch)
+	clock := fakeclock.New(clockEpoch)
 	n := NewLeadNotifier(NotifyConfig{})
 	ev := func(agent string, kind LeadEventKind, restarts int) LeadEvent {
 		return LeadEvent{Kind: kind, Agent: agent, At: clock.Now(), ExitStatus: exitStatus(1), Restarts: restarts}
@@ -241,7 +243,7 @@ func TestLeadDeliberateDropsHeld(t *testing.T) {
 // after 1 s): messages stay within Burst + 10 min / Every, and every
 // accepted event is reported in exactly one of them.
 func TestLeadCrashLoopBounded(t *testing.T) {
-	clock := NewFakeClock(clockEpoch)
+	clock := fakeclock.New(clockEpoch)
 	n := NewLeadNotifier(NotifyConfig{})
 	restarts := map[string]int{}
 	var msgs []LeadMessage

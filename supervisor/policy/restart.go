@@ -1,4 +1,4 @@
-package supervisor
+package policy
 
 import (
 	"math/rand/v2"
@@ -51,8 +51,8 @@ const (
 	DefaultStartGap       = 750 * time.Millisecond
 )
 
-// withDefaults fills zero fields. It is idempotent: "none" stays negative.
-func (c RestartConfig) withDefaults() RestartConfig {
+// WithDefaults fills zero fields. It is idempotent: "none" stays negative.
+func (c RestartConfig) WithDefaults() RestartConfig {
 	if c.Policy == "" {
 		c.Policy = protocol.RestartNever
 	}
@@ -93,7 +93,7 @@ func (c RestartConfig) withDefaults() RestartConfig {
 // follows the n-th failed run in the window: InitialBackoff·2^(n-1), capped
 // at MaxBackoff (n < 1 counts as 1).
 func (c RestartConfig) Backoff(n int) time.Duration {
-	return c.withDefaults().backoff(n)
+	return c.WithDefaults().backoff(n)
 }
 
 // backoff is Backoff on a config with defaults.
@@ -186,7 +186,7 @@ func NewRestartTracker(p protocol.RestartPolicy, cfg RestartConfig) *RestartTrac
 
 // RestoreRestartTracker returns a tracker that continues from a saved state.
 func RestoreRestartTracker(p protocol.RestartPolicy, cfg RestartConfig, st RestartState) *RestartTracker {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if p == "" {
 		p = cfg.Policy
 	}

@@ -1,4 +1,4 @@
-package supervisor
+package policy
 
 import (
 	"fmt"
@@ -7,13 +7,15 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
+
+	"github.com/f9449b24/claude-teams/supervisor/internal/fakeclock"
 )
 
 // Four teammates crash in the same instant: their restarts come out
 // StartGap apart, in a deterministic order, driven by a FakeClock the way
 // the owner loop drives them (one timer armed for NextDue).
 func TestStaggerSimultaneousCrashes(t *testing.T) {
-	clock := NewFakeClock(clockEpoch)
+	clock := fakeclock.New(clockEpoch)
 	r := NewTeamRestarts(RestartConfig{Rand: noJitter})
 	agents := []string{"w1", "w2", "w3", "w4"}
 	for _, a := range agents {

@@ -1,4 +1,4 @@
-package supervisor
+package policy
 
 import (
 	"math/rand/v2"
@@ -55,12 +55,12 @@ func TestRestartJitterBounds(t *testing.T) {
 		r    float64
 		want time.Duration
 	}{{0, 4 * time.Second}, {0.5, 3600 * time.Millisecond}, {0.999999, 3200000800 * time.Nanosecond}} {
-		c := RestartConfig{Rand: func() float64 { return tc.r }}.withDefaults()
+		c := RestartConfig{Rand: func() float64 { return tc.r }}.WithDefaults()
 		if got := c.jittered(4 * time.Second); got != tc.want {
 			t.Errorf("jittered(4s) with r=%v = %v, want %v", tc.r, got, tc.want)
 		}
 	}
-	c := RestartConfig{Jitter: -1}.withDefaults()
+	c := RestartConfig{Jitter: -1}.WithDefaults()
 	if got := c.jittered(4 * time.Second); got != 4*time.Second {
 		t.Errorf("Jitter -1: %v, want 4s", got)
 	}
