@@ -34,16 +34,16 @@ var allowed = map[string][]string{
 	"supervisor/statefile":  {"protocol"},
 	"supervisor/tmuxconv":   {"protocol"},
 	"supervisor/proctree":   {},
-	"supervisor/statussock": {"protocol"},
+	"supervisor/statussock": {"protocol", "supervisor/tmuxconv"},
 	// Offline status: no tmuxcc, so the status CLI reads a team without it.
-	"supervisor/offline":              {"protocol", "supervisor/statefile", "supervisor/tmuxconv"},
-	"supervisor/internal/fakeclock":   {"supervisor/clock"},
-	"supervisor/internal/testharness": {"tmuxcc"},
-	"mcp":                             {"protocol", "backends"},
+	"supervisor/offline":            {"protocol", "supervisor/statefile", "supervisor/tmuxconv"},
+	"supervisor/internal/fakeclock": {"supervisor/clock"},
+	"tmuxcc/tmuxtest":               {},
+	"mcp":                           {"protocol", "backends"},
 }
 
 // testOnly are packages only test files import; any test file may.
-var testOnly = []string{"supervisor/clock", "supervisor/internal/fakeclock", "supervisor/internal/testharness"}
+var testOnly = []string{"supervisor/clock", "supervisor/internal/fakeclock", "tmuxcc/tmuxtest"}
 
 // forbiddenStd lists standard packages a package of ours must not import
 // (pure policy touches no files, processes, sockets or goroutine plumbing).

@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -134,5 +135,19 @@ func TestOwns(t *testing.T) {
 	}
 	if m.OwnsTask(Task{Owner: "w1", Status: StatusCompleted}) {
 		t.Error("a finished task is not owned work")
+	}
+}
+
+// OwnedTaskIDs is what live and offline status both report: tasks owned
+// under the teammate's name or agent id, in id order, never null.
+func TestOwnedTaskIDs(t *testing.T) {
+	tasks := []Task{{ID: "10", Owner: "w1"}, {ID: "2", Owner: "w1"}, {ID: "7", Owner: "w1@t"}, {ID: "3", Owner: "w2"},
+		{ID: "4", Owner: "w1", Status: StatusCompleted}}
+	m := Member{Name: "w1", AgentID: "w1@t"}
+	if got := m.OwnedTaskIDs(tasks); strings.Join(got, " ") != "2 7 10" {
+		t.Errorf("OwnedTaskIDs(w1) = %v, want [2 7 10]", got)
+	}
+	if got := (Member{Name: "w3", AgentID: "w3@t"}).OwnedTaskIDs(tasks); got == nil || len(got) != 0 {
+		t.Errorf("OwnedTaskIDs(w3) = %#v, want empty, not nil", got)
 	}
 }

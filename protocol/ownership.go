@@ -10,3 +10,16 @@ func (m Member) Owns(owner string) bool {
 
 // OwnsTask reports whether t is an unfinished task m owns (Owns).
 func (m Member) OwnsTask(t Task) bool { return !t.Finished() && m.Owns(t.Owner) }
+
+// OwnedTaskIDs returns the ids of the unfinished tasks among tasks that m
+// owns (OwnsTask), in id order; never nil, so JSON says [] rather than null.
+func (m Member) OwnedTaskIDs(tasks []Task) []string {
+	ids := []string{}
+	for _, t := range tasks {
+		if m.OwnsTask(t) {
+			ids = append(ids, t.ID)
+		}
+	}
+	sortIDs(ids)
+	return ids
+}

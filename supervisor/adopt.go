@@ -8,8 +8,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
-
 	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // Re-adoption: a new owner takes over the panes recorded in config.json;
@@ -19,17 +20,17 @@ import (
 
 // listPanes lists every pane of the server (or of scope, such as
 // "-s", "-t", session) by id.
-func (t *team) listPanes(ctx context.Context, scope ...string) (map[string]Pane, error) {
+func (t *team) listPanes(ctx context.Context, scope ...string) (map[string]tmuxconv.Pane, error) {
 	if len(scope) == 0 {
 		scope = []string{"-a"}
 	}
-	out, err := t.conn.Command(ctx, append(append([]string{"list-panes"}, scope...), "-F", paneListFormat)...)
+	out, err := t.conn.Command(ctx, append(append([]string{"list-panes"}, scope...), "-F", tmuxconv.PaneListFormat)...)
 	if err != nil {
 		return nil, err
 	}
-	rows := make(map[string]Pane, len(out))
+	rows := make(map[string]tmuxconv.Pane, len(out))
 	for _, l := range out {
-		if p, ok := parsePane(l); ok {
+		if p, ok := tmuxconv.ParsePane(l); ok {
 			rows[p.ID] = p
 		}
 	}
@@ -38,7 +39,7 @@ func (t *team) listPanes(ctx context.Context, scope ...string) (map[string]Pane,
 
 // adoptAtStart loads the state file and adopts the config's teammates.
 func (t *team) adoptAtStart(ctx context.Context) {
-	st, err := LoadTeamState(t.store, t.name)
+	st, err := statefile.LoadTeamState(t.store, t.name)
 	if err != nil {
 		t.log.Warn("state file unreadable", zap.Error(err))
 	}
@@ -62,12 +63,12 @@ func (t *team) adoptAtStart(ctx context.Context) {
 			m.known = true
 			m.pid, m.windowID, m.state = ts.PID, ts.WindowID, ts.State
 			m.exitStatus, m.signal, m.reported = ts.ExitStatus, ts.Signal, ts.Reported
-			m.startedAt, m.exitedAt = parseTime(ts.StartedAt), parseTime(ts.ExitedAt)
+			m.startedAt, m.exitedAt = statefile.ParseTime(ts.StartedAt), statefile.ParseTime(ts.ExitedAt)
 			m.stopReason = ts.StopReason
 		}
 		m.restart = ts.Restart
 		m.lastExit = ts.LastExit
-		t.restarts.Restore(m.name, protocol.RestartPolicy(ts.Restart), ts.restartState())
+		t.restarts.Restore(m.name, protocol.RestartPolicy(ts.Restart), restartState(ts))
 		cands = append(cands, m)
 	}
 	if len(cands) == 0 {
@@ -91,7 +92,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 // adopt takes over cands: live panes are watched again, dead ones and
 // missing ones are handled as exits (reported unless already reported).
 func (t *team) adopt(ctx context.Context, cands []*mate) {
-	var rows map[string]Pane
+	var rows map[string]tmuxconv.Pane
 	if t.conn != nil {
 		var err error
 		if rows, err = t.listPanes(ctx); err != nil {
@@ -101,7 +102,7 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 	for _, m := range cands {
 		t.mates[m.name] = m
 		row, ok := rows[m.paneID]
-		if ok && !row.ours(m.agentID, t.rootTag) {
+		if ok && !row.Ours(m.agentID, t.rootTag) {
 			ok = false // the id now names another agent's pane
 		}
 		stop := m.stopReason
@@ -122,7 +123,7 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 	t.persist()
 }
 
-func (t *team) adoptLive(ctx context.Context, m *mate, row Pane) {
+func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
 	if m.pid != row.PID {
 		m.startedAt = time.Time{}
 	}
@@ -136,7 +137,7 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row Pane) {
 		m.exited = make(chan struct{})
 	}
 	t.panes[m.paneID] = m
-	if t.topo.mode != ModePrivate {
+	if t.topo.mode != statefile.ModePrivate {
 		if err := t.linkWindow(ctx, row.Window); err != nil {
 			t.log.Warn("link adopted window", zap.String("agent", m.name), zap.Error(err))
 		}
@@ -159,7 +160,7 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row Pane) {
 	}
 }
 
-func (t *team) adoptDead(ctx context.Context, m *mate, row Pane) {
+func (t *team) adoptDead(ctx context.Context, m *mate, row tmuxconv.Pane) {
 	m.pid, m.windowID = row.PID, row.Window
 	t.panes[m.paneID] = m
 	if m.reported == m.exitKey() && !m.state.Alive() {
@@ -216,16 +217,16 @@ func (t *team) persist() {
 	if t.tornDown {
 		return
 	}
-	st := TeamState{
+	st := statefile.TeamState{
 		SupervisorPID: t.m.pid,
-		UpdatedAt:     formatTime(t.m.now()),
+		UpdatedAt:     statefile.FormatTime(t.m.now()),
 		Server:        t.server,
-		Teammates:     make(map[string]TeammateState, len(t.mates)),
+		Teammates:     make(map[string]statefile.TeammateState, len(t.mates)),
 	}
 	for name, m := range t.mates {
 		st.Teammates[name] = t.toState(m)
 	}
-	if err := saveTeamState(t.store, t.name, st); err != nil {
+	if err := statefile.SaveTeamState(t.store, t.name, st); err != nil {
 		t.log.Error("state file not written", zap.Error(err))
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
-
 	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 

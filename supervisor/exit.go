@@ -9,11 +9,9 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/f9449b24/claude-teams/tmuxcc"
-
 	"github.com/f9449b24/claude-teams/protocol"
-
 	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
 // finalScreenLines is how many lines of a dead pane (history included) are

@@ -19,7 +19,6 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
-
 	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 

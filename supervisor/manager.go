@@ -14,11 +14,11 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/tmuxcc"
-
-	"github.com/f9449b24/claude-teams/supervisor/policy"
-
 	"github.com/f9449b24/claude-teams/supervisor/clock"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
+	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
 // Launcher says how to start a teammate; backends.Config is one.
@@ -169,7 +169,7 @@ type Manager struct {
 
 	mu     sync.Mutex
 	owned  map[string]*owned
-	remote map[string]*SocketClient
+	remote map[string]*statussock.SocketClient
 	closed bool
 	wg     sync.WaitGroup
 }
@@ -188,7 +188,7 @@ type owned struct {
 // ErrClosed is returned by a Manager's methods after Close.
 var ErrClosed = errors.New("supervisor: manager closed")
 
-var _ Service = (*Manager)(nil)
+var _ statussock.Service = (*Manager)(nil)
 
 // NewManager returns a Manager. It starts nothing: teams are supervised
 // from their first call on.
@@ -201,7 +201,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	return &Manager{
 		cfg: cfg, log: cfg.Logger.Named("supervisor"), pid: os.Getpid(),
 		ctx: ctx, cancel: cancel,
-		owned: map[string]*owned{}, remote: map[string]*SocketClient{},
+		owned: map[string]*owned{}, remote: map[string]*statussock.SocketClient{},
 	}, nil
 }
 
@@ -253,7 +253,7 @@ func (m *Manager) Done(team string) <-chan struct{} {
 
 // route returns who answers for team: our owner loop, a new owner loop if
 // the lock is free, or a socket client to the owner.
-func (m *Manager) route(ctx context.Context, team string) (Service, error) {
+func (m *Manager) route(ctx context.Context, team string) (statussock.Service, error) {
 	if err := protocol.ValidateTeamName(team); err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func (m *Manager) route(ctx context.Context, team string) (Service, error) {
 		if err == nil {
 			return c, nil
 		}
-		if !errors.Is(err, ErrNoSupervisor) || time.Now().After(deadline) {
+		if !errors.Is(err, statussock.ErrNoSupervisor) || time.Now().After(deadline) {
 			return nil, err
 		}
 		// The owner holds the lock but is not listening yet, or has just
@@ -306,7 +306,7 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	if err := os.MkdirAll(store.OwnDir(team), 0o700); err != nil {
 		return nil, fmt.Errorf("supervise %s: %w", team, err)
 	}
-	lk := flock.New(LockPath(store, team))
+	lk := flock.New(statefile.LockPath(store, team))
 	ok, err := lk.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("supervise %s: lock: %w", team, err)
@@ -328,8 +328,8 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	go func() {
 		defer m.wg.Done()
 		defer close(o.socketDone)
-		path := SocketPath(store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
-		if err := ServeSocket(sctx, path, t, t.log); err != nil {
+		path := statussock.SocketPath(store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
+		if err := statussock.ServeSocket(sctx, path, t, t.log); err != nil {
 			t.log.Error("status socket failed", zap.String("socket", path), zap.Error(err))
 		}
 	}()
@@ -350,14 +350,14 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 }
 
 // client returns a socket client to team's owner, dialing if needed.
-func (m *Manager) client(ctx context.Context, team string) (*SocketClient, error) {
+func (m *Manager) client(ctx context.Context, team string) (*statussock.SocketClient, error) {
 	m.mu.Lock()
 	c := m.remote[team]
 	m.mu.Unlock()
 	if c != nil {
 		return c, nil
 	}
-	c, _, err := DialTeam(ctx, m.cfg.Store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
+	c, _, err := statussock.DialTeam(ctx, m.cfg.Store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
 	if err != nil {
 		return nil, err
 	}
@@ -376,8 +376,8 @@ func (m *Manager) client(ctx context.Context, team string) (*SocketClient, error
 }
 
 // dropClient forgets a broken socket client.
-func (m *Manager) dropClient(team string, svc Service) {
-	c, ok := svc.(*SocketClient)
+func (m *Manager) dropClient(team string, svc statussock.Service) {
+	c, ok := svc.(*statussock.SocketClient)
 	if !ok {
 		return
 	}

@@ -6,11 +6,10 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/f9449b24/claude-teams/tmuxcc"
-
 	"github.com/f9449b24/claude-teams/protocol"
-
 	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
 // mate is one teammate as the owner loop sees it. Every field is owned by
@@ -192,37 +191,37 @@ func (t *team) restartCount(m *mate) int {
 }
 
 // toState is what the state file keeps of m.
-func (t *team) toState(m *mate) TeammateState {
-	ts := TeammateState{
+func (t *team) toState(m *mate) statefile.TeammateState {
+	ts := statefile.TeammateState{
 		AgentID: m.agentID, Backend: m.backend,
 		PaneID: m.paneID, WindowID: m.windowID, PID: m.pid,
 		State: m.state, ExitStatus: m.exitStatus, Signal: m.signal,
 		Restart:   m.restart,
-		StartedAt: formatTime(m.startedAt), ExitedAt: formatTime(m.exitedAt),
+		StartedAt: statefile.FormatTime(m.startedAt), ExitedAt: statefile.FormatTime(m.exitedAt),
 		Reported: m.reported, LastExit: m.lastExit, StopReason: m.stopReason,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		ts.Restarts, ts.Failures = tr.Restarts(), tr.Failures(t.m.now())
 		rs := tr.State()
 		for _, f := range rs.FailureTimes {
-			ts.FailureTimes = append(ts.FailureTimes, formatTime(f))
+			ts.FailureTimes = append(ts.FailureTimes, statefile.FormatTime(f))
 		}
 		ts.GaveUp = rs.Failed
-		ts.NextRestartAt = formatTime(rs.NextRestartAt)
+		ts.NextRestartAt = statefile.FormatTime(rs.NextRestartAt)
 	}
 	if m.state == protocol.StateRestarting && ts.NextRestartAt == "" {
 		// Being prepared right now: a later owner must not leave it
 		// waiting for a plan that is gone.
-		ts.NextRestartAt = formatTime(t.m.now())
+		ts.NextRestartAt = statefile.FormatTime(t.m.now())
 	}
 	return ts
 }
 
 // restartState is the inverse of toState for the restart tracker.
-func (ts TeammateState) restartState() policy.RestartState {
-	rs := policy.RestartState{Restarts: ts.Restarts, Failed: ts.GaveUp, NextRestartAt: parseTime(ts.NextRestartAt)}
+func restartState(ts statefile.TeammateState) policy.RestartState {
+	rs := policy.RestartState{Restarts: ts.Restarts, Failed: ts.GaveUp, NextRestartAt: statefile.ParseTime(ts.NextRestartAt)}
 	for _, f := range ts.FailureTimes {
-		if at := parseTime(f); !at.IsZero() {
+		if at := statefile.ParseTime(f); !at.IsZero() {
 			rs.FailureTimes = append(rs.FailureTimes, at)
 		}
 	}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
-
 	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 )
 
 // Automatic restarts (DESIGN.md "Supervision"). An exit goes through the
@@ -233,7 +233,7 @@ func (t *team) replacePane(ctx context.Context, oldPane, oldWindow, name, agentI
 		return paneInfo{}, err
 	}
 	t.conn.UnwatchPane(oldPane)
-	if t.topo.mode == ModePrivate && oldWindow != "" {
+	if t.topo.mode == statefile.ModePrivate && oldWindow != "" {
 		if idx, ok := t.windowIndex(ctx, oldWindow); ok {
 			p, err := t.windowPaneAt(ctx, name, agentID, args, idx, true)
 			if err == nil {

@@ -71,7 +71,7 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, ErrNoTeammate)
 	}
 	mem.TmuxPaneID = p.pane
-	return t.teammateStatus(team, mem, snap.mates[0], true, memberTasks(ownedTasks(t.store, team), mem)), nil
+	return t.teammateStatus(team, mem, snap.mates[0], true, t.ownedTaskIDs(mem)), nil
 }
 
 // sleepUntil waits on the team's clock until at (at once if it passed).

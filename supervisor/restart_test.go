@@ -10,8 +10,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
-
 	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
 )
 
 // spawnPolicy starts teammate name with a restart policy of its own.
@@ -136,7 +137,7 @@ func TestAutoRestartAfterCrash(t *testing.T) {
 		t.Errorf("restarting events = %v", ev)
 	}
 	// The state file carries the count for a later owner.
-	st, err := LoadTeamState(h.store, h.team)
+	st, err := statefile.LoadTeamState(h.store, h.team)
 	if err != nil || st.Teammates["w1"].Restarts != 1 || len(st.Teammates["w1"].FailureTimes) != 1 {
 		t.Errorf("state file = %+v, %v", st.Teammates["w1"], err)
 	}
@@ -220,7 +221,7 @@ func TestAutoRestartCrashLoopFails(t *testing.T) {
 	}
 	h.launch.set("w1", []string{"print back", "wait"})
 	// Through the status socket, as `claude-teams supervisor restart` does.
-	c, _, err := DialTeam(ctxT(t), h.root, h.team, os.Getuid(), h.dir)
+	c, _, err := statussock.DialTeam(ctxT(t), h.root, h.team, os.Getuid(), h.dir)
 	if err != nil {
 		t.Fatal(err)
 	}

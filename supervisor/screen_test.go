@@ -64,35 +64,3 @@ func TestDropDeadNotice(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
-
-func TestParsePane(t *testing.T) {
-	r, ok := parsePane("%3\t@2\t1234\t1\t7\t\tw1@alpha\t0a1b2c3d")
-	if !ok || r.ID != "%3" || r.Window != "@2" || r.PID != 1234 || !r.Dead || r.ExitStatus == nil || *r.ExitStatus != 7 ||
-		r.Signal != "" || r.Agent != "w1@alpha" || r.Root != "0a1b2c3d" {
-		t.Errorf("dead row = %+v %v", r, ok)
-	}
-	r, ok = parsePane("%4\t@2\t99\t1\t\t9\tw2@alpha\t")
-	if !ok || r.ExitStatus != nil || r.Signal != "SIGKILL" {
-		t.Errorf("signalled row = %+v %v", r, ok)
-	}
-	r, ok = parsePane("%5\t@3\t98\t0\t\t\t\t")
-	if !ok || r.Dead || r.Agent != "" {
-		t.Errorf("live foreign row = %+v %v", r, ok)
-	}
-	if _, ok := parsePane("garbage"); ok {
-		t.Error("garbage parsed")
-	}
-	for _, tc := range []struct {
-		p    Pane
-		want bool
-	}{
-		{Pane{}, true},
-		{Pane{Agent: "w1@alpha", Root: "r"}, true},
-		{Pane{Agent: "w2@alpha", Root: "r"}, false},
-		{Pane{Agent: "w1@alpha", Root: "other"}, false},
-	} {
-		if got := tc.p.ours("w1@alpha", "r"); got != tc.want {
-			t.Errorf("%+v.ours = %v", tc.p, got)
-		}
-	}
-}

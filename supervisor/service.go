@@ -14,6 +14,7 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
 )
 
 // The team's Service methods run in the caller's goroutine (an MCP handler
@@ -21,7 +22,7 @@ import (
 // loop only for what it owns, so a slow lock never stalls supervision.
 // *team answers from local state only, which is what ServeSocket needs.
 
-var _ Service = (*team)(nil)
+var _ statussock.Service = (*team)(nil)
 
 // DataRoot names the data root this team lives in (reported by the status
 // socket's ping; see DataRootReporter).

@@ -9,9 +9,9 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/tmuxcc"
-
 	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
 // ErrStillRunning is returned (wrapped) when a teammate is started under a
@@ -169,9 +169,9 @@ func (t *team) recorded() (topology, bool) {
 	}
 	own := t.m.ownTopology(t.name)
 	switch {
-	case tp.mode == ModePrivate:
+	case tp.mode == statefile.ModePrivate:
 		tp.configFile = t.m.cfg.TmuxConfigFile
-	case own.mode != ModePrivate && own.socketPath == tp.socketPath && own.leadPane != "":
+	case own.mode != statefile.ModePrivate && own.socketPath == tp.socketPath && own.leadPane != "":
 		tp.mode, tp.leadPane = own.mode, own.leadPane
 	}
 	return tp, true
@@ -179,7 +179,7 @@ func (t *team) recorded() (topology, bool) {
 
 // connect dials tmux for topology tp and makes it the team's connection.
 func (t *team) connect(ctx context.Context, tp topology, create bool) error {
-	if tp.mode != ModePrivate && serverGone(tp.socketPath) {
+	if tp.mode != statefile.ModePrivate && serverGone(tp.socketPath) {
 		// Never start a server of our own on the person's socket path.
 		return fmt.Errorf("connect to tmux: no server at %s", tp.socketPath)
 	}

@@ -11,11 +11,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // paneIDsOf lists the panes of the test server that carry an agent id.
 func (h *harness) agentPanes() string {
-	out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_id} #{"+PaneAgentOption+"}")
+	out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_id} #{"+tmuxconv.PaneAgentOption+"}")
 	var b strings.Builder
 	for _, l := range strings.Split(out, "\n") {
 		if strings.Contains(l, "@") {
@@ -129,7 +131,7 @@ func TestStopOutlivesSupervisorCrash(t *testing.T) {
 	helper.expect(t, "ready")
 	m := h.manager() // forwards to the helper until it is gone
 	h.waitOutput(m, "w1", "up")
-	c, _, err := DialTeam(ctxT(t), h.root, h.team, os.Getuid(), h.dir)
+	c, _, err := statussock.DialTeam(ctxT(t), h.root, h.team, os.Getuid(), h.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ func TestStopOutlivesSupervisorCrash(t *testing.T) {
 	helper.kill() // w1 exits 300 ms later, with nobody watching
 	<-stopErr     // the connection broke: the caller sees an error
 	eventually(t, func() bool {
-		out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_dead} #{"+PaneAgentOption+"}")
+		out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_dead} #{"+tmuxconv.PaneAgentOption+"}")
 		return strings.Contains(out, "1 w1@")
 	}, "w1 to die unsupervised")
 

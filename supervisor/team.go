@@ -9,11 +9,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/tmuxcc"
-
-	"github.com/f9449b24/claude-teams/supervisor/policy"
-
 	"github.com/f9449b24/claude-teams/supervisor/clock"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
+	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
 // team is the owner loop of one supervised team (the "team actor"). One
@@ -58,8 +58,8 @@ type team struct {
 	tearingDown bool
 	tornDown    bool // the final teardown step ran: write none of the team's files any more
 	redial      redialState
-	leftover    [][2]string // panes (id, agent id) a stop could not remove while disconnected
-	server      ServerInfo  // where the panes live, for the state file (recorded or connected)
+	leftover    [][2]string          // panes (id, agent id) a stop could not remove while disconnected
+	server      statefile.ServerInfo // where the panes live, for the state file (recorded or connected)
 
 	// Policy (owned by run): restart trackers, the lead notification
 	// policy, what the work watcher last read, and one timer each.
@@ -100,7 +100,7 @@ func newTeam(m *Manager, name string) *team {
 		m:       m,
 		store:   m.cfg.Store,
 		log:     m.log.With(zap.String("team", name)),
-		rootTag: rootHash(CanonicalRoot(m.cfg.Store.Root())),
+		rootTag: tmuxconv.RootHash(tmuxconv.CanonicalRoot(m.cfg.Store.Root())),
 		reqs:    make(chan request),
 		done:    make(chan struct{}),
 		mates:   map[string]*mate{},

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/supervisor"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
 )
 
 // restartWord is one row of testdata/protocol/restart_words.json, the
@@ -38,10 +38,10 @@ func restartWords(t *testing.T) []restartWord {
 // same words, and every refusal names the word.
 func TestRestartPolicyEntryPoints(t *testing.T) {
 	cfg, _ := cliWorld(t)
-	path := supervisor.SocketPath(cfg.DataRoot, "alpha", os.Getuid(), strings.TrimPrefix(cfg.Environ[0], "XDG_RUNTIME_DIR="))
+	path := statussock.SocketPath(cfg.DataRoot, "alpha", os.Getuid(), strings.TrimPrefix(cfg.Environ[0], "XDG_RUNTIME_DIR="))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, err := supervisor.DialSocket(ctx, path)
+	c, err := statussock.DialSocket(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,13 +10,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/supervisor"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 )
 
 // teamView is one team as the status command shows it.
 type teamView struct {
 	Status protocol.TeamStatus
-	// Mode is the topology the state file records (supervisor.ModePrivate,
+	// Mode is the topology the state file records (statefile.ModePrivate,
 	// ModeSplit, ModeWindows) or "" when unknown.
 	Mode string
 	// Socket and Session are where the state file says the team's panes
@@ -84,7 +84,7 @@ func renderTeam(w io.Writer, v teamView, opt renderOptions) {
 		}
 		return cell
 	})
-	if v.Mode == "" || v.Mode == supervisor.ModePrivate {
+	if v.Mode == "" || v.Mode == statefile.ModePrivate {
 		session := cmp.Or(v.Session, st.Name)
 		switch {
 		case v.Socket != "":

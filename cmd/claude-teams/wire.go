@@ -5,7 +5,6 @@ import (
 
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor"
-
 	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 

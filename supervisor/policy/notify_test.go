@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
-
 	"github.com/f9449b24/claude-teams/supervisor/internal/fakeclock"
 )
 

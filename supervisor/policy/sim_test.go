@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
-
-	"github.com/f9449b24/claude-teams/supervisor/internal/fakeclock"
-
 	"github.com/f9449b24/claude-teams/supervisor/clock"
+	"github.com/f9449b24/claude-teams/supervisor/internal/fakeclock"
 )
 
 // policySim plays the owner loop with the policy parts only, on a fake

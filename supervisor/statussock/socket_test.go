@@ -1,4 +1,4 @@
-package supervisor
+package statussock
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // fakeService records calls and answers from its fields. A non-nil block
@@ -142,7 +143,7 @@ func dial(t *testing.T, path string) *SocketClient {
 func TestSocketPath(t *testing.T) {
 	long := strings.Repeat("a", 64)
 	root := "/home/u/.claude"
-	h := "-" + rootHash(root) + ".sock"
+	h := "-" + tmuxconv.RootHash(root) + ".sock"
 	tests := []struct {
 		team, runtime, want string
 	}{

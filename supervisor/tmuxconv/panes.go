@@ -1,4 +1,4 @@
-package supervisor
+package tmuxconv
 
 import (
 	"bytes"
@@ -29,11 +29,11 @@ type Runner func(ctx context.Context, argv []string) ([]byte, error)
 
 // ExecRunner is the Runner that really runs the command.
 func ExecRunner(ctx context.Context, argv []string) ([]byte, error) {
-	return runEnv(ctx, argv, nil)
+	return RunEnv(ctx, argv, nil)
 }
 
-// runEnv runs argv as ExecRunner does, in environment env (nil: ours).
-func runEnv(ctx context.Context, argv []string, env []string) ([]byte, error) {
+// RunEnv runs argv as ExecRunner does, in environment env (nil: ours).
+func RunEnv(ctx context.Context, argv []string, env []string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
 	var stderr bytes.Buffer
@@ -86,13 +86,13 @@ type Pane struct {
 	Root       string // the PaneRootOption value, "" when not set
 }
 
-// paneListFormat is the list-panes format of Pane, over the control
+// PaneListFormat is the list-panes format of Pane, over the control
 // connection and in a subprocess alike; tabs cannot occur in the fields.
-const paneListFormat = "#{pane_id}\t#{window_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{" +
+const PaneListFormat = "#{pane_id}\t#{window_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{" +
 	PaneAgentOption + "}\t#{" + PaneRootOption + "}"
 
-// parsePane parses one line in paneListFormat.
-func parsePane(line string) (Pane, bool) {
+// ParsePane parses one line in PaneListFormat.
+func ParsePane(line string) (Pane, bool) {
 	f := strings.Split(line, "\t")
 	if len(f) != 8 || !strings.HasPrefix(f[0], "%") {
 		return Pane{}, false
@@ -110,16 +110,16 @@ func parsePane(line string) (Pane, bool) {
 	return p, true
 }
 
-// ours reports whether p may belong to agentID of the data root whose hash
+// Ours reports whether p may belong to agentID of the data root whose hash
 // is root: not tagged as another agent's or another root's pane.
-func (p Pane) ours(agentID, root string) bool {
+func (p Pane) Ours(agentID, root string) bool {
 	return (p.Agent == "" || p.Agent == agentID) && (p.Root == "" || p.Root == root)
 }
 
 // listPanesArgv is the one command the offline status runs per server.
 func listPanesArgv(tmux string, srv TmuxServer) []string {
 	argv := append([]string{tmux}, srv.Args()...)
-	return append(argv, "list-panes", "-a", "-F", paneListFormat)
+	return append(argv, "list-panes", "-a", "-F", PaneListFormat)
 }
 
 // ListPanes lists every pane of server srv with one tmux subprocess run by
@@ -154,14 +154,14 @@ func isNoServer(err error) bool {
 		strings.Contains(msg, "No such file or directory")
 }
 
-// parsePanes parses list-panes output in paneListFormat.
+// parsePanes parses list-panes output in PaneListFormat.
 func parsePanes(out []byte) ([]Pane, error) {
 	var panes []Pane
 	for line := range strings.SplitSeq(strings.TrimRight(string(out), "\n"), "\n") {
 		if line == "" {
 			continue
 		}
-		p, ok := parsePane(line)
+		p, ok := ParsePane(line)
 		if !ok {
 			return nil, fmt.Errorf("unexpected list-panes line %q", line)
 		}

@@ -1,4 +1,4 @@
-package supervisor
+package statussock
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // The status socket speaks JSON lines: one request object per line, one
@@ -153,8 +154,8 @@ func SocketPath(root, team string, uid int, runtimeDir string) string {
 	if runtimeDir != "" {
 		dir = filepath.Join(runtimeDir, "claude-teams")
 	}
-	root = CanonicalRoot(root)
-	if p := filepath.Join(dir, team+"-"+rootHash(root)+".sock"); len(p) < maxSocketPath {
+	root = tmuxconv.CanonicalRoot(root)
+	if p := filepath.Join(dir, team+"-"+tmuxconv.RootHash(root)+".sock"); len(p) < maxSocketPath {
 		return p
 	}
 	short := hashedName(root, team)
@@ -174,27 +175,6 @@ func hashedName(root, team string) string {
 		prefix = prefix[:16]
 	}
 	return prefix + "-" + hex.EncodeToString(sum[:8]) + ".sock"
-}
-
-// rootHash is 8 hex digits of the SHA-256 of a canonical data root: what
-// tells two data roots apart in names shared between them (socket paths,
-// control-client tags).
-func rootHash(root string) string {
-	sum := sha256.Sum256([]byte(root))
-	return hex.EncodeToString(sum[:4])
-}
-
-// CanonicalRoot is the form of a data root that SocketPath hashes and that
-// supervisors compare (PingResult.Root): absolute, clean, with symbolic
-// links resolved where the path exists.
-func CanonicalRoot(root string) string {
-	if abs, err := filepath.Abs(root); err == nil {
-		root = abs
-	}
-	if real, err := filepath.EvalSymlinks(root); err == nil {
-		return real
-	}
-	return filepath.Clean(root)
 }
 
 // ErrSocketInUse is returned (wrapped) by ListenSocket when another process

@@ -1,4 +1,4 @@
-package supervisor
+package proctree
 
 import (
 	"os"
@@ -7,18 +7,21 @@ import (
 	"syscall"
 )
 
-// procInfo is one process as /proc/<pid>/stat tells it.
-type procInfo struct {
-	pid, ppid, pgid, sid int
-	start                uint64 // start time in clock ticks since boot: tells a reused pid apart
-	zombie               bool
+// Info is one process as /proc/<pid>/stat tells it.
+type Info struct {
+	PID, PPID, PGID, SID int
+	// Start is the start time in clock ticks since boot: it tells a reused
+	// pid apart.
+	Start uint64
+	// Zombie says the process has exited and awaits reaping.
+	Zombie bool
 }
 
-// readProc reads /proc/<pid>/stat.
-func readProc(pid int) (procInfo, bool) {
+// Read reads /proc/<pid>/stat.
+func Read(pid int) (Info, bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return procInfo{}, false
+		return Info{}, false
 	}
 	// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
 	// majflt cmajflt utime stime cutime cstime priority nice threads
@@ -26,53 +29,53 @@ func readProc(pid int) (procInfo, bool) {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 || i+2 > len(s) {
-		return procInfo{}, false
+		return Info{}, false
 	}
 	f := strings.Fields(s[i+2:])
 	if len(f) < 20 {
-		return procInfo{}, false
+		return Info{}, false
 	}
-	p := procInfo{pid: pid, zombie: f[0] == "Z" || f[0] == "X"}
-	p.ppid, _ = strconv.Atoi(f[1])
-	p.pgid, _ = strconv.Atoi(f[2])
-	p.sid, _ = strconv.Atoi(f[3])
-	p.start, _ = strconv.ParseUint(f[19], 10, 64)
+	p := Info{PID: pid, Zombie: f[0] == "Z" || f[0] == "X"}
+	p.PPID, _ = strconv.Atoi(f[1])
+	p.PGID, _ = strconv.Atoi(f[2])
+	p.SID, _ = strconv.Atoi(f[3])
+	p.Start, _ = strconv.ParseUint(f[19], 10, 64)
 	return p, true
 }
 
-// processFamily returns the processes that belong to the pane process pid
+// Family returns the processes that belong to the pane process pid
 // besides itself: its descendants (by parent pid, so also those that left
 // its session or process group with setsid or setpgid), and every process
 // of its session or process group (tmux makes the pane process a session
 // and group leader). Read once, before anything is signalled: a daemon
 // that is reparented once its parent dies is still known by its pid and
 // start time.
-func processFamily(pid int) []procInfo {
+func Family(pid int) []Info {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	all := map[int]procInfo{}
+	all := map[int]Info{}
 	children := map[int][]int{}
 	for _, e := range entries {
 		n, err := strconv.Atoi(e.Name())
 		if err != nil || n == pid {
 			continue
 		}
-		p, ok := readProc(n)
-		if !ok || p.zombie {
+		p, ok := Read(n)
+		if !ok || p.Zombie {
 			continue
 		}
 		all[n] = p
-		children[p.ppid] = append(children[p.ppid], n)
+		children[p.PPID] = append(children[p.PPID], n)
 	}
 	// Roots: the pane process and the members of its session and process
 	// group; then everything below them.
 	seen := map[int]bool{pid: true}
-	var out []procInfo
+	var out []Info
 	queue := []int{pid}
 	for n, p := range all {
-		if p.sid == pid || p.pgid == pid {
+		if p.SID == pid || p.PGID == pid {
 			seen[n] = true
 			out = append(out, p)
 			queue = append(queue, n)
@@ -92,24 +95,24 @@ func processFamily(pid int) []procInfo {
 	return out
 }
 
-// alive reports whether p still runs as the same process (same start
+// Alive reports whether p still runs as the same process (same start
 // time; a zombie does not count).
-func (p procInfo) alive() bool {
-	now, ok := readProc(p.pid)
-	return ok && !now.zombie && now.start == p.start
+func (p Info) Alive() bool {
+	now, ok := Read(p.PID)
+	return ok && !now.Zombie && now.Start == p.Start
 }
 
-// signal sends sig to p if it is still the same process.
-func (p procInfo) signal(sig syscall.Signal) {
-	if p.alive() {
-		_ = syscall.Kill(p.pid, sig)
+// Signal sends sig to p if it is still the same process.
+func (p Info) Signal(sig syscall.Signal) {
+	if p.Alive() {
+		_ = syscall.Kill(p.PID, sig)
 	}
 }
 
-// localChild reports whether pid is a child of serverPID on this machine:
+// LocalChild reports whether pid is a child of serverPID on this machine:
 // a pane process of a local tmux server, which we may signal (a remote
 // server's pids mean nothing here).
-func localChild(pid, serverPID int) bool {
-	p, ok := readProc(pid)
-	return ok && serverPID > 0 && p.ppid == serverPID
+func LocalChild(pid, serverPID int) bool {
+	p, ok := Read(pid)
+	return ok && serverPID > 0 && p.PPID == serverPID
 }

@@ -1,4 +1,4 @@
-package supervisor
+package statefile
 
 import (
 	"errors"
@@ -118,24 +118,24 @@ func LoadTeamState(store *protocol.Store, team string) (TeamState, error) {
 	return st, nil
 }
 
-// saveTeamState writes the state file of team atomically.
-func saveTeamState(store *protocol.Store, team string, st TeamState) error {
+// SaveTeamState writes the state file of team atomically.
+func SaveTeamState(store *protocol.Store, team string, st TeamState) error {
 	if err := protocol.WriteJSONFile(StatePath(store, team), st); err != nil {
 		return fmt.Errorf("save state of %s: %w", team, err)
 	}
 	return nil
 }
 
-// formatTime renders t for status and state files ("" for the zero time).
-func formatTime(t time.Time) string {
+// FormatTime renders t for status and state files ("" for the zero time).
+func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return protocol.FormatTimestamp(t)
 }
 
-// parseTime is the inverse of formatTime (zero time for "" or garbage).
-func parseTime(s string) time.Time {
+// ParseTime is the inverse of FormatTime (zero time for "" or garbage).
+func ParseTime(s string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}

@@ -1,4 +1,4 @@
-package supervisor
+package statussock
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // ErrNoSupervisor matches (errors.Is) every error saying that nobody
@@ -118,7 +119,7 @@ func DialTeam(ctx context.Context, root, team string, uid int, runtimeDir string
 		}
 		return nil, p, fmt.Errorf("team %s: ping the supervisor on %s: %w", team, c.Path(), err)
 	}
-	if p.Root != "" && CanonicalRoot(p.Root) != CanonicalRoot(root) {
+	if p.Root != "" && tmuxconv.CanonicalRoot(p.Root) != tmuxconv.CanonicalRoot(root) {
 		_ = c.Close()
 		return nil, p, fmt.Errorf("team %s: the supervisor on %s (pid %d) serves data root %s, not %s",
 			team, c.Path(), p.PID, p.Root, root)

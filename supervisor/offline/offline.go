@@ -1,65 +1,65 @@
-package supervisor
+package offline
 
 import (
 	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
-// OfflineConfig tells an OfflineReader where to look.
-type OfflineConfig struct {
+// Config tells an Reader where to look.
+type Config struct {
 	// Store reads config.json, the inboxes, the tasks and our state file.
 	Store *protocol.Store
 	// Servers are the tmux servers to look for panes in, in order of
 	// preference, after the server the team's state file records (always
 	// tried first). Typically the private server (Name "claude-teams") and,
 	// inside tmux, the enclosing one (Socket from $TMUX).
-	Servers []TmuxServer
+	Servers []tmuxconv.TmuxServer
 	// Tmux is the tmux binary; "" means "tmux".
 	Tmux string
 	// Run runs tmux; nil means ExecRunner.
-	Run Runner
+	Run tmuxconv.Runner
 }
 
-// OfflineReader reports teams' status without their supervisor, from the
+// Reader reports teams' status without their supervisor, from the
 // files (config.json, the state file, inboxes, tasks) and from tmux
 // directly: one list-panes subprocess per tmux server, whose answer it
 // keeps for its whole life — make a new reader for a fresh look. It is safe
 // for concurrent use.
-type OfflineReader struct {
-	cfg OfflineConfig
+type Reader struct {
+	cfg Config
 
 	mu      sync.Mutex
-	listing map[TmuxServer]paneListing // guarded by mu
+	listing map[tmuxconv.TmuxServer]paneListing // guarded by mu
 }
 
 // paneListing is one server's list-panes answer.
 type paneListing struct {
-	panes   []Pane
+	panes   []tmuxconv.Pane
 	running bool  // a server answered
 	err     error // tmux failed for another reason than "no server"
 }
 
-// NewOfflineReader returns a reader for cfg.
-func NewOfflineReader(cfg OfflineConfig) *OfflineReader {
-	return &OfflineReader{cfg: cfg, listing: map[TmuxServer]paneListing{}}
+// NewReader returns a reader for cfg.
+func NewReader(cfg Config) *Reader {
+	return &Reader{cfg: cfg, listing: map[tmuxconv.TmuxServer]paneListing{}}
 }
 
-// OfflineStatus is NewOfflineReader(cfg).Status(ctx, team).
-func OfflineStatus(ctx context.Context, cfg OfflineConfig, team string) (protocol.TeamStatus, error) {
-	return NewOfflineReader(cfg).Status(ctx, team)
+// Status is NewReader(cfg).Status(ctx, team).
+func Status(ctx context.Context, cfg Config, team string) (protocol.TeamStatus, error) {
+	return NewReader(cfg).Status(ctx, team)
 }
 
 // TmuxErr returns the first error tmux gave (other than "no server
 // running"), so a caller can say why states are unknown. Nil when tmux
 // answered or simply had no server.
-func (r *OfflineReader) TmuxErr() error {
+func (r *Reader) TmuxErr() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, l := range r.listing {
@@ -71,13 +71,13 @@ func (r *OfflineReader) TmuxErr() error {
 }
 
 // panes lists srv's panes once per reader.
-func (r *OfflineReader) panes(ctx context.Context, srv TmuxServer) paneListing {
+func (r *Reader) panes(ctx context.Context, srv tmuxconv.TmuxServer) paneListing {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if l, ok := r.listing[srv]; ok {
 		return l
 	}
-	panes, running, err := ListPanes(ctx, r.cfg.Run, r.cfg.Tmux, srv)
+	panes, running, err := tmuxconv.ListPanes(ctx, r.cfg.Run, r.cfg.Tmux, srv)
 	l := paneListing{panes: panes, running: running, err: err}
 	r.listing[srv] = l
 	return l
@@ -91,7 +91,7 @@ func (r *OfflineReader) panes(ctx context.Context, srv TmuxServer) paneListing {
 // from the state file; unread counts and owned unfinished tasks from the
 // team's files. Health, last output and next restart need a supervisor
 // and stay empty.
-func (r *OfflineReader) Status(ctx context.Context, team string) (protocol.TeamStatus, error) {
+func (r *Reader) Status(ctx context.Context, team string) (protocol.TeamStatus, error) {
 	if err := protocol.ValidateTeamName(team); err != nil {
 		return protocol.TeamStatus{}, err
 	}
@@ -101,14 +101,14 @@ func (r *OfflineReader) Status(ctx context.Context, team string) (protocol.TeamS
 		return protocol.TeamStatus{}, fmt.Errorf("status of %s: %w", team, err)
 	}
 	// A corrupt state file only costs us restart counts: carry on.
-	state, _ := LoadTeamState(store, team)
+	state, _ := statefile.LoadTeamState(store, team)
 
 	servers := r.cfg.Servers
 	if state.Server.SocketPath != "" {
-		servers = append([]TmuxServer{{Socket: state.Server.SocketPath}}, servers...)
+		servers = append([]tmuxconv.TmuxServer{{Socket: state.Server.SocketPath}}, servers...)
 	}
 	var listings []paneListing
-	seen := map[TmuxServer]bool{}
+	seen := map[tmuxconv.TmuxServer]bool{}
 	for _, srv := range servers {
 		if !seen[srv] {
 			seen[srv] = true
@@ -116,8 +116,8 @@ func (r *OfflineReader) Status(ctx context.Context, team string) (protocol.TeamS
 		}
 	}
 
-	tasks := ownedTasks(store, team)
-	root := rootHash(CanonicalRoot(store.Root()))
+	tasks, _ := store.ListTasks(team) // status is a report, not a check: no tasks when unreadable
+	root := tmuxconv.RootHash(tmuxconv.CanonicalRoot(store.Root()))
 	out := protocol.TeamStatus{Name: team, Teammates: []protocol.TeammateStatus{}}
 	for _, m := range cfg.Members {
 		if m.Name == protocol.LeadName || m.AgentType == protocol.LeadName {
@@ -127,7 +127,7 @@ func (r *OfflineReader) Status(ctx context.Context, team string) (protocol.TeamS
 		if n, _, err := store.Unread(team, m.Name); err == nil {
 			ts.Unread = n
 		}
-		ts.Tasks = memberTasks(tasks, m)
+		ts.Tasks = m.OwnedTaskIDs(tasks)
 		out.Teammates = append(out.Teammates, ts)
 	}
 	return out, nil
@@ -136,7 +136,7 @@ func (r *OfflineReader) Status(ctx context.Context, team string) (protocol.TeamS
 // offlineTeammate builds one teammate's status from its member entry, its
 // state-file entry and the tmux listings (in order of preference); root is
 // our data root's PaneRootOption value.
-func offlineTeammate(team, root string, m protocol.Member, saved TeammateState, listings []paneListing) protocol.TeammateStatus {
+func offlineTeammate(team, root string, m protocol.Member, saved statefile.TeammateState, listings []paneListing) protocol.TeammateStatus {
 	agentID := cmp.Or(m.AgentID, protocol.AgentID(m.Name, team))
 	ts := protocol.TeammateStatus{
 		Name:     m.Name,
@@ -192,19 +192,19 @@ func offlineTeammate(team, root string, m protocol.Member, saved TeammateState, 
 // one of the recorded ids that is not tagged as someone else's. Panes
 // tagged with another data root (PaneRootOption; root is ours) are never
 // it. Servers are searched in order.
-func findPane(listings []paneListing, agentID, root string, paneIDs ...string) (Pane, bool) {
-	var tagged []Pane
+func findPane(listings []paneListing, agentID, root string, paneIDs ...string) (tmuxconv.Pane, bool) {
+	var tagged []tmuxconv.Pane
 	for _, l := range listings {
 		for _, p := range l.panes {
-			if p.Agent == agentID && p.ours(agentID, root) {
+			if p.Agent == agentID && p.Ours(agentID, root) {
 				tagged = append(tagged, p)
 			}
 		}
 	}
-	if i := slices.IndexFunc(tagged, func(p Pane) bool { return slices.Contains(paneIDs, p.ID) }); i >= 0 {
+	if i := slices.IndexFunc(tagged, func(p tmuxconv.Pane) bool { return slices.Contains(paneIDs, p.ID) }); i >= 0 {
 		return tagged[i], true
 	}
-	if i := slices.IndexFunc(tagged, func(p Pane) bool { return !p.Dead }); i >= 0 {
+	if i := slices.IndexFunc(tagged, func(p tmuxconv.Pane) bool { return !p.Dead }); i >= 0 {
 		return tagged[i], true
 	}
 	if len(tagged) > 0 {
@@ -217,39 +217,5 @@ func findPane(listings []paneListing, agentID, root string, paneIDs ...string) (
 			}
 		}
 	}
-	return Pane{}, false
-}
-
-// ownedTasks returns the team's unfinished tasks that have an owner (none
-// when the task list cannot be read: status is a report, not a check).
-func ownedTasks(store *protocol.Store, team string) []protocol.Task {
-	tasks, err := store.ListTasks(team)
-	if err != nil {
-		return nil
-	}
-	return slices.DeleteFunc(tasks, func(t protocol.Task) bool { return t.Owner == "" || t.Finished() })
-}
-
-// memberTasks returns the ids of the tasks of owned (ownedTasks) that m
-// owns (protocol.Member.OwnsTask: by name or agent id), in id order; never
-// nil, so the JSON says [] rather than null.
-func memberTasks(owned []protocol.Task, m protocol.Member) []string {
-	ids := []string{}
-	for _, t := range owned {
-		if m.OwnsTask(t) {
-			ids = append(ids, t.ID)
-		}
-	}
-	slices.SortFunc(ids, compareTaskIDs)
-	return ids
-}
-
-// compareTaskIDs orders task ids numerically.
-func compareTaskIDs(a, b string) int {
-	x, errA := strconv.ParseUint(a, 10, 64)
-	y, errB := strconv.ParseUint(b, 10, 64)
-	if errA != nil || errB != nil {
-		return strings.Compare(a, b)
-	}
-	return cmp.Compare(x, y)
+	return tmuxconv.Pane{}, false
 }
