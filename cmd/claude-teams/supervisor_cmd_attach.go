@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/supervisor"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 )
 
 const attachHelp = `Usage: claude-teams supervisor attach [--team T] [--read-only]
@@ -116,7 +116,7 @@ type attacher struct {
 // team's state file (the private server's session named after the team
 // when there is none), the teammates' window from their recorded panes.
 func (a attacher) plan(ctx context.Context, team string, readOnly bool) (attachPlan, error) {
-	st, err := supervisor.LoadTeamState(a.store, team)
+	st, err := statefile.LoadTeamState(a.store, team)
 	if err != nil {
 		return attachPlan{}, err
 	}

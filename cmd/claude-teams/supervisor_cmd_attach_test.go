@@ -14,7 +14,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/supervisor"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 )
 
 // fakeTmux puts a tmux on PATH that appends its argv to a log and answers
@@ -32,7 +32,7 @@ func fakeTmux(t *testing.T, panes string) (dir, log string) {
 
 // attachTeam makes team alpha with teammate w1 in pane %7, and a state
 // file recording server when it is set.
-func attachTeam(t *testing.T, server supervisor.ServerInfo) *protocol.Store {
+func attachTeam(t *testing.T, server statefile.ServerInfo) *protocol.Store {
 	t.Helper()
 	store := protocol.NewStore(t.TempDir())
 	if _, err := store.CreateTeam("alpha", "", protocol.Member{Name: protocol.LeadName}); err != nil {
@@ -42,7 +42,7 @@ func attachTeam(t *testing.T, server supervisor.ServerInfo) *protocol.Store {
 		t.Fatal(err)
 	}
 	if server.SocketPath != "" {
-		if err := protocol.WriteJSONFile(supervisor.StatePath(store, "alpha"), supervisor.TeamState{Server: server}); err != nil {
+		if err := protocol.WriteJSONFile(statefile.StatePath(store, "alpha"), statefile.TeamState{Server: server}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,21 +66,21 @@ func TestAttachPlans(t *testing.T) {
 	panes := "%7 @5 $2 claude-teams-alpha\n%7 @5 $0 person\n%0 @5 $0 person\n"
 	tests := []struct {
 		name   string
-		server supervisor.ServerInfo
+		server statefile.ServerInfo
 		tmux   string
 		args   []string
 		exec   bool
 		want   string
 	}{
-		{"private, outside tmux", supervisor.ServerInfo{}, "", nil, true,
+		{"private, outside tmux", statefile.ServerInfo{}, "", nil, true,
 			"tmux -L claude-teams attach-session -t =alpha"},
-		{"private, read-only", supervisor.ServerInfo{Mode: "private", SocketPath: "/tmp/priv/s", Session: "alpha"}, "", []string{"--read-only"}, true,
+		{"private, read-only", statefile.ServerInfo{Mode: "private", SocketPath: "/tmp/priv/s", Session: "alpha"}, "", []string{"--read-only"}, true,
 			"tmux -S /tmp/priv/s attach-session -r -t =alpha"},
-		{"split, inside tmux", supervisor.ServerInfo{Mode: "split", SocketPath: sock, Session: "claude-teams-alpha"}, sock + ",99,0", nil, false,
+		{"split, inside tmux", statefile.ServerInfo{Mode: "split", SocketPath: sock, Session: "claude-teams-alpha"}, sock + ",99,0", nil, false,
 			"tmux -S " + sock + " switch-client -t $0:@5"},
-		{"split, outside tmux", supervisor.ServerInfo{Mode: "split", SocketPath: sock, Session: "claude-teams-alpha"}, "", nil, true,
+		{"split, outside tmux", statefile.ServerInfo{Mode: "split", SocketPath: sock, Session: "claude-teams-alpha"}, "", nil, true,
 			"tmux -S " + sock + " attach-session -t =claude-teams-alpha:@5"},
-		{"private, inside another tmux", supervisor.ServerInfo{Mode: "private", SocketPath: "/tmp/priv/s", Session: "alpha"}, sock + ",99,0", []string{"--read-only"}, false,
+		{"private, inside another tmux", statefile.ServerInfo{Mode: "private", SocketPath: "/tmp/priv/s", Session: "alpha"}, sock + ",99,0", []string{"--read-only"}, false,
 			"tmux -S " + sock + " new-window -n alpha -- env -u TMUX -u TMUX_PANE tmux -S /tmp/priv/s attach-session -r -t =alpha"},
 	}
 	for _, tt := range tests {
@@ -114,7 +114,7 @@ func TestAttachPlans(t *testing.T) {
 
 func TestAttachErrors(t *testing.T) {
 	dir, _ := fakeTmux(t, "")
-	store := attachTeam(t, supervisor.ServerInfo{})
+	store := attachTeam(t, statefile.ServerInfo{})
 	if _, err := store.CreateTeam("beta", "", protocol.Member{Name: protocol.LeadName}); err != nil {
 		t.Fatal(err)
 	}
@@ -202,8 +202,8 @@ func TestAttachSwitchesRealClient(t *testing.T) {
 	if _, err := store.AddMember("alpha", protocol.Member{Name: "w1", TmuxPaneID: strings.Fields(mate)[0]}); err != nil {
 		t.Fatal(err)
 	}
-	if err := protocol.WriteJSONFile(supervisor.StatePath(store, "alpha"),
-		supervisor.TeamState{Server: supervisor.ServerInfo{Mode: "split", SocketPath: sock, Session: "claude-teams-alpha", LeadPane: strings.Fields(lead)[0]}}); err != nil {
+	if err := protocol.WriteJSONFile(statefile.StatePath(store, "alpha"),
+		statefile.TeamState{Server: statefile.ServerInfo{Mode: "split", SocketPath: sock, Session: "claude-teams-alpha", LeadPane: strings.Fields(lead)[0]}}); err != nil {
 		t.Fatal(err)
 	}
 	sid := strings.TrimPrefix(strings.Fields(lead)[1], "$")
