@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"go.uber.org/zap"
 
+	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
@@ -28,6 +29,7 @@ type spawnArgs struct {
 	PlanModeRequired bool   `json:"plan_mode_required"`
 	BackendType      string `json:"backend_type"`
 	Restart          string `json:"restart"`
+	PermissionMode   string `json:"permission_mode"`
 }
 
 type spawnResult struct {
@@ -59,6 +61,9 @@ func (s *Server) spawnTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		mcpgo.WithBoolean("plan_mode_required", mcpgo.DefaultBool(false), mcpgo.Description("Teammate must get its plan approved first.")),
 		mcpgo.WithString("backend_type", mcpgo.Description("Agent CLI to run (default: the first available).")),
 		mcpgo.WithString("restart", mcpgo.Enum(restartPolicies...), mcpgo.Description("Restart policy (default: the server's, normally never).")),
+		mcpgo.WithString("permission_mode", mcpgo.Enum(backends.PermissionModes...), mcpgo.Description(
+			"Claude teammates: Claude Code's --permission-mode (default: CLAUDE_TEAMS_PERMISSION_MODE, else default; "+
+				"manual needs Claude Code 2.1.332 or newer; auto works only against Anthropic's own API).")),
 		mcpgo.WithRawOutputSchema(object("", map[string]schema{
 			"agent_id":     str("name@team."),
 			"name":         str("Teammate name."),
@@ -113,6 +118,9 @@ func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (pr
 	if st, err := os.Stat(a.Cwd); err != nil || !st.IsDir() {
 		return protocol.Member{}, s.refusef(tool, "cwd %q is not an existing directory", a.Cwd)
 	}
+	if err := backends.ValidatePermissionMode(a.PermissionMode); err != nil {
+		return protocol.Member{}, s.refusef(tool, "invalid permission_mode %q: use one of %s", a.PermissionMode, strings.Join(backends.PermissionModes, ", "))
+	}
 	if a.Restart != "" && !slices.Contains(restartPolicies, a.Restart) {
 		return protocol.Member{}, s.refusef(tool, "invalid restart %q: use never, on-failure or always", a.Restart)
 	}
@@ -137,7 +145,7 @@ func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (pr
 		a.SubagentType = "general-purpose"
 	}
 	plan := a.PlanModeRequired
-	return protocol.Member{
+	m := protocol.Member{
 		Name:             a.Name,
 		AgentType:        a.SubagentType,
 		Model:            a.Model,
@@ -146,7 +154,9 @@ func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (pr
 		Cwd:              a.Cwd,
 		Subscriptions:    []string{},
 		BackendType:      a.BackendType,
-	}, nil
+	}
+	m.SetPermissionMode(a.PermissionMode)
+	return m, nil
 }
 
 type agentArgs struct {

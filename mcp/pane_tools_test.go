@@ -55,7 +55,7 @@ func TestSpawnTeammate(t *testing.T) {
 	h := newHarness(t, harnessOpts{sup: sup})
 	h.createTeam("alpha")
 	avail := testBackends.Available("claude-code")
-	args := map[string]any{"team_name": "alpha", "name": "w1", "prompt": "write the tests", "cwd": h.cwd, "restart": "on-failure"}
+	args := map[string]any{"team_name": "alpha", "name": "w1", "prompt": "write the tests", "cwd": h.cwd, "restart": "on-failure", "permission_mode": "acceptEdits"}
 	if len(avail) == 0 {
 		t.Fatal("testBackends offers no backend for claude-code")
 	}
@@ -69,7 +69,8 @@ func TestSpawnTeammate(t *testing.T) {
 	}
 	cfg, _ := h.store.ReadConfig("alpha")
 	w1, _ := cfg.FindMember("w1")
-	if w1.Model != "sonnet" || w1.AgentType != "general-purpose" || w1.Cwd != h.cwd || w1.Prompt != "write the tests" {
+	if w1.Model != "sonnet" || w1.AgentType != "general-purpose" || w1.Cwd != h.cwd || w1.Prompt != "write the tests" ||
+		w1.PermissionMode() != "acceptEdits" {
 		t.Errorf("member = %+v", w1)
 	}
 }
@@ -125,6 +126,7 @@ func TestSpawnTeammateRefusals(t *testing.T) {
 		{"relative cwd", spawn("cwd", "src"), []string{`"src"`, "absolute"}},
 		{"missing cwd", spawn("cwd", filepath.Join(h.cwd, "nope")), []string{"nope", "directory"}},
 		{"bad restart", spawn("restart", "sometimes"), []string{`"sometimes"`}},
+		{"bad permission mode", spawn("permission_mode", "yolo"), []string{`"yolo"`, "acceptEdits"}},
 		{"unknown backend", spawn("backend_type", "emacs"), []string{"emacs"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
