@@ -80,15 +80,24 @@ func (s *Server) spawnTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		if r != nil {
 			return r
 		}
+		warnings, err := s.cfg.Backends.Preflight(m.BackendType, m.Cwd)
+		if err != nil {
+			return s.refuse(name, err)
+		}
 		got, err := s.cfg.Supervisor.Spawn(ctx, args.TeamName, m, args.Restart)
 		if err != nil {
 			return s.refuse(name, err)
+		}
+		msg := "The agent is now running and will receive instructions via mailbox."
+		for _, w := range warnings {
+			msg += " Warning: " + w + "."
+			s.log.Warn("teammate may not work", zap.String("agent", got.Name), zap.String("why", w))
 		}
 		s.log.Info("teammate spawned", zap.String("team", args.TeamName), zap.String("agent", got.Name),
 			zap.String("backend", got.BackendType), zap.String("pane", got.TmuxPaneID))
 		return okResult(spawnResult{
 			AgentID: got.AgentID, Name: got.Name, TeamName: args.TeamName,
-			Message: "The agent is now running and will receive instructions via mailbox.",
+			Message: msg,
 			Color:   got.Color, BackendType: got.BackendType, PaneID: got.TmuxPaneID,
 		})
 	})

@@ -2,6 +2,7 @@ package mcp_test
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -94,6 +95,16 @@ func TestSpawnDefaultBackend(t *testing.T) {
 			}
 			h := newHarness(t, harnessOpts{sup: newFakeSupervisor(), clientName: tc.client, legacy: tc.legacy})
 			h.createTeam("alpha")
+			if tc.want == "gemini" { // its preflight wants our server registered and an auth type
+				dir := filepath.Join(h.cwd, ".gemini")
+				settings := `{"mcpServers":{"claude-teams":{}},"security":{"auth":{"selectedType":"oauth-personal"}}}`
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "settings.json"), []byte(settings), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 			got := h.ok("spawn_teammate", map[string]any{"team_name": "alpha", "name": "w1", "prompt": "p"})
 			if got["backend_type"] != tc.want {
 				t.Errorf("backend_type = %v, want %s", got["backend_type"], tc.want)
@@ -128,6 +139,7 @@ func TestSpawnTeammateRefusals(t *testing.T) {
 		{"bad restart", spawn("restart", "sometimes"), []string{`"sometimes"`}},
 		{"bad permission mode", spawn("permission_mode", "yolo"), []string{`"yolo"`, "acceptEdits"}},
 		{"unknown backend", spawn("backend_type", "emacs"), []string{"emacs"}},
+		{"gemini without our server", spawn("backend_type", "gemini"), []string{"gemini mcp add --scope user --trust claude-teams"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h.fail("spawn_teammate", tc.args, tc.want...)
