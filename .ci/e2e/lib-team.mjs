@@ -4,7 +4,7 @@
 // Every scenario gets its own port(s) and tmux socket, so they run side by
 // side. Nothing here asserts on timing: deadlines only bound a wait.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { assert, call, step } from './lib.mjs';
@@ -64,7 +64,7 @@ export class Scenario {
     const port = await freePort();
     const log = join(this.work, `mock-${label}.jsonl`);
     const dump = join(this.work, `mock-${label}-dump.jsonl`);
-    const child = spawn('python3', [mockPath, String(port)], {
+    const child = spawn('python3', [patchedMock(this.work), String(port)], {
       env: { ...process.env, MOCK_LOG: log, MOCK_DUMP: dump, ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -132,6 +132,20 @@ export class Scenario {
     }
     process.exit(failed ? 1 : 0);
   }
+}
+
+// patchedMock returns the mock model with one fix: every Anthropic tool_use
+// gets its own id (the shared mock answers "toolu_mock_1" each time, and
+// Claude Code keeps only one of several tool results with the same id, so
+// a script of more than one call never got past its second step).
+function patchedMock(work) {
+  const path = join(work, 'mockllm.py');
+  if (!existsSync(path)) {
+    const src = readFileSync(mockPath, 'utf8');
+    const fixed = src.replace('"id": "toolu_mock_1", "name": target', '"id": "toolu_mock_%d" % nres, "name": target');
+    writeFileSync(path, fixed);
+  }
+  return path;
 }
 
 export async function freePort() {

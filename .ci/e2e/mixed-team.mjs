@@ -132,6 +132,11 @@ try {
     ENABLE_TOOL_SEARCH: 'false',
     GEMINI_API_KEY: 'gemini-mock',
     GOOGLE_GEMINI_BASE_URL: gemini.mock.url,
+    // Offline: without these opencode waits on models.dev and its default
+    // plugins before its first model request.
+    OPENCODE_DISABLE_MODELS_FETCH: '1',
+    OPENCODE_DISABLE_AUTOUPDATE: '1',
+    OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
   };
   lead = await connect(root, 'claude-code', serverEnv);
   sc.clients.push(lead);
