@@ -39,7 +39,7 @@ const (
 )
 
 var (
-	// claudeScreens: Claude Code 2.1.197.
+	// claudeScreens: Claude Code 2.1.197 and 2.1.332.
 	claudeScreens = ScreenPatterns{
 		NeedsInput: screenMustCompile(
 			// Tool permission: "Do you want to proceed?" / "Do you want
@@ -55,6 +55,8 @@ var (
 			`(?m)^\s*Enter to confirm · Esc to cancel\s*$`,
 			// 2.1.332 in auto mode behind a gateway, proxy or mock: every
 			// tool call is refused; only another permission mode helps.
+			`Auto mode can't check actions in this session`,
+			`auto mode's check had no usable answer`,
 			`Auto mode is unavailable`,
 		),
 		// The input box: a horizontal rule (a teammate's ends in "@name ──")
@@ -95,8 +97,8 @@ var (
 		TailLines: 25,
 	}
 
-	// geminiScreens: strings of the Gemini CLI's own source; not recorded
-	// (the CLI is not installed where the fixtures were made).
+	// geminiScreens: Gemini CLI 0.61.0 for the auth dialogs (recorded); the
+	// others are strings of its source.
 	geminiScreens = ScreenPatterns{
 		NeedsInput: screenMustCompile(
 			`Allow execution of`,
