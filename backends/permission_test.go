@@ -37,8 +37,8 @@ func TestClaudePermissionFlags(t *testing.T) {
 			i := slices.IndexFunc(l.Argv, func(w string) bool {
 				return w == "--permission-mode" || w == "--dangerously-skip-permissions" || w == "--plan-mode-required"
 			})
-			if i < 0 || !slices.Equal(l.Argv[i:], tc.want) {
-				t.Errorf("argv = %q, want it to end in %q", l.Argv, tc.want)
+			if i < 0 || len(l.Argv) < i+len(tc.want) || !slices.Equal(l.Argv[i:i+len(tc.want)], tc.want) {
+				t.Errorf("argv = %q, want the permission flags %q", l.Argv, tc.want)
 			}
 			if strings.Count(strings.Join(l.Argv, " "), "--permission-mode") > 1 {
 				t.Errorf("--permission-mode twice: %q", l.Argv)

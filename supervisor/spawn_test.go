@@ -218,6 +218,8 @@ func TestSpawnThroughBackends(t *testing.T) {
 		Commands: map[string]backends.CommandSpec{
 			"mycli": {Argv: []string{"mycli", "--as", "{name}", "--team={team}"}, Env: map[string]string{"MY_AGENT": "{agent_id}"}},
 		},
+		// A fixed session id, so that the argv built again below is the same.
+		NewSessionID: func() string { return "8b90bf9f-b4db-4038-99aa-cece2cc8ce79" },
 	}
 	m := h.manager(func(c *Config) { c.Backends = bc })
 	cfg, err := h.store.ReadConfig(h.team)

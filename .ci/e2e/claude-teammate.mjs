@@ -339,16 +339,15 @@ try {
   assert.deepEqual(received.filter((m) => m.from !== MATE), [], 'messages from someone else');
   assert.deepEqual(received.filter((m) => /crash/i.test(`${m.summary} ${m.text}`)), [], 'crash reported');
 
-  step('team_status shows it running (or idle after its reply)');
-  // starting turns into running on the supervisor's next tick after output.
+  step('team_status shows it live (running, or idle after its idle_notification)');
+  // starting turns into running on the supervisor's next tick after output,
+  // and into idle once its idle_notification is seen.
   for (const end = Date.now() + 30_000; ;) {
     const status = await call(lead, 'team_status', { team_name: TEAM });
     const mine = status.teammates.find((t) => t.name === MATE);
     assert.ok(mine, `team_status: ${JSON.stringify(status)}`);
     assert.equal(mine.alive, true, `team_status: ${JSON.stringify(mine)}`);
     assert.equal(mine.pane_id, paneId);
-    // Running, or already idle: it has answered and waits (a loaded
-    // machine may take longer than the idle rule to get here).
     if (mine.state === 'running' || mine.state === 'idle') break;
     assert.equal(mine.state, 'starting', `team_status: ${JSON.stringify(mine)}`);
     assert.ok(Date.now() < end, `still starting after 30 s: ${JSON.stringify(mine)}`);

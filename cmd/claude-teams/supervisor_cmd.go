@@ -29,6 +29,7 @@ Commands:
             messages and tasks
   restart   restart a teammate now (also a failed or stopped one)
   run       supervise a team in the foreground, without an MCP client
+  attach    show a team's teammates: attach to or switch to their tmux window
   help      print this help, or a command's: claude-teams supervisor help status
 
 Data root: $CLAUDE_CONFIG_DIR, else ~/.claude.
@@ -75,6 +76,7 @@ func supervisorCommands() []subcommand {
 		{"status", statusHelp, runStatusCmd},
 		{"restart", restartHelp, runRestartCmd},
 		{"run", runHelp, runRunCmd},
+		{"attach", attachHelp, runAttachCmd},
 	}
 }
 
