@@ -204,13 +204,13 @@ func (t *team) startWaiter(m *mate, last, now time.Time) {
 	m.hs.waiter = stop
 	m.hs.waiterSeq++
 	r := &outputSeen{name: m.name, pane: m.paneID, seq: m.hs.waiterSeq}
-	go func() {
+	t.goHelper(func() {
 		select {
 		case <-notify:
 			t.report(r)
 		case <-stop:
 		}
-	}()
+	})
 }
 
 // healthChanged makes a health transition m's state, and tells the lead

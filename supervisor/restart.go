@@ -58,7 +58,7 @@ func (t *team) onRestartDue(ctx context.Context) {
 		m.restarting = true
 		job := restartJob{name: name, oldPane: m.paneID, lastExit: m.lastExit, restarts: t.restartCount(m) + 1}
 		t.log.Info("teammate restart due", append(t.mateFields(m), zap.Int("restart", job.restarts))...)
-		go func() { t.report(t.prepareRestart(job)) }()
+		t.goHelper(func() { t.report(t.prepareRestart(job)) })
 	}
 }
 
@@ -116,7 +116,7 @@ func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 			restart: m.restart, launch: r.launch, respawn: true, auto: true,
 		})
 		if err = res.err; err == nil {
-			go t.recordPane(m.name, r.job.oldPane, res.pane.pane)
+			t.goHelper(func() { t.recordPane(m.name, r.job.oldPane, res.pane.pane) })
 			return
 		}
 	}
@@ -169,11 +169,11 @@ func (t *team) dropNote(name, msgID string) {
 	if msgID == "" {
 		return
 	}
-	go func() {
+	t.goHelper(func() {
 		if _, err := t.store.RemoveMessage(t.name, name, msgID); err != nil {
 			t.log.Debug("restart note not removed", zap.String("agent", name), zap.Error(err))
 		}
-	}()
+	})
 }
 
 // reviveReq prepares a manual restart (restart_teammate): a failed

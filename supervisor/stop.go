@@ -70,10 +70,10 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	// Recorded before anything is signalled: if this process dies before
 	// the exit is seen, the next owner still knows it was a stop.
 	t.persist()
-	go func() {
+	t.goHelper(func() {
 		screen, err := tg.terminate(t.m.ctx)
 		t.report(&stopDone{name: tg.name, pane: tg.pane, screen: screen, conn: tg.conn, err: err})
-	}()
+	})
 }
 
 // onStopDone completes a stop: the exit is recorded as stopped if the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -44,10 +45,14 @@ type team struct {
 	// another data root on the same tmux server (PaneRootOption).
 	rootTag string
 
-	reqs   chan request  // requests and helper-goroutine reports; read by run
-	done   chan struct{} // closed when run has returned and cleaned up
-	cancel context.CancelFunc
-	notes  *notifier
+	reqs chan request // requests and helper-goroutine reports; read by run
+	// quit is closed when run stops reading reqs; done once it has cleaned
+	// up and every goroutine the team started (helpers) has ended.
+	quit    chan struct{}
+	done    chan struct{}
+	helpers sync.WaitGroup
+	cancel  context.CancelFunc
+	notes   *notifier
 
 	// Owned by run.
 	conn        *tmuxcc.Conn
@@ -102,6 +107,7 @@ func newTeam(m *Manager, name string) *team {
 		log:     m.log.With(zap.String("team", name)),
 		rootTag: tmuxconv.RootHash(tmuxconv.CanonicalRoot(m.cfg.Store.Root())),
 		reqs:    make(chan request),
+		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 		mates:   map[string]*mate{},
 		panes:   map[string]*mate{},
@@ -113,6 +119,17 @@ func newTeam(m *Manager, name string) *team {
 	clk := m.cfg.Clock
 	t.restartTimer.clock, t.flushTimer.clock, t.healthTimer.clock = clk, clk, clk
 	return t
+}
+
+// goHelper runs f in a goroutine of the team's: done waits for it, so
+// Close returns only after every file f writes is written. f reports back
+// with report, never blocking once the loop has quit.
+func (t *team) goHelper(f func()) {
+	t.helpers.Add(1)
+	go func() {
+		defer t.helpers.Done()
+		f()
+	}()
 }
 
 // start runs the owner loop in its own goroutine.
@@ -127,7 +144,7 @@ func (t *team) send(ctx context.Context, r request) error {
 	select {
 	case t.reqs <- r:
 		return nil
-	case <-t.done:
+	case <-t.quit:
 		return ErrTeamClosed
 	case <-ctx.Done():
 		return ctx.Err()
@@ -139,7 +156,7 @@ func (t *team) send(ctx context.Context, r request) error {
 func (t *team) report(r request) {
 	select {
 	case t.reqs <- r:
-	case <-t.done:
+	case <-t.quit:
 	}
 }
 
@@ -176,7 +193,9 @@ func ask[T any](ctx context.Context, t *team, r request, ch <-chan T) (T, error)
 // run is the owner loop.
 func (t *team) run(ctx context.Context) {
 	defer close(t.done)
+	defer t.helpers.Wait()
 	defer t.cleanup()
+	defer close(t.quit)
 	t.log.Info("supervision started", zap.Int("supervisor_pid", t.m.pid))
 	op := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(ctx, t.m.cfg.CommandTimeout)

@@ -81,7 +81,7 @@ func (t *team) startWorkWatch(ctx context.Context) {
 			zap.Duration("every", t.m.cfg.WorkPoll))
 		closeWatch = func() {}
 	}
-	go t.workLoop(ctx, changes, closeWatch)
+	t.goHelper(func() { t.workLoop(ctx, changes, closeWatch) })
 }
 
 // workLoop reads the work facts at start and after every (debounced)
@@ -92,7 +92,7 @@ func (t *team) workLoop(ctx context.Context, changes <-chan struct{}, closeWatch
 		select {
 		case t.reqs <- &workUpdate{facts: t.readWork()}:
 			return true
-		case <-t.done:
+		case <-t.quit:
 			return false
 		case <-ctx.Done():
 			return false
