@@ -205,8 +205,6 @@ func NewManager(cfg Config) (*Manager, error) {
 	}, nil
 }
 
-func (m *Manager) now() time.Time { return m.cfg.Clock.Now() }
-
 // Close ends supervision by this process: owner loops detach from tmux
 // (teammates keep running, the next process re-adopts them), sockets close,
 // locks are released. It waits for all of that.
@@ -324,7 +322,7 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 		_ = lk.Unlock()
 		return nil, fmt.Errorf("supervise %s: %w", team, err)
 	}
-	t := newTeam(m, team)
+	t := newTeam(m.ctx, m.cfg, m.pid, m.log, team)
 	o := &owned{t: t, socketDone: make(chan struct{}), released: make(chan struct{})}
 	sctx, stop := context.WithCancel(m.ctx)
 	o.stopSocket = stop

@@ -37,8 +37,12 @@ import (
 // 32; meanwhile events wait in tmuxcc's unbounded queue (never dropped) and
 // callers in their own contexts.
 type team struct {
-	name  string
-	m     *Manager
+	name string
+	// cfg is the Manager's configuration (defaults filled in), a value:
+	// the team never reaches into its Manager.
+	cfg   Config
+	pid   int             // this process, reported as the supervisor
+	life  context.Context // ends with Manager.Close; stops use it
 	store *protocol.Store
 	log   *zap.Logger
 	// rootTag tells our panes from those of a team of the same name in
@@ -99,13 +103,17 @@ var ErrNoTeammate = errors.New("supervisor: no such teammate")
 // is being torn down.
 var ErrTearingDown = errors.New("supervisor: team is being torn down")
 
-func newTeam(m *Manager, name string) *team {
+// newTeam makes the owner loop of team name; life ends with the Manager,
+// pid is this process, log the Manager's logger.
+func newTeam(life context.Context, cfg Config, pid int, log *zap.Logger, name string) *team {
 	t := &team{
 		name:    name,
-		m:       m,
-		store:   m.cfg.Store,
-		log:     m.log.With(zap.String("team", name)),
-		rootTag: tmuxconv.RootHash(tmuxconv.CanonicalRoot(m.cfg.Store.Root())),
+		cfg:     cfg,
+		pid:     pid,
+		life:    life,
+		store:   cfg.Store,
+		log:     log.With(zap.String("team", name)),
+		rootTag: tmuxconv.RootHash(tmuxconv.CanonicalRoot(cfg.Store.Root())),
 		reqs:    make(chan request),
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
@@ -113,13 +121,16 @@ func newTeam(m *Manager, name string) *team {
 		panes:   map[string]*mate{},
 	}
 	t.notes = newNotifier(t.store, name, t.log)
-	t.restarts = policy.NewTeamRestarts(m.cfg.Restarts)
-	t.lead = policy.NewLeadNotifier(m.cfg.Notify)
+	t.restarts = policy.NewTeamRestarts(cfg.Restarts)
+	t.lead = policy.NewLeadNotifier(cfg.Notify)
 	t.work = newWorkFacts()
-	clk := m.cfg.Clock
+	clk := cfg.Clock
 	t.restartTimer.clock, t.flushTimer.clock, t.healthTimer.clock = clk, clk, clk
 	return t
 }
+
+// now is the team's clock reading.
+func (t *team) now() time.Time { return t.cfg.Clock.Now() }
 
 // goHelper runs f in a goroutine of the team's: done waits for it, so
 // Close returns only after every file f writes is written. f reports back
@@ -196,9 +207,9 @@ func (t *team) run(ctx context.Context) {
 	defer t.helpers.Wait()
 	defer t.cleanup()
 	defer close(t.quit)
-	t.log.Info("supervision started", zap.Int("supervisor_pid", t.m.pid))
+	t.log.Info("supervision started", zap.Int("supervisor_pid", t.pid))
 	op := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(ctx, t.m.cfg.CommandTimeout)
+		return context.WithTimeout(ctx, t.cfg.CommandTimeout)
 	}
 	octx, cancel := op()
 	t.adoptAtStart(octx)
