@@ -156,7 +156,7 @@ func TestValidNamesAccepted(t *testing.T) {
 	c := baseConfig()
 	for _, name := range []string{"a", "A-1", "worker_2", strings.Repeat("x", 64), "9lives"} {
 		m := baseTeammate()
-		m.Name, m.Team = name, name+"t"
+		m.Name, m.Team = name, strings.ToLower(strings.ReplaceAll(name, "_", "-"))+"t"
 		if len(m.Team) > 64 {
 			m.Team = "team"
 		}

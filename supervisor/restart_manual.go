@@ -33,7 +33,7 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 	if !ok || agent == protocol.LeadName {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, protocol.ErrMemberNotFound)
 	}
-	launch, err := t.m.cfg.Backends.Launch(mem.BackendType, teammateOf(mem, cfg, t.store.Root()))
+	launch, err := t.cfg.Backends.Launch(mem.BackendType, teammateOf(mem, cfg, t.store.Root()))
 	if err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}
@@ -76,11 +76,11 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 
 // sleepUntil waits on the team's clock until at (at once if it passed).
 func (t *team) sleepUntil(ctx context.Context, at time.Time) error {
-	d := at.Sub(t.m.now())
+	d := at.Sub(t.now())
 	if d <= 0 {
 		return nil
 	}
-	tm := t.m.cfg.Clock.NewTimer(d)
+	tm := t.cfg.Clock.NewTimer(d)
 	defer tm.Stop()
 	select {
 	case <-tm.C():

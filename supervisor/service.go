@@ -52,7 +52,7 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
 	}
 	if m.BackendType == "" {
-		m.BackendType = t.m.cfg.DefaultBackend
+		m.BackendType = t.cfg.DefaultBackend
 	}
 	cfg, err := t.store.ReadConfig(team)
 	if err != nil {
@@ -77,7 +77,7 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 		return protocol.Member{}, fmt.Errorf("spawn %s: seed inbox: %w", m.Name, err)
 	}
 	rb.msgID = msg.MsgID
-	launch, err := t.m.cfg.Backends.Launch(added.BackendType, teammateOf(added, cfg, t.store.Root()))
+	launch, err := t.cfg.Backends.Launch(added.BackendType, teammateOf(added, cfg, t.store.Root()))
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
 	}
