@@ -93,6 +93,12 @@ type Config struct {
 	Environ []string
 	// LookPath finds a binary on PATH; nil means exec.LookPath.
 	LookPath func(string) (string, error)
+	// SignLead is CLAUDE_TEAMS_SIGN_LEAD (cmd's default true): claude
+	// teammates whose CLI knows --lead-verify-key get a lead key from
+	// LeadKeys. With LeadKeys nil nothing is signed (leadkey.go).
+	SignLead bool
+	// LeadKeys makes the lead keys (cmd passes its protocol.Store).
+	LeadKeys LeadKeys
 }
 
 func (c Config) lookPath(file string) (string, error) {
@@ -141,6 +147,7 @@ func (c Config) Launch(backend string, t Teammate) (Launch, error) {
 	switch backend {
 	case Claude:
 		l = c.claudeLaunch(bin, t)
+		l.Argv, err = c.leadKeyArgv(bin, t, l.Argv)
 	case Codex:
 		l, err = c.codexLaunch(bin, t)
 	case OpenCode:
