@@ -177,6 +177,10 @@ func testLeadSigned(t *testing.T, sign bool) {
 	})
 	first := waitLaunches(t, root, "w1", 1)[0]
 	key := verifyKeyOf(first)
+	st := p.mustCall("team_status", map[string]any{"team_name": "alpha"}).StructuredContent
+	if mates, _ := st["teammates"].([]any); len(mates) != 1 || mates[0].(map[string]any)["lead_signed"] != sign {
+		t.Errorf("team_status lead_signed: want %v in %v", sign, st)
+	}
 	if !sign {
 		if key != "" {
 			t.Fatalf("CLAUDE_TEAMS_SIGN_LEAD=0 but argv %q has a key", first.Argv)
