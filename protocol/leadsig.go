@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // Lead signatures (PROTOCOL.md §10). A claude teammate started with
@@ -24,7 +25,8 @@ import (
 // so every process of ours (the lead's server, a second server, a
 // successor supervisor) signs with it; each launch refreshes the launch ms
 // and keeps the pair, as Claude Code's own lead does, so entries still
-// waiting in the inbox across a restart stay valid. Deliver and the task
+// waiting in the inbox across a restart stay valid (refreshLeadEntries
+// stamps those too old for the new launch anew). Deliver and the task
 // assignment of UpdateTask sign every lead entry they write into a keyed
 // teammate's inbox (signEntry); RemoveMember deletes the key.
 
@@ -141,7 +143,62 @@ func (s *Store) LeadVerifyKey(team, agent string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("lead key for %s: %w", agent, err)
 	}
+	if err := s.refreshLeadEntries(team, agent, key); err != nil {
+		return "", fmt.Errorf("lead key for %s: %w", agent, err)
+	}
 	return key.VerifyKey(), nil
+}
+
+// leadEntryMaxAge is how old a signed entry waiting in the inbox may be at
+// a launch before refreshLeadEntries stamps it anew: a teammate accepts
+// only entries stamped at most 120 s before its start (PROTOCOL.md §10).
+const leadEntryMaxAge = 60 * time.Second
+
+// refreshLeadEntries gives the signed entries of ours still waiting in
+// agent's inbox (they verify with k) that are older than leadEntryMaxAge a
+// new timestamp and signature, so a teammate restarted after a long
+// backoff still accepts the mail it missed. Entries that are not ours are
+// left as they are; so is a corrupt inbox (the next Deliver sets it aside).
+func (s *Store) refreshLeadEntries(team, agent string, k LeadKey) error {
+	path := s.InboxPath(team, agent)
+	if _, err := os.Stat(path); err != nil {
+		return nil // no inbox yet
+	}
+	vk := k.VerifyKey()
+	return s.transform([]string{path}, func(t *tx) error {
+		data, err := readFile(path)
+		if err != nil {
+			return err
+		}
+		raw, err := decodeInbox(data)
+		if err != nil {
+			return nil
+		}
+		now := s.now()
+		changed := false
+		for i, r := range raw {
+			m, ok := decodeEntry(r)
+			if !ok || m.LeadSig == "" || !IsLeadSender(m.From) {
+				continue
+			}
+			ts, err := ParseTimestamp(m.Timestamp)
+			if err != nil || now.Sub(ts) <= leadEntryMaxAge || !VerifyLeadEntry(m, vk) {
+				continue
+			}
+			m.Timestamp = FormatTimestamp(now)
+			if err := SignLeadEntry(&m, k.Private); err != nil {
+				return err
+			}
+			if raw[i], err = marshalCompact(m); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if changed {
+			t.put(path, encodeInbox(raw))
+		}
+		return nil
+	})
 }
 
 // ReadLeadKey returns agent's key; ok is false when it has none. A key file

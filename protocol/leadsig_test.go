@@ -6,8 +6,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func mustVerifyKey(t *testing.T, s *Store, agent string) string {
@@ -278,4 +280,67 @@ console.log("verified " + ok);
 	if err != nil || strings.TrimSpace(string(out)) != "verified 3" {
 		t.Fatalf("node verify: %v: %s", err, out)
 	}
+}
+
+// TestRelaunchRestampsWaitingLeadEntries: mail of ours still waiting when a
+// teammate is relaunched long after it was sent gets a new timestamp and
+// signature (a teammate refuses entries older than its start - 120 s);
+// entries not ours are left alone.
+func TestRelaunchRestampsWaitingLeadEntries(t *testing.T) {
+	var now atomic.Int64
+	base := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	now.Store(base.UnixMilli())
+	clock := func() time.Time { return time.UnixMilli(now.Load()).UTC() }
+	s := NewStore(t.TempDir(), WithClock(clock))
+	if _, err := s.CreateTeam("t1", "", Member{Cwd: "/"}); err != nil {
+		t.Fatal(err)
+	}
+	mustVerifyKey(t, s, "w1")
+	old, err := s.Send("t1", "w1", Message{From: LeadName, Text: "waiting since noon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := s.Send("t1", "w1", Message{From: "w2", Text: "peer note"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := Message{From: LeadName, Text: "forged", Timestamp: old.Timestamp, LeadSig: old.LeadSig, MsgID: NewUUID()}
+	if _, err := s.Send("t1", "w1", Message{From: "w3", Text: "x"}); err != nil { // keeps the file sound
+		t.Fatal(err)
+	}
+	if err := s.appendRaw(t, "w1", forged); err != nil {
+		t.Fatal(err)
+	}
+
+	now.Add((10 * time.Minute).Milliseconds())
+	key := mustVerifyKey(t, s, "w1") // the relaunch
+	byID := map[string]Message{}
+	for _, m := range liveEntries(t, s, "w1") {
+		byID[m.MsgID] = m
+	}
+	got := byID[old.MsgID]
+	if got.Timestamp != FormatTimestamp(clock()) || !VerifyLeadEntry(got, key) || got.Text != old.Text {
+		t.Errorf("waiting lead entry after relaunch = %+v, want stamped %s and signed", got, FormatTimestamp(clock()))
+	}
+	if p := byID[peer.MsgID]; p.Timestamp != peer.Timestamp {
+		t.Errorf("peer entry re-stamped: %+v", p)
+	}
+	if f := byID[forged.MsgID]; f.Timestamp != forged.Timestamp || f.LeadSig != forged.LeadSig {
+		t.Errorf("an entry that is not ours was re-signed: %+v", f)
+	}
+}
+
+// appendRaw appends m to agent's inbox as another process would, with no
+// filling or signing.
+func (s *Store) appendRaw(t *testing.T, agent string, m Message) error {
+	t.Helper()
+	m.MsgV, m.Type = 1, MessageType
+	entry, err := marshalCompact(m)
+	if err != nil {
+		return err
+	}
+	return s.transform([]string{s.InboxPath("t1", agent)}, func(tx *tx) error {
+		_, err := s.stageAppend(tx, "t1", agent, entry)
+		return err
+	})
 }
