@@ -16,15 +16,41 @@ import (
 
 const modulePath = "github.com/f9449b24/claude-teams"
 
-// allowed lists, for each top-level package of ours, the packages of ours it
-// may import. A package missing from the table may import nothing of ours,
-// except cmd/..., which wires everything.
+// allowed lists, for each package of ours (its directory), the packages of
+// ours it may import. A package missing from the table may import nothing
+// of ours, except cmd/..., which wires everything. Test files may also
+// import the packages of testOnly.
 var allowed = map[string][]string{
-	"protocol":   {},
-	"tmuxcc":     {},
-	"backends":   {},
-	"supervisor": {"tmuxcc", "backends", "protocol"},
-	"mcp":        {"protocol", "backends"},
+	"protocol": {},
+	"tmuxcc":   {},
+	"backends": {},
+	// The owner loop: it wires the layers below.
+	"supervisor": {"tmuxcc", "backends", "protocol", "supervisor/clock", "supervisor/policy",
+		"supervisor/statussock", "supervisor/offline", "supervisor/statefile", "supervisor/tmuxconv",
+		"supervisor/proctree", "supervisor/layout"},
+	// Pure policy: no tmux, no files, no goroutines (see forbiddenStd).
+	"supervisor/policy":     {"protocol", "backends"},
+	"supervisor/clock":      {},
+	"supervisor/statefile":  {"protocol"},
+	"supervisor/tmuxconv":   {"protocol"},
+	"supervisor/proctree":   {},
+	"supervisor/statussock": {"protocol", "supervisor/tmuxconv"},
+	// Offline status: no tmuxcc, so the status CLI reads a team without it.
+	"supervisor/offline":            {"protocol", "supervisor/statefile", "supervisor/tmuxconv"},
+	"supervisor/internal/fakeclock": {"supervisor/clock"},
+	"tmuxcc/tmuxtest":               {},
+	// Our layout of teammates beside a lead in a person's window.
+	"supervisor/layout": {"tmuxcc"},
+	"mcp":               {"protocol", "backends"},
+}
+
+// testOnly are packages only test files import; any test file may.
+var testOnly = []string{"supervisor/clock", "supervisor/internal/fakeclock", "tmuxcc/tmuxtest"}
+
+// forbiddenStd lists standard packages a package of ours must not import
+// (pure policy touches no files, processes, sockets or goroutine plumbing).
+var forbiddenStd = map[string][]string{
+	"supervisor/policy": {"os", "os/exec", "net", "sync", "syscall", "io/fs"},
 }
 
 func TestImportRules(t *testing.T) {
@@ -43,28 +69,35 @@ func TestImportRules(t *testing.T) {
 		if !strings.HasSuffix(path, ".go") {
 			return nil
 		}
-		top := strings.Split(filepath.ToSlash(path), "/")[0]
-		if top == "cmd" || !strings.Contains(filepath.ToSlash(path), "/") {
+		dir := filepath.ToSlash(filepath.Dir(path))
+		if dir == "." || dir == "cmd" || strings.HasPrefix(dir, "cmd/") {
 			return nil
 		}
 		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
 		if err != nil {
 			return err
 		}
-		rules, known := allowed[top]
+		rules, known := allowed[dir]
+		if !known {
+			t.Errorf("%s: package %s is not in the import table", path, dir)
+		}
+		isTest := strings.HasSuffix(path, "_test.go")
 		for _, imp := range f.Imports {
 			p := strings.Trim(imp.Path.Value, `"`)
+			if contains(forbiddenStd[dir], p) && !isTest {
+				t.Errorf("%s imports %s; %s must not", path, p, dir)
+			}
 			if !strings.HasPrefix(p, modulePath+"/") {
 				continue
 			}
-			dep := strings.Split(strings.TrimPrefix(p, modulePath+"/"), "/")[0]
-			if dep == top {
+			dep := strings.TrimPrefix(p, modulePath+"/")
+			if dep == dir || (isTest && contains(testOnly, dep)) {
 				continue
 			}
-			if !known || !contains(rules, dep) {
+			if !contains(rules, dep) {
 				ok := append([]string(nil), rules...)
 				sort.Strings(ok)
-				t.Errorf("%s imports %s; %s may import only %v of ours", path, p, top, ok)
+				t.Errorf("%s imports %s; %s may import only %v of ours", path, p, dir, ok)
 			}
 		}
 		return nil

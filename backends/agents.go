@@ -13,7 +13,10 @@ import (
 // --dangerously-skip-permissions is left out when plan mode is required,
 // since it would bypass the plan approval. The prompt never goes on the
 // command line: the teammate reads it from its inbox.
-func (c Config) claudeLaunch(bin string, t Teammate) Launch {
+//
+// The conversation: --session-id <new uuid> on a fresh launch, --resume
+// <uuid> to continue one (see session.go), after the teammate flags.
+func (c Config) claudeLaunch(bin string, t Teammate, s session) Launch {
 	argv := []string{bin,
 		"--agent-id", t.AgentID,
 		"--agent-name", t.Name,
@@ -36,6 +39,7 @@ func (c Config) claudeLaunch(bin string, t Teammate) Launch {
 	} else if c.SkipPermissions {
 		argv = append(argv, "--dangerously-skip-permissions")
 	}
+	argv = append(argv, s.claudeFlags()...)
 
 	env := c.environ()
 	var b envBuilder
@@ -66,7 +70,10 @@ func (c Config) claudeLaunch(bin string, t Teammate) Launch {
 // mean, and what the Python server used) lets the teammate work in its
 // directory unattended; with SkipPermissions it gets
 // --dangerously-bypass-approvals-and-sandbox instead.
-func (c Config) codexLaunch(bin string, t Teammate) (Launch, error) {
+//
+// Resuming is `codex resume` with the same options, then the session id
+// and a short instruction to read the inbox (checked with codex 0.169.0).
+func (c Config) codexLaunch(bin string, t Teammate, s session) (Launch, error) {
 	self, err := tomlString(c.Self)
 	if err != nil {
 		return Launch{}, fmt.Errorf("claude-teams path: %w", err)
@@ -76,13 +83,17 @@ func (c Config) codexLaunch(bin string, t Teammate) (Launch, error) {
 		return Launch{}, fmt.Errorf("mcp server env: %w", err)
 	}
 	key := "mcp_servers." + MCPServerName + "."
-	argv := []string{bin,
-		"-c", key + "command=" + self,
-		"-c", key + "args=[]",
-		"-c", key + "env=" + env,
-		"-c", key + "enabled=true",
-		"-c", fmt.Sprintf("%stool_timeout_sec=%d", key, toolTimeoutMS/1000),
+	argv := []string{bin}
+	if s.resume {
+		argv = append(argv, "resume")
 	}
+	argv = append(argv,
+		"-c", key+"command="+self,
+		"-c", key+"args=[]",
+		"-c", key+"env="+env,
+		"-c", key+"enabled=true",
+		"-c", fmt.Sprintf("%stool_timeout_sec=%d", key, toolTimeoutMS/1000),
+	)
 	if c.SkipPermissions {
 		argv = append(argv, "--dangerously-bypass-approvals-and-sandbox")
 	} else {
@@ -91,7 +102,10 @@ func (c Config) codexLaunch(bin string, t Teammate) (Launch, error) {
 	if m := foreignModel(t.Model); m != "" {
 		argv = append(argv, "--model", m)
 	}
-	argv = append(argv, instructions(t))
+	if s.resume {
+		argv = append(argv, s.id)
+	}
+	argv = append(argv, s.instructions(t))
 
 	var b envBuilder
 	b.identity(t)
@@ -113,11 +127,20 @@ func (c Config) codexLaunch(bin string, t Teammate) (Launch, error) {
 //
 // subagent_type picks an opencode agent, except Claude's default
 // "general-purpose"; SkipPermissions adds --auto.
-func (c Config) openCodeLaunch(bin string, t Teammate) (Launch, error) {
+//
+// Resuming is `opencode run --session <id> --interactive` with a short
+// instruction (local or attached): the TUI's --session ignores --prompt
+// (checked with opencode 1.18.33).
+func (c Config) openCodeLaunch(bin string, t Teammate, s session) (Launch, error) {
 	var argv []string
-	if c.OpenCodeServerURL != "" {
+	switch {
+	case c.OpenCodeServerURL != "" && s.resume:
+		argv = []string{bin, "run", "--attach", c.OpenCodeServerURL, "--dir", t.Cwd, "--interactive", "--session", s.id}
+	case c.OpenCodeServerURL != "":
 		argv = []string{bin, "run", "--attach", c.OpenCodeServerURL, "--dir", t.Cwd, "--interactive", "--title", t.AgentID}
-	} else {
+	case s.resume:
+		argv = []string{bin, "run", "--session", s.id, "--interactive"}
+	default:
 		argv = []string{bin}
 	}
 	if m := foreignModel(t.Model); m != "" {
@@ -129,8 +152,8 @@ func (c Config) openCodeLaunch(bin string, t Teammate) (Launch, error) {
 	if c.SkipPermissions {
 		argv = append(argv, "--auto")
 	}
-	if c.OpenCodeServerURL != "" {
-		argv = append(argv, instructions(t))
+	if c.OpenCodeServerURL != "" || s.resume {
+		argv = append(argv, s.instructions(t))
 	} else {
 		argv = append(argv, "--prompt", instructions(t))
 	}
@@ -196,7 +219,10 @@ func (c Config) openCodeConfig(base string, t Teammate) (string, error) {
 // --skip-trust trusts the teammate's directory for this session: the lead
 // chose it, and an untrusted folder would stop at a dialog. Permissions:
 // --approval-mode auto_edit, or yolo with SkipPermissions.
-func (c Config) geminiLaunch(bin string, t Teammate) (Launch, error) {
+//
+// The conversation: --session-id <new uuid> on a fresh launch, --resume
+// <uuid> with a short instruction to continue one (gemini 0.61.0).
+func (c Config) geminiLaunch(bin string, t Teammate, s session) (Launch, error) {
 	argv := []string{bin, "--skip-trust"}
 	if c.SkipPermissions {
 		argv = append(argv, "--approval-mode", "yolo")
@@ -206,7 +232,12 @@ func (c Config) geminiLaunch(bin string, t Teammate) (Launch, error) {
 	if m := foreignModel(t.Model); m != "" {
 		argv = append(argv, "--model", m)
 	}
-	argv = append(argv, "--prompt-interactive", instructions(t))
+	if s.resume {
+		argv = append(argv, "--resume", s.id)
+	} else if s.id != "" {
+		argv = append(argv, "--session-id", s.id)
+	}
+	argv = append(argv, "--prompt-interactive", s.instructions(t))
 
 	env := c.environ()
 	var b envBuilder

@@ -70,8 +70,13 @@ func baseConfig() Config {
 		Self:     "/opt/claude-teams/bin/claude-teams",
 		Environ:  testEnviron,
 		LookPath: fakeLookPath("claude", "codex", "opencode", "gemini", "aider", "mycli"),
+		// A fixed id, so that the golden files hold exact argv.
+		NewSessionID: func() string { return testSessionID },
 	}
 }
+
+// testSessionID is the id baseConfig gives every fresh launch.
+const testSessionID = "0b7f5a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
 
 func baseTeammate() Teammate {
 	return Teammate{
@@ -149,7 +154,7 @@ func TestLaunchGolden(t *testing.T) {
 			config: func(c *Config) {
 				c.Environ = append(c.Environ, "CLAUDE_CONFIG_DIR=/home/u/.claude")
 				c.Commands = map[string]CommandSpec{"mycli": {
-					Argv:         []string{"mycli", "--mcp-server", "{self}", "--id={agent_id}", "{{literal}}", "{team}/{name}:{color}:{agent_type}:{lead_session_id}:{data_root}"},
+					Argv:         []string{"mycli", "--mcp-server", "{self}", "--id={agent_id}", "{{literal}}", "{team}/{name}:{color}:{agent_type}:{lead_session_id}:{data_root}", "--session={session_id}"},
 					Instructions: true,
 				}}
 			},

@@ -63,14 +63,19 @@ func (c Config) binary(backend string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %q not found on PATH: %v", ErrUnavailableBackend, file, err)
 	}
-	if !filepath.IsAbs(path) {
-		// A relative path was found from our directory; the pane starts
-		// in the teammate's.
-		if path, err = filepath.Abs(path); err != nil {
-			return "", fmt.Errorf("%w: %q: %v", ErrUnavailableBackend, file, err)
-		}
+	if path, err = absPath(path); err != nil {
+		return "", fmt.Errorf("%w: %q: %v", ErrUnavailableBackend, file, err)
 	}
 	return path, nil
+}
+
+// absPath makes a path found by LookPath absolute: a relative one was found
+// from our directory, and the pane starts in the teammate's.
+func absPath(path string) (string, error) {
+	if filepath.IsAbs(path) {
+		return path, nil
+	}
+	return filepath.Abs(path)
 }
 
 // Available returns the backend names a spawn may use, in order; [0] is

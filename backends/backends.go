@@ -59,6 +59,15 @@ type Teammate struct {
 	// claude-teams MCP servers we configure for codex and opencode
 	// teammates always get it.
 	DataRoot string
+	// SessionID is the conversation recorded for this teammate by an
+	// earlier launch (Launch.SessionID, or one found later with
+	// Config.FindSession). It is used only when Resume is set.
+	SessionID string
+	// Resume asks for the earlier conversation SessionID back. Launch
+	// resumes only when the backend can and its transcript holds a turn
+	// (see Config.Resumable); otherwise it starts fresh, with a new id,
+	// and says why in Launch.FreshReason.
+	Resume bool
 }
 
 // Launch is how to start a teammate: argv words (never a shell string),
@@ -68,6 +77,16 @@ type Launch struct {
 	Argv []string
 	Env  []string
 	Dir  string
+	// SessionID is the conversation this launch runs: the resumed one, or
+	// the new id a fresh launch chose (claude, gemini, command backends).
+	// It is "" when the CLI picks its own id (codex, opencode): find it
+	// after the first turn with Config.FindSession.
+	SessionID string
+	// Resumed reports that this launch continues Teammate.SessionID.
+	Resumed bool
+	// FreshReason says why a launch asked to resume starts fresh ("" when
+	// it resumed or was not asked to).
+	FreshReason string
 }
 
 // Config is built by cmd from the environment; its zero value works (the
@@ -93,6 +112,9 @@ type Config struct {
 	Environ []string
 	// LookPath finds a binary on PATH; nil means exec.LookPath.
 	LookPath func(string) (string, error)
+	// NewSessionID returns a new session id (a random UUID) for a fresh
+	// launch; nil means NewSessionID. Tests set it to get exact argv.
+	NewSessionID func() string
 	// SignLead is CLAUDE_TEAMS_SIGN_LEAD (cmd's default true): claude
 	// teammates whose CLI knows --lead-verify-key get a lead key from
 	// LeadKeys. With LeadKeys nil nothing is signed (leadkey.go).
@@ -143,23 +165,28 @@ func (c Config) Launch(backend string, t Teammate) (Launch, error) {
 	if err != nil {
 		return Launch{}, fmt.Errorf("launch %s: %w", backend, err)
 	}
+	s, err := c.session(backend, t)
+	if err != nil {
+		return Launch{}, fmt.Errorf("launch %s: %w", backend, err)
+	}
 	var l Launch
 	switch backend {
 	case Claude:
-		l = c.claudeLaunch(bin, t)
+		l = c.claudeLaunch(bin, t, s)
 		l.Argv, err = c.leadKeyArgv(bin, t, l.Argv)
 	case Codex:
-		l, err = c.codexLaunch(bin, t)
+		l, err = c.codexLaunch(bin, t, s)
 	case OpenCode:
-		l, err = c.openCodeLaunch(bin, t)
+		l, err = c.openCodeLaunch(bin, t, s)
 	case Gemini:
-		l, err = c.geminiLaunch(bin, t)
+		l, err = c.geminiLaunch(bin, t, s)
 	default:
-		l, err = c.commandLaunch(backend, bin, t)
+		l, err = c.commandLaunch(backend, bin, t, s)
 	}
 	if err != nil {
 		return Launch{}, fmt.Errorf("launch %s: %w", backend, err)
 	}
 	l.Dir = t.Cwd
+	l.SessionID, l.Resumed, l.FreshReason = s.id, s.resume, s.freshReason
 	return l, nil
 }

@@ -19,8 +19,15 @@ import (
 // substituted inside its own word, never re-split: {name} {team}
 // {agent_id} {cwd} {model} {color} {agent_type} {lead_session_id}
 // {data_root} {self} (the claude-teams binary, to give the CLI our MCP
-// server) and {instructions} (the built-in instruction text). "{{" and
-// "}}" stand for literal braces.
+// server), {instructions} (the built-in instruction text; after a resume
+// the short one) and {session_id} (a new UUID on a fresh launch, the
+// resumed session's id in resume_argv). "{{" and "}}" stand for literal
+// braces.
+//
+// ResumeArgv, when set, is the command that continues a session (same
+// rules as Argv, e.g. ["aider", "--restore-chat-history"] or
+// ["mycli", "--resume", "{session_id}"]); without it the backend always
+// starts fresh.
 type CommandSpec struct {
 	// Argv is the command; Argv[0] is looked up on PATH and holds no
 	// placeholder.
@@ -28,12 +35,15 @@ type CommandSpec struct {
 	// Env is extra environment for the teammate.
 	Env map[string]string `json:"env,omitempty"`
 	// Instructions appends the built-in instruction text (team, teammate
-	// name, tools to use) as the last argv word.
+	// name, tools to use) as the last argv word, after Argv or ResumeArgv.
 	Instructions bool `json:"instructions,omitempty"`
+	// ResumeArgv is the command that resumes session {session_id};
+	// ResumeArgv[0] is looked up on PATH like Argv[0].
+	ResumeArgv []string `json:"resume_argv,omitempty"`
 }
 
 // placeholders are the names a CommandSpec may use inside braces.
-var placeholders = []string{"name", "team", "agent_id", "cwd", "model", "color", "agent_type", "lead_session_id", "data_root", "self", "instructions"}
+var placeholders = []string{"name", "team", "agent_id", "cwd", "model", "color", "agent_type", "lead_session_id", "data_root", "self", "instructions", "session_id"}
 
 // ParseCommandBackends parses CLAUDE_TEAMS_COMMAND_BACKENDS, a JSON object
 // mapping backend names to CommandSpecs, and validates every spec (name,
@@ -46,7 +56,7 @@ func ParseCommandBackends(jsonText string) (map[string]CommandSpec, error) {
 	dec.DisallowUnknownFields()
 	var specs map[string]CommandSpec
 	if err := dec.Decode(&specs); err != nil {
-		return nil, fmt.Errorf("%w: CLAUDE_TEAMS_COMMAND_BACKENDS: %v (want {\"name\": {\"argv\": [...], \"env\": {...}, \"instructions\": bool}})", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: CLAUDE_TEAMS_COMMAND_BACKENDS: %v (want {\"name\": {\"argv\": [...], \"env\": {...}, \"instructions\": bool, \"resume_argv\": [...]}})", ErrInvalidConfig, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: CLAUDE_TEAMS_COMMAND_BACKENDS: trailing data after the JSON object", ErrInvalidConfig)
@@ -82,6 +92,19 @@ func validateCommand(name string, spec CommandSpec) error {
 	for i, w := range spec.Argv[1:] {
 		if _, err := substitute(w, nil); err != nil {
 			return bad("argv[%d] %q: %v", i+1, w, err)
+		}
+	}
+	if spec.ResumeArgv != nil {
+		if len(spec.ResumeArgv) == 0 || spec.ResumeArgv[0] == "" {
+			return bad("resume_argv is empty (leave it out to always start fresh)")
+		}
+		if strings.ContainsAny(spec.ResumeArgv[0], "{}") || hasControl(spec.ResumeArgv[0]) {
+			return bad("resume_argv[0] %q must be a plain program name or path, without placeholders", spec.ResumeArgv[0])
+		}
+		for i, w := range spec.ResumeArgv[1:] {
+			if _, err := substitute(w, nil); err != nil {
+				return bad("resume_argv[%d] %q: %v", i+1, w, err)
+			}
 		}
 	}
 	for _, k := range sortedKeys(spec.Env) {
@@ -134,8 +157,9 @@ func substitute(word string, vals map[string]string) (string, error) {
 	return b.String(), nil
 }
 
-// commandLaunch builds a user-defined command backend's launch.
-func (c Config) commandLaunch(name, bin string, t Teammate) (Launch, error) {
+// commandLaunch builds a user-defined command backend's launch; a resume
+// runs ResumeArgv (Config.Resumable allows it only when set).
+func (c Config) commandLaunch(name, bin string, t Teammate, s session) (Launch, error) {
 	spec := c.Commands[name]
 	if err := validateCommand(name, spec); err != nil {
 		return Launch{}, err
@@ -144,10 +168,21 @@ func (c Config) commandLaunch(name, bin string, t Teammate) (Launch, error) {
 		"name": t.Name, "team": t.Team, "agent_id": t.AgentID, "cwd": t.Cwd,
 		"model": t.Model, "color": t.Color, "agent_type": t.AgentType,
 		"lead_session_id": t.LeadSessionID, "data_root": t.DataRoot,
-		"self": c.Self, "instructions": instructions(t),
+		"self": c.Self, "instructions": s.instructions(t), "session_id": s.id,
+	}
+	words := spec.Argv
+	if s.resume {
+		words = spec.ResumeArgv
+		p, err := c.lookPath(words[0])
+		if err != nil {
+			return Launch{}, fmt.Errorf("%w: resume_argv[0] %q not found on PATH: %v", ErrUnavailableBackend, words[0], err)
+		}
+		if bin, err = absPath(p); err != nil {
+			return Launch{}, fmt.Errorf("%w: %q: %v", ErrUnavailableBackend, words[0], err)
+		}
 	}
 	argv := []string{bin}
-	for _, w := range spec.Argv[1:] {
+	for _, w := range words[1:] {
 		s, err := substitute(w, vals)
 		if err != nil {
 			return Launch{}, err

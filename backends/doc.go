@@ -33,6 +33,14 @@
 // Users add other CLIs as command backends (CLAUDE_TEAMS_COMMAND_BACKENDS,
 // see CommandSpec) with per-word placeholders.
 //
+// Conversations (session.go, transcript.go): a fresh claude, gemini or
+// command launch gets a new session id (Launch.SessionID); a Teammate with
+// SessionID and Resume continues that session when Config.Resumable finds
+// its transcript holding a turn, else starts fresh with a new id and says
+// why (Launch.FreshReason). Codex picks its own id: Config.FindSession
+// finds it in Codex's rollout files. These two read (never write) the
+// CLIs' own files and refuse symlinks and non-regular files.
+//
 // Which backends a spawn may use: Config.Enabled (CLAUDE_TEAMS_BACKENDS),
 // or by default every built-in and command backend, keeping those whose
 // binary is on PATH; the connecting client's own backend comes first and

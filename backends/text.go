@@ -27,6 +27,17 @@ const instructionText = `You are "{name}" (agent id {agent_id}), a teammate on t
 	`Call read_inbox again after every step. When you have nothing left to do, wait for the next message with poll_inbox (team_name="{team}", agent_name="{name}") and call it again whenever it times out: new instructions arrive there. ` +
 	`If a message is a shutdown_request, wrap up and answer with send_message (type="shutdown_response", sender="{name}", request_id from that message, approve=true), then stop.`
 
+// resumeInstructions is the first prompt of a resumed teammate without a
+// native team protocol: its conversation already holds the full
+// instruction and its work so far.
+func resumeInstructions(t Teammate) string {
+	r := strings.NewReplacer("{name}", t.Name, "{team}", t.Team, "{agent_id}", t.AgentID)
+	return r.Replace(resumeText)
+}
+
+const resumeText = `You are "{name}" (agent id {agent_id}) on the agent team "{team}". You were restarted and your conversation so far is kept. ` +
+	`Call read_inbox with team_name="{team}" and agent_name="{name}" now: a note about the restart and any new messages are there. Then carry on as before.`
+
 const planText = `Plan mode is required: before you change anything, send your plan to "{lead}" and wait in your inbox for the approval.`
 
 // toolTimeoutMS is the MCP tool-call timeout we give codex and opencode

@@ -269,8 +269,8 @@ func (f *fakeSupervisor) Calls() []string {
 	return append([]string(nil), f.calls...)
 }
 
-func (f *fakeSupervisor) Spawn(ctx context.Context, team string, m protocol.Member, restart string) (protocol.Member, error) {
-	f.record("spawn " + team + " " + m.Name + " " + m.BackendType + " " + restart)
+func (f *fakeSupervisor) Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error) {
+	f.record("spawn " + team + " " + m.Name + " " + m.BackendType + " " + string(restart))
 	if f.spawnErr != nil {
 		return protocol.Member{}, f.spawnErr
 	}
@@ -285,8 +285,8 @@ func (f *fakeSupervisor) Spawn(ctx context.Context, team string, m protocol.Memb
 	return got, nil
 }
 
-func (f *fakeSupervisor) Stop(ctx context.Context, team, agent, reason string) error {
-	f.record("stop " + team + " " + agent + " " + reason)
+func (f *fakeSupervisor) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
+	f.record("stop " + team + " " + agent + " " + string(reason))
 	return f.stopErr
 }
 

@@ -16,18 +16,25 @@ import (
 )
 
 // Restart policies accepted by spawn_teammate ("" = the configured default).
-var restartPolicies = []string{"never", "on-failure", "always"}
+// restartPolicies are the restart parameter's words (protocol's).
+var restartPolicies = func() []string {
+	out := make([]string, len(protocol.RestartPolicies))
+	for i, p := range protocol.RestartPolicies {
+		out[i] = string(p)
+	}
+	return out
+}()
 
 type spawnArgs struct {
-	TeamName         string `json:"team_name"`
-	Name             string `json:"name"`
-	Prompt           string `json:"prompt"`
-	Cwd              string `json:"cwd"`
-	Model            string `json:"model"`
-	SubagentType     string `json:"subagent_type"`
-	PlanModeRequired bool   `json:"plan_mode_required"`
-	BackendType      string `json:"backend_type"`
-	Restart          string `json:"restart"`
+	TeamName         string                 `json:"team_name"`
+	Name             string                 `json:"name"`
+	Prompt           string                 `json:"prompt"`
+	Cwd              string                 `json:"cwd"`
+	Model            string                 `json:"model"`
+	SubagentType     string                 `json:"subagent_type"`
+	PlanModeRequired bool                   `json:"plan_mode_required"`
+	BackendType      string                 `json:"backend_type"`
+	Restart          protocol.RestartPolicy `json:"restart"`
 }
 
 type spawnResult struct {
@@ -113,8 +120,8 @@ func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (pr
 	if st, err := os.Stat(a.Cwd); err != nil || !st.IsDir() {
 		return protocol.Member{}, s.refusef(tool, "cwd %q is not an existing directory", a.Cwd)
 	}
-	if a.Restart != "" && !slices.Contains(restartPolicies, a.Restart) {
-		return protocol.Member{}, s.refusef(tool, "invalid restart %q: use never, on-failure or always", a.Restart)
+	if _, err := protocol.ParseRestartPolicy(string(a.Restart)); err != nil {
+		return protocol.Member{}, s.refuse(tool, err)
 	}
 	avail := s.cfg.Backends.Available(s.clientFor(ctx))
 	switch {
@@ -224,9 +231,9 @@ func (s *Server) removeTeammate(ctx context.Context, tool string, args agentArgs
 	if r != nil {
 		return r
 	}
-	reason := "killed"
+	reason := protocol.StopKilled
 	if shutdown {
-		reason = "shutdown"
+		reason = protocol.StopShutdown
 	}
 	if err := s.cfg.Supervisor.Stop(ctx, args.TeamName, m.Name, reason); err != nil {
 		return s.refuse(tool, fmt.Errorf("stop %s: %w", m.Name, err))
@@ -246,7 +253,7 @@ func (s *Server) removeTeammate(ctx context.Context, tool string, args agentArgs
 		s.log.Warn("removal notice not delivered", zap.String("team", args.TeamName), zap.String("agent", m.Name), zap.Error(err))
 	}
 	s.log.Info("teammate removed", zap.String("team", args.TeamName), zap.String("agent", m.Name),
-		zap.String("reason", reason), zap.Int("released_tasks", len(released)))
+		zap.String("reason", string(reason)), zap.Int("released_tasks", len(released)))
 	msg := m.Name + " has been stopped."
 	if shutdown {
 		msg = m.Name + " removed from team."

@@ -1,7 +1,10 @@
 package mcp_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -167,7 +170,7 @@ func TestCheckTeammate(t *testing.T) {
 		got["restarts"] != float64(2) || got["output"] != "line 1\nline 2" || got["last_output_age"] == "" {
 		t.Errorf("check = %v", got)
 	}
-	if e, _ := got["error"].(string); !strings.Contains(e, "signal KILL") {
+	if e, _ := got["error"].(string); !strings.Contains(e, "crashed: killed by KILL") {
 		t.Errorf("error = %v", got["error"])
 	}
 	// The returned message is marked read; w1's older one and w2's stay unread.
@@ -186,19 +189,27 @@ func TestCheckTeammate(t *testing.T) {
 	h.fail("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "ghost"}, `"ghost"`, "not found")
 }
 
+// TestRemoveTeammate removes a teammate through each tool, with its task
+// owned under its name and under its agent id (as native Claude Code
+// teammates may write it): either way the task is released.
 func TestRemoveTeammate(t *testing.T) {
 	for _, tc := range []struct {
-		tool, reason, notice, message string
+		tool, reason, notice, message, owner string
 	}{
-		{"force_kill_teammate", "killed", "w1 was terminated.", "w1 has been stopped."},
-		{"process_shutdown_approved", "shutdown", "w1 has shut down.", "w1 removed from team."},
+		{"force_kill_teammate", "killed", "w1 was terminated.", "w1 has been stopped.", "w1"},
+		{"process_shutdown_approved", "shutdown", "w1 has shut down.", "w1 removed from team.", "w1"},
+		{"force_kill_teammate", "killed", "w1 was terminated.", "w1 has been stopped.", "w1@alpha"},
+		{"process_shutdown_approved", "shutdown", "w1 has shut down.", "w1 removed from team.", "w1@alpha"},
 	} {
-		t.Run(tc.tool, func(t *testing.T) {
+		t.Run(tc.tool+"/"+tc.owner, func(t *testing.T) {
 			sup := newFakeSupervisor()
 			h := newHarness(t, harnessOpts{sup: sup})
 			h.createTeam("alpha", "w1", "w2")
 			h.ok("task_create", map[string]any{"team_name": "alpha", "subject": "mine", "description": ""})
 			h.ok("task_update", map[string]any{"team_name": "alpha", "task_id": "1", "owner": "w1", "status": "in_progress"})
+			if tc.owner != "w1" {
+				h.setTaskOwner("alpha", "1", tc.owner)
+			}
 
 			got := h.ok(tc.tool, map[string]any{"team_name": "alpha", "agent_name": "w1"})
 			if got["success"] != true || !strings.HasPrefix(got["message"].(string), tc.message) {
@@ -273,5 +284,55 @@ func TestRemoveTeammateCorruptLeadInbox(t *testing.T) {
 	h.wantCorruptNote(h.call("force_kill_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"}), "team-lead")
 	if lead := h.inbox("alpha", "team-lead"); len(lead) != 1 || lead[0].Text != "w1 was terminated." {
 		t.Errorf("lead inbox = %+v", lead)
+	}
+}
+
+// setTaskOwner rewrites the owner field of a task file directly, as a
+// native teammate does (task_update accepts member names only).
+func (h *harness) setTaskOwner(team, id, owner string) {
+	h.t.Helper()
+	path := h.store.TaskPath(team, id)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var task map[string]any
+	if err := json.Unmarshal(b, &task); err != nil {
+		h.t.Fatal(err)
+	}
+	task["owner"] = owner
+	if b, err = json.Marshal(task); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// TestSpawnRestartWords runs the restart words every entry point shares
+// (testdata/protocol/restart_words.json; cmd/claude-teams's
+// TestRestartPolicyEntryPoints runs the others) through spawn_teammate.
+func TestSpawnRestartWords(t *testing.T) {
+	b, err := os.ReadFile("../testdata/protocol/restart_words.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var words []struct {
+		Word string `json:"word"`
+		OK   bool   `json:"ok"`
+	}
+	if err := json.Unmarshal(b, &words); err != nil {
+		t.Fatal(err)
+	}
+	sup := newFakeSupervisor()
+	h := newHarness(t, harnessOpts{sup: sup})
+	h.createTeam("alpha")
+	for i, w := range words {
+		args := map[string]any{"team_name": "alpha", "name": fmt.Sprintf("w%d", i), "prompt": "p", "restart": w.Word}
+		if w.OK {
+			h.ok("spawn_teammate", args)
+		} else {
+			h.fail("spawn_teammate", args, `"`+w.Word+`"`)
+		}
 	}
 }

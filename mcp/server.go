@@ -91,7 +91,8 @@ func New(cfg Config) *Server {
 		server.WithRecovery(),
 		server.WithHooks(hooks),
 		server.WithToolHandlerMiddleware(s.identify),
-		server.WithInstructions(instructions),
+		server.WithToolHandlerMiddleware(s.teammateGuard),
+		server.WithInstructions(instructions+s.teammateInstructions()),
 	)
 	s.mcp.AddTools(s.tools()...)
 	return s
@@ -103,7 +104,7 @@ const instructions = "claude-teams coordinates a team of coding agents: a lead a
 	"read_inbox (or wait for mail with poll_inbox), and track work with the task_* tools."
 
 // tools lists every tool this server serves, pane tools only with a
-// Supervisor.
+// Supervisor, and on a teammate's own server only a teammate's tools.
 func (s *Server) tools() []server.ServerTool {
 	ctors := []func() (mcpgo.Tool, server.ToolHandlerFunc){
 		s.teamCreateTool, s.teamDeleteTool, s.readConfigTool,
@@ -119,6 +120,9 @@ func (s *Server) tools() []server.ServerTool {
 	out := make([]server.ServerTool, 0, len(ctors))
 	for _, ctor := range ctors {
 		tool, handler := ctor()
+		if !s.offered(tool.Name) {
+			continue
+		}
 		out = append(out, server.ServerTool{Tool: tool, Handler: handler})
 	}
 	return out

@@ -159,7 +159,7 @@ func (s *Server) fillStatus(res *checkResult, st protocol.TeamStatus, agent stri
 		return
 	}
 	now := s.cfg.Now()
-	res.Alive, res.State, res.Health = ts.Alive, ts.State, ts.Health
+	res.Alive, res.State, res.Health = ts.Alive, string(ts.State), ts.Health
 	res.ExitStatus, res.Signal, res.Restarts, res.PID = ts.ExitStatus, ts.Signal, ts.Restarts, ts.PID
 	res.Backend, res.PaneID, res.NextRestartAt = ts.Backend, ts.PaneID, ts.NextRestartAt
 	if ts.Alive {
@@ -172,19 +172,15 @@ func (s *Server) fillStatus(res *checkResult, st protocol.TeamStatus, agent stri
 	}
 }
 
-// deathReason says in words why a teammate is not alive.
+// deathReason says in words why a teammate is not alive, in the one
+// phrasing of an exit (protocol.Exit).
 func deathReason(ts protocol.TeammateStatus) string {
-	var why string
-	switch {
-	case ts.Signal != "":
-		why = fmt.Sprintf("killed by signal %s", ts.Signal)
-	case ts.ExitStatus != nil:
-		why = fmt.Sprintf("exited with status %d", *ts.ExitStatus)
-	default:
-		why = "not running"
+	why := "not running"
+	if ts.Signal != "" || ts.ExitStatus != nil {
+		why = protocol.Exit{Status: ts.ExitStatus, Signal: ts.Signal}.String()
 	}
 	if ts.State != "" {
-		why = ts.State + ": " + why
+		why = string(ts.State) + ": " + why
 	}
 	if ts.Restarts > 0 {
 		why += fmt.Sprintf(" (restarted %d time(s))", ts.Restarts)

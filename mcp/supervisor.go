@@ -16,11 +16,11 @@ type Supervisor interface {
 	// "on-failure" or "always" ("" = the configured default). On any failure
 	// it rolls back: no member, no inbox residue, no pane. It returns the
 	// member as recorded (agent id, colour, pane id filled in).
-	Spawn(ctx context.Context, team string, m protocol.Member, restart string) (protocol.Member, error)
+	Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error)
 	// Stop ends a teammate on purpose (reason "killed" or "shutdown"): its
 	// pane and process are gone when Stop returns, and the exit is never
 	// reported as a crash. It does not touch config or tasks.
-	Stop(ctx context.Context, team, agent, reason string) error
+	Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error
 	// Restart restarts a teammate now (also one that is failed or stopped).
 	Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error)
 	// Status reports every teammate of the team.

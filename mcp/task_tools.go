@@ -119,7 +119,7 @@ func (s *Server) taskUpdateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		ch, err := s.cfg.Store.ChangeTask(args.TeamName, id, protocol.TaskUpdate{
 			Status: args.Status, Owner: args.Owner, Subject: args.Subject, Description: args.Description,
 			ActiveForm: args.ActiveForm, AddBlocks: flexIDs(args.AddBlocks), AddBlockedBy: flexIDs(args.AddBlockedBy),
-			Metadata: args.Metadata, By: protocol.LeadName,
+			Metadata: args.Metadata, By: s.defaultSender(), Check: s.teammateTaskCheck(args.Owner),
 		})
 		if err != nil {
 			return s.refuse(name, s.taskErr(args.TeamName, id, err))

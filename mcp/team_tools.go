@@ -90,6 +90,11 @@ type teamArgs struct {
 	TeamName string `json:"team_name"`
 }
 
+type teamDeleteArgs struct {
+	TeamName string `json:"team_name"`
+	Force    bool   `json:"force"`
+}
+
 type teamDeleteResult struct {
 	Success  bool   `json:"success"`
 	Message  string `json:"message"`
@@ -100,8 +105,12 @@ func (s *Server) teamDeleteTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 	const name = "team_delete"
 	tool := mcpgo.NewTool(name,
 		mcpgo.WithDescription("Delete a team and all its data (config, inboxes, tasks). Refused while "+
-			"teammates remain: shut them down or force-kill them first."),
+			"teammates remain: shut them down or force-kill them first. Only the session that created "+
+			"the team deletes it without force=true."),
 		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team to delete.")),
+		mcpgo.WithBoolean("force", mcpgo.DefaultBool(false),
+			mcpgo.Description("Delete a team this session did not create (its lead is another session, "+
+				"perhaps one that has ended). Default false.")),
 		mcpgo.WithRawOutputSchema(object("", map[string]schema{
 			"success":   boolean("True when the team was deleted."),
 			"message":   str("What happened."),
@@ -109,10 +118,14 @@ func (s *Server) teamDeleteTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}, "success", "message", "team_name").raw()),
 		destructiveTool("Delete team"),
 	)
-	return tool, typed(s, name, func(ctx context.Context, args teamArgs) *mcpgo.CallToolResult {
+	return tool, typed(s, name, func(ctx context.Context, args teamDeleteArgs) *mcpgo.CallToolResult {
 		cfg, r := s.loadTeam(name, args.TeamName)
 		if r != nil {
 			return r
+		}
+		if active := s.ActiveTeam(); active != args.TeamName && !args.Force {
+			return s.refusef(name, "team %q was not created by this session, so this server is not its lead "+
+				"(%s); pass force=true to delete it anyway", args.TeamName, activeNote(active))
 		}
 		if mates := teammateNames(cfg); len(mates) > 0 {
 			return s.refusef(name, "team %q still has %d teammate(s): %s; shut them down "+
@@ -188,6 +201,14 @@ func (s *Server) readTeam(team string) (protocol.TeamConfig, error) {
 		return cfg, fmt.Errorf("team %q not found", team)
 	}
 	return cfg, err
+}
+
+// activeNote says which team, if any, this session leads.
+func activeNote(active string) string {
+	if active == "" {
+		return "this session has created no team"
+	}
+	return fmt.Sprintf("this session leads team %q", active)
 }
 
 // teammateNames lists the members other than the lead.

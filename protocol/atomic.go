@@ -220,10 +220,11 @@ func WriteJSONFile(path string, v any) error {
 // decodes path into a T (the zero T when the file is missing), calls fn,
 // and writes the result atomically (2-space indent, 0600, directories
 // 0700). If fn returns an error nothing is written. It returns the value
-// written.
+// written. Directories at or below a team's own directory are made only
+// while the team's directory exists (a deleted team stays deleted).
 func UpdateJSON[T any](s *Store, path string, fn func(*T) error) (T, error) {
 	var v T
-	if err := mkdirs(filepath.Dir(path)); err != nil {
+	if err := s.mkdirsFor(filepath.Dir(path)); err != nil {
 		return v, err
 	}
 	err := s.transform([]string{path}, func(t *tx) error {
@@ -250,7 +251,7 @@ func UpdateJSON[T any](s *Store, path string, fn func(*T) error) (T, error) {
 // with cur, and writes what fn returns atomically. If fn returns an error
 // nothing is written.
 func (s *Store) UpdateJSONFile(path string, cur any, fn func(cur any) (any, error)) error {
-	if err := mkdirs(filepath.Dir(path)); err != nil {
+	if err := s.mkdirsFor(filepath.Dir(path)); err != nil {
 		return err
 	}
 	return s.transform([]string{path}, func(t *tx) error {

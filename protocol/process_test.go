@@ -119,6 +119,9 @@ func runHelper(mode string) int {
 			}
 		}
 	default:
+		if h, ok := moreHelpers[mode]; ok {
+			return h(s, a, say, fail)
+		}
 		return fail(fmt.Errorf("unknown helper mode %q", mode))
 	}
 	return 0

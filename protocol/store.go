@@ -30,8 +30,10 @@ type Store struct {
 	refresh     time.Duration
 
 	// hook, when set (tests only), is called at named points of a write:
-	// "lock-busy" when a lock is found held, "locked" once the locks are
-	// held, "temp-written" after a temp file is fsynced and before it is
+	// "lock-busy" when a lock is found held, "lock-stale" when one is
+	// found stale (before breaking it), "locked" once the locks are held,
+	// "verified" once they are checked still ours before the writes,
+	// "temp-written" after a temp file is fsynced and before it is
 	// renamed over its target.
 	hook func(stage string)
 }

@@ -133,6 +133,11 @@ type TaskUpdate struct {
 	// By is who makes the change; it is the assignedBy of the
 	// task_assignment sent when the owner changes (default team-lead).
 	By string
+	// Check, when set, is called under the task list lock with the task
+	// as it is before the change; an error refuses the update (nothing is
+	// written) and is returned as is. A teammate's permissions are
+	// checked here, where no other writer can change the owner meanwhile.
+	Check func(cur Task) error
 }
 
 // Ptr returns a pointer to v, for TaskUpdate's optional fields.

@@ -1,7 +1,9 @@
 package protocol
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"slices"
 	"strconv"
@@ -21,8 +23,27 @@ func (s *Store) CreateTask(team string, in TaskInput) (Task, error) {
 	if err := s.ensureTasksDir(team); err != nil {
 		return Task{}, fmt.Errorf("create task: %w", err)
 	}
+	// The id is new under the list lock, and its file is created, never
+	// replaced: a task file that appeared under that id anyway (a writer
+	// that does not honour our lock) costs the id, not the other task.
+	for range maxIDCollisions {
+		out, err := s.createTask(team, in)
+		if !errors.Is(err, fs.ErrExist) {
+			return out, err
+		}
+	}
+	return Task{}, fmt.Errorf("create task: %d new ids in a row were taken by files that appeared under the lock", maxIDCollisions)
+}
+
+// maxIDCollisions bounds CreateTask's retries when a new id's file exists.
+const maxIDCollisions = 16
+
+func (s *Store) createTask(team string, in TaskInput) (Task, error) {
 	var out Task
 	err := s.transform([]string{s.listLockFile(team)}, func(t *tx) error {
+		if err := s.teamMissing(team); err != nil {
+			return err // deleted since ensureTasksDir looked
+		}
 		ids, err := s.taskIDs(team)
 		if err != nil {
 			return err
@@ -45,10 +66,18 @@ func (s *Store) CreateTask(team string, in TaskInput) (Task, error) {
 		// The mark first: a crash between the two skips an id, never
 		// reuses one.
 		s.stageMark(t, team, next)
-		return s.stageTask(t, team, out)
+		data, err := marshalFile(out)
+		if err != nil {
+			return fmt.Errorf("task %s: %w", out.ID, err)
+		}
+		t.create(s.TaskPath(team, out.ID), data)
+		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return Task{}, fmt.Errorf("create task: %w", err)
+	}
+	if err != nil {
+		return Task{}, err
 	}
 	return out, nil
 }
@@ -169,6 +198,11 @@ func (s *Store) ChangeTask(team, id string, u TaskUpdate) (TaskChange, error) {
 		}
 		if _, ok := all[id]; !ok {
 			return fmt.Errorf("task %s of team %s: %w", id, team, ErrTaskNotFound)
+		}
+		if u.Check != nil {
+			if err := u.Check(all[id]); err != nil {
+				return err
+			}
 		}
 		if deleting {
 			out.Task, err = s.stageDelete(t, team, id, all)

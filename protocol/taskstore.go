@@ -21,24 +21,6 @@ func (s *Store) markPath(team string) string {
 	return filepath.Join(s.TasksDir(team), ".highwatermark")
 }
 
-// ensureTasksDir creates R/tasks/<team> and its .lock file for a team
-// that exists.
-func (s *Store) ensureTasksDir(team string) error {
-	if _, err := os.Stat(s.ConfigPath(team)); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("team %s: %w", team, ErrTeamNotFound)
-	}
-	if err := mkdirs(s.TasksDir(team)); err != nil {
-		return err
-	}
-	if _, err := os.Stat(s.listLockFile(team)); err == nil {
-		return nil
-	}
-	if err := createExclusive(s.listLockFile(team), nil); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	return nil
-}
-
 // taskFileID returns the id of a task file name ("12.json" -> "12").
 func taskFileID(name string) (string, bool) {
 	id, ok := strings.CutSuffix(name, ".json")

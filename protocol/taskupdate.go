@@ -185,8 +185,10 @@ func blockPath(all map[string]Task, from, to string) []string {
 	return nil
 }
 
-// ReleaseTasks puts every unfinished task owned by owner back to pending
-// with no owner (a teammate was removed) and returns them, sorted by id.
+// ReleaseTasks puts every unfinished task owned by member owner back to
+// pending with no owner (a teammate was removed) and returns them, sorted
+// by id. A task is owned under the member's name or its agent id
+// (Member.Owns).
 func (s *Store) ReleaseTasks(team, owner string) ([]Task, error) {
 	if err := ValidateTeamName(team); err != nil {
 		return nil, err
@@ -197,6 +199,7 @@ func (s *Store) ReleaseTasks(team, owner string) ([]Task, error) {
 	if err := s.ensureTasksDir(team); err != nil {
 		return nil, err
 	}
+	m := Member{Name: owner, AgentID: AgentID(owner, team)}
 	var out []Task
 	err := s.transform([]string{s.listLockFile(team)}, func(t *tx) error {
 		all, ids, err := s.loadTasks(team)
@@ -205,7 +208,7 @@ func (s *Store) ReleaseTasks(team, owner string) ([]Task, error) {
 		}
 		var mine []string
 		for _, id := range ids {
-			if x := all[id]; x.Owner == owner && !x.Finished() {
+			if m.OwnsTask(all[id]) {
 				mine = append(mine, id)
 			}
 		}
@@ -214,7 +217,7 @@ func (s *Store) ReleaseTasks(team, owner string) ([]Task, error) {
 		}
 		for _, id := range mine {
 			x := all[id]
-			if x.Owner != owner || x.Finished() {
+			if !m.OwnsTask(x) {
 				continue // changed before we locked it
 			}
 			x.Owner, x.Status = "", StatusPending

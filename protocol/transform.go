@@ -22,10 +22,15 @@ import (
 // neither does one whose lock was lost before step 3. A goroutine
 // refreshes the locks' mtimes while transform runs and ends before it
 // returns.
+//
+// Once the staged writes are applied, the operation succeeded: a lock
+// found broken when it is released does not turn it into a failure (a
+// caller that retried would apply it twice).
 func (s *Store) transform(lockFiles []string, fn func(*tx) error) (err error) {
 	t := &tx{s: s, set: s.newLockSet()}
+	applied := false
 	defer func() {
-		if rerr := t.set.releaseAll(); rerr != nil && err == nil {
+		if rerr := t.set.releaseAll(); rerr != nil && err == nil && !applied {
 			err = rerr
 		}
 	}()
@@ -41,9 +46,14 @@ func (s *Store) transform(lockFiles []string, fn func(*tx) error) (err error) {
 	// A lock broken under us (judged stale) may have a new holder that
 	// is writing now: write nothing rather than overwrite its change.
 	if err := t.set.verify(); err != nil {
-		return err
+		return s.goneOr(lockFiles, err)
 	}
-	return t.apply()
+	s.callHook("verified")
+	if err := t.apply(); err != nil {
+		return s.goneOr(lockFiles, err)
+	}
+	applied = true
+	return nil
 }
 
 // tx is the state of one transform: the locks held and the staged writes.
@@ -61,6 +71,7 @@ const (
 	opAppend
 	opRemove
 	opRename
+	opCreate
 )
 
 type txOp struct {
@@ -97,6 +108,12 @@ func (t *tx) put(path string, data []byte) {
 	t.ops = append(t.ops, txOp{kind: opPut, path: path, data: data})
 }
 
+// create stages creating path with data; it fails, wrapping fs.ErrExist,
+// if path exists (a new task file never replaces another).
+func (t *tx) create(path string, data []byte) {
+	t.ops = append(t.ops, txOp{kind: opCreate, path: path, data: data})
+}
+
 // appendTo stages a durable append of data to path.
 func (t *tx) appendTo(path string, data []byte) {
 	t.ops = append(t.ops, txOp{kind: opAppend, path: path, data: data})
@@ -122,8 +139,10 @@ func (t *tx) apply() error {
 		switch op.kind {
 		case opPut:
 			err = t.s.writeAtomic(op.path, op.data)
+		case opCreate:
+			err = createExclusive(op.path, op.data)
 		case opAppend:
-			if err = mkdirs(filepath.Dir(op.path)); err == nil {
+			if err = t.s.mkdirsFor(filepath.Dir(op.path)); err == nil {
 				err = appendDurable(op.path, op.data)
 			}
 		case opRemove:
@@ -133,7 +152,7 @@ func (t *tx) apply() error {
 				err = fmt.Errorf("remove %s: %w", op.path, err)
 			}
 		case opRename:
-			if err = mkdirs(filepath.Dir(op.to)); err == nil {
+			if err = t.s.mkdirsFor(filepath.Dir(op.to)); err == nil {
 				if err = os.Rename(op.path, op.to); err != nil {
 					err = fmt.Errorf("move %s aside: %w", op.path, err)
 				}

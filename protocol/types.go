@@ -63,7 +63,7 @@ type TeammateStatus struct {
 	Backend       string   `json:"backend"`
 	PaneID        string   `json:"pane_id"`
 	PID           int      `json:"pid"`
-	State         string   `json:"state"`
+	State         State    `json:"state"`
 	Health        string   `json:"health"`
 	Alive         bool     `json:"alive"`
 	ExitStatus    *int     `json:"exit_status"`

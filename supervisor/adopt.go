@@ -8,6 +8,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // Re-adoption: a new owner takes over the panes recorded in config.json;
@@ -17,17 +20,17 @@ import (
 
 // listPanes lists every pane of the server (or of scope, such as
 // "-s", "-t", session) by id.
-func (t *team) listPanes(ctx context.Context, scope ...string) (map[string]Pane, error) {
+func (t *team) listPanes(ctx context.Context, scope ...string) (map[string]tmuxconv.Pane, error) {
 	if len(scope) == 0 {
 		scope = []string{"-a"}
 	}
-	out, err := t.conn.Command(ctx, append(append([]string{"list-panes"}, scope...), "-F", paneListFormat)...)
+	out, err := t.conn.Command(ctx, append(append([]string{"list-panes"}, scope...), "-F", tmuxconv.PaneListFormat)...)
 	if err != nil {
 		return nil, err
 	}
-	rows := make(map[string]Pane, len(out))
+	rows := make(map[string]tmuxconv.Pane, len(out))
 	for _, l := range out {
-		if p, ok := parsePane(l); ok {
+		if p, ok := tmuxconv.ParsePane(l); ok {
 			rows[p.ID] = p
 		}
 	}
@@ -36,7 +39,7 @@ func (t *team) listPanes(ctx context.Context, scope ...string) (map[string]Pane,
 
 // adoptAtStart loads the state file and adopts the config's teammates.
 func (t *team) adoptAtStart(ctx context.Context) {
-	st, err := LoadTeamState(t.store, t.name)
+	st, err := statefile.LoadTeamState(t.store, t.name)
 	if err != nil {
 		t.log.Warn("state file unreadable", zap.Error(err))
 	}
@@ -54,18 +57,18 @@ func (t *team) adoptAtStart(ctx context.Context) {
 		ts := st.Teammates[mem.Name]
 		m := &mate{
 			name: mem.Name, agentID: mem.AgentID, backend: mem.BackendType, color: mem.Color,
-			paneID: mem.TmuxPaneID, state: StateUnknown,
+			paneID: mem.TmuxPaneID, state: protocol.StateUnknown,
 		}
 		if ts.PaneID == mem.TmuxPaneID {
 			m.known = true
 			m.pid, m.windowID, m.state = ts.PID, ts.WindowID, ts.State
 			m.exitStatus, m.signal, m.reported = ts.ExitStatus, ts.Signal, ts.Reported
-			m.startedAt, m.exitedAt = parseTime(ts.StartedAt), parseTime(ts.ExitedAt)
+			m.startedAt, m.exitedAt = statefile.ParseTime(ts.StartedAt), statefile.ParseTime(ts.ExitedAt)
 			m.stopReason = ts.StopReason
 		}
 		m.restart = ts.Restart
 		m.lastExit = ts.LastExit
-		t.restarts.Restore(m.name, RestartPolicy(ts.Restart), ts.restartState())
+		t.restarts.Restore(m.name, protocol.RestartPolicy(ts.Restart), restartState(ts))
 		cands = append(cands, m)
 	}
 	if len(cands) == 0 {
@@ -89,7 +92,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 // adopt takes over cands: live panes are watched again, dead ones and
 // missing ones are handled as exits (reported unless already reported).
 func (t *team) adopt(ctx context.Context, cands []*mate) {
-	var rows map[string]Pane
+	var rows map[string]tmuxconv.Pane
 	if t.conn != nil {
 		var err error
 		if rows, err = t.listPanes(ctx); err != nil {
@@ -99,7 +102,7 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 	for _, m := range cands {
 		t.mates[m.name] = m
 		row, ok := rows[m.paneID]
-		if ok && !row.ours(m.agentID, t.rootTag) {
+		if ok && !row.Ours(m.agentID, t.rootTag) {
 			ok = false // the id now names another agent's pane
 		}
 		stop := m.stopReason
@@ -120,7 +123,7 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 	t.persist()
 }
 
-func (t *team) adoptLive(ctx context.Context, m *mate, row Pane) {
+func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
 	if m.pid != row.PID {
 		m.startedAt = time.Time{}
 	}
@@ -134,7 +137,7 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row Pane) {
 		m.exited = make(chan struct{})
 	}
 	t.panes[m.paneID] = m
-	if t.topo.mode != ModePrivate {
+	if t.topo.mode != statefile.ModePrivate {
 		if err := t.linkWindow(ctx, row.Window); err != nil {
 			t.log.Warn("link adopted window", zap.String("agent", m.name), zap.Error(err))
 		}
@@ -146,18 +149,18 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row Pane) {
 	// teammate that was past starting counts as ready (evalHealth finds
 	// out soon whether it is idle, stalled or waiting for input).
 	now := t.m.now()
-	wasStarting := m.state == StateStarting
+	wasStarting := m.state == protocol.StateStarting
 	t.startHealth(m, now, !wasStarting)
 	if m.state.Alive() {
 		t.log.Info("teammate adopted", append(t.mateFields(m), zap.String("state", string(m.state)))...)
 	}
 	if !wasStarting {
-		m.health.Update(HealthInput{Now: now, StartedAt: now, Ready: true})
-		t.setState(m, StateRunning, zap.Bool("adopted", true))
+		m.health.Update(policy.HealthInput{Now: now, StartedAt: now, Ready: true})
+		t.setState(m, protocol.StateRunning, zap.Bool("adopted", true))
 	}
 }
 
-func (t *team) adoptDead(ctx context.Context, m *mate, row Pane) {
+func (t *team) adoptDead(ctx context.Context, m *mate, row tmuxconv.Pane) {
 	m.pid, m.windowID = row.PID, row.Window
 	t.panes[m.paneID] = m
 	if m.reported == m.exitKey() && !m.state.Alive() {
@@ -170,8 +173,8 @@ func (t *team) adoptDead(ctx context.Context, m *mate, row Pane) {
 	if m.processDone() {
 		m.exited = make(chan struct{})
 	}
-	if m.state.Alive() || m.state == StateUnknown {
-		m.state = StateRunning
+	if m.state.Alive() || m.state == protocol.StateUnknown {
+		m.state = protocol.StateRunning
 	}
 	if row.ExitStatus == nil && row.Signal == "" {
 		// Dead but not reaped yet (tmux 3.3a's lost SIGCHLD): tmuxcc makes
@@ -180,9 +183,9 @@ func (t *team) adoptDead(ctx context.Context, m *mate, row Pane) {
 			return
 		}
 	}
-	x := exitInfo{status: row.ExitStatus, signal: row.Signal, source: "adopt"}
-	if x.status == nil && x.signal == "" {
-		x.why = "it died while nobody supervised it"
+	x := exitInfo{Exit: protocol.Exit{Status: row.ExitStatus, Signal: row.Signal}, source: "adopt"}
+	if x.Status == nil && x.Signal == "" {
+		x.Why = "it died while nobody supervised it"
 	}
 	t.exitMate(ctx, m, x)
 }
@@ -202,9 +205,9 @@ func (t *team) adoptMissing(ctx context.Context, m *mate) {
 		m.exited = make(chan struct{})
 	}
 	if !m.state.Alive() {
-		m.state = StateRunning
+		m.state = protocol.StateRunning
 	}
-	t.exitMate(ctx, m, exitInfo{gone: true, source: "adopt", why: "its pane vanished while nobody supervised it"})
+	t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Why: "its pane vanished while nobody supervised it"}, gone: true, source: "adopt"})
 }
 
 // persist writes the state file. A failure is logged: supervision goes on.
@@ -214,16 +217,16 @@ func (t *team) persist() {
 	if t.tornDown {
 		return
 	}
-	st := TeamState{
+	st := statefile.TeamState{
 		SupervisorPID: t.m.pid,
-		UpdatedAt:     formatTime(t.m.now()),
+		UpdatedAt:     statefile.FormatTime(t.m.now()),
 		Server:        t.server,
-		Teammates:     make(map[string]TeammateState, len(t.mates)),
+		Teammates:     make(map[string]statefile.TeammateState, len(t.mates)),
 	}
 	for name, m := range t.mates {
 		st.Teammates[name] = t.toState(m)
 	}
-	if err := saveTeamState(t.store, t.name, st); err != nil {
+	if err := statefile.SaveTeamState(t.store, t.name, st); err != nil {
 		t.log.Error("state file not written", zap.Error(err))
 	}
 }

@@ -69,13 +69,13 @@ func TestReadoptAfterSIGKILL(t *testing.T) {
 	}
 	panes["w4"] = w4.TmuxPaneID
 	for _, n := range []string{"w1", "w3", "w4"} {
-		ts := h.waitState(m, n, StateRunning)
+		ts := h.waitState(m, n, protocol.StateRunning)
 		if ts.PaneID != panes[n] || ts.PID == 0 {
 			t.Errorf("adopted %s = %+v", n, ts)
 		}
 	}
 	ts := h.status(m, "w2")
-	if ts.State != string(StateCrashed) || ts.ExitStatus == nil || *ts.ExitStatus != 4 {
+	if ts.State != protocol.StateCrashed || ts.ExitStatus == nil || *ts.ExitStatus != 4 {
 		t.Errorf("w2 = %+v", ts)
 	}
 	eventually(t, func() bool { return len(h.leadMessages("w2")) == 1 }, "report of the unsupervised crash")
@@ -88,7 +88,7 @@ func TestReadoptAfterSIGKILL(t *testing.T) {
 
 	// A crash after the takeover is the new owner's to see.
 	h.ctl("w1", "exit 9")
-	ts = h.waitState(m, "w1", StateCrashed)
+	ts = h.waitState(m, "w1", protocol.StateCrashed)
 	if ts.ExitStatus == nil || *ts.ExitStatus != 9 {
 		t.Errorf("w1 = %+v", ts)
 	}
@@ -99,10 +99,10 @@ func TestReadoptAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	m2 := h.manager()
-	if ts := h.status(m2, "w2"); ts.State != string(StateCrashed) {
+	if ts := h.status(m2, "w2"); ts.State != protocol.StateCrashed {
 		t.Errorf("w2 after second takeover = %+v", ts)
 	}
-	h.waitState(m2, "w3", StateRunning)
+	h.waitState(m2, "w3", protocol.StateRunning)
 	_ = m2.Close()
 	if n1, n2 := len(h.leadMessages("w1")), len(h.leadMessages("w2")); n1 != 1 || n2 != 1 {
 		t.Errorf("messages after second takeover: w1 %d, w2 %d (want 1 each)", n1, n2)

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // Benchmarks of supervision policy against real tmux (run with
@@ -26,17 +29,17 @@ import (
 func BenchmarkCrashToRestart(b *testing.B) {
 	for _, c := range []struct {
 		name string
-		cfg  RestartConfig
+		cfg  policy.RestartConfig
 	}{
-		{"backoff=default", RestartConfig{}},
-		{"backoff=0", RestartConfig{InitialBackoff: time.Nanosecond, Jitter: -1, StartGap: -1}},
+		{"backoff=default", policy.RestartConfig{}},
+		{"backoff=0", policy.RestartConfig{InitialBackoff: time.Nanosecond, Jitter: -1, StartGap: -1}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			const rounds = 10
 			h := newHarness(b)
 			m := h.manager(func(cfg *Config) {
 				cfg.Restarts = c.cfg
-				cfg.Health = HealthConfig{} // the defaults: settle 1 s
+				cfg.Health = policy.HealthConfig{} // the defaults: settle 1 s
 			})
 			var toProcess, toRunning []time.Duration
 			b.ResetTimer()
@@ -46,12 +49,12 @@ func BenchmarkCrashToRestart(b *testing.B) {
 				start := filepath.Join(h.dir, "start-"+name)
 				exit := filepath.Join(h.dir, "exit-"+name)
 				h.spawnPolicy(m, name, "on-failure", "stamp "+start, "print ready", "wait")
-				h.waitState(m, name, StateRunning)
+				h.waitState(m, name, protocol.StateRunning)
 				h.ctl(name, "stamp "+exit)
 				h.ctl(name, "exit 1")
 				eventually(b, func() bool {
 					ts := h.status(m, name)
-					return ts.Restarts == 1 && ts.State == string(StateRunning)
+					return ts.Restarts == 1 && ts.State == protocol.StateRunning
 				}, "%s restarted and running", name)
 				exitAt := readStamp(b, exit)
 				toProcess = append(toProcess, readStamp(b, start).Sub(exitAt))
@@ -86,13 +89,13 @@ func BenchmarkCrashLoopLeadMessages(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			h := newHarness(b)
 			m := h.manager(func(cfg *Config) {
-				cfg.Restarts = RestartConfig{
+				cfg.Restarts = policy.RestartConfig{
 					InitialBackoff: time.Second / scale, MaxBackoff: time.Minute / scale,
 					MinRun: 10 * time.Second / scale, FailureWindow: 10 * time.Minute / scale,
-					StartGap: DefaultStartGap / scale, MaxFailures: c.maxFailures,
+					StartGap: policy.DefaultStartGap / scale, MaxFailures: c.maxFailures,
 				}
-				cfg.Notify = NotifyConfig{Every: DefaultNotifyEvery / scale}
-				cfg.Health = HealthConfig{ScreenSettle: time.Second / scale, StartTimeout: time.Minute / scale,
+				cfg.Notify = policy.NotifyConfig{Every: policy.DefaultNotifyEvery / scale}
+				cfg.Health = policy.HealthConfig{ScreenSettle: time.Second / scale, StartTimeout: time.Minute / scale,
 					IdleAfter: 30 * time.Second / scale, StallAfter: 10 * time.Minute / scale}
 			})
 			run := strconv.Itoa(int(3 * time.Second / scale / time.Millisecond))
@@ -104,7 +107,7 @@ func BenchmarkCrashLoopLeadMessages(b *testing.B) {
 			time.Sleep(10 * time.Minute / scale)
 			b.StopTimer()
 			msgs, events := 0, 0
-			for _, n := range append(names, DefaultNotifySummaryFrom) {
+			for _, n := range append(names, policy.DefaultNotifySummaryFrom) {
 				for _, msg := range h.leadMessages(n) {
 					msgs++
 					if k, _, ok := strings.Cut(msg.Summary, " updates: "); ok {
@@ -138,12 +141,12 @@ func BenchmarkFlood32(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			h := newHarness(b)
-			m := h.manager(func(cfg *Config) { cfg.Health = HealthConfig{} })
+			m := h.manager(func(cfg *Config) { cfg.Health = policy.HealthConfig{} })
 			for i := 0; i < 32; i++ {
 				h.spawn(m, fmt.Sprintf("w%d", i), "print ready", "wait")
 			}
 			for i := 0; i < 32; i++ {
-				h.waitState(m, fmt.Sprintf("w%d", i), StateRunning)
+				h.waitState(m, fmt.Sprintf("w%d", i), protocol.StateRunning)
 			}
 			tm := m.ownedTeam(h.team)
 			out, err := h.tmux("display-message", "-p", "#{pid}")

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // Benchmarks of the supervisor against real tmux. Each runs one fixed
@@ -87,12 +90,12 @@ func readStamp(b testing.TB, path string) time.Time {
 // with 32 idle teammates, and the process's resident memory.
 func BenchmarkIdleTeammates32(b *testing.B) {
 	h := newHarness(b)
-	m := h.manager(func(c *Config) { c.Health = HealthConfig{} }) // the production defaults
+	m := h.manager(func(c *Config) { c.Health = policy.HealthConfig{} }) // the production defaults
 	for i := 0; i < 32; i++ {
 		h.spawn(m, fmt.Sprintf("w%d", i), "print ready", "wait")
 	}
 	for i := 0; i < 32; i++ {
-		h.waitState(m, fmt.Sprintf("w%d", i), StateRunning)
+		h.waitState(m, fmt.Sprintf("w%d", i), protocol.StateRunning)
 	}
 	client := m.ownedTeam(h.team).connClientPID(b)
 	const window = 10 * time.Second

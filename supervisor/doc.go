@@ -14,16 +14,17 @@
 // (tmuxcc.PaneExited above all), typed requests with reply channels and
 // three policy timers (the next automatic restart, the release of held-back
 // lead notifications, the next health evaluation), re-armed before every
-// wait. Exits are classified in one place (classifyExit), go through the
-// restart policy (TeamRestarts, restart.go) and are turned into lead
-// notifications in one place (notifyExit) through the notification policy
-// (LeadNotifier); the notifier writes them from its own goroutine. Health
+// wait. Exits are classified in one place (protocol.Exit.Classify), go
+// through the restart policy (policy.TeamRestarts, restart.go) and are
+// turned into lead notifications in one place (notifyExit) through the
+// notification policy (policy.LeadNotifier); the notifier writes them from
+// its own goroutine. Health
 // (health.go) comes from %output times, the rendered screen once output
 // settles, and the inbox and task facts a work watcher reads when those
 // files change (work.go). Slow or file-bound work (restart preparation,
 // stops, the work watcher) runs in helper goroutines that report back as
 // requests. What a later owner or the status CLI needs is kept in the
-// state file (TeamState, OwnDir/state.json), restart counts, pending
+// state file (statefile.TeamState, OwnDir/state.json), restart counts, pending
 // restarts and stops under way included: a stop begun by an owner that died
 // is finished by the next one, never reported as a crash. The loop's own
 // waits are tmux round trips (bounded per event by Config.CommandTimeout)
@@ -37,13 +38,17 @@
 // without the pane, makes a teammate's end known.
 //
 // Two data roots ($CLAUDE_CONFIG_DIR) may hold teams of the same name: the
-// status socket path (SocketPath), the control client's tag and a pane
-// option (PaneRootOption) carry a hash of the data root, so neither team
+// status socket path (statussock.SocketPath), the control client's tag and
+// a pane option (tmuxconv.PaneRootOption) carry a hash of the data root, so neither team
 // touches the other's supervisor, control client or panes.
 //
-// The policy parts are pure and tested on a fake clock: RestartTracker and
-// TeamRestarts (policy_restart.go, policy_stagger.go), DeriveHealth and
-// HealthTracker (policy_health.go), LeadNotifier (policy_notify*.go).
+// Layers, one package each: pure policy (supervisor/policy: restart,
+// stagger, health, notifications), the status-socket protocol
+// (supervisor/statussock), offline status (supervisor/offline), the state
+// file (supervisor/statefile), our tmux conventions without a control
+// connection (supervisor/tmuxconv), process trees (supervisor/proctree) and
+// the time source (supervisor/clock). This package is the owner loop and
+// the Manager that wires them; deps_test.go states what each may import.
 //
 // Where panes live (DESIGN.md "tmux topology"): without $TMUX, a private
 // server with one session per team, named after the team; inside tmux, the
@@ -55,9 +60,10 @@
 // recorded socket path) and which tmux command (Config.Tmux; tmuxcc runs
 // it under a pty, so a wrapper such as `ssh -tt host tmux` works) are
 // configuration; process signals are only sent to panes whose process is a
-// child of a local tmux server (localChild), otherwise a stop removes the
+// child of a local tmux server (proctree.LocalChild), otherwise a stop removes the
 // pane and waits for tmux to report the exit.
 //
-// It may import tmuxcc, backends and protocol, and nothing else of ours.
+// It may import tmuxcc, backends, protocol and its own subpackages, and
+// nothing else of ours.
 // Nothing here reads the environment: cmd passes everything in Config.
 package supervisor

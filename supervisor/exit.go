@@ -9,6 +9,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
@@ -16,29 +18,14 @@ import (
 // kept for Capture and check_teammate.
 const finalScreenLines = 500
 
-// exitInfo is what is known about one exit of a teammate's process.
+// exitInfo is what is known about one exit of a teammate's process: the
+// exit itself (protocol.Exit, the one shape, classifier and phrasing of an
+// exit) and how it was noticed.
 type exitInfo struct {
-	status *int   // exit status; nil after a signal or when unknown
-	signal string // signal name ("SIGKILL"), "" if none
-	gone   bool   // the pane had vanished: no status, no screen
+	protocol.Exit
+	gone   bool // the pane had vanished: no status, no screen
 	at     time.Time
 	source string // how the exit was noticed
-	// why explains an exit whose status is unknown, for people.
-	why string
-}
-
-// classifyExit is the single place where an exit becomes a state: a
-// deliberate stop is stopped whatever the status; exit status 0 is exited;
-// anything else (a status, a signal, or a pane that vanished) is crashed.
-func classifyExit(deliberate bool, x exitInfo) State {
-	switch {
-	case deliberate:
-		return StateStopped
-	case x.status != nil && *x.status == 0 && x.signal == "":
-		return StateExited
-	default:
-		return StateCrashed
-	}
 }
 
 // onPaneExited handles tmuxcc's report that a watched pane's process ended.
@@ -48,12 +35,12 @@ func (t *team) onPaneExited(ctx context.Context, ev tmuxcc.PaneExited) {
 		t.log.Debug("exit of a pane not ours", zap.String("pane", ev.Pane), zap.Int("pid", ev.PID))
 		return
 	}
-	x := exitInfo{status: ev.Status, signal: ev.SignalName, gone: ev.Gone, at: ev.DeadAt, source: ev.Source}
-	if x.signal == "" && ev.Signal != 0 {
-		x.signal = SignalName(ev.Signal)
+	x := exitInfo{Exit: protocol.Exit{Status: ev.Status, Signal: ev.SignalName}, gone: ev.Gone, at: ev.DeadAt, source: ev.Source}
+	if ev.Signal != 0 {
+		x.Signal = protocol.SignalName(ev.Signal) // one spelling, whatever tmuxcc says
 	}
 	if ev.Gone {
-		x.why = "its pane was closed"
+		x.Why = "its pane was closed"
 	}
 	t.exitMate(ctx, m, x)
 }
@@ -85,7 +72,7 @@ func (t *team) exitMate(ctx context.Context, m *mate, x exitInfo) {
 		}
 		m.out = nil
 	}
-	m.exitStatus, m.signal, m.exitedAt = x.status, x.signal, x.at
+	m.exitStatus, m.signal, m.exitedAt = x.Status, x.Signal, x.at
 	close(m.exited)
 	t.endHealth(m)
 	deliberate := m.stopReason != "" || t.tearingDown
@@ -93,20 +80,20 @@ func (t *team) exitMate(ctx context.Context, m *mate, x exitInfo) {
 		// A stop a previous owner began (state file) ends with this exit.
 		m.stopReason = ""
 	}
-	base := classifyExit(deliberate, x)
-	m.lastExit = describeExit(x.status, x.signal, x.why)
+	base := x.Classify(deliberate)
+	m.lastExit = x.String()
 	now := t.m.now()
 	d := t.restarts.Exited(m.name, now, restartExit(x, m.startedAt, now, deliberate))
 	extra := []zap.Field{zap.String("source", x.source)}
-	if x.why != "" {
-		extra = append(extra, zap.String("why", x.why))
+	if x.Why != "" {
+		extra = append(extra, zap.String("why", x.Why))
 	}
 	t.setState(m, base, extra...)
 	switch {
 	case d.Restart:
-		t.setState(m, StateRestarting, zap.Duration("backoff", d.Delay), zap.Int("failures", d.Failures))
-	case d.State == StateFailed:
-		t.setState(m, StateFailed, zap.Int("failures", d.Failures))
+		t.setState(m, protocol.StateRestarting, zap.Duration("backoff", d.Delay), zap.Int("failures", d.Failures))
+	case d.State == protocol.StateFailed:
+		t.setState(m, protocol.StateFailed, zap.Int("failures", d.Failures))
 	}
 	t.notifyExit(m, x, base, d, deliberate)
 	t.persist()
@@ -114,10 +101,10 @@ func (t *team) exitMate(ctx context.Context, m *mate, x exitInfo) {
 
 // restartExit is what the restart policy needs of an exit. How long the
 // process ran is unknown for a pane that died while nobody supervised it.
-func restartExit(x exitInfo, started, now time.Time, deliberate bool) RestartExit {
-	e := RestartExit{Status: -1, Signal: x.signal, Ran: -1, Deliberate: deliberate}
-	if x.status != nil {
-		e.Status = *x.status
+func restartExit(x exitInfo, started, now time.Time, deliberate bool) policy.RestartExit {
+	e := policy.RestartExit{Status: -1, Signal: x.Signal, Ran: -1, Deliberate: deliberate}
+	if x.Status != nil {
+		e.Status = *x.Status
 	}
 	if !started.IsZero() && x.source != "adopt" {
 		e.Ran = now.Sub(started)
@@ -131,32 +118,32 @@ func restartExit(x exitInfo, started, now time.Time, deliberate bool) RestartExi
 // failed; never a deliberate stop or a clean exit that is left alone, and
 // never twice for the same pane and process (also across owners, through
 // the state file's reported key).
-func (t *team) notifyExit(m *mate, x exitInfo, base State, d RestartDecision, deliberate bool) {
+func (t *team) notifyExit(m *mate, x exitInfo, base protocol.State, d policy.RestartDecision, deliberate bool) {
 	key := m.exitKey()
 	if m.reported == key {
 		return
 	}
 	m.reported = key
 	ev := t.leadEvent(m, t.m.now())
-	ev.ExitStatus, ev.Signal = x.status, x.signal
+	ev.ExitStatus, ev.Signal = x.Status, x.Signal
 	if !m.startedAt.IsZero() && x.source != "adopt" {
 		ev.Ran = max(x.at.Sub(m.startedAt), 0)
 	}
 	ev.WillRestart, ev.RestartIn = d.Restart, d.Delay
 	ev.Policy, ev.Restarts, ev.Failures = t.restartPolicy(m), d.Restarts, d.Failures
 	ev.LastLines = m.screen
-	if x.why != "" && strings.TrimSpace(m.screen) == "" {
-		ev.LastLines = "(" + x.why + ")"
+	if x.Why != "" && strings.TrimSpace(m.screen) == "" {
+		ev.LastLines = "(" + x.Why + ")"
 	}
 	switch {
 	case deliberate:
 		ev.Deliberate = true
 	case d.GaveUp:
-		ev.Kind = LeadFailed
-	case base == StateCrashed:
-		ev.Kind = LeadCrashed
+		ev.Kind = policy.LeadFailed
+	case base == protocol.StateCrashed:
+		ev.Kind = policy.LeadCrashed
 	case d.Restart:
-		ev.Kind = LeadExited
+		ev.Kind = policy.LeadExited
 	default:
 		return // a clean exit left alone is no news
 	}
@@ -164,29 +151,14 @@ func (t *team) notifyExit(m *mate, x exitInfo, base State, d RestartDecision, de
 }
 
 // restartPolicy is m's effective restart policy.
-func (t *team) restartPolicy(m *mate) RestartPolicy {
+func (t *team) restartPolicy(m *mate) protocol.RestartPolicy {
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		return tr.Policy()
 	}
 	if m.restart != "" {
-		return RestartPolicy(m.restart)
+		return protocol.RestartPolicy(m.restart)
 	}
 	return t.m.cfg.Restarts.Policy
-}
-
-// describeExit says how a process ended, for people: "exit status 3",
-// "killed by SIGKILL", "exit status unknown (its pane was closed)".
-func describeExit(status *int, signal, why string) string {
-	switch {
-	case signal != "":
-		return "killed by " + signal
-	case status != nil:
-		return "exit status " + strconv.Itoa(*status)
-	case why != "":
-		return "exit status unknown (" + why + ")"
-	default:
-		return "exit status unknown"
-	}
 }
 
 // capturePane returns the readable screen of pane, with up to lines lines

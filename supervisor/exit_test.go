@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // TestExitClassification: a crash (status or signal) is crashed, reported
@@ -18,7 +20,7 @@ func TestExitClassification(t *testing.T) {
 	h.spawn(m, "clean", "print all done", "wait")
 	h.spawn(m, "victim", "print working", "wait")
 	for _, n := range []string{"crash3", "sigkill", "clean", "victim"} {
-		h.waitState(m, n, StateRunning)
+		h.waitState(m, n, protocol.StateRunning)
 	}
 	h.ctl("crash3", "exit 3")
 	h.ctl("sigkill", "signal SIGKILL")
@@ -27,19 +29,19 @@ func TestExitClassification(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ts := h.waitState(m, "crash3", StateCrashed)
+	ts := h.waitState(m, "crash3", protocol.StateCrashed)
 	if ts.ExitStatus == nil || *ts.ExitStatus != 3 || ts.Signal != "" || ts.Alive {
 		t.Errorf("crash3 status = %+v", ts)
 	}
-	ts = h.waitState(m, "sigkill", StateCrashed)
+	ts = h.waitState(m, "sigkill", protocol.StateCrashed)
 	if ts.ExitStatus != nil || ts.Signal != "SIGKILL" {
 		t.Errorf("sigkill status = %+v", ts)
 	}
-	ts = h.waitState(m, "clean", StateExited)
+	ts = h.waitState(m, "clean", protocol.StateExited)
 	if ts.ExitStatus == nil || *ts.ExitStatus != 0 {
 		t.Errorf("clean status = %+v", ts)
 	}
-	h.waitState(m, "victim", StateStopped) // already stopped when Stop returned
+	h.waitState(m, "victim", protocol.StateStopped) // already stopped when Stop returned
 
 	var msgs []string
 	eventually(t, func() bool {
@@ -104,7 +106,7 @@ func TestCaptureBeforeAndAfterDeath(t *testing.T) {
 	}
 	h.ctl("w1", "print last words")
 	h.ctl("w1", "exit 1")
-	h.waitState(m, "w1", StateCrashed)
+	h.waitState(m, "w1", protocol.StateCrashed)
 	after, err := m.Capture(ctxT(t), h.team, "w1", 20)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,9 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // TestLockOutlivesSocket: an owner gives up the team's lock only once its
@@ -20,7 +23,7 @@ import (
 // has its own socket file unlinked by the old listener's close.
 func TestLockOutlivesSocket(t *testing.T) {
 	h := newHarness(t)
-	path := SocketPath(h.root, h.team, os.Getuid(), h.dir)
+	path := statussock.SocketPath(h.root, h.team, os.Getuid(), h.dir)
 	for round := 0; round < 5; round++ {
 		m := h.manager()
 		if own, err := m.Supervise(ctxT(t), h.team); err != nil || !own {
@@ -35,7 +38,7 @@ func TestLockOutlivesSocket(t *testing.T) {
 		}, "the status socket to answer")
 		answered := make(chan bool, 1)
 		go func() {
-			lk := flock.New(LockPath(h.store, h.team))
+			lk := flock.New(statefile.LockPath(h.store, h.team))
 			for {
 				if ok, err := lk.TryLock(); err == nil && ok {
 					c, err := net.Dial("unix", path)
@@ -137,7 +140,7 @@ func TestTwoRootsOneServer(t *testing.T) {
 	if err := mB.Teardown(ctxT(t), h.team); err != nil {
 		t.Fatal(err)
 	}
-	out, _ = h.tmux("list-panes", "-a", "-F", "#{pane_dead} #{"+PaneAgentOption+"}")
+	out, _ = h.tmux("list-panes", "-a", "-F", "#{pane_dead} #{"+tmuxconv.PaneAgentOption+"}")
 	if !strings.Contains(out, "0 w1@alpha") || strings.Contains(out, "w2@alpha") {
 		t.Errorf("panes after the other root's teardown:\n%s", out)
 	}

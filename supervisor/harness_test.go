@@ -19,6 +19,7 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // harness is one test's world: a private tmux server (short TMUX_TMPDIR,
@@ -96,9 +97,9 @@ func (h *harness) config() Config {
 		RuntimeDir:   h.dir,
 		Logger:       h.log,
 		StopGrace:    2 * time.Second,
-		Health:       HealthConfig{ScreenSettle: 50 * time.Millisecond, StartTimeout: 500 * time.Millisecond},
-		Restarts:     RestartConfig{InitialBackoff: 20 * time.Millisecond, MinRun: 200 * time.Millisecond, StartGap: 20 * time.Millisecond},
-		Notify:       NotifyConfig{Burst: 100},
+		Health:       policy.HealthConfig{ScreenSettle: 50 * time.Millisecond, StartTimeout: 500 * time.Millisecond},
+		Restarts:     policy.RestartConfig{InitialBackoff: 20 * time.Millisecond, MinRun: 200 * time.Millisecond, StartGap: 20 * time.Millisecond},
+		Notify:       policy.NotifyConfig{Burst: 100},
 		WorkDebounce: 10 * time.Millisecond,
 	}
 }
@@ -175,12 +176,12 @@ func (h *harness) status(m *Manager, name string) protocol.TeammateStatus {
 }
 
 // waitState waits until name is in state want and returns its status.
-func (h *harness) waitState(m *Manager, name string, want State) protocol.TeammateStatus {
+func (h *harness) waitState(m *Manager, name string, want protocol.State) protocol.TeammateStatus {
 	h.t.Helper()
 	var last protocol.TeammateStatus
 	eventually(h.t, func() bool {
 		last = h.status(m, name)
-		return last.State == string(want)
+		return last.State == want
 	}, "teammate %s to be %s (last %+v)", name, want, &last)
 	return last
 }

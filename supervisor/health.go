@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // Health (DESIGN.md "Supervision"): while a teammate's process lives, its
@@ -22,7 +25,7 @@ import (
 
 // healthState is what health evaluation keeps of one run. Owned by run.
 type healthState struct {
-	start      time.Time // HealthInput.StartedAt
+	start      time.Time // policy.HealthInput.StartedAt
 	ready      bool      // the ready screen was seen (or the pane was adopted running)
 	needsInput bool
 	prompt     string
@@ -47,7 +50,7 @@ func (*outputSeen) isRequest() {}
 // ready).
 func (t *team) startHealth(m *mate, now time.Time, adopted bool) {
 	m.stopWaiter()
-	m.health = NewHealthTracker(t.m.cfg.Health, now)
+	m.health = policy.NewHealthTracker(t.m.cfg.Health, now)
 	m.hs = healthState{start: now, ready: adopted}
 	m.checkAt = now
 }
@@ -123,7 +126,7 @@ func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 			}
 		}
 	}
-	in := HealthInput{
+	in := policy.HealthInput{
 		Now: now, StartedAt: m.hs.start, LastOutput: last,
 		InProgressTasks: len(t.work.tasks[m.name]), OldestUnread: t.work.oldest[m.name],
 		Ready: m.hs.ready, NeedsInput: m.hs.needsInput, Prompt: m.hs.prompt,
@@ -134,7 +137,7 @@ func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 	if tr, changed := m.health.Update(in); changed {
 		t.healthChanged(m, tr)
 	}
-	next := NextHealthCheck(cfg, in)
+	next := policy.NextHealthCheck(cfg, in)
 	if !settleAt.IsZero() && (next.IsZero() || settleAt.Before(next)) {
 		next = settleAt
 	}
@@ -168,7 +171,7 @@ func (t *team) readScreen(ctx context.Context, m *mate, last time.Time, settled 
 		return
 	}
 	screen := readable(strings.Join(out, "\n"), 0)
-	ready, prompt, needs := ScreenHealth(m.backend, screen)
+	ready, prompt, needs := policy.ScreenHealth(m.backend, screen)
 	if ready {
 		m.hs.ready = true
 	}
@@ -212,7 +215,7 @@ func (t *team) startWaiter(m *mate, last, now time.Time) {
 
 // healthChanged makes a health transition m's state, and tells the lead
 // about stalled, needs input and recovered.
-func (t *team) healthChanged(m *mate, tr HealthTransition) {
+func (t *team) healthChanged(m *mate, tr policy.HealthTransition) {
 	var extra []zap.Field
 	if tr.Prompt != "" {
 		extra = append(extra, zap.String("prompt", tr.Prompt))
@@ -220,15 +223,15 @@ func (t *team) healthChanged(m *mate, tr HealthTransition) {
 	if tr.Quiet > 0 {
 		extra = append(extra, zap.Duration("quiet", tr.Quiet))
 	}
-	t.setState(m, State(tr.To), extra...)
+	t.setState(m, protocol.State(tr.To), extra...)
 	ev := t.leadEvent(m, tr.At)
 	switch {
-	case tr.To == HealthStalled:
-		ev.Kind, ev.Quiet = LeadStalled, tr.Quiet
-	case tr.To == HealthNeedsInput:
-		ev.Kind, ev.Prompt = LeadNeedsInput, tr.Prompt
+	case tr.To == policy.HealthStalled:
+		ev.Kind, ev.Quiet = policy.LeadStalled, tr.Quiet
+	case tr.To == policy.HealthNeedsInput:
+		ev.Kind, ev.Prompt = policy.LeadNeedsInput, tr.Prompt
 	case tr.Recovered:
-		ev.Kind, ev.Was = LeadRecovered, tr.From
+		ev.Kind, ev.Was = policy.LeadRecovered, tr.From
 	}
 	if ev.Kind != "" {
 		ev.LastLines = m.hs.screen

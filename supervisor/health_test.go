@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // screenFile is the absolute path of a recorded screen of backends.
@@ -80,8 +81,8 @@ func TestHealthNeedsInput(t *testing.T) {
 		h.spawnAs(m, c.name, c.backend, first, "wait")
 	}
 	for _, c := range cases {
-		ts := h.waitState(m, c.name, StateNeedsInput)
-		if ts.Health != string(HealthNeedsInput) || !ts.Alive {
+		ts := h.waitState(m, c.name, protocol.StateNeedsInput)
+		if ts.Health != string(policy.HealthNeedsInput) || !ts.Alive {
 			t.Errorf("%s: status = %+v", c.name, ts)
 		}
 		msg := h.leadMessageWith(c.name, "needs input")
@@ -92,8 +93,8 @@ func TestHealthNeedsInput(t *testing.T) {
 	// The person answers; the prompt goes away.
 	h.ctl("gen", "clear")
 	h.ctl("gen", "print writing notes.md")
-	ts := h.waitState(m, "gen", StateRunning)
-	if ts.Health != string(HealthRunning) {
+	ts := h.waitState(m, "gen", protocol.StateRunning)
+	if ts.Health != string(policy.HealthRunning) {
 		t.Errorf("gen after the answer = %+v", ts)
 	}
 	h.leadMessageWith("gen", "gen recovered (was needs input)")
@@ -112,13 +113,13 @@ func TestHealthStartingUntilReady(t *testing.T) {
 	// Several settle times later it is still starting.
 	for i := 0; i < 5; i++ {
 		time.Sleep(m.cfg.Health.ScreenSettle)
-		if ts := h.status(m, "w1"); ts.State != string(StateStarting) {
+		if ts := h.status(m, "w1"); ts.State != protocol.StateStarting {
 			t.Fatalf("before the ready screen: %+v", ts)
 		}
 	}
 	h.ctl("w1", "clear")
 	h.ctl("w1", "cat "+screenFile(t, "claude", "ready.txt"))
-	h.waitState(m, "w1", StateRunning)
+	h.waitState(m, "w1", protocol.StateRunning)
 }
 
 // TestHealthStalledAndRecovers: a teammate with a task in progress that
@@ -135,8 +136,8 @@ func TestHealthStalledAndRecovers(t *testing.T) {
 	if _, err := h.store.UpdateTask(h.team, "1", protocol.TaskUpdate{Owner: protocol.Ptr("w1"), Status: protocol.Ptr("in_progress")}); err != nil {
 		t.Fatal(err)
 	}
-	ts := h.waitState(m, "w1", StateStalled)
-	if ts.Health != string(HealthStalled) || !ts.Alive {
+	ts := h.waitState(m, "w1", protocol.StateStalled)
+	if ts.Health != string(policy.HealthStalled) || !ts.Alive {
 		t.Errorf("stalled status = %+v", ts)
 	}
 	msg := h.leadMessageWith("w1", "w1 stalled: no output for")
@@ -144,7 +145,7 @@ func TestHealthStalledAndRecovers(t *testing.T) {
 		t.Errorf("stall message = %+v", msg)
 	}
 	h.ctl("w1", "print back at it")
-	h.waitState(m, "w1", StateRunning)
+	h.waitState(m, "w1", protocol.StateRunning)
 	h.leadMessageWith("w1", "w1 recovered (was stalled)")
 }
 
@@ -155,18 +156,18 @@ func TestHealthIdleNotification(t *testing.T) {
 	h := newHarness(t)
 	m := h.manager(func(c *Config) { c.Health.IdleAfter = time.Hour })
 	h.spawn(m, "native", "print ready", "wait")
-	h.waitState(m, "native", StateRunning)
+	h.waitState(m, "native", protocol.StateRunning)
 	h.markRead("native")
 	idle := protocol.Encode(protocol.IdleNotification{From: "native", Timestamp: protocol.FormatTimestamp(time.Now()), IdleReason: "available"})
 	if _, err := h.store.Send(h.team, protocol.LeadName, protocol.Message{From: "native", Text: idle}); err != nil {
 		t.Fatal(err)
 	}
-	h.waitState(m, "native", StateIdle)
+	h.waitState(m, "native", protocol.StateIdle)
 	// A new message is work: it is running again.
 	if _, err := h.store.Send(h.team, "native", protocol.Message{From: protocol.LeadName, Text: "one more thing"}); err != nil {
 		t.Fatal(err)
 	}
-	h.waitState(m, "native", StateRunning)
+	h.waitState(m, "native", protocol.StateRunning)
 	for _, msg := range h.leadMessages("native") {
 		if msg.Text != idle {
 			t.Errorf("lead message about native: %+v", msg)
@@ -181,14 +182,14 @@ func TestHealthIdleWhenQuiet(t *testing.T) {
 	m := h.manager(func(c *Config) { c.Health.IdleAfter = 300 * time.Millisecond })
 	h.spawn(m, "quiet", "print ready", "wait")
 	h.markRead("quiet")
-	ts := h.waitState(m, "quiet", StateIdle)
-	if ts.Health != string(HealthIdle) || !ts.Alive {
+	ts := h.waitState(m, "quiet", protocol.StateIdle)
+	if ts.Health != string(policy.HealthIdle) || !ts.Alive {
 		t.Errorf("idle status = %+v", ts)
 	}
 	if _, err := h.store.Send(h.team, "quiet", protocol.Message{From: protocol.LeadName, Text: "wake up"}); err != nil {
 		t.Fatal(err)
 	}
-	h.waitState(m, "quiet", StateRunning)
+	h.waitState(m, "quiet", protocol.StateRunning)
 	if n := len(h.leadMessages("quiet")); n != 0 {
 		t.Errorf("%d lead messages about idleness", n)
 	}

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // helperSpec tells a supervising helper process (the test binary with
@@ -46,7 +47,7 @@ func supervisorHelper() int {
 	m, err := NewManager(Config{
 		Store: protocol.NewStore(spec.Root), Backends: launch,
 		TmuxSocket: spec.Socket, TmuxEnv: spec.Env, RuntimeDir: spec.Dir, Logger: log,
-		Health:       HealthConfig{ScreenSettle: 50 * time.Millisecond, StartTimeout: 500 * time.Millisecond},
+		Health:       policy.HealthConfig{ScreenSettle: 50 * time.Millisecond, StartTimeout: 500 * time.Millisecond},
 		WorkDebounce: 10 * time.Millisecond,
 	})
 	if err != nil {

@@ -208,3 +208,6 @@ type agentReport struct {
 	Env  []string `json:"env"`
 	Cwd  string   `json:"cwd"`
 }
+
+// clockEpoch is the fake clocks' start.
+var clockEpoch = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)

@@ -14,6 +14,10 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/clock"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
@@ -59,18 +63,14 @@ type Config struct {
 	OutputLimit int
 	// HistoryLimit is the history-limit of our sessions. Default 10000.
 	HistoryLimit int
-	// Restart is the default restart policy (never, on-failure, always;
-	// CLAUDE_TEAMS_RESTART). Default "never". It wins over
-	// Restarts.Policy.
-	Restart string
 	// Restarts tunes backoff, failed starts, giving up and staggering
 	// (RestartConfig; zero values are the documented defaults).
-	Restarts RestartConfig
+	Restarts policy.RestartConfig
 	// Health holds the health thresholds (stall, idle, start timeout,
 	// screen settle time; HealthConfig).
-	Health HealthConfig
+	Health policy.HealthConfig
 	// Notify tunes the lead notification rate limit (NotifyConfig).
-	Notify NotifyConfig
+	Notify policy.NotifyConfig
 	// WorkDebounce is how long the work watcher waits after a change to
 	// the team's inboxes or tasks before reading them. Default 100 ms.
 	WorkDebounce time.Duration
@@ -91,8 +91,8 @@ type Config struct {
 	RuntimeDir string
 	// Logger receives the supervisor's events. Default zap.NewNop().
 	Logger *zap.Logger
-	// Clock is the owner loops' time source. Default RealClock().
-	Clock Clock
+	// Clock is the owner loops' time source. Default clock.Real().
+	Clock clock.Clock
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -138,22 +138,18 @@ func (c Config) withDefaults() (Config, error) {
 	if c.WorkPoll <= 0 {
 		c.WorkPoll = 5 * time.Second
 	}
-	policy, err := ParseRestartPolicy(c.Restart)
-	if err != nil {
-		return c, fmt.Errorf("supervisor: Config.Restart: %w", err)
+	if _, err := protocol.ParseRestartPolicy(string(c.Restarts.Policy)); err != nil {
+		return c, fmt.Errorf("supervisor: Config.Restarts.Policy: %w", err)
 	}
-	if c.Restart != "" || c.Restarts.Policy == "" {
-		c.Restarts.Policy = policy
-	}
-	c.Restart = string(c.Restarts.Policy)
-	c.Restarts = c.Restarts.withDefaults()
+	c.Restarts.Policy = c.Restarts.Policy.Or(protocol.RestartNever)
+	c.Restarts = c.Restarts.WithDefaults()
 	c.Health = c.Health.WithDefaults()
-	c.Notify = c.Notify.withDefaults()
+	c.Notify = c.Notify.WithDefaults()
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
 	if c.Clock == nil {
-		c.Clock = RealClock()
+		c.Clock = clock.Real()
 	}
 	return c, nil
 }
@@ -173,7 +169,7 @@ type Manager struct {
 
 	mu     sync.Mutex
 	owned  map[string]*owned
-	remote map[string]*SocketClient
+	remote map[string]*statussock.SocketClient
 	closed bool
 	wg     sync.WaitGroup
 }
@@ -192,7 +188,7 @@ type owned struct {
 // ErrClosed is returned by a Manager's methods after Close.
 var ErrClosed = errors.New("supervisor: manager closed")
 
-var _ Service = (*Manager)(nil)
+var _ statussock.Service = (*Manager)(nil)
 
 // NewManager returns a Manager. It starts nothing: teams are supervised
 // from their first call on.
@@ -205,7 +201,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	return &Manager{
 		cfg: cfg, log: cfg.Logger.Named("supervisor"), pid: os.Getpid(),
 		ctx: ctx, cancel: cancel,
-		owned: map[string]*owned{}, remote: map[string]*SocketClient{},
+		owned: map[string]*owned{}, remote: map[string]*statussock.SocketClient{},
 	}, nil
 }
 
@@ -257,7 +253,7 @@ func (m *Manager) Done(team string) <-chan struct{} {
 
 // route returns who answers for team: our owner loop, a new owner loop if
 // the lock is free, or a socket client to the owner.
-func (m *Manager) route(ctx context.Context, team string) (Service, error) {
+func (m *Manager) route(ctx context.Context, team string) (statussock.Service, error) {
 	if err := protocol.ValidateTeamName(team); err != nil {
 		return nil, err
 	}
@@ -271,7 +267,7 @@ func (m *Manager) route(ctx context.Context, team string) (Service, error) {
 		if err == nil {
 			return c, nil
 		}
-		if !errors.Is(err, ErrNoSupervisor) || time.Now().After(deadline) {
+		if !errors.Is(err, statussock.ErrNoSupervisor) || time.Now().After(deadline) {
 			return nil, err
 		}
 		// The owner holds the lock but is not listening yet, or has just
@@ -310,7 +306,7 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	if err := os.MkdirAll(store.OwnDir(team), 0o700); err != nil {
 		return nil, fmt.Errorf("supervise %s: %w", team, err)
 	}
-	lk := flock.New(LockPath(store, team))
+	lk := flock.New(statefile.LockPath(store, team))
 	ok, err := lk.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("supervise %s: lock: %w", team, err)
@@ -332,8 +328,8 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	go func() {
 		defer m.wg.Done()
 		defer close(o.socketDone)
-		path := SocketPath(store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
-		if err := ServeSocket(sctx, path, t, t.log); err != nil {
+		path := statussock.SocketPath(store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
+		if err := statussock.ServeSocket(sctx, path, t, t.log); err != nil {
 			t.log.Error("status socket failed", zap.String("socket", path), zap.Error(err))
 		}
 	}()
@@ -354,14 +350,14 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 }
 
 // client returns a socket client to team's owner, dialing if needed.
-func (m *Manager) client(ctx context.Context, team string) (*SocketClient, error) {
+func (m *Manager) client(ctx context.Context, team string) (*statussock.SocketClient, error) {
 	m.mu.Lock()
 	c := m.remote[team]
 	m.mu.Unlock()
 	if c != nil {
 		return c, nil
 	}
-	c, _, err := DialTeam(ctx, m.cfg.Store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
+	c, _, err := statussock.DialTeam(ctx, m.cfg.Store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
 	if err != nil {
 		return nil, err
 	}
@@ -380,8 +376,8 @@ func (m *Manager) client(ctx context.Context, team string) (*SocketClient, error
 }
 
 // dropClient forgets a broken socket client.
-func (m *Manager) dropClient(team string, svc Service) {
-	c, ok := svc.(*SocketClient)
+func (m *Manager) dropClient(team string, svc statussock.Service) {
+	c, ok := svc.(*statussock.SocketClient)
 	if !ok {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
 )
 
 // The Manager's methods route each call to the team's owner (see route).
@@ -14,15 +15,15 @@ import (
 // before anything was sent.
 
 // do runs fn against the team's owner.
-func (m *Manager) do(ctx context.Context, team string, idempotent bool, fn func(Service) error) error {
+func (m *Manager) do(ctx context.Context, team string, idempotent bool, fn func(statussock.Service) error) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		var svc Service
+		var svc statussock.Service
 		svc, err = m.route(ctx, team)
 		if err != nil {
 			return err
 		}
-		if c, ok := svc.(*SocketClient); ok && !idempotent {
+		if c, ok := svc.(*statussock.SocketClient); ok && !idempotent {
 			if _, perr := c.Ping(ctx); perr != nil {
 				m.dropClient(team, svc)
 				err = perr
@@ -30,7 +31,7 @@ func (m *Manager) do(ctx context.Context, team string, idempotent bool, fn func(
 			}
 		}
 		err = fn(svc)
-		if !errors.Is(err, ErrSocketClosed) {
+		if !errors.Is(err, statussock.ErrSocketClosed) {
 			return err
 		}
 		m.dropClient(team, svc)
@@ -42,9 +43,9 @@ func (m *Manager) do(ctx context.Context, team string, idempotent bool, fn func(
 }
 
 // Spawn adds a teammate and starts it (mcp.Supervisor).
-func (m *Manager) Spawn(ctx context.Context, team string, mem protocol.Member, restart string) (protocol.Member, error) {
+func (m *Manager) Spawn(ctx context.Context, team string, mem protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error) {
 	var out protocol.Member
-	err := m.do(ctx, team, false, func(s Service) error {
+	err := m.do(ctx, team, false, func(s statussock.Service) error {
 		var err error
 		out, err = s.Spawn(ctx, team, mem, restart)
 		return err
@@ -53,8 +54,8 @@ func (m *Manager) Spawn(ctx context.Context, team string, mem protocol.Member, r
 }
 
 // Stop ends a teammate on purpose (mcp.Supervisor).
-func (m *Manager) Stop(ctx context.Context, team, agent, reason string) error {
-	return m.do(ctx, team, true, func(s Service) error {
+func (m *Manager) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
+	return m.do(ctx, team, true, func(s statussock.Service) error {
 		return s.Stop(ctx, team, agent, reason)
 	})
 }
@@ -62,7 +63,7 @@ func (m *Manager) Stop(ctx context.Context, team, agent, reason string) error {
 // Restart restarts a teammate now (mcp.Supervisor).
 func (m *Manager) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
 	var out protocol.TeammateStatus
-	err := m.do(ctx, team, false, func(s Service) error {
+	err := m.do(ctx, team, false, func(s statussock.Service) error {
 		var err error
 		out, err = s.Restart(ctx, team, agent)
 		return err
@@ -73,7 +74,7 @@ func (m *Manager) Restart(ctx context.Context, team, agent string) (protocol.Tea
 // Status reports every teammate of the team (mcp.Supervisor).
 func (m *Manager) Status(ctx context.Context, team string) (protocol.TeamStatus, error) {
 	var out protocol.TeamStatus
-	err := m.do(ctx, team, true, func(s Service) error {
+	err := m.do(ctx, team, true, func(s statussock.Service) error {
 		var err error
 		out, err = s.Status(ctx, team)
 		return err
@@ -84,7 +85,7 @@ func (m *Manager) Status(ctx context.Context, team string) (protocol.TeamStatus,
 // Capture returns a teammate's readable screen (mcp.Supervisor).
 func (m *Manager) Capture(ctx context.Context, team, agent string, lines int) (string, error) {
 	var out string
-	err := m.do(ctx, team, true, func(s Service) error {
+	err := m.do(ctx, team, true, func(s statussock.Service) error {
 		var err error
 		out, err = s.Capture(ctx, team, agent, lines)
 		return err
@@ -94,7 +95,7 @@ func (m *Manager) Capture(ctx context.Context, team, agent string, lines int) (s
 
 // Teardown removes every pane and session of the team (mcp.Supervisor).
 func (m *Manager) Teardown(ctx context.Context, team string) error {
-	return m.do(ctx, team, true, func(s Service) error {
+	return m.do(ctx, team, true, func(s statussock.Service) error {
 		return s.Teardown(ctx, team)
 	})
 }

@@ -6,6 +6,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
@@ -13,11 +16,11 @@ import (
 // the team's run goroutine.
 type mate struct {
 	name, agentID, backend, color string
-	restart                       string // restart policy ("" = default)
+	restart                       protocol.RestartPolicy // restart policy ("" = default)
 
 	paneID, windowID string
 	pid              int
-	state            State
+	state            protocol.State
 	startedAt        time.Time
 	exitedAt         time.Time
 	exitStatus       *int
@@ -37,7 +40,7 @@ type mate struct {
 
 	// A deliberate stop: stopReason is set before anything is killed, so
 	// the exit is classified as stopped, never crashed.
-	stopReason  string
+	stopReason  protocol.StopReason
 	stopping    bool // a terminate goroutine is running
 	stopWaiters []chan error
 	forget      bool // drop the mate once stopped (spawn rollback)
@@ -54,7 +57,7 @@ type mate struct {
 
 	// Health of the current run (see health.go); nil while not alive.
 	// checkAt is its next evaluation (zero: none planned).
-	health  *HealthTracker
+	health  *policy.HealthTracker
 	hs      healthState
 	checkAt time.Time
 }
@@ -89,22 +92,22 @@ func (m *mate) lastOutputAt() time.Time {
 
 // stateMessages are the log messages of state changes (constant strings,
 // data in fields).
-var stateMessages = map[State]string{
-	StateStarting:   "teammate starting",
-	StateRunning:    "teammate running",
-	StateIdle:       "teammate idle",
-	StateStalled:    "teammate stalled",
-	StateNeedsInput: "teammate needs input",
-	StateExited:     "teammate exited",
-	StateCrashed:    "teammate crashed",
-	StateRestarting: "teammate restarting",
-	StateFailed:     "teammate failed",
-	StateStopped:    "teammate stopped",
-	StateUnknown:    "teammate unknown",
+var stateMessages = map[protocol.State]string{
+	protocol.StateStarting:   "teammate starting",
+	protocol.StateRunning:    "teammate running",
+	protocol.StateIdle:       "teammate idle",
+	protocol.StateStalled:    "teammate stalled",
+	protocol.StateNeedsInput: "teammate needs input",
+	protocol.StateExited:     "teammate exited",
+	protocol.StateCrashed:    "teammate crashed",
+	protocol.StateRestarting: "teammate restarting",
+	protocol.StateFailed:     "teammate failed",
+	protocol.StateStopped:    "teammate stopped",
+	protocol.StateUnknown:    "teammate unknown",
 }
 
 // setState moves m to state s and logs the change (one event per change).
-func (t *team) setState(m *mate, s State, extra ...zap.Field) {
+func (t *team) setState(m *mate, s protocol.State, extra ...zap.Field) {
 	prev := m.state
 	if prev == s {
 		return
@@ -141,11 +144,11 @@ type mateView struct {
 	name, agentID, backend string
 	paneID, windowID       string
 	pid                    int
-	state                  State
+	state                  protocol.State
 	exitStatus             *int
 	signal                 string
 	restarts, failures     int
-	restart                string
+	restart                protocol.RestartPolicy
 	health                 string
 	startedAt, lastOutput  time.Time
 	nextRestart            time.Time
@@ -188,37 +191,37 @@ func (t *team) restartCount(m *mate) int {
 }
 
 // toState is what the state file keeps of m.
-func (t *team) toState(m *mate) TeammateState {
-	ts := TeammateState{
+func (t *team) toState(m *mate) statefile.TeammateState {
+	ts := statefile.TeammateState{
 		AgentID: m.agentID, Backend: m.backend,
 		PaneID: m.paneID, WindowID: m.windowID, PID: m.pid,
 		State: m.state, ExitStatus: m.exitStatus, Signal: m.signal,
 		Restart:   m.restart,
-		StartedAt: formatTime(m.startedAt), ExitedAt: formatTime(m.exitedAt),
+		StartedAt: statefile.FormatTime(m.startedAt), ExitedAt: statefile.FormatTime(m.exitedAt),
 		Reported: m.reported, LastExit: m.lastExit, StopReason: m.stopReason,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		ts.Restarts, ts.Failures = tr.Restarts(), tr.Failures(t.m.now())
 		rs := tr.State()
 		for _, f := range rs.FailureTimes {
-			ts.FailureTimes = append(ts.FailureTimes, formatTime(f))
+			ts.FailureTimes = append(ts.FailureTimes, statefile.FormatTime(f))
 		}
 		ts.GaveUp = rs.Failed
-		ts.NextRestartAt = formatTime(rs.NextRestartAt)
+		ts.NextRestartAt = statefile.FormatTime(rs.NextRestartAt)
 	}
-	if m.state == StateRestarting && ts.NextRestartAt == "" {
+	if m.state == protocol.StateRestarting && ts.NextRestartAt == "" {
 		// Being prepared right now: a later owner must not leave it
 		// waiting for a plan that is gone.
-		ts.NextRestartAt = formatTime(t.m.now())
+		ts.NextRestartAt = statefile.FormatTime(t.m.now())
 	}
 	return ts
 }
 
 // restartState is the inverse of toState for the restart tracker.
-func (ts TeammateState) restartState() RestartState {
-	rs := RestartState{Restarts: ts.Restarts, Failed: ts.GaveUp, NextRestartAt: parseTime(ts.NextRestartAt)}
+func restartState(ts statefile.TeammateState) policy.RestartState {
+	rs := policy.RestartState{Restarts: ts.Restarts, Failed: ts.GaveUp, NextRestartAt: statefile.ParseTime(ts.NextRestartAt)}
 	for _, f := range ts.FailureTimes {
-		if at := parseTime(f); !at.IsZero() {
+		if at := statefile.ParseTime(f); !at.IsZero() {
 			rs.FailureTimes = append(rs.FailureTimes, at)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // leadNote is one message for the lead's inbox, from a teammate.
@@ -109,8 +110,8 @@ func (n *notifier) deliver(note leadNote) {
 // leadEvent starts a LeadEvent about m at now with the context the lead
 // needs: pane, tasks in progress and unread messages (as the work watcher
 // last read them).
-func (t *team) leadEvent(m *mate, now time.Time) LeadEvent {
-	return LeadEvent{
+func (t *team) leadEvent(m *mate, now time.Time) policy.LeadEvent {
+	return policy.LeadEvent{
 		Agent:  m.name,
 		At:     now,
 		PaneID: m.paneID,
@@ -121,7 +122,7 @@ func (t *team) leadEvent(m *mate, now time.Time) LeadEvent {
 
 // tellLead passes ev through the notification policy (dedup, rate limit,
 // deliberate transitions dropped) and queues what it releases.
-func (t *team) tellLead(ev LeadEvent) {
+func (t *team) tellLead(ev policy.LeadEvent) {
 	if ev.At.IsZero() {
 		ev.At = t.m.now()
 	}
@@ -137,7 +138,7 @@ func (t *team) flushLeadAll() { t.sendLead(t.lead.Drain(t.m.now())) }
 
 // sendLead queues messages for the lead's inbox, each in the colour of the
 // teammate it comes from.
-func (t *team) sendLead(msgs []LeadMessage) {
+func (t *team) sendLead(msgs []policy.LeadMessage) {
 	for _, msg := range msgs {
 		note := leadNote{from: msg.From, summary: msg.Summary, text: msg.Text}
 		if m := t.mates[msg.From]; m != nil {

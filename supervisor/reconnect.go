@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // Reconnection. When the control connection ends (connLost) or a new owner
@@ -78,7 +81,7 @@ func (t *team) tryRedial(ctx context.Context) {
 		t.log.Warn("tmux server gone", zap.Error(err))
 		t.stopRedial()
 		for _, m := range t.liveMates() {
-			t.exitMate(ctx, m, exitInfo{gone: true, source: "server-gone", why: "its tmux server went away"})
+			t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Why: "its tmux server went away"}, gone: true, source: "server-gone"})
 		}
 		return
 	}
@@ -88,12 +91,12 @@ func (t *team) tryRedial(ctx context.Context) {
 		for _, m := range t.liveMates() {
 			row, ok := rows[m.paneID]
 			switch {
-			case !m.known && (!ok || !row.ours(m.agentID, t.rootTag)):
+			case !m.known && (!ok || !row.Ours(m.agentID, t.rootTag)):
 				m.exited = nil // never ours to watch (see adoptMissing)
-			case !ok || !row.ours(m.agentID, t.rootTag):
-				t.exitMate(ctx, m, exitInfo{gone: true, source: "redial", why: "its pane vanished"})
+			case !ok || !row.Ours(m.agentID, t.rootTag):
+				t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Why: "its pane vanished"}, gone: true, source: "redial"})
 			case row.Dead && (row.ExitStatus != nil || row.Signal != ""):
-				t.exitMate(ctx, m, exitInfo{status: row.ExitStatus, signal: row.Signal, source: "redial"})
+				t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Status: row.ExitStatus, Signal: row.Signal}, source: "redial"})
 			}
 		}
 	}
@@ -114,8 +117,8 @@ func (t *team) deferAdopt(tp topology, cands []*mate) {
 	t.topo = tp
 	for _, m := range cands {
 		t.mates[m.name] = m
-		if m.state.Alive() || m.state == StateUnknown {
-			t.setState(m, StateUnknown)
+		if m.state.Alive() || m.state == protocol.StateUnknown {
+			t.setState(m, protocol.StateUnknown)
 			m.exited = make(chan struct{})
 		}
 	}
@@ -139,15 +142,17 @@ const offlinePaneTimeout = 5 * time.Second
 // offlinePanes lists the panes of tp's server with a tmux subprocess (in
 // the environment of our control client), for when the control connection
 // cannot be made. running is false, with no error, when no server runs.
-func (t *team) offlinePanes(ctx context.Context, tp topology) (map[string]Pane, bool, error) {
+func (t *team) offlinePanes(ctx context.Context, tp topology) (map[string]tmuxconv.Pane, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, offlinePaneTimeout)
 	defer cancel()
-	run := func(ctx context.Context, argv []string) ([]byte, error) { return runEnv(ctx, argv, t.m.cfg.TmuxEnv) }
-	panes, running, err := ListPanes(ctx, run, t.m.cfg.Tmux, TmuxServer{Socket: tp.socketPath, Name: tp.socketName})
+	run := func(ctx context.Context, argv []string) ([]byte, error) {
+		return tmuxconv.RunEnv(ctx, argv, t.m.cfg.TmuxEnv)
+	}
+	panes, running, err := tmuxconv.ListPanes(ctx, run, t.m.cfg.Tmux, tmuxconv.TmuxServer{Socket: tp.socketPath, Name: tp.socketName})
 	if err != nil || !running {
 		return nil, running, err
 	}
-	rows := make(map[string]Pane, len(panes))
+	rows := make(map[string]tmuxconv.Pane, len(panes))
 	for _, p := range panes {
 		rows[p.ID] = p
 	}

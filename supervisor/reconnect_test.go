@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/internal/fakeclock"
 )
 
 // TestSpawnWhileReconnecting: the control connection is lost and, before
@@ -14,7 +17,7 @@ import (
 func TestSpawnWhileReconnecting(t *testing.T) {
 	h := newHarness(t)
 	tmuxEnv, lead := h.leadInTmux()
-	clock := NewFakeClock(clockEpoch) // the reconnection timer never fires by itself
+	clock := fakeclock.New(clockEpoch) // the reconnection timer never fires by itself
 	m := h.manager(func(c *Config) { c.TMUX, c.TMUXPane, c.Clock = tmuxEnv, lead, clock })
 	h.spawn(m, "w1", "print before", "wait")
 	h.waitOutput(m, "w1", "before")
@@ -25,7 +28,7 @@ func TestSpawnWhileReconnecting(t *testing.T) {
 	h.spawn(m, "w2", "print w2", "wait")
 	h.waitOutput(m, "w2", "w2")
 	h.ctl("w1", "exit 2")
-	ts := h.waitState(m, "w1", StateCrashed)
+	ts := h.waitState(m, "w1", protocol.StateCrashed)
 	if ts.ExitStatus == nil || *ts.ExitStatus != 2 {
 		t.Errorf("w1 = %+v", ts)
 	}
@@ -55,7 +58,7 @@ func TestAdoptWhileTmuxUnusable(t *testing.T) {
 		t.Fatal(err)
 	}
 	m2 := h.manager(func(c *Config) { c.Tmux = wrapper })
-	if ts := h.status(m2, "w1"); ts.State != string(StateUnknown) {
+	if ts := h.status(m2, "w1"); ts.State != protocol.StateUnknown {
 		t.Errorf("w1 while tmux fails = %+v", ts)
 	}
 	if h.logs.FilterMessage("no tmux to adopt from").Len() == 0 {
@@ -64,9 +67,9 @@ func TestAdoptWhileTmuxUnusable(t *testing.T) {
 	if err := os.Remove(broken); err != nil {
 		t.Fatal(err)
 	}
-	h.waitState(m2, "w1", StateRunning)
+	h.waitState(m2, "w1", protocol.StateRunning)
 	h.ctl("w1", "exit 3")
-	ts := h.waitState(m2, "w1", StateCrashed)
+	ts := h.waitState(m2, "w1", protocol.StateCrashed)
 	if ts.ExitStatus == nil || *ts.ExitStatus != 3 {
 		t.Errorf("w1 = %+v", ts)
 	}
@@ -86,7 +89,7 @@ func TestServerKilled(t *testing.T) {
 	if _, err := h.tmux("kill-server"); err != nil {
 		t.Fatal(err)
 	}
-	ts := h.waitState(m, "w1", StateCrashed)
+	ts := h.waitState(m, "w1", protocol.StateCrashed)
 	if ts.Alive {
 		t.Errorf("status = %+v", ts)
 	}
@@ -111,14 +114,14 @@ func TestReconnectAfterSessionKilled(t *testing.T) {
 	eventually(t, func() bool {
 		return h.logs.FilterMessage("control connection restored").Len() > 0
 	}, "reconnection")
-	h.waitState(m, "w1", StateRunning)
+	h.waitState(m, "w1", protocol.StateRunning)
 	h.ctl("w1", "print after")
 	out := h.waitOutput(m, "w1", "after")
 	if !strings.Contains(out, "before") {
 		t.Errorf("screen = %q", out)
 	}
 	h.ctl("w1", "exit 2")
-	ts := h.waitState(m, "w1", StateCrashed)
+	ts := h.waitState(m, "w1", protocol.StateCrashed)
 	if ts.ExitStatus == nil || *ts.ExitStatus != 2 {
 		t.Errorf("status = %+v", ts)
 	}

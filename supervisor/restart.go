@@ -12,6 +12,8 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 )
 
 // Automatic restarts (DESIGN.md "Supervision"). An exit goes through the
@@ -50,7 +52,7 @@ func (t *team) onRestartDue(ctx context.Context) {
 	for _, name := range t.restarts.Due(now) {
 		t.restarts.Cancel(name)
 		m := t.mates[name]
-		if m == nil || m.state != StateRestarting || m.restarting || t.tearingDown {
+		if m == nil || m.state != protocol.StateRestarting || m.restarting || t.tearingDown {
 			continue
 		}
 		m.restarting = true
@@ -92,7 +94,7 @@ func (t *team) prepareRestart(job restartJob) *restartPrepared {
 // while it was prepared.
 func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 	m := t.mates[r.job.name]
-	if m == nil || !m.restarting || m.paneID != r.job.oldPane || m.state != StateRestarting || t.tearingDown {
+	if m == nil || !m.restarting || m.paneID != r.job.oldPane || m.state != protocol.StateRestarting || t.tearingDown {
 		if m != nil && m.paneID == r.job.oldPane {
 			m.restarting = false
 		}
@@ -103,7 +105,7 @@ func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 	if errors.Is(r.err, protocol.ErrMemberNotFound) {
 		// Removed from the team meanwhile: nothing to restart.
 		t.log.Info("teammate restart dropped", append(t.mateFields(m), zap.String("why", "no longer a member"))...)
-		t.setState(m, classifyExit(false, exitInfo{status: m.exitStatus, signal: m.signal}))
+		t.setState(m, protocol.Exit{Status: m.exitStatus, Signal: m.signal}.Classify(false))
 		t.persist()
 		return
 	}
@@ -127,20 +129,20 @@ func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 func (t *team) failedStart(m *mate, err error) {
 	now := t.m.now()
 	t.log.Warn("teammate restart failed", append(t.mateFields(m), zap.Error(err))...)
-	d := t.restarts.Exited(m.name, now, RestartExit{Status: -1, Ran: 0})
+	d := t.restarts.Exited(m.name, now, policy.RestartExit{Status: -1, Ran: 0})
 	m.lastExit = "could not be started: " + err.Error()
 	ev := t.leadEvent(m, now)
 	ev.Restarts, ev.Failures, ev.Policy = d.Restarts, d.Failures, t.restartPolicy(m)
 	ev.LastLines = m.lastExit
 	switch {
 	case d.GaveUp:
-		t.setState(m, StateFailed, zap.Int("failures", d.Failures))
-		ev.Kind = LeadFailed
+		t.setState(m, protocol.StateFailed, zap.Int("failures", d.Failures))
+		ev.Kind = policy.LeadFailed
 		t.tellLead(ev)
 	case d.Restart:
 		t.log.Info("teammate restart planned", append(t.mateFields(m), zap.Duration("backoff", d.Delay))...)
 	default:
-		t.setState(m, StateCrashed)
+		t.setState(m, protocol.StateCrashed)
 	}
 	t.persist()
 }
@@ -188,9 +190,9 @@ func (*reviveReq) isRequest() {}
 func (t *team) doRevive(name string) time.Time {
 	now := t.m.now()
 	if t.restarts.Tracker(name) == nil {
-		policy := RestartPolicy("")
+		policy := protocol.RestartPolicy("")
 		if m := t.mates[name]; m != nil {
-			policy = RestartPolicy(m.restart)
+			policy = protocol.RestartPolicy(m.restart)
 		}
 		t.restarts.Track(name, policy)
 	}
@@ -211,7 +213,7 @@ func (t *team) ownedTaskLines(mem protocol.Member) []string {
 	}
 	var out []string
 	for _, task := range tasks {
-		if task.Finished() || (task.Owner != mem.Name && (mem.AgentID == "" || task.Owner != mem.AgentID)) {
+		if !mem.OwnsTask(task) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("#%s %s (%s)", task.ID, task.Subject, task.Status))
@@ -231,7 +233,7 @@ func (t *team) replacePane(ctx context.Context, oldPane, oldWindow, name, agentI
 		return paneInfo{}, err
 	}
 	t.conn.UnwatchPane(oldPane)
-	if t.topo.mode == ModePrivate && oldWindow != "" {
+	if t.topo.mode == statefile.ModePrivate && oldWindow != "" {
 		if idx, ok := t.windowIndex(ctx, oldWindow); ok {
 			p, err := t.windowPaneAt(ctx, name, agentID, args, idx, true)
 			if err == nil {

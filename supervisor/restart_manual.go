@@ -37,7 +37,7 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 	if err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}
-	if err := t.Stop(ctx, team, agent, "restart"); err != nil {
+	if err := t.Stop(ctx, team, agent, protocol.StopRestart); err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}
 	ch := make(chan time.Time, 1)
@@ -71,7 +71,7 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, ErrNoTeammate)
 	}
 	mem.TmuxPaneID = p.pane
-	return t.teammateStatus(team, mem, snap.mates[0], true, memberTasks(ownedTasks(t.store, team), mem)), nil
+	return t.teammateStatus(team, mem, snap.mates[0], true, t.ownedTaskIDs(mem)), nil
 }
 
 // sleepUntil waits on the team's clock until at (at once if it passed).

@@ -10,10 +10,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
 )
 
 // spawnPolicy starts teammate name with a restart policy of its own.
-func (h *harness) spawnPolicy(m *Manager, name, policy string, script ...string) protocol.Member {
+func (h *harness) spawnPolicy(m *Manager, name string, policy protocol.RestartPolicy, script ...string) protocol.Member {
 	h.t.Helper()
 	h.launch.set(name, script)
 	mem, err := m.Spawn(ctxT(h.t), h.team, protocol.Member{Name: name, Prompt: "do " + name, Cwd: h.dir, BackendType: "fake"}, policy)
@@ -70,7 +73,7 @@ func TestAutoRestartAfterCrash(t *testing.T) {
 	if _, err := h.store.UpdateTask(h.team, "1", protocol.TaskUpdate{Owner: protocol.Ptr("w1"), Status: protocol.Ptr("in_progress")}); err != nil {
 		t.Fatal(err)
 	}
-	h.waitState(m, "w1", StateRunning)
+	h.waitState(m, "w1", protocol.StateRunning)
 	// The lead's message names the tasks the work watcher has seen.
 	eventually(t, func() bool {
 		snap, err := m.ownedTeam(h.team).ownSnapshot(ctxT(t), "w1")
@@ -82,9 +85,9 @@ func TestAutoRestartAfterCrash(t *testing.T) {
 	var ts protocol.TeammateStatus
 	eventually(t, func() bool {
 		ts = h.status(m, "w1")
-		return ts.Restarts == 1 && ts.State == string(StateRunning)
+		return ts.Restarts == 1 && ts.State == protocol.StateRunning
 	}, "w1 restarted and running (last %+v)", &ts)
-	if ts.PaneID == first.TmuxPaneID || !ts.Alive || ts.Failures != 1 || ts.Health != string(HealthRunning) {
+	if ts.PaneID == first.TmuxPaneID || !ts.Alive || ts.Failures != 1 || ts.Health != string(policy.HealthRunning) {
 		t.Errorf("status after restart = %+v (first pane %s)", ts, first.TmuxPaneID)
 	}
 	mem := h.member("w1")
@@ -134,7 +137,7 @@ func TestAutoRestartAfterCrash(t *testing.T) {
 		t.Errorf("restarting events = %v", ev)
 	}
 	// The state file carries the count for a later owner.
-	st, err := LoadTeamState(h.store, h.team)
+	st, err := statefile.LoadTeamState(h.store, h.team)
 	if err != nil || st.Teammates["w1"].Restarts != 1 || len(st.Teammates["w1"].FailureTimes) != 1 {
 		t.Errorf("state file = %+v, %v", st.Teammates["w1"], err)
 	}
@@ -147,10 +150,10 @@ func TestAutoRestartCleanExit(t *testing.T) {
 	m := h.manager()
 	h.spawnPolicy(m, "onfail", "on-failure", "print done", "exit 0")
 	h.spawnPolicy(m, "always", "always", "print done", "wait")
-	h.waitState(m, "always", StateRunning)
+	h.waitState(m, "always", protocol.StateRunning)
 	h.ctl("always", "exit 0")
 
-	ts := h.waitState(m, "onfail", StateExited)
+	ts := h.waitState(m, "onfail", protocol.StateExited)
 	if ts.Restarts != 0 || ts.NextRestartAt != "" || h.launch.runCount("onfail") != 1 {
 		t.Errorf("onfail = %+v, runs %d", ts, h.launch.runCount("onfail"))
 	}
@@ -167,7 +170,7 @@ func TestAutoRestartCleanExit(t *testing.T) {
 		t.Errorf("%d messages for a clean exit under on-failure", n)
 	}
 	// A status round trip later, onfail is still down.
-	if ts := h.status(m, "onfail"); ts.State != string(StateExited) || h.launch.runCount("onfail") != 1 {
+	if ts := h.status(m, "onfail"); ts.State != protocol.StateExited || h.launch.runCount("onfail") != 1 {
 		t.Errorf("onfail later = %+v", ts)
 	}
 }
@@ -182,17 +185,17 @@ func TestAutoRestartCrashLoopFails(t *testing.T) {
 	h := newHarness(t)
 	m := h.manager(func(c *Config) {
 		c.Restarts.MaxFailures = 3
-		c.Notify = NotifyConfig{Burst: 2, Every: time.Hour}
+		c.Notify = policy.NotifyConfig{Burst: 2, Every: time.Hour}
 	})
 	h.spawnPolicy(m, "w1", "on-failure", "print boom", "exit 2")
-	ts := h.waitState(m, "w1", StateFailed)
+	ts := h.waitState(m, "w1", protocol.StateFailed)
 	if ts.NextRestartAt != "" || ts.Failures != 3 || ts.Restarts != 2 || ts.Alive {
 		t.Errorf("failed status = %+v", ts)
 	}
 	if n := h.launch.runCount("w1"); n != 3 {
 		t.Errorf("launched %d times, want 3", n)
 	}
-	if ts := h.status(m, "w1"); ts.State != string(StateFailed) || h.launch.runCount("w1") != 3 {
+	if ts := h.status(m, "w1"); ts.State != protocol.StateFailed || h.launch.runCount("w1") != 3 {
 		t.Errorf("later = %+v, runs %d", ts, h.launch.runCount("w1"))
 	}
 	if n := h.logs.FilterMessage("teammate failed").FilterField(zap.String("agent", "w1")).Len(); n != 1 {
@@ -200,7 +203,7 @@ func TestAutoRestartCrashLoopFails(t *testing.T) {
 	}
 	eventually(t, func() bool { return len(h.leadMessages("w1")) == 2 }, "the burst")
 	_ = m.Close() // releases what the rate limit held back, in one message
-	msgs := append(h.leadMessages("w1"), h.leadMessages(DefaultNotifySummaryFrom)...)
+	msgs := append(h.leadMessages("w1"), h.leadMessages(policy.DefaultNotifySummaryFrom)...)
 	if len(msgs) != 3 {
 		t.Fatalf("%d lead messages, want burst 2 + 1 coalesced: %+v", len(msgs), msgs)
 	}
@@ -213,12 +216,12 @@ func TestAutoRestartCrashLoopFails(t *testing.T) {
 	// manual restart revives it: it runs again, its failures start
 	// afresh, and the lead, who asked for it, gets no message.
 	m2 := h.manager()
-	if ts := h.status(m2, "w1"); ts.State != string(StateFailed) || ts.NextRestartAt != "" {
+	if ts := h.status(m2, "w1"); ts.State != protocol.StateFailed || ts.NextRestartAt != "" {
 		t.Errorf("adopted failed teammate = %+v", ts)
 	}
 	h.launch.set("w1", []string{"print back", "wait"})
 	// Through the status socket, as `claude-teams supervisor restart` does.
-	c, _, err := DialTeam(ctxT(t), h.root, h.team, os.Getuid(), h.dir)
+	c, _, err := statussock.DialTeam(ctxT(t), h.root, h.team, os.Getuid(), h.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +258,7 @@ func TestAutoRestartStaggered(t *testing.T) {
 		h.spawnPolicy(m, n, "on-failure", "print ready", "wait")
 	}
 	for _, n := range names {
-		h.waitState(m, n, StateRunning)
+		h.waitState(m, n, protocol.StateRunning)
 	}
 	for _, n := range names {
 		h.ctl(n, "exit 1")
@@ -265,7 +268,7 @@ func TestAutoRestartStaggered(t *testing.T) {
 		for _, n := range names {
 			ts := h.status(m, n)
 			at, err := protocol.ParseTimestamp(ts.NextRestartAt)
-			if ts.State != string(StateRestarting) || err != nil {
+			if ts.State != protocol.StateRestarting || err != nil {
 				return false
 			}
 			planned[n] = at
@@ -306,14 +309,14 @@ func TestStopCancelsRestart(t *testing.T) {
 	h := newHarness(t)
 	m := h.manager(func(c *Config) { c.Restarts.InitialBackoff = time.Hour })
 	h.spawnPolicy(m, "w1", "always", "print ready", "exit 1")
-	ts := h.waitState(m, "w1", StateRestarting)
+	ts := h.waitState(m, "w1", protocol.StateRestarting)
 	if ts.NextRestartAt == "" {
 		t.Errorf("restarting without a plan: %+v", ts)
 	}
 	if err := m.Stop(ctxT(t), h.team, "w1", "killed"); err != nil {
 		t.Fatal(err)
 	}
-	if ts := h.status(m, "w1"); ts.State != string(StateStopped) || ts.NextRestartAt != "" {
+	if ts := h.status(m, "w1"); ts.State != protocol.StateStopped || ts.NextRestartAt != "" {
 		t.Errorf("after stop = %+v", ts)
 	}
 	if left := h.agentPanes(); left != "" {

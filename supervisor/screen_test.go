@@ -1,6 +1,8 @@
 package supervisor
 
-import "testing"
+import (
+	"testing"
+)
 
 func TestStripANSI(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -60,61 +62,5 @@ func TestDropDeadNotice(t *testing.T) {
 	keep := []string{"Pane is dead (quoted by the agent)", "more"}
 	if got := dropDeadNotice(keep); got != "Pane is dead (quoted by the agent)\nmore" {
 		t.Errorf("got %q", got)
-	}
-}
-
-func TestClassifyExit(t *testing.T) {
-	zero, three := 0, 3
-	for _, tc := range []struct {
-		deliberate bool
-		x          exitInfo
-		want       State
-		desc       string
-	}{
-		{false, exitInfo{status: &zero}, StateExited, "exit status 0"},
-		{false, exitInfo{status: &three}, StateCrashed, "exit status 3"},
-		{false, exitInfo{signal: "SIGKILL"}, StateCrashed, "killed by SIGKILL"},
-		{false, exitInfo{gone: true, why: "its pane was closed"}, StateCrashed, "exit status unknown (its pane was closed)"},
-		{true, exitInfo{signal: "SIGTERM"}, StateStopped, "killed by SIGTERM"},
-		{true, exitInfo{status: &three}, StateStopped, "exit status 3"},
-	} {
-		if got := classifyExit(tc.deliberate, tc.x); got != tc.want {
-			t.Errorf("classifyExit(%v, %+v) = %s, want %s", tc.deliberate, tc.x, got, tc.want)
-		}
-		if got := describeExit(tc.x.status, tc.x.signal, tc.x.why); got != tc.desc {
-			t.Errorf("describeExit(%+v) = %q, want %q", tc.x, got, tc.desc)
-		}
-	}
-}
-
-func TestParsePane(t *testing.T) {
-	r, ok := parsePane("%3\t@2\t1234\t1\t7\t\tw1@alpha\t0a1b2c3d")
-	if !ok || r.ID != "%3" || r.Window != "@2" || r.PID != 1234 || !r.Dead || r.ExitStatus == nil || *r.ExitStatus != 7 ||
-		r.Signal != "" || r.Agent != "w1@alpha" || r.Root != "0a1b2c3d" {
-		t.Errorf("dead row = %+v %v", r, ok)
-	}
-	r, ok = parsePane("%4\t@2\t99\t1\t\t9\tw2@alpha\t")
-	if !ok || r.ExitStatus != nil || r.Signal != "SIGKILL" {
-		t.Errorf("signalled row = %+v %v", r, ok)
-	}
-	r, ok = parsePane("%5\t@3\t98\t0\t\t\t\t")
-	if !ok || r.Dead || r.Agent != "" {
-		t.Errorf("live foreign row = %+v %v", r, ok)
-	}
-	if _, ok := parsePane("garbage"); ok {
-		t.Error("garbage parsed")
-	}
-	for _, tc := range []struct {
-		p    Pane
-		want bool
-	}{
-		{Pane{}, true},
-		{Pane{Agent: "w1@alpha", Root: "r"}, true},
-		{Pane{Agent: "w2@alpha", Root: "r"}, false},
-		{Pane{Agent: "w1@alpha", Root: "other"}, false},
-	} {
-		if got := tc.p.ours("w1@alpha", "r"); got != tc.want {
-			t.Errorf("%+v.ours = %v", tc.p, got)
-		}
 	}
 }

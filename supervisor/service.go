@@ -14,6 +14,7 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
 )
 
 // The team's Service methods run in the caller's goroutine (an MCP handler
@@ -21,21 +22,11 @@ import (
 // loop only for what it owns, so a slow lock never stalls supervision.
 // *team answers from local state only, which is what ServeSocket needs.
 
-var _ Service = (*team)(nil)
+var _ statussock.Service = (*team)(nil)
 
 // DataRoot names the data root this team lives in (reported by the status
 // socket's ping; see DataRootReporter).
 func (t *team) DataRoot() string { return t.store.Root() }
-
-// validRestart reports whether restart is "" (the configured default) or a
-// restart policy spelt exactly as one.
-func validRestart(restart string) bool {
-	switch RestartPolicy(restart) {
-	case "", RestartNever, RestartOnFailure, RestartAlways:
-		return true
-	}
-	return false
-}
 
 func (t *team) checkTeam(team string) error {
 	if team != t.name {
@@ -47,15 +38,15 @@ func (t *team) checkTeam(team string) error {
 // Spawn adds m to the config, seeds its inbox with the prompt from the
 // lead, starts its pane and supervises it; on any failure everything done
 // so far is undone (member, inbox, pane).
-func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restart string) (_ protocol.Member, err error) {
+func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (_ protocol.Member, err error) {
 	if err := t.checkTeam(team); err != nil {
 		return protocol.Member{}, err
 	}
 	if err := protocol.ValidateAgentName(m.Name); err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn: %w", err)
 	}
-	if !validRestart(restart) {
-		return protocol.Member{}, fmt.Errorf("spawn %s: restart policy %q is not never, on-failure or always", m.Name, restart)
+	if _, err := protocol.ParseRestartPolicy(string(restart)); err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
 	}
 	if err := checkCwd(m.Cwd); err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
@@ -193,7 +184,7 @@ func (rb *rollback) removeInbox() error {
 
 // Stop ends a teammate on purpose; its pane and process are gone when Stop
 // returns. Stopping a teammate that is not running is not an error.
-func (t *team) Stop(ctx context.Context, team, agent, reason string) error {
+func (t *team) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
 	if err := t.checkTeam(team); err != nil {
 		return err
 	}
@@ -201,7 +192,7 @@ func (t *team) Stop(ctx context.Context, team, agent, reason string) error {
 		return fmt.Errorf("stop: %w", err)
 	}
 	if reason == "" {
-		reason = "killed"
+		reason = protocol.StopKilled
 	}
 	ch := make(chan error, 1)
 	err, aerr := ask(ctx, t, &stopReq{name: agent, reason: reason, reply: ch}, ch)
@@ -231,7 +222,7 @@ func (t *team) Teardown(ctx context.Context, team string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := t.Stop(ctx, team, name, "teardown"); err != nil {
+			if err := t.Stop(ctx, team, name, protocol.StopTeardown); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()

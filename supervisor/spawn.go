@@ -9,6 +9,8 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
@@ -18,8 +20,9 @@ var ErrStillRunning = errors.New("supervisor: teammate still running")
 
 // spawnReq asks the owner loop to start a teammate's pane.
 type spawnReq struct {
-	name, agentID, backend, color, restart string
-	launch                                 backends.Launch
+	name, agentID, backend, color string
+	restart                       protocol.RestartPolicy
+	launch                        backends.Launch
 	// respawn keeps the counters of the teammate's earlier runs (a restart).
 	respawn bool
 	// auto marks an automatic restart: the dead pane is replaced, the
@@ -38,7 +41,7 @@ func (*spawnReq) isRequest() {}
 // askSpawn asks the owner loop to start mem's pane (doSpawn); respawn
 // keeps the counts of its earlier runs (a restart). It runs in the
 // caller's goroutine.
-func (t *team) askSpawn(ctx context.Context, mem protocol.Member, restart string, l backends.Launch, respawn bool) (paneInfo, error) {
+func (t *team) askSpawn(ctx context.Context, mem protocol.Member, restart protocol.RestartPolicy, l backends.Launch, respawn bool) (paneInfo, error) {
 	ch := make(chan spawnResult, 1)
 	res, err := ask(ctx, t, &spawnReq{
 		name: mem.Name, agentID: mem.AgentID, backend: mem.BackendType, color: mem.Color,
@@ -111,16 +114,16 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	if !r.respawn || t.restarts.Tracker(m.name) == nil {
 		// A new teammate under this name: its counts start at zero.
 		t.restarts.Forget(m.name)
-		t.restarts.Track(m.name, RestartPolicy(m.restart))
+		t.restarts.Track(m.name, protocol.RestartPolicy(m.restart))
 	}
 	if r.respawn {
 		t.restarts.Restarted(m.name, now)
 	}
-	t.setState(m, StateStarting)
+	t.setState(m, protocol.StateStarting)
 	t.startHealth(m, now, false)
 	if r.auto {
 		ev := t.leadEvent(m, now)
-		ev.Kind, ev.Restarts = LeadRestarted, t.restartCount(m)
+		ev.Kind, ev.Restarts = policy.LeadRestarted, t.restartCount(m)
 		t.tellLead(ev)
 	}
 	t.persist()
@@ -166,9 +169,9 @@ func (t *team) recorded() (topology, bool) {
 	}
 	own := t.m.ownTopology(t.name)
 	switch {
-	case tp.mode == ModePrivate:
+	case tp.mode == statefile.ModePrivate:
 		tp.configFile = t.m.cfg.TmuxConfigFile
-	case own.mode != ModePrivate && own.socketPath == tp.socketPath && own.leadPane != "":
+	case own.mode != statefile.ModePrivate && own.socketPath == tp.socketPath && own.leadPane != "":
 		tp.mode, tp.leadPane = own.mode, own.leadPane
 	}
 	return tp, true
@@ -176,7 +179,7 @@ func (t *team) recorded() (topology, bool) {
 
 // connect dials tmux for topology tp and makes it the team's connection.
 func (t *team) connect(ctx context.Context, tp topology, create bool) error {
-	if tp.mode != ModePrivate && serverGone(tp.socketPath) {
+	if tp.mode != statefile.ModePrivate && serverGone(tp.socketPath) {
 		// Never start a server of our own on the person's socket path.
 		return fmt.Errorf("connect to tmux: no server at %s", tp.socketPath)
 	}

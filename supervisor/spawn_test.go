@@ -12,6 +12,8 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 func TestSpawnArgvEnvCwd(t *testing.T) {
@@ -59,12 +61,12 @@ func TestSpawnArgvEnvCwd(t *testing.T) {
 		inbox.Messages[0].Color != "" || inbox.Messages[0].Summary != "" {
 		t.Fatalf("inbox = %+v", inbox.Messages)
 	}
-	ts := h.waitState(m, "w1", StateRunning)
+	ts := h.waitState(m, "w1", protocol.StateRunning)
 	if !ts.Alive || ts.PID == 0 || ts.PaneID != mem.TmuxPaneID || ts.StartedAt == "" || ts.Backend != "fake" {
 		t.Fatalf("status = %+v", ts)
 	}
 	// The pane carries the agent id and keeps its screen after death.
-	opt, err := h.tmux("show-options", "-p", "-v", "-t", mem.TmuxPaneID, PaneAgentOption)
+	opt, err := h.tmux("show-options", "-p", "-v", "-t", mem.TmuxPaneID, tmuxconv.PaneAgentOption)
 	if err != nil || strings.TrimSpace(opt) != "w1@alpha" {
 		t.Fatalf("agent option = %q, %v", opt, err)
 	}
@@ -142,7 +144,7 @@ func TestSpawnRollback(t *testing.T) {
 		if _, err := os.Stat(h.store.InboxPath(h.team, name)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("inbox of %s left: %v", name, err)
 		}
-		out, _ := h.tmux("list-panes", "-a", "-F", "#{"+PaneAgentOption+"}")
+		out, _ := h.tmux("list-panes", "-a", "-F", "#{"+tmuxconv.PaneAgentOption+"}")
 		if strings.Contains(out, name+"@") {
 			t.Errorf("pane of %s left:\n%s", name, out)
 		}
@@ -181,13 +183,13 @@ func TestStateFileRecordsSpawn(t *testing.T) {
 	h := newHarness(t)
 	m := h.manager()
 	mem := h.spawn(m, "w1")
-	h.waitState(m, "w1", StateRunning)
-	st, err := LoadTeamState(h.store, h.team)
+	h.waitState(m, "w1", protocol.StateRunning)
+	st, err := statefile.LoadTeamState(h.store, h.team)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := st.Teammates["w1"]
-	if ts.PaneID != mem.TmuxPaneID || ts.PID == 0 || st.Server.Mode != ModePrivate || st.Server.SocketPath == "" ||
+	if ts.PaneID != mem.TmuxPaneID || ts.PID == 0 || st.Server.Mode != statefile.ModePrivate || st.Server.SocketPath == "" ||
 		st.Server.Session != h.team || st.SupervisorPID != os.Getpid() {
 		b, _ := json.MarshalIndent(st, "", "  ")
 		t.Fatalf("state file:\n%s", b)
@@ -218,6 +220,8 @@ func TestSpawnThroughBackends(t *testing.T) {
 		Commands: map[string]backends.CommandSpec{
 			"mycli": {Argv: []string{"mycli", "--as", "{name}", "--team={team}"}, Env: map[string]string{"MY_AGENT": "{agent_id}"}},
 		},
+		// A fixed session id, so that the argv built again below is the same.
+		NewSessionID: func() string { return "8b90bf9f-b4db-4038-99aa-cece2cc8ce79" },
 	}
 	m := h.manager(func(c *Config) { c.Backends = bc })
 	cfg, err := h.store.ReadConfig(h.team)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
@@ -59,14 +60,14 @@ func (t *team) Status(ctx context.Context, team string) (protocol.TeamStatus, er
 	for _, v := range snap.mates {
 		views[v.name] = v
 	}
-	owned := ownedTasks(t.store, team)
+	owned, _ := t.store.ListTasks(team) // a report: no tasks when unreadable
 	st := protocol.TeamStatus{Name: team, Supervised: true, SupervisorPID: t.m.pid, Teammates: []protocol.TeammateStatus{}}
 	for _, mem := range cfg.Members {
 		if mem.Name == protocol.LeadName {
 			continue
 		}
 		v, ok := views[mem.Name]
-		st.Teammates = append(st.Teammates, t.teammateStatus(team, mem, v, ok, memberTasks(owned, mem)))
+		st.Teammates = append(st.Teammates, t.teammateStatus(team, mem, v, ok, mem.OwnedTaskIDs(owned)))
 	}
 	return st, nil
 }
@@ -74,15 +75,15 @@ func (t *team) Status(ctx context.Context, team string) (protocol.TeamStatus, er
 func (t *team) teammateStatus(team string, mem protocol.Member, v mateView, known bool, tasks []string) protocol.TeammateStatus {
 	ts := protocol.TeammateStatus{
 		Name: mem.Name, AgentID: mem.AgentID, Backend: mem.BackendType,
-		PaneID: mem.TmuxPaneID, State: string(StateUnknown), Tasks: tasks,
+		PaneID: mem.TmuxPaneID, State: protocol.StateUnknown, Tasks: tasks,
 	}
 	if known {
-		ts.PaneID, ts.PID, ts.State = v.paneID, v.pid, string(v.state)
+		ts.PaneID, ts.PID, ts.State = v.paneID, v.pid, v.state
 		ts.Alive = v.state.Alive()
 		ts.ExitStatus, ts.Signal = v.exitStatus, v.signal
 		ts.Restarts, ts.Failures, ts.Health = v.restarts, v.failures, v.health
-		ts.StartedAt, ts.LastOutputAt = formatTime(v.startedAt), formatTime(v.lastOutput)
-		ts.NextRestartAt = formatTime(v.nextRestart)
+		ts.StartedAt, ts.LastOutputAt = statefile.FormatTime(v.startedAt), statefile.FormatTime(v.lastOutput)
+		ts.NextRestartAt = statefile.FormatTime(v.nextRestart)
 		if ts.Backend == "" {
 			ts.Backend = v.backend
 		}
@@ -129,4 +130,11 @@ func (t *team) Capture(ctx context.Context, team, agent string, lines int) (stri
 		return readable(string(v.out.Snapshot()), lines), nil
 	}
 	return "", fmt.Errorf("capture %s: no connection to tmux", agent)
+}
+
+// ownedTaskIDs returns the ids of mem's unfinished tasks (none when the
+// task list cannot be read: status is a report, not a check).
+func (t *team) ownedTaskIDs(mem protocol.Member) []string {
+	tasks, _ := t.store.ListTasks(t.name)
+	return mem.OwnedTaskIDs(tasks)
 }

@@ -21,9 +21,9 @@ func TestStatusFields(t *testing.T) {
 	if _, err := h.store.UpdateTask(h.team, task.ID, protocol.TaskUpdate{Owner: &owner, By: protocol.LeadName}); err != nil {
 		t.Fatal(err)
 	}
-	h.waitState(m, "w2", StateExited)
+	h.waitState(m, "w2", protocol.StateExited)
 	h.waitOutput(m, "w1", "hi")
-	ts := h.waitState(m, "w1", StateRunning)
+	ts := h.waitState(m, "w1", protocol.StateRunning)
 	if ts.Unread < 1 || len(ts.Tasks) != 1 || ts.Tasks[0] != task.ID || ts.LastOutputAt == "" {
 		t.Errorf("w1 = %+v", ts)
 	}
@@ -49,7 +49,7 @@ func TestRestartKeepsIdentity(t *testing.T) {
 	first := h.spawn(m, "w1", "print run", "wait")
 	h.waitOutput(m, "w1", "run")
 	h.ctl("w1", "exit 3")
-	h.waitState(m, "w1", StateCrashed)
+	h.waitState(m, "w1", protocol.StateCrashed)
 	ts, err := m.Restart(ctxT(t), h.team, "w1")
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestRestartKeepsIdentity(t *testing.T) {
 	if _, err := m.Restart(ctxT(t), h.team, "w1"); err != nil {
 		t.Fatal(err)
 	}
-	h.waitState(m, "w1", StateRunning)
+	h.waitState(m, "w1", protocol.StateRunning)
 	eventually(t, func() bool { return len(h.leadMessages("w1")) == 1 }, "one report")
 	if ts := h.status(m, "w1"); ts.Restarts != 2 {
 		t.Errorf("restarts = %d", ts.Restarts)

@@ -4,22 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/proctree"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
 // stopReq asks the owner loop to end a teammate on purpose.
 type stopReq struct {
-	name, reason string
-	forget       bool // spawn rollback: drop the teammate once stopped
-	reply        chan error
+	name   string
+	reason protocol.StopReason
+	forget bool // spawn rollback: drop the teammate once stopped
+	reply  chan error
 }
 
 // stopDone reports that a terminate goroutine finished.
@@ -57,13 +60,13 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	// has not been told yet about this teammate.
 	t.restarts.Cancel(m.name)
 	m.restarting = false
-	t.tellLead(LeadEvent{Agent: m.name, Deliberate: true})
+	t.tellLead(policy.LeadEvent{Agent: m.name, Deliberate: true})
 	tg := stopTarget{
 		name: m.name, pane: m.paneID, pid: m.pid, exited: m.exited,
 		alive: !m.processDone(), conn: t.conn, grace: t.m.cfg.StopGrace,
 		serverPID: t.topo.serverPID, log: t.log.With(zap.String("agent", m.name)),
 	}
-	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", m.stopReason))...)
+	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", string(m.stopReason)))...)
 	// Recorded before anything is signalled: if this process dies before
 	// the exit is seen, the next owner still knows it was a stop.
 	t.persist()
@@ -85,11 +88,11 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 			if m.screen == "" {
 				m.screen = r.screen
 			}
-			t.exitMate(ctx, m, exitInfo{gone: true, source: "stop", why: "stopped"})
+			t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Why: "stopped"}, gone: true, source: "stop"})
 		}
-		if m.state != StateStopped {
+		if m.state != protocol.StateStopped {
 			// A dead pane (exited or crashed earlier) removed on purpose.
-			t.setState(m, StateStopped, zap.String("reason", m.stopReason))
+			t.setState(m, protocol.StateStopped, zap.String("reason", string(m.stopReason)))
 		}
 		if t.conn != nil {
 			if m.out != nil {
@@ -123,12 +126,12 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 // (after a reconnection the id could name another pane).
 func (t *team) killOwnPane(ctx context.Context, pane, agentID string) {
 	out, err := t.conn.Command(ctx, "display-message", "-p", "-t", pane,
-		"#{"+PaneAgentOption+"}\t#{"+PaneRootOption+"}")
+		"#{"+tmuxconv.PaneAgentOption+"}\t#{"+tmuxconv.PaneRootOption+"}")
 	if err != nil || len(out) == 0 {
 		return
 	}
 	agent, root, _ := strings.Cut(out[0], "\t")
-	if agent == agentID && (Pane{Agent: agent, Root: root}).ours(agentID, t.rootTag) {
+	if agent == agentID && (tmuxconv.Pane{Agent: agent, Root: root}).Ours(agentID, t.rootTag) {
 		t.killPane(ctx, pane)
 	}
 }
@@ -185,7 +188,7 @@ type stopTarget struct {
 	// of the local tmux server) that we may signal; family lists its
 	// other processes.
 	local  bool
-	family []procInfo
+	family []proctree.Info
 }
 
 // terminate ends a pane and its processes: ask nicely (SIGTERM to the
@@ -208,10 +211,10 @@ func (s stopTarget) terminate(ctx context.Context) (string, error) {
 		}
 		return "", nil
 	}
-	if localChild(s.pid, s.serverPID) {
+	if proctree.LocalChild(s.pid, s.serverPID) {
 		// Listed first, while the tree is intact: children that outlive
 		// the agent (daemons that setsid) are reparented once it dies.
-		s.local, s.family = true, processFamily(s.pid)
+		s.local, s.family = true, proctree.Family(s.pid)
 		s.signalAll(syscall.SIGTERM)
 		timer := time.NewTimer(s.grace)
 		select {
@@ -258,7 +261,7 @@ func (s stopTarget) terminate(ctx context.Context) (string, error) {
 func (s stopTarget) signalAll(sig syscall.Signal) {
 	signalGroup(s.pid, sig)
 	for _, p := range s.family {
-		p.signal(sig)
+		p.Signal(sig)
 	}
 }
 
@@ -266,7 +269,7 @@ func (s stopTarget) signalAll(sig syscall.Signal) {
 func (s stopTarget) familyGone(d time.Duration) bool {
 	return pollUntil(d, func() bool {
 		for _, p := range s.family {
-			if p.alive() {
+			if p.Alive() {
 				return false
 			}
 		}
@@ -308,14 +311,9 @@ func processGone(pid int) bool {
 	if errors.Is(err, syscall.ESRCH) {
 		return true
 	}
-	b, rerr := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if rerr != nil {
+	p, ok := proctree.Read(pid)
+	if !ok {
 		return err != nil && !errors.Is(err, syscall.EPERM)
 	}
-	// pid (comm) state ...: comm may hold spaces and parentheses.
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
-		return s[i+2] == 'Z' || s[i+2] == 'X'
-	}
-	return false
+	return p.Zombie
 }

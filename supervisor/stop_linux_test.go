@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/f9449b24/claude-teams/supervisor/proctree"
 )
 
 // TestStopKillsProcessFamily: stopping a teammate also ends the processes
@@ -35,7 +37,7 @@ func TestStopKillsProcessFamily(t *testing.T) {
 		}
 		return true
 	}, "children's pid files")
-	if p, ok := readProc(pids[daemon]); !ok || p.sid != pids[daemon] {
+	if p, ok := proctree.Read(pids[daemon]); !ok || p.SID != pids[daemon] {
 		t.Fatalf("daemon did not leave the session: %+v", p)
 	}
 	if err := m.Stop(ctxT(t), h.team, "w1", "killed"); err != nil {

@@ -9,11 +9,15 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // paneIDsOf lists the panes of the test server that carry an agent id.
 func (h *harness) agentPanes() string {
-	out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_id} #{"+PaneAgentOption+"}")
+	out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_id} #{"+tmuxconv.PaneAgentOption+"}")
 	var b strings.Builder
 	for _, l := range strings.Split(out, "\n") {
 		if strings.Contains(l, "@") {
@@ -31,7 +35,7 @@ func TestStopEndsPaneAndProcess(t *testing.T) {
 	h.waitOutput(m, "stubborn", "ignoring")
 	pids := map[string]int{}
 	for _, n := range []string{"polite", "stubborn"} {
-		pids[n] = h.waitState(m, n, StateRunning).PID
+		pids[n] = h.waitState(m, n, protocol.StateRunning).PID
 	}
 	for _, n := range []string{"polite", "stubborn"} {
 		if err := m.Stop(ctxT(t), h.team, n, "killed"); err != nil {
@@ -44,7 +48,7 @@ func TestStopEndsPaneAndProcess(t *testing.T) {
 				h.logs.FilterField(zap.String("agent", n)).All())
 		}
 		ts := h.status(m, n)
-		if ts.State != string(StateStopped) || ts.Alive {
+		if ts.State != protocol.StateStopped || ts.Alive {
 			t.Errorf("%s: status after stop = %+v", n, ts)
 		}
 	}
@@ -69,11 +73,11 @@ func TestStopDeadPane(t *testing.T) {
 	h := newHarness(t)
 	m := h.manager()
 	h.spawn(m, "w1", "print bye", "exit 5")
-	h.waitState(m, "w1", StateCrashed)
+	h.waitState(m, "w1", protocol.StateCrashed)
 	if err := m.Stop(ctxT(t), h.team, "w1", "shutdown"); err != nil {
 		t.Fatal(err)
 	}
-	if ts := h.status(m, "w1"); ts.State != string(StateStopped) || ts.ExitStatus == nil || *ts.ExitStatus != 5 {
+	if ts := h.status(m, "w1"); ts.State != protocol.StateStopped || ts.ExitStatus == nil || *ts.ExitStatus != 5 {
 		t.Errorf("status = %+v", ts)
 	}
 	if left := h.agentPanes(); left != "" {
@@ -88,8 +92,8 @@ func TestTeardownLeavesNothing(t *testing.T) {
 	h.spawn(m, "a")
 	h.spawn(m, "b", "ignore-term", "wait")
 	h.spawn(m, "c", "exit 2")
-	h.waitState(m, "c", StateCrashed)
-	h.waitState(m, "a", StateRunning)
+	h.waitState(m, "c", protocol.StateCrashed)
+	h.waitState(m, "a", protocol.StateRunning)
 	done := m.Done(h.team)
 	if done == nil {
 		t.Fatal("manager does not own the team")
@@ -127,7 +131,7 @@ func TestStopOutlivesSupervisorCrash(t *testing.T) {
 	helper.expect(t, "ready")
 	m := h.manager() // forwards to the helper until it is gone
 	h.waitOutput(m, "w1", "up")
-	c, _, err := DialTeam(ctxT(t), h.root, h.team, os.Getuid(), h.dir)
+	c, _, err := statussock.DialTeam(ctxT(t), h.root, h.team, os.Getuid(), h.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,12 +142,12 @@ func TestStopOutlivesSupervisorCrash(t *testing.T) {
 	helper.kill() // w1 exits 300 ms later, with nobody watching
 	<-stopErr     // the connection broke: the caller sees an error
 	eventually(t, func() bool {
-		out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_dead} #{"+PaneAgentOption+"}")
+		out, _ := h.tmux("list-panes", "-a", "-F", "#{pane_dead} #{"+tmuxconv.PaneAgentOption+"}")
 		return strings.Contains(out, "1 w1@")
 	}, "w1 to die unsupervised")
 
 	// The next call makes this process the owner.
-	h.waitState(m, "w1", StateStopped)
+	h.waitState(m, "w1", protocol.StateStopped)
 	eventually(t, func() bool { return h.agentPanes() == "" }, "the dead pane to go")
 	_ = m.Close() // delivers queued lead notifications
 	if msgs := h.leadMessages("w1"); len(msgs) != 0 {
@@ -168,7 +172,7 @@ func TestCloseFinishesStops(t *testing.T) {
 		t.Errorf("panes left after Close:\n%s", left)
 	}
 	m2 := h.manager()
-	if ts := h.status(m2, "w1"); ts.State != string(StateStopped) {
+	if ts := h.status(m2, "w1"); ts.State != protocol.StateStopped {
 		t.Errorf("w1 after takeover = %+v", ts)
 	}
 	_ = m2.Close()
@@ -197,7 +201,7 @@ func TestStopAcrossReconnect(t *testing.T) {
 		t.Fatalf("stop: %v", err)
 	}
 	eventually(t, func() bool { return h.agentPanes() == "" }, "the pane to go (left: %s)", h.agentPanes())
-	if ts := h.status(m, "w1"); ts.State != string(StateStopped) {
+	if ts := h.status(m, "w1"); ts.State != protocol.StateStopped {
 		t.Errorf("w1 = %+v", ts)
 	}
 }

@@ -9,6 +9,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/clock"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
@@ -54,13 +58,13 @@ type team struct {
 	tearingDown bool
 	tornDown    bool // the final teardown step ran: write none of the team's files any more
 	redial      redialState
-	leftover    [][2]string // panes (id, agent id) a stop could not remove while disconnected
-	server      ServerInfo  // where the panes live, for the state file (recorded or connected)
+	leftover    [][2]string          // panes (id, agent id) a stop could not remove while disconnected
+	server      statefile.ServerInfo // where the panes live, for the state file (recorded or connected)
 
 	// Policy (owned by run): restart trackers, the lead notification
 	// policy, what the work watcher last read, and one timer each.
-	restarts     *TeamRestarts
-	lead         *LeadNotifier
+	restarts     *policy.TeamRestarts
+	lead         *policy.LeadNotifier
 	work         workFacts
 	restartTimer loopTimer // next automatic restart due
 	flushTimer   loopTimer // held-back lead notifications
@@ -74,7 +78,7 @@ type request interface{ isRequest() }
 // redialState tracks reconnection after the control connection ended.
 type redialState struct {
 	attempts int
-	timer    ClockTimer // nil when no redial is pending
+	timer    clock.Timer // nil when no redial is pending
 	since    time.Time
 }
 
@@ -96,18 +100,18 @@ func newTeam(m *Manager, name string) *team {
 		m:       m,
 		store:   m.cfg.Store,
 		log:     m.log.With(zap.String("team", name)),
-		rootTag: rootHash(CanonicalRoot(m.cfg.Store.Root())),
+		rootTag: tmuxconv.RootHash(tmuxconv.CanonicalRoot(m.cfg.Store.Root())),
 		reqs:    make(chan request),
 		done:    make(chan struct{}),
 		mates:   map[string]*mate{},
 		panes:   map[string]*mate{},
 	}
 	t.notes = newNotifier(t.store, name, t.log)
-	t.restarts = NewTeamRestarts(m.cfg.Restarts)
-	t.lead = NewLeadNotifier(m.cfg.Notify)
+	t.restarts = policy.NewTeamRestarts(m.cfg.Restarts)
+	t.lead = policy.NewLeadNotifier(m.cfg.Notify)
 	t.work = newWorkFacts()
-	clock := m.cfg.Clock
-	t.restartTimer.clock, t.flushTimer.clock, t.healthTimer.clock = clock, clock, clock
+	clk := m.cfg.Clock
+	t.restartTimer.clock, t.flushTimer.clock, t.healthTimer.clock = clk, clk, clk
 	return t
 }
 

@@ -58,5 +58,5 @@ func TestHungTmuxDoesNotStallLoop(t *testing.T) {
 	h.spawn(m, "w3", "print w3", "wait")
 	h.waitOutput(m, "w3", "w3")
 	h.ctl("w1", "exit 4")
-	h.waitState(m, "w1", StateCrashed)
+	h.waitState(m, "w1", protocol.StateCrashed)
 }

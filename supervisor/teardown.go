@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/f9449b24/claude-teams/protocol"
 )
 
 // teardownReq runs a teardown in two steps: the first marks the team as
@@ -40,7 +42,7 @@ func (t *team) doTeardown(ctx context.Context, r *teardownReq) bool {
 		}
 		var names []string
 		for name, m := range t.mates {
-			if !m.processDone() || m.state != StateStopped {
+			if !m.processDone() || m.state != protocol.StateStopped {
 				names = append(names, name)
 			}
 		}
@@ -76,7 +78,7 @@ func (t *team) removeLeftovers(ctx context.Context) {
 		return
 	}
 	for _, row := range rows {
-		if strings.HasSuffix(row.Agent, "@"+t.name) && row.ours(row.Agent, t.rootTag) {
+		if strings.HasSuffix(row.Agent, "@"+t.name) && row.Ours(row.Agent, t.rootTag) {
 			t.killPane(ctx, row.ID)
 		}
 	}

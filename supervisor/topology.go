@@ -10,6 +10,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
@@ -27,7 +29,7 @@ const paneFormat = "#{pane_id} #{window_id} #{pane_pid}"
 // topology says where a team's panes live and how our control client
 // reaches them (DESIGN.md "tmux topology").
 type topology struct {
-	mode       string // ModePrivate, ModeSplit or ModeWindows
+	mode       string // statefile.ModePrivate, statefile.ModeSplit or statefile.ModeWindows
 	socketName string // -L (private server), "" when socketPath is set
 	socketPath string // -S
 	configFile string // -f, only for a private server we may start
@@ -44,11 +46,11 @@ type topology struct {
 func (m *Manager) ownTopology(team string) topology {
 	c := m.cfg
 	if c.TMUX == "" {
-		return topology{mode: ModePrivate, socketName: c.TmuxSocket, configFile: c.TmuxConfigFile, session: team}
+		return topology{mode: statefile.ModePrivate, socketName: c.TmuxSocket, configFile: c.TmuxConfigFile, session: team}
 	}
-	mode := ModeSplit
+	mode := statefile.ModeSplit
 	if c.UseWindows {
-		mode = ModeWindows
+		mode = statefile.ModeWindows
 	}
 	sock, _, _ := strings.Cut(c.TMUX, ",")
 	return topology{mode: mode, socketPath: sock, session: "claude-teams-" + team, leadPane: c.TMUXPane}
@@ -56,12 +58,12 @@ func (m *Manager) ownTopology(team string) topology {
 
 // recordedTopology is the topology a previous owner recorded; ok is false
 // when nothing usable was recorded.
-func recordedTopology(team string, s ServerInfo) (topology, bool) {
+func recordedTopology(team string, s statefile.ServerInfo) (topology, bool) {
 	if s.SocketPath == "" || s.Session == "" {
 		return topology{}, false
 	}
 	switch s.Mode {
-	case ModePrivate, ModeSplit, ModeWindows:
+	case statefile.ModePrivate, statefile.ModeSplit, statefile.ModeWindows:
 	default:
 		return topology{}, false
 	}
@@ -79,7 +81,7 @@ func (tp topology) dialConfig(c Config, team string, create bool) tmuxcc.Config 
 		SocketPath: tp.socketPath,
 		ConfigFile: tp.configFile,
 		Session:    tp.session,
-		Create:     create || tp.mode != ModePrivate,
+		Create:     create || tp.mode != statefile.ModePrivate,
 		// The window that keeps a created session alive runs nothing a
 		// person could type into.
 		PlaceholderArgv: placeholderArgv,
@@ -89,14 +91,14 @@ func (tp topology) dialConfig(c Config, team string, create bool) tmuxcc.Config 
 		Env:             c.TmuxEnv,
 		// Per team and data root: two roots' teams of one name on one
 		// server must not take each other's clients for stale ones.
-		Tag:    "claude-teams/" + team + "/" + rootHash(CanonicalRoot(c.Store.Root())),
+		Tag:    "claude-teams/" + team + "/" + tmuxconv.RootHash(tmuxconv.CanonicalRoot(c.Store.Root())),
 		Logger: c.Logger.Named("tmuxcc").With(zap.String("team", team)),
 	}
 }
 
 // info is what the state file records of the topology.
-func (tp topology) info() ServerInfo {
-	return ServerInfo{Mode: tp.mode, SocketPath: tp.socketPath, Session: tp.session, LeadPane: tp.leadPane}
+func (tp topology) info() statefile.ServerInfo {
+	return statefile.ServerInfo{Mode: tp.mode, SocketPath: tp.socketPath, Session: tp.session, LeadPane: tp.leadPane}
 }
 
 // resolve learns, over a fresh connection, what the topology needs: the
@@ -115,7 +117,7 @@ func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 			tp.socketPath, tp.socketName = path, ""
 		}
 	}
-	if tp.mode == ModeWindows {
+	if tp.mode == statefile.ModeWindows {
 		// Without the lead's pane we can still watch and stop teammates;
 		// only a new window has nowhere to go (windowPane says so).
 		tp.leadSession = ""
@@ -128,7 +130,7 @@ func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 	}
 	tp.linked = map[string]bool{}
 	wins, err := conn.Command(ctx, "list-windows", "-t", "="+tp.session, "-F",
-		"#{window_id} #{window_linked} #{window_name} #{"+PaneAgentOption+"}")
+		"#{window_id} #{window_linked} #{window_name} #{"+tmuxconv.PaneAgentOption+"}")
 	if err != nil {
 		return fmt.Errorf("resolve session: %w", err)
 	}
@@ -221,7 +223,7 @@ func (t *team) newPane(ctx context.Context, name, agentID string, l backends.Lau
 	if err != nil {
 		return paneInfo{}, err
 	}
-	if t.topo.mode == ModeSplit {
+	if t.topo.mode == statefile.ModeSplit {
 		return t.splitPane(ctx, agentID, args)
 	}
 	var lastErr error
@@ -244,7 +246,7 @@ func (t *team) newPane(ctx context.Context, name, agentID string, l backends.Lau
 // exactly that window; in windows mode the window is then linked into the
 // lead's session, where the person sees it.
 func (t *team) windowPane(ctx context.Context, name, agentID string, args []string) (paneInfo, error) {
-	if t.topo.mode == ModeWindows && t.topo.leadSession == "" {
+	if t.topo.mode == statefile.ModeWindows && t.topo.leadSession == "" {
 		return paneInfo{}, fmt.Errorf("new window: the lead's pane %q is not in this tmux server", t.topo.leadPane)
 	}
 	idx, err := t.freeIndex(ctx)
@@ -266,8 +268,8 @@ func (t *team) windowPaneAt(ctx context.Context, name, agentID string, args []st
 	create = append(create, args...)
 	blocks, _, err := t.conn.CreatePane(ctx, t.m.cfg.OutputLimit, create,
 		[]string{"set-option", "-w", "-t", target, "remain-on-exit", "on"},
-		[]string{"set-option", "-p", "-t", target, PaneAgentOption, agentID},
-		[]string{"set-option", "-p", "-t", target, PaneRootOption, t.rootTag})
+		[]string{"set-option", "-p", "-t", target, tmuxconv.PaneAgentOption, agentID},
+		[]string{"set-option", "-p", "-t", target, tmuxconv.PaneRootOption, t.rootTag})
 	if len(blocks) == 0 {
 		return paneInfo{}, fmt.Errorf("new window: %w", err)
 	}
@@ -285,7 +287,7 @@ func (t *team) windowPaneAt(ctx context.Context, name, agentID string, args []st
 		return paneInfo{}, fmt.Errorf("new window: %w", err)
 	}
 	t.topo.linked[p.window] = true
-	if t.topo.mode == ModeWindows {
+	if t.topo.mode == statefile.ModeWindows {
 		if _, err := t.conn.Command(ctx, "link-window", "-d", "-s", p.window, "-t", t.topo.leadSession+":"); err != nil {
 			t.conn.UnwatchOutput(p.pane)
 			t.killPane(ctx, p.pane)
@@ -358,8 +360,8 @@ func (t *team) splitPane(ctx context.Context, agentID string, args []string) (pa
 	}
 	if _, err := t.conn.CommandLine(ctx,
 		[]string{"set-option", "-p", "-t", p.pane, "remain-on-exit", "on"},
-		[]string{"set-option", "-p", "-t", p.pane, PaneAgentOption, agentID},
-		[]string{"set-option", "-p", "-t", p.pane, PaneRootOption, t.rootTag},
+		[]string{"set-option", "-p", "-t", p.pane, tmuxconv.PaneAgentOption, agentID},
+		[]string{"set-option", "-p", "-t", p.pane, tmuxconv.PaneRootOption, t.rootTag},
 		restore); err != nil {
 		t.conn.UnwatchOutput(p.pane)
 		t.killPane(ctx, p.pane)
@@ -380,7 +382,7 @@ func (t *team) linkWindow(ctx context.Context, w string) error {
 		return fmt.Errorf("link window %s into our session: %w", w, err)
 	}
 	t.topo.linked[w] = true
-	if t.topo.mode == ModeSplit && t.topo.leadPane != "" {
+	if t.topo.mode == statefile.ModeSplit && t.topo.leadPane != "" {
 		if _, err := t.conn.Command(ctx, "refresh-client", "-A", t.topo.leadPane+":off"); err != nil {
 			t.log.Debug("mute lead pane output", zap.Error(err))
 		}

@@ -55,7 +55,7 @@ func TestTopologyInsideTmux(t *testing.T) {
 				t.Errorf("lead window remain-on-exit left at %q", out)
 			}
 			h.ctl("w1", "exit 6")
-			ts := h.waitState(m, "w1", StateCrashed)
+			ts := h.waitState(m, "w1", protocol.StateCrashed)
 			if ts.ExitStatus == nil || *ts.ExitStatus != 6 {
 				t.Errorf("status = %+v", ts)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -146,15 +147,12 @@ func (t *team) readWork() workFacts {
 	if err != nil {
 		return f
 	}
-	names := map[string]string{} // agent id or name -> name
+	var members []protocol.Member
 	for _, mem := range cfg.Members {
 		if mem.Name == protocol.LeadName {
 			continue
 		}
-		names[mem.Name] = mem.Name
-		if mem.AgentID != "" {
-			names[mem.AgentID] = mem.Name
-		}
+		members = append(members, mem)
 		n, oldest, err := t.store.Unread(t.name, mem.Name)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			t.log.Debug("work watcher: inbox", zap.String("agent", mem.Name), zap.Error(err))
@@ -163,8 +161,13 @@ func (t *team) readWork() workFacts {
 	}
 	if tasks, err := t.store.ListTasks(t.name); err == nil {
 		for _, task := range tasks {
-			if name, ok := names[task.Owner]; ok && task.Status == protocol.StatusInProgress {
-				f.tasks[name] = append(f.tasks[name], "#"+task.ID+" "+task.Subject)
+			if task.Status != protocol.StatusInProgress {
+				continue
+			}
+			for _, mem := range members {
+				if mem.OwnsTask(task) {
+					f.tasks[mem.Name] = append(f.tasks[mem.Name], "#"+task.ID+" "+task.Subject)
+				}
 			}
 		}
 	}
@@ -182,10 +185,11 @@ func (t *team) readWork() workFacts {
 			if n, ok := v.(protocol.IdleNotification); ok && n.From != "" {
 				from = n.From
 			}
-			name, ok := names[from]
-			if !ok {
+			i := slices.IndexFunc(members, func(m protocol.Member) bool { return m.Owns(from) })
+			if i < 0 {
 				continue
 			}
+			name := members[i].Name
 			at, err := protocol.ParseTimestamp(msg.Timestamp)
 			if err == nil && at.After(f.idle[name]) {
 				f.idle[name] = at

@@ -339,15 +339,16 @@ try {
   assert.deepEqual(received.filter((m) => m.from !== MATE), [], 'messages from someone else');
   assert.deepEqual(received.filter((m) => /crash/i.test(`${m.summary} ${m.text}`)), [], 'crash reported');
 
-  step('team_status shows it running');
-  // starting turns into running on the supervisor's next tick after output.
+  step('team_status shows it live (running, or idle after its idle_notification)');
+  // starting turns into running on the supervisor's next tick after output,
+  // and into idle once its idle_notification is seen.
   for (const end = Date.now() + 30_000; ;) {
     const status = await call(lead, 'team_status', { team_name: TEAM });
     const mine = status.teammates.find((t) => t.name === MATE);
     assert.ok(mine, `team_status: ${JSON.stringify(status)}`);
     assert.equal(mine.alive, true, `team_status: ${JSON.stringify(mine)}`);
     assert.equal(mine.pane_id, paneId);
-    if (mine.state === 'running') break;
+    if (mine.state === 'running' || mine.state === 'idle') break;
     assert.equal(mine.state, 'starting', `team_status: ${JSON.stringify(mine)}`);
     assert.ok(Date.now() < end, `still starting after 30 s: ${JSON.stringify(mine)}`);
     await sleep(250);
@@ -361,7 +362,7 @@ try {
   const cliTeam = JSON.parse(cli.stdout).teams.find((t) => t.name === TEAM);
   assert.equal(cliTeam?.supervised, true, cli.stdout);
   const cliMate = cliTeam.teammates.find((t) => t.name === MATE);
-  assert.equal(cliMate?.state, 'running', cli.stdout);
+  assert.ok(['running', 'idle'].includes(cliMate?.state), cli.stdout);
   assert.equal(cliMate.pane_id, paneId, cli.stdout);
 
   step('force_kill_teammate');

@@ -36,7 +36,7 @@ type Config struct {
 	// socket name (tmux -L) used when the lead is not inside tmux.
 	TmuxSocket string
 	// Restart is CLAUDE_TEAMS_RESTART: never, on-failure or always.
-	Restart string
+	Restart protocol.RestartPolicy
 	// LogFile is CLAUDE_TEAMS_LOG_FILE ("" = stderr only).
 	LogFile string
 	// LogLevel is CLAUDE_TEAMS_LOG_LEVEL (debug, info, warn, error).
@@ -69,7 +69,7 @@ type Config struct {
 // Defaults.
 const (
 	defaultTmuxSocket = "claude-teams"
-	defaultRestart    = "never"
+	defaultRestart    = protocol.RestartNever
 )
 
 // Getenv returns the value of key in c.Environ ("" when unset).
@@ -128,10 +128,11 @@ func loadConfig(environ []string) (Config, error) {
 		c.TmuxSocket = v
 	}
 	if v := get("CLAUDE_TEAMS_RESTART"); v != "" {
-		if err := checkRestart(v); err != nil {
+		p, err := protocol.ParseRestartPolicy(v)
+		if err != nil {
 			return c, fmt.Errorf("CLAUDE_TEAMS_RESTART: %w", err)
 		}
-		c.Restart = v
+		c.Restart = p
 	}
 	if v := get("CLAUDE_TEAMS_LOG_LEVEL"); v != "" {
 		if c.LogLevel, err = zapcore.ParseLevel(v); err != nil {
@@ -233,14 +234,6 @@ func checkAgent(name, team string) error {
 		return fmt.Errorf("%s: %w", backends.EnvTeam, err)
 	}
 	return nil
-}
-
-func checkRestart(v string) error {
-	switch v {
-	case "never", "on-failure", "always":
-		return nil
-	}
-	return fmt.Errorf("invalid restart policy %q: use never, on-failure or always", v)
 }
 
 // parseDuration reads a positive Go duration; unset or empty is zero.

@@ -80,7 +80,7 @@ func serveConfig(args []string, stderr io.Writer, environ []string) (Config, err
 	fs.StringVar(&cfg.DataRoot, "config-dir", cfg.DataRoot, "data root (default $CLAUDE_CONFIG_DIR or ~/.claude)")
 	fs.StringVar(&cfg.LogFile, "log-file", cfg.LogFile, "also write logs to this file")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
-	fs.StringVar(&cfg.Restart, "restart", cfg.Restart, "default restart policy: never, on-failure, always")
+	restart := fs.String("restart", string(cfg.Restart), "default restart policy: never, on-failure, always")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, errHelp
@@ -91,9 +91,11 @@ func serveConfig(args []string, stderr io.Writer, environ []string) (Config, err
 		fmt.Fprintf(stderr, "claude-teams serve: unexpected argument %q\n", fs.Arg(0))
 		return cfg, errUsage
 	}
-	if err := checkRestart(cfg.Restart); err != nil {
-		return cfg, err
+	p, err := protocol.ParseRestartPolicy(*restart)
+	if err != nil {
+		return cfg, fmt.Errorf("-restart: %w", err)
 	}
+	cfg.Restart = p.Or(defaultRestart)
 	if cfg.DataRoot != root {
 		if err := cfg.setDataRoot(cfg.DataRoot); err != nil {
 			return cfg, err

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/supervisor"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
 )
 
 // Subcommands of `claude-teams supervisor`, in the manner of gopls's
@@ -29,6 +29,7 @@ Commands:
             messages and tasks
   restart   restart a teammate now (also a failed or stopped one)
   run       supervise a team in the foreground, without an MCP client
+  attach    show a team's teammates: attach to or switch to their tmux window
   help      print this help, or a command's: claude-teams supervisor help status
 
 Data root: $CLAUDE_CONFIG_DIR, else ~/.claude.
@@ -75,6 +76,7 @@ func supervisorCommands() []subcommand {
 		{"status", statusHelp, runStatusCmd},
 		{"restart", restartHelp, runRestartCmd},
 		{"run", runHelp, runRunCmd},
+		{"attach", attachHelp, runAttachCmd},
 	}
 }
 
@@ -195,7 +197,7 @@ func runRestartCmd(ctx context.Context, args []string, stdout, stderr io.Writer,
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c, _, err := dialSupervisor(ctx, cfg, src.uid, team)
-	if errors.Is(err, supervisor.ErrNoSupervisor) {
+	if errors.Is(err, statussock.ErrNoSupervisor) {
 		return fmt.Errorf("restart %s: no supervisor for team %s: start one (claude-teams supervisor run --team %s, or the lead's MCP server), then retry", agent, team, team)
 	}
 	if err != nil {
@@ -206,7 +208,7 @@ func runRestartCmd(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return fmt.Errorf("restart %s: %w", agent, err)
 	}
-	fmt.Fprintf(stdout, "restarted %s (team %s): %s, pane %s\n", agent, team, orDash(ts.State), orDash(ts.PaneID))
+	fmt.Fprintf(stdout, "restarted %s (team %s): %s, pane %s\n", agent, team, orDash(string(ts.State)), orDash(ts.PaneID))
 	return nil
 }
 

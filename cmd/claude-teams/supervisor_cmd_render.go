@@ -10,13 +10,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/supervisor"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 )
 
 // teamView is one team as the status command shows it.
 type teamView struct {
 	Status protocol.TeamStatus
-	// Mode is the topology the state file records (supervisor.ModePrivate,
+	// Mode is the topology the state file records (statefile.ModePrivate,
 	// ModeSplit, ModeWindows) or "" when unknown.
 	Mode string
 	// Socket and Session are where the state file says the team's panes
@@ -78,13 +78,13 @@ func renderTeam(w io.Writer, v teamView, opt renderOptions) {
 		}
 		switch ts := st.Teammates[row-1]; col {
 		case stateColumn:
-			return colorize(ts.State, cell)
+			return colorize(string(ts.State), cell)
 		case healthColumn:
 			return colorize(ts.Health, cell)
 		}
 		return cell
 	})
-	if v.Mode == "" || v.Mode == supervisor.ModePrivate {
+	if v.Mode == "" || v.Mode == statefile.ModePrivate {
 		session := cmp.Or(v.Session, st.Name)
 		switch {
 		case v.Socket != "":
@@ -98,7 +98,7 @@ func renderTeam(w io.Writer, v teamView, opt renderOptions) {
 // teammateRow is one table row; "-" marks what is unknown or not
 // applicable.
 func teammateRow(ts protocol.TeammateStatus, now time.Time) []string {
-	state := orDash(ts.State)
+	state := orDash(string(ts.State))
 	if next, ok := parseStamp(ts.NextRestartAt); ok && next.After(now) {
 		state += " (restart in " + shortDuration(next.Sub(now)) + ")"
 	}
@@ -209,16 +209,16 @@ const (
 // red for crashes and failures, dim for finished ones.
 func colorize(state, cell string) string {
 	var c string
-	switch supervisor.State(state) {
-	case supervisor.StateRunning, supervisor.StateIdle:
+	switch protocol.State(state) {
+	case protocol.StateRunning, protocol.StateIdle:
 		c = ansiGreen
-	case supervisor.StateStarting, supervisor.StateRestarting, supervisor.StateStalled:
+	case protocol.StateStarting, protocol.StateRestarting, protocol.StateStalled:
 		c = ansiYellow
-	case supervisor.StateNeedsInput:
+	case protocol.StateNeedsInput:
 		c = ansiMagenta
-	case supervisor.StateCrashed, supervisor.StateFailed:
+	case protocol.StateCrashed, protocol.StateFailed:
 		c = ansiRed
-	case supervisor.StateExited, supervisor.StateStopped:
+	case protocol.StateExited, protocol.StateStopped:
 		c = ansiDim
 	default:
 		return cell

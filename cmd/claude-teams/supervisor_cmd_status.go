@@ -16,7 +16,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/supervisor"
+	"github.com/f9449b24/claude-teams/supervisor/offline"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // socketCallTimeout bounds each status call to a supervisor's socket; one
@@ -24,12 +27,12 @@ import (
 const socketCallTimeout = 3 * time.Second
 
 // statusSource collects teams' status: from each team's supervisor over
-// its socket, else from the files and tmux (supervisor.OfflineReader).
+// its socket, else from the files and tmux (offline.Reader).
 type statusSource struct {
 	cfg   Config
 	store *protocol.Store
 	uid   int
-	run   supervisor.Runner // tmux runner for the offline reader (nil = exec)
+	run   tmuxconv.Runner // tmux runner for the offline reader (nil = exec)
 }
 
 func newStatusSource(cfg Config) *statusSource {
@@ -38,15 +41,15 @@ func newStatusSource(cfg Config) *statusSource {
 
 // socketPath is where team's supervisor listens.
 func (s *statusSource) socketPath(team string) string {
-	return supervisor.SocketPath(s.store.Root(), team, s.uid, s.cfg.Getenv("XDG_RUNTIME_DIR"))
+	return statussock.SocketPath(s.store.Root(), team, s.uid, s.cfg.Getenv("XDG_RUNTIME_DIR"))
 }
 
 // tmuxServers are the servers the offline reader looks in (after the one a
 // team's state file records): the private server, then the enclosing one.
-func (s *statusSource) tmuxServers() []supervisor.TmuxServer {
-	servers := []supervisor.TmuxServer{{Name: s.cfg.TmuxSocket}}
+func (s *statusSource) tmuxServers() []tmuxconv.TmuxServer {
+	servers := []tmuxconv.TmuxServer{{Name: s.cfg.TmuxSocket}}
 	if sock, _, _ := strings.Cut(s.cfg.Tmux, ","); sock != "" {
-		servers = append(servers, supervisor.TmuxServer{Socket: sock})
+		servers = append(servers, tmuxconv.TmuxServer{Socket: sock})
 	}
 	return servers
 }
@@ -87,16 +90,16 @@ func (s *statusSource) teams(only string) ([]string, error) {
 // One offline reader serves the whole round, so tmux is asked once per
 // server however many teams there are.
 func (s *statusSource) collect(ctx context.Context, names []string) []teamView {
-	off := supervisor.NewOfflineReader(supervisor.OfflineConfig{Store: s.store, Servers: s.tmuxServers(), Run: s.run})
+	off := offline.NewReader(offline.Config{Store: s.store, Servers: s.tmuxServers(), Run: s.run})
 	views := make([]teamView, 0, len(names))
 	for _, team := range names {
 		v := teamView{}
-		if state, err := supervisor.LoadTeamState(s.store, team); err == nil {
+		if state, err := statefile.LoadTeamState(s.store, team); err == nil {
 			v.Mode, v.Socket, v.Session = state.Server.Mode, state.Server.SocketPath, state.Server.Session
 		}
 		st, err := s.fromSocket(ctx, team)
 		if err != nil {
-			if !errors.Is(err, supervisor.ErrNoSupervisor) {
+			if !errors.Is(err, statussock.ErrNoSupervisor) {
 				v.Note = fmt.Sprintf("supervisor not usable: %v; showing files and tmux", err)
 			}
 			st, err = off.Status(ctx, team)
@@ -144,9 +147,9 @@ func (s *statusSource) fromSocket(ctx context.Context, team string) (protocol.Te
 }
 
 // dialSupervisor connects to team's supervisor and pings it; a supervisor
-// that serves another data root is refused (supervisor.DialTeam).
-func dialSupervisor(ctx context.Context, cfg Config, uid int, team string) (*supervisor.SocketClient, supervisor.PingResult, error) {
-	return supervisor.DialTeam(ctx, cfg.DataRoot, team, uid, cfg.Getenv("XDG_RUNTIME_DIR"))
+// that serves another data root is refused (statussock.DialTeam).
+func dialSupervisor(ctx context.Context, cfg Config, uid int, team string) (*statussock.SocketClient, statussock.PingResult, error) {
+	return statussock.DialTeam(ctx, cfg.DataRoot, team, uid, cfg.Getenv("XDG_RUNTIME_DIR"))
 }
 
 // statusJSON is the --json document.

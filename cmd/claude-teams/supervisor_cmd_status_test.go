@@ -17,7 +17,8 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/f9449b24/claude-teams/protocol"
-	"github.com/f9449b24/claude-teams/supervisor"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/statussock"
 )
 
 var frameNow = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
@@ -29,7 +30,7 @@ func frameInt(n int) *int { return &n }
 // sampleViews is a fixed picture of two teams covering every column.
 func sampleViews() []teamView {
 	return []teamView{
-		{Mode: supervisor.ModePrivate, Status: protocol.TeamStatus{Name: "alpha", Supervised: true, SupervisorPID: 4242,
+		{Mode: statefile.ModePrivate, Status: protocol.TeamStatus{Name: "alpha", Supervised: true, SupervisorPID: 4242,
 			Teammates: []protocol.TeammateStatus{
 				{Name: "researcher", AgentID: "researcher@alpha", Backend: "claude", PaneID: "%3", PID: 5001,
 					State: "idle", Health: "idle", Alive: true, StartedAt: frameStamp(-5*time.Minute - 3*time.Second),
@@ -49,7 +50,7 @@ func sampleViews() []teamView {
 				{Name: "flaky", AgentID: "flaky@alpha", Backend: "codex", PaneID: "%8",
 					State: "failed", ExitStatus: frameInt(1), Restarts: 4, Failures: 5, Tasks: []string{}},
 			}}},
-		{Mode: supervisor.ModeSplit, Note: "supervisor not usable: supervisor status: context deadline exceeded; showing files and tmux",
+		{Mode: statefile.ModeSplit, Note: "supervisor not usable: supervisor status: context deadline exceeded; showing files and tmux",
 			Status: protocol.TeamStatus{Name: "beta", Teammates: []protocol.TeammateStatus{
 				{Name: "w1", AgentID: "w1@beta", Backend: "claude", State: "unknown", Tasks: []string{}},
 			}}},
@@ -125,10 +126,12 @@ type cliService struct {
 
 func (s *cliService) DataRoot() string { return s.root }
 
-func (s *cliService) Spawn(ctx context.Context, team string, m protocol.Member, restart string) (protocol.Member, error) {
+func (s *cliService) Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error) {
 	return m, nil
 }
-func (s *cliService) Stop(ctx context.Context, team, agent, reason string) error { return nil }
+func (s *cliService) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
+	return nil
+}
 func (s *cliService) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -176,7 +179,7 @@ func cliWorldRoot(t *testing.T, root string) (Config, *cliService) {
 		t.Fatal(err)
 	}
 	svc := &cliService{root: cmp.Or(root, cfg.DataRoot)}
-	srv, err := supervisor.ListenSocket(supervisor.SocketPath(cfg.DataRoot, "alpha", os.Getuid(), runtime))
+	srv, err := statussock.ListenSocket(statussock.SocketPath(cfg.DataRoot, "alpha", os.Getuid(), runtime))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,6 +88,7 @@ func TestSupervisorHelp(t *testing.T) {
 		{"supervisor-help.golden", [][]string{{"help"}, {"--help"}, {"-h"}}},
 		{"supervisor-status-help.golden", [][]string{{"status", "--help"}, {"status", "-h"}, {"help", "status"}}},
 		{"supervisor-restart-help.golden", [][]string{{"restart", "--help"}, {"help", "restart"}}},
+		{"supervisor-attach-help.golden", [][]string{{"attach", "--help"}, {"attach", "-h"}, {"help", "attach"}}},
 	}
 	for _, tt := range tests {
 		var first string

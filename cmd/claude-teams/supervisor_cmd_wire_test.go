@@ -8,6 +8,7 @@ import (
 
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // TestManagerConfigCarriesSettings: the environment's supervision settings
@@ -23,11 +24,11 @@ func TestManagerConfigCarriesSettings(t *testing.T) {
 	}
 	got := managerConfig(cfg, zap.NewNop(), protocol.NewStore(root))
 	want := supervisor.Config{
-		Restart: "on-failure", TmuxSocket: "sock1", RuntimeDir: "/run/x",
-		Health: supervisor.HealthConfig{StallAfter: 7 * time.Minute, IdleAfter: 45 * time.Second, StartTimeout: 2 * time.Minute},
-		Notify: supervisor.NotifyConfig{Burst: 3, Every: 10 * time.Second},
+		Restarts: policy.RestartConfig{Policy: protocol.RestartOnFailure}, TmuxSocket: "sock1", RuntimeDir: "/run/x",
+		Health: policy.HealthConfig{StallAfter: 7 * time.Minute, IdleAfter: 45 * time.Second, StartTimeout: 2 * time.Minute},
+		Notify: policy.NotifyConfig{Burst: 3, Every: 10 * time.Second},
 	}
-	if got.Restart != want.Restart || got.TmuxSocket != want.TmuxSocket || got.RuntimeDir != want.RuntimeDir ||
+	if got.Restarts.Policy != want.Restarts.Policy || got.TmuxSocket != want.TmuxSocket || got.RuntimeDir != want.RuntimeDir ||
 		got.Health != want.Health || got.Notify != want.Notify || got.Store == nil || got.Backends == nil {
 		t.Errorf("managerConfig = %+v", got)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // managerConfig is the supervisor configuration cmd derives from Config:
@@ -19,13 +20,13 @@ func managerConfig(cfg Config, log *zap.Logger, store *protocol.Store) superviso
 		TMUX:       cfg.Tmux,
 		TMUXPane:   cfg.TmuxPane,
 		UseWindows: cfg.TmuxWindows,
-		Restart:    cfg.Restart,
-		Health: supervisor.HealthConfig{
+		Restarts:   policy.RestartConfig{Policy: cfg.Restart},
+		Health: policy.HealthConfig{
 			StallAfter:   cfg.StallAfter,
 			IdleAfter:    cfg.IdleAfter,
 			StartTimeout: cfg.StartTimeout,
 		},
-		Notify: supervisor.NotifyConfig{
+		Notify: policy.NotifyConfig{
 			Burst: cfg.NotifyBurst,
 			Every: cfg.NotifyEvery,
 		},

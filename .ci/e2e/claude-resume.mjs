@@ -1,0 +1,368 @@
+// Issue 13: a restarted real Claude Code teammate keeps its conversation.
+// The teammate (pinned claude, spawned with restart "on-failure" into a
+// private tmux server, talking to the scripted mock model) answers its
+// prompt with SendMessage; its process is then killed with SIGKILL, the
+// supervisor restarts it with --resume, and the FIRST model request after
+// the kill must already carry the earlier turns: the prompt, the
+// SendMessage tool call and its result. (A later request would prove
+// nothing: in a fresh conversation the mock would script the same call.)
+// check_teammate reports the same session_id and resumed: true; the
+// restart note is the short one, not the whole assignment again.
+//
+// It needs the supervisor half of issue 13 (recording the session id and
+// passing Resume on restart); until that lands it fails at "resumed".
+//
+// Needs tmux, python3, npm and ../shared beside the clone; outside CI a
+// missing one skips (exit 77). Claude Code is installed once into
+// $E2E_CACHE/npm-claude (or CLAUDE_BIN names a claude executable to use).
+// On failure everything useful is printed and the work directory is kept.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { assert, call, connect, step } from './lib.mjs';
+
+const CLAUDE_VERSION = '2.1.197';
+const TEAM = 'e2e-resume';
+const MATE = 'worker';
+const PROMPT = 'E2E-PROMPT-9b2e: reply to the lead with SendMessage, then wait.';
+const REPLY = 'E2E-REPLY-5d17: prompt received';
+const RESTART_DEADLINE_MS = 60_000;
+const API_KEY = 'sk-ant-mock';
+const REPLY_DEADLINE_MS = 90_000;
+const IDLE_DEADLINE_MS = 30_000;
+
+const inCI = !!process.env.CI && process.env.CI !== 'false';
+const repoRoot = process.env.REPO_ROOT ?? resolve(dirname(new URL(import.meta.url).pathname), '../..');
+const mockPath = resolve(repoRoot, '..', 'shared', 'tools', 'mockllm', 'mockllm.py');
+
+let work = ''; // the scenario's scratch directory, removed unless it failed
+
+// unavailable skips outside CI and fails under CI.
+function unavailable(why) {
+  if (work) rmSync(work, { recursive: true, force: true });
+  if (inCI) {
+    process.stderr.write(`claude-resume: ${why} (required under CI)\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`  - skipped: ${why}\n`);
+  process.exit(77);
+}
+
+function have(cmd) {
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status === 0;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+for (const cmd of ['tmux', 'python3']) {
+  if (!have(cmd)) unavailable(`${cmd} is not installed`);
+}
+if (!existsSync(mockPath)) {
+  unavailable(`the mock model is missing: ${mockPath} (shared/ must sit beside the clone)`);
+}
+
+work = realpathSync(mkdtempSync('/tmp/ctr-')); // short: it is TMUX_TMPDIR too
+const root = join(work, 'root'); // HOME and CLAUDE_CONFIG_DIR: teams, inboxes, .claude.json
+const proj = join(work, 'proj'); // the teammate's working directory
+mkdirSync(root);
+mkdirSync(proj);
+const socket = `ct-resume-${process.pid}`;
+const mockLog = join(work, 'mock.jsonl');
+const mockDump = join(work, 'mock-dump.jsonl');
+const serverLog = join(work, 'server.log');
+
+// claudeBinary returns a claude executable of the pinned version, installing
+// it with npm into $E2E_CACHE/npm-claude when needed.
+function claudeBinary() {
+  const version = (bin) => {
+    const r = spawnSync(bin, ['--version'], {
+      encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH, HOME: root, DISABLE_AUTOUPDATER: '1' },
+    });
+    return r.status === 0 ? r.stdout.trim() : '';
+  };
+  if (process.env.CLAUDE_BIN) {
+    const v = version(process.env.CLAUDE_BIN);
+    if (!v) throw new Error(`CLAUDE_BIN=${process.env.CLAUDE_BIN} does not run`);
+    return { bin: process.env.CLAUDE_BIN, version: v };
+  }
+  const dir = join(process.env.E2E_CACHE ?? join(repoRoot, '.cache'), 'npm-claude');
+  const bin = join(dir, 'node_modules', '.bin', 'claude');
+  let v = existsSync(bin) ? version(bin) : '';
+  if (!v.startsWith(CLAUDE_VERSION + ' ')) {
+    if (!have('npm')) unavailable('npm is not installed (needed to install Claude Code)');
+    step(`installing @anthropic-ai/claude-code@${CLAUDE_VERSION} into ${dir}`);
+    mkdirSync(dir, { recursive: true });
+    execFileSync('npm', ['install', '--prefix', dir, `@anthropic-ai/claude-code@${CLAUDE_VERSION}`, '--save-exact',
+      '--no-audit', '--no-fund', '--loglevel=error'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+    v = version(bin);
+  }
+  assert.ok(v.startsWith(CLAUDE_VERSION + ' '), `${bin} --version says ${JSON.stringify(v)}, want ${CLAUDE_VERSION}`);
+  return { bin, version: v };
+}
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function waitListening(port, child, deadlineMs) {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`mock model exited with ${child.exitCode}`);
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`mock model not listening on ${port} after ${deadlineMs} ms`);
+    await sleep(100);
+  }
+}
+
+function tmux(...args) {
+  return spawnSync('tmux', ['-L', socket, ...args], {
+    encoding: 'utf8', timeout: 10_000, env: { ...process.env, TMUX_TMPDIR: work, TMUX: '' },
+  });
+}
+
+// panes lists the panes of our private tmux server ([] when it is gone).
+function panes() {
+  const r = tmux('list-panes', '-a', '-F', '#{pane_id} #{pane_dead} #{@claude-teams-agent}');
+  if (r.status !== 0) {
+    // Gone, or going: the last session was killed and the server is exiting.
+    assert.match(r.stderr, /no server running|error connecting|No such file|no current target|server exited|lost server/,
+      `tmux list-panes: ${r.stderr}`);
+    return [];
+  }
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+function readText(path, max = 8000) {
+  try {
+    const s = readFileSync(path, 'utf8');
+    return s.length > max ? `…(${s.length - max} bytes cut)…\n${s.slice(-max)}` : s;
+  } catch (err) {
+    return `(unreadable: ${err.code ?? err.message})`;
+  }
+}
+
+// dumped returns the model requests the mock received (whole bodies).
+function dumped() {
+  if (!existsSync(mockDump)) return [];
+  return readFileSync(mockDump, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+// promptRequests are the model requests that carry PROMPT.
+function promptRequests() {
+  return dumped().filter((d) => d.path.endsWith('/messages') && JSON.stringify(d.body.messages ?? []).includes(PROMPT));
+}
+
+// conversation sums a dumped request up: its path and the text of its
+// messages (system prompt and tool definitions left out).
+function conversation(d) {
+  const parts = (d.body.messages ?? []).map((m) => {
+    const content = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content ?? [];
+    const text = content.map((c) => (c.type === 'text' ? c.text : `[${c.type} ${JSON.stringify(c.input ?? c.content ?? '')}]`));
+    return `  ${m.role}: ${text.join(' | ').replace(/\s+/g, ' ').slice(0, 600)}`;
+  });
+  return [`${d.path} model=${d.body.model ?? ''}`, ...parts].join('\n');
+}
+
+const isIdle = (m) => {
+  try { return JSON.parse(m.text).type === 'idle_notification'; } catch { return false; }
+};
+
+let lead;
+let mock;
+let paneId = '';
+const received = [];
+
+// stopAll ends what this scenario started (the mock model, the private tmux
+// server with any teammate left in it), also when node exits early: an
+// uncaught error, a closed stdout, a signal. The claude-teams server goes
+// first, so that it cannot start a tmux server after ours was killed.
+let stopped = false;
+function stopAll() {
+  if (stopped) return;
+  stopped = true;
+  const pid = lead?.transport?.pid;
+  if (pid) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+  mock?.kill();
+  tmux('kill-server');
+}
+process.on('exit', stopAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
+
+async function diagnostics(err) {
+  const out = (title, body) => process.stderr.write(`\n----- ${title}\n${body}\n`);
+  out('failure', err?.stack ?? String(err));
+  out('messages received by the lead', JSON.stringify(received, null, 2));
+  if (lead) {
+    try {
+      const res = await lead.callTool({
+        name: 'check_teammate', arguments: { team_name: TEAM, agent_name: MATE, include_output: true, output_lines: 60 },
+      });
+      out('check_teammate', res.content?.[0]?.text ?? '');
+    } catch (e) {
+      out('check_teammate', `failed: ${e.message}`);
+    }
+  }
+  try {
+    out('tmux panes', panes().join('\n') || '(none)');
+  } catch (e) {
+    out('tmux panes', e.message);
+  }
+  if (paneId) {
+    const r = tmux('capture-pane', '-p', '-J', '-S', '-80', '-t', paneId);
+    out(`pane ${paneId} screen`, r.status === 0 ? r.stdout.split('\n').map((l) => l.trimEnd()).join('\n').trimEnd() : r.stderr);
+  }
+  out('mock log', readText(mockLog));
+  try {
+    out('model requests (mock dump, messages only)', dumped().map(conversation).join('\n') || '(none)');
+  } catch (e) {
+    out('model requests', `unreadable: ${e.message}`);
+  }
+  const inboxes = join(root, 'teams', TEAM, 'inboxes');
+  if (existsSync(inboxes)) {
+    for (const f of readdirSync(inboxes)) out(`inbox ${f}`, readText(join(inboxes, f)));
+  }
+  out('team config', readText(join(root, 'teams', TEAM, 'config.json')));
+  out('server log', readText(serverLog, 16000));
+  if (lead) out('server stderr (tail)', lead.stderrText().slice(-4000));
+}
+
+let failed = false;
+try {
+  const claude = claudeBinary();
+  step(`claude ${claude.version} (${claude.bin})`);
+  writeFileSync(join(root, '.claude.json'), JSON.stringify({
+    hasCompletedOnboarding: true,
+    theme: 'dark',
+    customApiKeyResponses: { approved: [API_KEY], rejected: [] },
+    projects: { [proj]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+  }, null, 2));
+
+  const port = await freePort();
+  mock = spawn('python3', [mockPath, String(port)], {
+    env: {
+      ...process.env, MOCK_TOOL: 'SendMessage', MOCK_LOG: mockLog, MOCK_DUMP: mockDump,
+      MOCK_ARGS: JSON.stringify({ to: 'team-lead', message: REPLY, summary: 'e2e reply' }),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitListening(port, mock, 15_000);
+  step(`mock model on 127.0.0.1:${port}`);
+
+  const serverEnv = {
+    PATH: `${dirname(claude.bin)}:${process.env.PATH}`,
+    TMUX_TMPDIR: work,
+    XDG_RUNTIME_DIR: work,
+    CLAUDE_TEAMS_TMUX_SOCKET: socket,
+    CLAUDE_TEAMS_BACKENDS: 'claude',
+    CLAUDE_TEAMS_LOG_FILE: serverLog,
+    ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
+    ANTHROPIC_API_KEY: API_KEY,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    ENABLE_TOOL_SEARCH: 'false',
+  };
+  lead = await connect(root, 'claude-code', serverEnv);
+
+  step('team_create, spawn_teammate (claude, restart on-failure)');
+  await call(lead, 'team_create', { team_name: TEAM, description: 'resume after a crash' });
+  const spawned = await call(lead, 'spawn_teammate', {
+    team_name: TEAM, name: MATE, prompt: PROMPT, cwd: proj, backend_type: 'claude', restart: 'on-failure',
+  });
+  paneId = spawned.pane_id;
+
+  const waitFor = async (pred, deadlineMs, what) => {
+    const end = Date.now() + deadlineMs;
+    while (!received.some(pred)) {
+      const left = end - Date.now();
+      assert.ok(left > 0, `no ${what} in the lead's inbox after ${deadlineMs / 1000} s`);
+      const polled = await call(lead, 'poll_inbox', {
+        team_name: TEAM, agent_name: 'team-lead', timeout_ms: Math.min(left, 10_000),
+      });
+      received.push(...polled.messages);
+    }
+    return received.find(pred);
+  };
+  step('the teammate answers its prompt (SendMessage), then goes idle');
+  await waitFor((m) => m.from === MATE && m.text.includes(REPLY), REPLY_DEADLINE_MS, 'reply');
+  await waitFor((m) => m.from === MATE && isIdle(m), IDLE_DEADLINE_MS, 'idle_notification');
+
+  const before = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: MATE, include_messages: false });
+  assert.equal(before.alive, true, JSON.stringify(before));
+  assert.match(before.session_id ?? '', /^[0-9a-f-]{36}$/, `check_teammate has no session_id (the supervisor half of issue 13 is not merged?): ${JSON.stringify(before)}`);
+  assert.equal(before.resumed, false, JSON.stringify(before));
+  const cmdline = readFileSync(`/proc/${before.pid}/cmdline`, 'utf8').split('\0');
+  assert.equal(cmdline[cmdline.indexOf('--session-id') + 1], before.session_id, `argv: ${cmdline.join(' ')}`);
+  const transcript = join(root, 'projects', proj.replace(/[^a-zA-Z0-9]/g, '-'), `${before.session_id}.jsonl`);
+  assert.ok(existsSync(transcript), `no transcript ${transcript}`);
+  const member = JSON.parse(readFileSync(join(root, 'teams', TEAM, 'config.json'), 'utf8')).members.find((m) => m.name === MATE);
+  assert.equal(member.sessionId, before.session_id, `member record: ${JSON.stringify(member)}`);
+
+  step('SIGKILL the teammate; the supervisor restarts it with --resume');
+  const requestsBeforeKill = dumped().length;
+  process.kill(before.pid, 'SIGKILL');
+  let after;
+  for (const end = Date.now() + RESTART_DEADLINE_MS; ;) {
+    after = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: MATE, include_messages: false });
+    if (after.alive && after.pid !== before.pid && after.restarts >= 1) break;
+    assert.ok(Date.now() < end, `not restarted after ${RESTART_DEADLINE_MS / 1000} s: ${JSON.stringify(after)}`);
+    await sleep(250);
+  }
+  paneId = after.pane_id;
+  assert.equal(after.session_id, before.session_id, JSON.stringify(after));
+  assert.equal(after.resumed, true, JSON.stringify(after));
+  const cmdline2 = readFileSync(`/proc/${after.pid}/cmdline`, 'utf8').split('\0');
+  assert.equal(cmdline2[cmdline2.indexOf('--resume') + 1], before.session_id, `argv: ${cmdline2.join(' ')}`);
+  assert.ok(!cmdline2.includes('--session-id'), `a resumed start must not pass --session-id: ${cmdline2.join(' ')}`);
+
+  step('the first model request after the restart carries the earlier turns');
+  let first;
+  for (const end = Date.now() + REPLY_DEADLINE_MS; ;) {
+    first = dumped().slice(requestsBeforeKill).find((d) => d.path.endsWith('/messages'));
+    if (first) break;
+    assert.ok(Date.now() < end, 'no model request after the restart');
+    await sleep(250);
+  }
+  const msgs = JSON.stringify(first.body.messages);
+  assert.ok(msgs.includes(PROMPT.slice(0, 20)), `first request after the restart lacks the prompt:\n${conversation(first)}`);
+  assert.ok(first.body.messages.some((m) => Array.isArray(m.content) && m.content.some((c) => c.type === 'tool_use' && c.name === 'SendMessage')),
+    `first request after the restart lacks the earlier SendMessage call:\n${conversation(first)}`);
+  assert.ok(first.body.messages.some((m) => Array.isArray(m.content) && m.content.some((c) => c.type === 'tool_result')),
+    `first request after the restart lacks the earlier tool result:\n${conversation(first)}`);
+  assert.ok(!msgs.includes('Your original assignment') && !msgs.includes('Your earlier conversation is gone'),
+    `a resumed teammate got the fresh-start restart note:\n${conversation(first)}`);
+
+  step('force_kill_teammate, team_delete');
+  const killed = await call(lead, 'force_kill_teammate', { team_name: TEAM, agent_name: MATE });
+  assert.equal(killed.success, true, JSON.stringify(killed));
+  paneId = '';
+  const deleted = await call(lead, 'team_delete', { team_name: TEAM });
+  assert.equal(deleted.success, true, JSON.stringify(deleted));
+  await lead.close();
+} catch (err) {
+  failed = true;
+  await diagnostics(err);
+} finally {
+  await lead?.close().catch(() => {});
+  stopAll();
+  if (failed || process.env.E2E_KEEP) {
+    process.stderr.write(`work directory kept: ${work}\n`);
+  } else {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+process.exit(failed ? 1 : 0);
