@@ -77,8 +77,8 @@ type TeammateStatus struct {
 	Tasks         []string `json:"tasks"`
 	// LeadSigned says the teammate has a lead key (leadsig.go): it was
 	// last launched with --lead-verify-key and every lead entry we write
-	// to it is signed. The MCP server's team_status fills it from the
-	// key files.
+	// to it is signed. team_status and `supervisor status` fill it from
+	// the key files.
 	LeadSigned bool `json:"lead_signed"`
 }
 
