@@ -53,6 +53,9 @@ var ErrInvalidConfig = errors.New("backends: invalid configuration")
 type Teammate struct {
 	Team, Name, AgentID, Color, Model, AgentType, Cwd, LeadSessionID string
 	PlanModeRequired                                                 bool
+	// PermissionMode is a claude teammate's --permission-mode (one of
+	// PermissionModes); "" means Config.PermissionMode.
+	PermissionMode string
 	// DataRoot is the CLAUDE_CONFIG_DIR-or-~/.claude root. It is passed
 	// on as CLAUDE_CONFIG_DIR to the agent only when Config.Environ sets
 	// CLAUDE_CONFIG_DIR (it moves all of Claude Code's state); the
@@ -100,6 +103,10 @@ type Config struct {
 	Commands map[string]CommandSpec
 	// SkipPermissions is CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS.
 	SkipPermissions bool
+	// PermissionMode is CLAUDE_TEAMS_PERMISSION_MODE: the --permission-mode
+	// of claude teammates spawned without one; "" means
+	// DefaultPermissionMode.
+	PermissionMode string
 	// OpenCodeServerURL is OPENCODE_SERVER_URL: opencode teammates attach
 	// to that server (opencode run --attach) instead of running their own.
 	OpenCodeServerURL string

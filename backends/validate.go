@@ -67,6 +67,9 @@ func validateTeammate(t Teammate) (Teammate, error) {
 	if t.LeadSessionID != "" && !sessionIDRE.MatchString(t.LeadSessionID) {
 		return bad("lead session id", t.LeadSessionID, "must be an id (letters, digits and . _ : -)")
 	}
+	if err := ValidatePermissionMode(t.PermissionMode); err != nil {
+		return Teammate{}, err
+	}
 	if err := checkAbsPath(t.Cwd); err != nil {
 		return bad("cwd", t.Cwd, err.Error())
 	}

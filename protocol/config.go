@@ -69,12 +69,14 @@ func (s *Store) CreateTeam(name, description string, lead Member) (TeamConfig, e
 	return cfg, nil
 }
 
-// ReadConfig reads team's config.json (no lock: writes are atomic).
+// ReadConfig reads team's config.json without its lock; a file that does
+// not parse (a native teammate rewriting it in place) is read again, last
+// under the lock, before it is reported as ErrCorrupt.
 func (s *Store) ReadConfig(team string) (TeamConfig, error) {
 	if err := ValidateTeamName(team); err != nil {
 		return TeamConfig{}, err
 	}
-	return s.readConfig(team)
+	return s.readConfigSettled(team)
 }
 
 func (s *Store) readConfig(team string) (TeamConfig, error) {

@@ -116,6 +116,7 @@ func teammateOf(m protocol.Member, cfg protocol.TeamConfig, root string) backend
 		Team: cfg.Name, Name: m.Name, AgentID: m.AgentID, Color: m.Color, Model: m.Model,
 		AgentType: m.AgentType, Cwd: m.Cwd, LeadSessionID: cfg.LeadSessionID,
 		PlanModeRequired: m.PlanModeRequired != nil && *m.PlanModeRequired,
+		PermissionMode:   m.PermissionMode(),
 		DataRoot:         root,
 	}
 }

@@ -178,7 +178,8 @@ func loadConfig(environ []string) (Config, error) {
 
 func loadBackends(environ []string) (backends.Config, error) {
 	get := func(k string) string { v, _ := lookupEnv(environ, k); return v }
-	b := backends.Config{OpenCodeServerURL: get("OPENCODE_SERVER_URL"), Environ: environ}
+	b := backends.Config{OpenCodeServerURL: get("OPENCODE_SERVER_URL"), Environ: environ,
+		PermissionMode: get("CLAUDE_TEAMS_PERMISSION_MODE")}
 	var err error
 	if b.Enabled, err = backends.ParseEnabled(get("CLAUDE_TEAMS_BACKENDS")); err != nil {
 		return b, fmt.Errorf("CLAUDE_TEAMS_BACKENDS: %w", err)
