@@ -122,6 +122,12 @@ type Config struct {
 	// NewSessionID returns a new session id (a random UUID) for a fresh
 	// launch; nil means NewSessionID. Tests set it to get exact argv.
 	NewSessionID func() string
+	// SignLead is CLAUDE_TEAMS_SIGN_LEAD (cmd's default true): claude
+	// teammates whose CLI knows --lead-verify-key get a lead key from
+	// LeadKeys. With LeadKeys nil nothing is signed (leadkey.go).
+	SignLead bool
+	// LeadKeys makes the lead keys (cmd passes its protocol.Store).
+	LeadKeys LeadKeys
 }
 
 func (c Config) lookPath(file string) (string, error) {
@@ -174,6 +180,7 @@ func (c Config) Launch(backend string, t Teammate) (Launch, error) {
 	switch backend {
 	case Claude:
 		l = c.claudeLaunch(bin, t, s)
+		l.Argv, err = c.leadKeyArgv(bin, t, l.Argv)
 	case Codex:
 		l, err = c.codexLaunch(bin, t, s)
 	case OpenCode:

@@ -180,8 +180,8 @@ func (s *Store) AddMember(team string, m Member) (Member, error) {
 	return m, nil
 }
 
-// RemoveMember removes teammate name from team's config. The lead cannot be
-// removed.
+// RemoveMember removes teammate name from team's config and deletes its
+// lead key (leadsig.go). The lead cannot be removed.
 func (s *Store) RemoveMember(team, name string) error {
 	if err := ValidateMemberName(name); err != nil {
 		return err
@@ -198,7 +198,11 @@ func (s *Store) RemoveMember(team, name string) error {
 		}
 		return fmt.Errorf("team %s: remove %s: %w", team, name, ErrMemberNotFound)
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// Its lead key goes with it: nobody may sign for a removed teammate.
+	return s.DeleteLeadKey(team, name)
 }
 
 // UpdateMember applies fn to member name under the config lock. fn may not

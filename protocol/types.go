@@ -75,6 +75,11 @@ type TeammateStatus struct {
 	NextRestartAt string   `json:"next_restart_at"`
 	Unread        int      `json:"unread"`
 	Tasks         []string `json:"tasks"`
+	// LeadSigned says the teammate has a lead key (leadsig.go): it was
+	// last launched with --lead-verify-key and every lead entry we write
+	// to it is signed. team_status and `supervisor status` fill it from
+	// the key files.
+	LeadSigned bool `json:"lead_signed"`
 }
 
 // Plain twins of the config types: the same fields without JSON methods.

@@ -72,15 +72,17 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 	_, statErr := os.Stat(t.store.InboxPath(team, m.Name))
 	// Set before Send: a send that fails half-way may leave the file.
 	rb.inbox, rb.inboxExisted = true, statErr == nil
+	// Launch first: it makes the lead key (backends.LeadKeys) that the
+	// prompt must be signed with.
+	launch, err := t.cfg.Backends.Launch(added.BackendType, teammateOf(added, cfg, t.store.Root()))
+	if err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
+	}
 	msg, err := t.store.Send(team, m.Name, protocol.Message{From: protocol.LeadName, Text: m.Prompt})
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: seed inbox: %w", m.Name, err)
 	}
 	rb.msgID = msg.MsgID
-	launch, err := t.cfg.Backends.Launch(added.BackendType, teammateOf(added, cfg, t.store.Root()))
-	if err != nil {
-		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
-	}
 	p, err := t.askSpawn(ctx, added, restart, launch, false)
 	rb.pane = true // also when the answer was lost: a pane may exist
 	if err != nil {

@@ -27,7 +27,7 @@ type Config struct {
 	DataRootFromEnv bool
 	// Backends configures the teammate CLIs (CLAUDE_TEAMS_BACKENDS,
 	// CLAUDE_TEAMS_COMMAND_BACKENDS, CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS,
-	// OPENCODE_SERVER_URL).
+	// OPENCODE_SERVER_URL, CLAUDE_TEAMS_SIGN_LEAD).
 	Backends backends.Config
 	// TmuxWindows is USE_TMUX_WINDOWS: one window per teammate instead of
 	// splitting the lead's window.
@@ -192,6 +192,12 @@ func loadBackends(environ []string) (backends.Config, error) {
 	if b.SkipPermissions, err = parseBool("CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS",
 		get("CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS")); err != nil {
 		return b, err
+	}
+	b.SignLead = true
+	if v := get("CLAUDE_TEAMS_SIGN_LEAD"); v != "" {
+		if b.SignLead, err = parseBool("CLAUDE_TEAMS_SIGN_LEAD", v); err != nil {
+			return b, err
+		}
 	}
 	return b, nil
 }
