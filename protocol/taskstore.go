@@ -78,7 +78,7 @@ func (s *Store) taskIDs(team string) ([]string, error) {
 
 // readMark returns the high-water mark (0 when missing or unreadable).
 func (s *Store) readMark(team string) int64 {
-	data, err := os.ReadFile(s.markPath(team))
+	data, err := readExisting(s.markPath(team))
 	if err != nil {
 		return 0
 	}
@@ -93,7 +93,7 @@ func (s *Store) readMark(team string) int64 {
 // one ErrCorrupt. The file name's id wins over the id inside.
 func (s *Store) readTask(team, id string) (Task, error) {
 	path := s.TaskPath(team, id)
-	data, err := os.ReadFile(path)
+	data, err := readExisting(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Task{}, fmt.Errorf("task %s of team %s: %w", id, team, ErrTaskNotFound)
 	}
