@@ -76,4 +76,3 @@ func depth(v any, level int) int {
 	}
 	return deepest
 }
-
