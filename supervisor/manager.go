@@ -328,10 +328,7 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	go func() {
 		defer m.wg.Done()
 		defer close(o.socketDone)
-		path := statussock.SocketPath(store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
-		if err := statussock.ServeSocket(sctx, path, t, t.log); err != nil {
-			t.log.Error("status socket failed", zap.String("socket", path), zap.Error(err))
-		}
+		t.serveSocket(sctx)
 	}()
 	go func() {
 		defer m.wg.Done()

@@ -70,11 +70,13 @@ func runRunCmd(ctx context.Context, args []string, stdout, stderr io.Writer, cfg
 		}
 		return fmt.Errorf("team %s is already supervised by another process", team)
 	}
-	if err := awaitSocket(ctx, cfg, src.uid, team); err != nil {
+	sock, err := awaitSocket(ctx, cfg, src.uid, team)
+	if err != nil {
 		log.Warn("status socket not answering", zap.String("team", team), zap.Error(err))
+		sock = src.socketPath(team)
 	}
 	fmt.Fprintf(stdout, "supervising team %s as pid %d (socket %s); interrupt to stop, teammates keep running\n",
-		team, os.Getpid(), src.socketPath(team))
+		team, os.Getpid(), sock)
 	select {
 	case <-ctx.Done():
 		log.Info("supervisor run stopping", zap.String("team", team), zap.String("reason", "signal"))
@@ -103,8 +105,9 @@ func runRunCmd(ctx context.Context, args []string, stdout, stderr io.Writer, cfg
 
 // awaitSocket waits until our own status socket for team answers (the
 // Manager starts serving it in the background), so that "supervising"
-// is only printed once status commands can see it.
-func awaitSocket(ctx context.Context, cfg Config, uid int, team string) error {
+// is only printed once status commands can see it. It returns the path
+// the socket answers on (the fallback when the usual one was refused).
+func awaitSocket(ctx context.Context, cfg Config, uid int, team string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	for {
@@ -112,13 +115,13 @@ func awaitSocket(ctx context.Context, cfg Config, uid int, team string) error {
 		if err == nil {
 			c.Close()
 			if ping.PID == os.Getpid() {
-				return nil
+				return c.Path(), nil
 			}
 			err = fmt.Errorf("pid %d answers on the socket", ping.PID)
 		}
 		select {
 		case <-ctx.Done():
-			return err
+			return "", err
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
