@@ -1,6 +1,8 @@
 package statussock
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,20 +26,22 @@ import (
 
 // FallbackDirName is the directory under the data root that holds the
 // status sockets of teams whose usual socket directory is unusable.
-const FallbackDirName = ".claude-teams-run"
+const FallbackDirName = ".claude-teams"
 
 // FallbackSocketPath is where the supervisor of team in data root root
 // listens when the usual directory (SocketPath) is not ours:
-// root/.claude-teams-run/<team>-<root hash>.sock, or a hashed name when
-// that would not fit. ok is false when even the hashed name makes a path of
-// 100 bytes or more (a data root longer than about 60 bytes).
+// root/.claude-teams/<team>-<root hash>.sock, or <16 hex digits of the
+// SHA-256 of root and team>.sock when that would not fit. ok is false when
+// even the short name makes a path of 100 bytes or more (a data root of 64
+// bytes or more).
 func FallbackSocketPath(root, team string) (path string, ok bool) {
 	croot := tmuxconv.CanonicalRoot(root)
 	dir := filepath.Join(filepath.Clean(root), FallbackDirName)
 	if p := filepath.Join(dir, team+"-"+tmuxconv.RootHash(croot)+".sock"); len(p) < maxSocketPath {
 		return p, true
 	}
-	p := filepath.Join(dir, hashedName(croot, team))
+	sum := sha256.Sum256([]byte(croot + "\x00" + team))
+	p := filepath.Join(dir, hex.EncodeToString(sum[:8])+".sock")
 	return p, len(p) < maxSocketPath
 }
 
