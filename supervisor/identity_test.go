@@ -192,3 +192,26 @@ func TestStaleIDOfCrashedTeammateIsAnotherTeammates(t *testing.T) {
 		t.Errorf("%s = %+v", w3.Name, ts)
 	}
 }
+
+// TestRestartAfterTmuxRestartLeavesPersonPanes: with restart on failure,
+// the teammates whose panes vanished with the old tmux server are restarted
+// in new panes; the person's panes that now carry the old ids stay.
+func TestRestartAfterTmuxRestartLeavesPersonPanes(t *testing.T) {
+	h := newHarness(t)
+	tmuxEnv, lead := h.leadInTmux()
+	onFailure := func(c *Config) { c.Restarts.Policy = protocol.RestartOnFailure }
+	m1 := h.manager(func(c *Config) { c.TMUX, c.TMUXPane = tmuxEnv, lead }, onFailure)
+	w1 := h.spawn(m1, "w1", "print hello from w1", "wait")
+	h.waitOutput(m1, "w1", "hello from w1")
+	if err := m1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tmuxEnv, lead, canaries := h.restartTmux(w1.TmuxPaneID)
+	m2 := h.manager(func(c *Config) { c.TMUX, c.TMUXPane = tmuxEnv, lead }, onFailure)
+	var ts protocol.TeammateStatus
+	eventually(t, func() bool {
+		ts = h.status(m2, "w1")
+		return ts.State == protocol.StateRunning && ts.PaneID != w1.TmuxPaneID && ts.Restarts == 1
+	}, "w1 restarted in a new pane (last %+v)", &ts)
+	h.canariesAlive("restart", canaries)
+}
