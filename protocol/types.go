@@ -75,6 +75,10 @@ type TeammateStatus struct {
 	NextRestartAt string   `json:"next_restart_at"`
 	Unread        int      `json:"unread"`
 	Tasks         []string `json:"tasks"`
+	// HealthReason says why a live teammate is in its health: the prompt
+	// on its screen, the silence and the work of a stall ("" when there is
+	// nothing to say).
+	HealthReason string `json:"health_reason,omitempty"`
 }
 
 // Plain twins of the config types: the same fields without JSON methods.

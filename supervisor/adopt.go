@@ -65,6 +65,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 			m.exitStatus, m.signal, m.reported = ts.ExitStatus, ts.Signal, ts.Reported
 			m.startedAt, m.exitedAt = statefile.ParseTime(ts.StartedAt), statefile.ParseTime(ts.ExitedAt)
 			m.stopReason = ts.StopReason
+			m.hs.told = ts.HealthTold
 		}
 		m.restart = ts.Restart
 		m.lastExit = ts.LastExit
@@ -158,6 +159,7 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
 		m.health.Update(policy.HealthInput{Now: now, StartedAt: now, Ready: true})
 		t.setState(m, protocol.StateRunning, zap.Bool("adopted", true))
 	}
+	t.adoptHealth(ctx, m)
 }
 
 func (t *team) adoptDead(ctx context.Context, m *mate, row tmuxconv.Pane) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 )
 
 // Health (DESIGN.md "Supervision"): while a teammate's process lives, its
@@ -33,8 +34,13 @@ type healthState struct {
 	screenFor  time.Time // the last output time that screen reflects
 	screenRead bool
 	probedAt   time.Time     // last ready probe (see readyProbe)
+	busyReadAt time.Time     // last read of a busy screen (health_busy.go)
 	waiter     chan struct{} // closed to stop the output waiter; nil when none
 	waiterSeq  int
+	// told is what the lead was told about this run's health and is still
+	// true (state file HealthTold); kept across startHealth for the same
+	// run (adoption), dropped for a new one.
+	told *statefile.HealthTold
 }
 
 // outputSeen reports new output of a pane whose output had settled.
@@ -51,7 +57,11 @@ func (*outputSeen) isRequest() {}
 func (t *team) startHealth(m *mate, now time.Time, adopted bool) {
 	m.stopWaiter()
 	m.health = policy.NewHealthTracker(t.m.cfg.Health, now)
-	m.hs = healthState{start: now, ready: adopted}
+	told := m.hs.told
+	if told != nil && told.Run != m.exitKey() {
+		told = nil
+	}
+	m.hs = healthState{start: now, ready: adopted, told: told}
 	m.checkAt = now
 }
 
@@ -98,7 +108,7 @@ func (t *team) onOutputSeen(r *outputSeen) {
 // its next evaluation.
 func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 	m.checkAt = time.Time{}
-	if m.health == nil || !m.state.Alive() || m.processDone() {
+	if m.health == nil || !m.state.Alive() || m.processDone() || m.healthFrozen() {
 		return
 	}
 	cfg := t.m.cfg.Health
@@ -111,19 +121,7 @@ func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 		if now.Sub(last) >= cfg.ScreenSettle {
 			t.readScreen(ctx, m, last, true)
 		} else {
-			settleAt = last.Add(cfg.ScreenSettle)
-			if !m.hs.ready {
-				// Starting: the ready screen need not settle (a prompt
-				// must). Probe it at a shorter pace.
-				probe := min(cfg.ScreenSettle, readyProbe)
-				if now.Sub(m.hs.probedAt) >= probe {
-					m.hs.probedAt = now
-					t.readScreen(ctx, m, last, false)
-				}
-				if !m.hs.ready {
-					settleAt = minTime(settleAt, now.Add(probe))
-				}
-			}
+			settleAt = t.readUnsettled(ctx, m, last, now, last.Add(cfg.ScreenSettle))
 		}
 	}
 	in := policy.HealthInput{
@@ -133,6 +131,7 @@ func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 	}
 	if idle := t.work.idle[m.name]; !idle.Before(m.hs.start) {
 		in.IdleNotification = idle
+		in.Refusal = t.work.refused[m.name]
 	}
 	if tr, changed := m.health.Update(in); changed {
 		t.healthChanged(m, tr)
@@ -224,7 +223,9 @@ func (t *team) healthChanged(m *mate, tr policy.HealthTransition) {
 		extra = append(extra, zap.Duration("quiet", tr.Quiet))
 	}
 	t.setState(m, protocol.State(tr.To), extra...)
+	t.noteTold(m, tr)
 	ev := t.leadEvent(m, tr.At)
+	t.attachHint(&ev, m)
 	switch {
 	case tr.To == policy.HealthStalled:
 		ev.Kind, ev.Quiet = policy.LeadStalled, tr.Quiet

@@ -172,6 +172,8 @@ type Manager struct {
 	remote map[string]*statussock.SocketClient
 	closed bool
 	wg     sync.WaitGroup
+
+	busyReads busyReads // screen reads of busy panes, for every team
 }
 
 // owned is a team this process supervises.

@@ -1,0 +1,133 @@
+package supervisor
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
+)
+
+// busyHealth makes busy panes' screens read often (the tests' spinners
+// never pause).
+func busyHealth(c *Config) {
+	c.Health.BusyScreenEvery = 100 * time.Millisecond
+}
+
+// TestHealthDialogWhileBusy: a dialog drawn above a spinner that never
+// stops (OpenCode's permission prompt, Codex's MCP tool approval; recorded
+// screens of the real CLIs) is needs_input although the pane never goes
+// quiet; once the dialog is answered (gone from the screen, the spinner
+// still turning) the teammate has recovered.
+func TestHealthDialogWhileBusy(t *testing.T) {
+	h := newHarness(t)
+	m := h.manager(busyHealth)
+	cases := []struct{ name, backend, file, prompt string }{
+		{"oc", "opencode", "permission-external-dir.txt", "Permission required"},
+		{"cx", "codex", "mcp-tool-approval.txt", "MCP server to run tool"},
+		{"gm", "gemini", "auth-chooser.txt", "How would you like to authenticate"},
+	}
+	for _, c := range cases {
+		h.spawnAs(m, c.name, c.backend, "cat "+screenFile(t, c.backend, c.file), "spin 10", "wait")
+	}
+	for _, c := range cases {
+		ts := h.waitState(m, c.name, protocol.StateNeedsInput)
+		if ts.Health != string(policy.HealthNeedsInput) || !ts.Alive || !strings.Contains(ts.HealthReason, c.prompt) {
+			t.Errorf("%s: status = %+v", c.name, ts)
+		}
+		msg := h.leadMessageWith(c.name, "needs input")
+		if !strings.Contains(msg.Summary, c.prompt) {
+			t.Errorf("%s: summary %q lacks the prompt %q", c.name, msg.Summary, c.prompt)
+		}
+		for _, want := range []string{"claude-teams supervisor attach --team " + h.team, "pane: %"} {
+			if !strings.Contains(msg.Text, want) {
+				t.Errorf("%s: message lacks %q:\n%s", c.name, want, msg.Text)
+			}
+		}
+		if strings.Contains(msg.Text, "send it a message") {
+			t.Errorf("%s: dialog advice suggests a message:\n%s", c.name, msg.Text)
+		}
+	}
+	// The person answers OpenCode's dialog; the spinner goes on.
+	h.ctl("oc", "clear")
+	h.ctl("oc", "print reading ../outside")
+	h.waitState(m, "oc", protocol.StateRunning)
+	h.leadMessageWith("oc", "oc recovered (was needs input)")
+}
+
+// TestHealthFrozenDuringStop: force killing a stalled teammate that prints
+// while it dies sends the lead no "recovered (was stalled)": health stops
+// once a stop is under way.
+func TestHealthFrozenDuringStop(t *testing.T) {
+	h := newHarness(t)
+	m := h.manager(func(c *Config) { c.Health.StallAfter = 300 * time.Millisecond })
+	h.spawn(m, "w1", "noisy-term", "print working", "wait")
+	h.markRead("w1")
+	if _, err := h.store.CreateTask(h.team, protocol.TaskInput{Subject: "Long job", Description: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.UpdateTask(h.team, "1", protocol.TaskUpdate{Owner: protocol.Ptr("w1"), Status: protocol.Ptr("in_progress")}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitState(m, "w1", protocol.StateStalled)
+	h.leadMessageWith("w1", "w1 stalled")
+	if err := m.Stop(ctxT(t), h.team, "w1", protocol.StopKilled); err != nil {
+		t.Fatal(err)
+	}
+	if ts := h.status(m, "w1"); ts.State != protocol.StateStopped {
+		t.Fatalf("after the stop: %+v", ts)
+	}
+	// Lead notes are delivered in order: once a later one is in, any
+	// note about w1's dying output would be too.
+	h.spawn(m, "probe", "exit 3")
+	h.leadMessageWith("probe", "probe crashed")
+	for _, msg := range h.leadMessages("w1") {
+		if strings.Contains(msg.Summary, "recovered") {
+			t.Errorf("lead told: %q", msg.Summary)
+		}
+	}
+	for _, e := range h.logs.FilterMessage("teammate running").All() {
+		if e.ContextMap()["agent"] == "w1" && e.ContextMap()["from"] == string(protocol.StateStalled) {
+			t.Errorf("w1 left stalled for running during its stop: %v", e.ContextMap())
+		}
+	}
+}
+
+// TestHealthAutoModeRefusal: Claude Code 2.1.332 in auto mode behind a
+// gateway refuses every tool call and says so in the result of its
+// idle_notification: the teammate needs input, and the lead is told the
+// fix (another permission mode).
+func TestHealthAutoModeRefusal(t *testing.T) {
+	h := newHarness(t)
+	m := h.manager(func(c *Config) { c.Health.IdleAfter = time.Hour })
+	h.spawnAs(m, "native", "claude", "cat "+screenFile(t, "claude", "teammate-ready.txt"), "wait")
+	h.waitState(m, "native", protocol.StateRunning)
+	h.markRead("native")
+	refusal := "Auto mode is unavailable: its safety check does not run for this session, so SendMessage was not run. " +
+		"Other actions that need the check will be denied too, and retrying won't help."
+	idle := protocol.Encode(protocol.IdleNotification{From: "native", Timestamp: protocol.FormatTimestamp(time.Now()),
+		IdleReason: "available", Result: refusal})
+	if _, err := h.store.Send(h.team, protocol.LeadName, protocol.Message{From: "native", Text: idle}); err != nil {
+		t.Fatal(err)
+	}
+	ts := h.waitState(m, "native", protocol.StateNeedsInput)
+	if !strings.Contains(ts.HealthReason, "Auto mode is unavailable") {
+		t.Errorf("status = %+v", ts)
+	}
+	msg := h.leadMessageWith("native", "needs input")
+	for _, want := range []string{"Auto mode is unavailable", "permission_mode", "CLAUDE_TEAMS_PERMISSION_MODE=default"} {
+		if !strings.Contains(msg.Summary+msg.Text, want) {
+			t.Errorf("message lacks %q:\n%s\n%s", want, msg.Summary, msg.Text)
+		}
+	}
+	// A later idle_notification without the refusal (it was given another
+	// mode some other way) ends it.
+	later := protocol.Encode(protocol.IdleNotification{From: "native", Timestamp: protocol.FormatTimestamp(time.Now().Add(time.Second)),
+		IdleReason: "available", Result: "done"})
+	if _, err := h.store.Send(h.team, protocol.LeadName, protocol.Message{From: "native", Text: later}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitState(m, "native", protocol.StateIdle)
+	h.leadMessageWith("native", "native recovered (was needs input)")
+}
