@@ -71,7 +71,10 @@ func TestHealthFrozenDuringStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitState(m, "w1", protocol.StateStalled)
-	h.leadMessageWith("w1", "w1 stalled")
+	stall := h.leadMessageWith("w1", "w1 stalled")
+	if !strings.Contains(stall.Text, "attach: claude-teams supervisor attach --team "+h.team) {
+		t.Errorf("stall message lacks how to attach:\n%s", stall.Text)
+	}
 	if err := m.Stop(ctxT(t), h.team, "w1", protocol.StopKilled); err != nil {
 		t.Fatal(err)
 	}
