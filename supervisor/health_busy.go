@@ -22,8 +22,9 @@ import (
 
 // busyReads is the process-wide budget of busy-pane screen reads.
 type busyReads struct {
-	mu sync.Mutex
-	b  *policy.ReadBudget
+	mu    sync.Mutex
+	b     *policy.ReadBudget
+	taken int64 // reads granted so far (benchmarks)
 }
 
 // take spends one read at now.
@@ -33,7 +34,18 @@ func (r *busyReads) take(rate int, now time.Time) bool {
 	if r.b == nil {
 		r.b = policy.NewReadBudget(rate)
 	}
-	return r.b.Take(now)
+	ok := r.b.Take(now)
+	if ok {
+		r.taken++
+	}
+	return ok
+}
+
+// count returns how many reads were granted.
+func (r *busyReads) count() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.taken
 }
 
 // readUnsettled reads the screen of m, whose output last changed at last

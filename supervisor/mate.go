@@ -200,7 +200,7 @@ func (t *team) toState(m *mate) statefile.TeammateState {
 		Restart:   m.restart,
 		StartedAt: statefile.FormatTime(m.startedAt), ExitedAt: statefile.FormatTime(m.exitedAt),
 		Reported: m.reported, LastExit: m.lastExit, StopReason: m.stopReason,
-		HealthTold: m.hs.told, HealthReason: m.healthReason(),
+		HealthTold: m.hs.told,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		ts.Restarts, ts.Failures = tr.Restarts(), tr.Failures(t.m.now())

@@ -93,8 +93,6 @@ type TeammateState struct {
 	// current run and is still true (a dialog it waits on); a new owner
 	// that finds the same on screen does not tell it again.
 	HealthTold *HealthTold `json:"health_told,omitempty"`
-	// HealthReason is why it is in its health (TeammateStatus.HealthReason).
-	HealthReason string `json:"health_reason,omitempty"`
 }
 
 // HealthTold is one health report the lead got about one run of a
