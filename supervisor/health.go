@@ -16,9 +16,13 @@ import (
 // state is its health, derived from events, never from polling the agent.
 // Each evaluation (evalHealth) reads the pane's last %output time, reads
 // the rendered screen once output has been quiet for ScreenSettle (ready
-// and prompt patterns of the backend), takes the inbox and task facts of
-// the work watcher, and arms the teammate's next evaluation for the next
-// threshold (NextHealthCheck). While output flows the next evaluation is
+// and prompt patterns of the backend) and, while it is not, for the ready
+// screen and at a bounded rate for prompts (readUnsettled), takes the inbox
+// and task facts of the work watcher (an auto-mode refusal in an
+// idle_notification is needs_input), and arms the teammate's next
+// evaluation for the next threshold (NextHealthCheck). A pane adopted alive
+// has its screen read at once (adoptHealth). Nothing is evaluated once a
+// stop is under way (healthFrozen). While output flows the next evaluation is
 // one settle time after the latest output; once it has settled, a waiter
 // goroutine blocks on the pane's output notification and reports the first
 // new byte (outputSeen), so a quiet teammate costs no wake-up at all and a
