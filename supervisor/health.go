@@ -73,6 +73,7 @@ func (t *team) startHealth(m *mate, now time.Time, adopted bool) {
 func (t *team) endHealth(m *mate) {
 	m.stopWaiter()
 	m.health = nil
+	m.hs.told = nil
 	m.checkAt = time.Time{}
 }
 
