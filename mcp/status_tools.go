@@ -49,6 +49,7 @@ type checkResult struct {
 	Backend       string `json:"backend,omitempty"`
 	PaneID        string `json:"pane_id,omitempty"`
 	NextRestartAt string `json:"next_restart_at,omitempty"`
+	HealthReason  string `json:"health_reason,omitempty"`
 }
 
 // inRange returns *v, or def when v is nil; a value outside [lo, hi] is
@@ -85,7 +86,8 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			"error":              nullable(str("Why it is not alive, or null.")),
 			"output":             str("Its screen, ANSI stripped (with include_output)."),
 			"state":              str("starting, running, idle, stalled, needs_input, exited, crashed, restarting, failed, stopped or unknown."),
-			"health":             str("Health detail."),
+			"health":             str("Health of a live teammate (its state while its process runs)."),
+			"health_reason":      str("Why it is in that health: the prompt on its screen, the silence and work of a stall."),
 			"exit_status":        nullable(integer("Exit status of its last run, null if none.")),
 			"signal":             str("Signal that ended its last run."),
 			"restarts":           integer("Restarts so far."),
@@ -174,6 +176,7 @@ func (s *Server) fillStatus(res *checkResult, st protocol.TeamStatus, agent stri
 	res.Alive, res.State, res.Health = ts.Alive, string(ts.State), ts.Health
 	res.ExitStatus, res.Signal, res.Restarts, res.PID = ts.ExitStatus, ts.Signal, ts.Restarts, ts.PID
 	res.Backend, res.PaneID, res.NextRestartAt = ts.Backend, ts.PaneID, ts.NextRestartAt
+	res.HealthReason = ts.HealthReason
 	if ts.Alive {
 		res.Uptime = age(now, ts.StartedAt)
 	}

@@ -80,6 +80,10 @@ type TeammateStatus struct {
 	// to it is signed. team_status and `supervisor status` fill it from
 	// the key files.
 	LeadSigned bool `json:"lead_signed"`
+	// HealthReason says why a live teammate is in its health: the prompt
+	// on its screen, the silence and the work of a stall ("" when there is
+	// nothing to say).
+	HealthReason string `json:"health_reason,omitempty"`
 }
 
 // Plain twins of the config types: the same fields without JSON methods.

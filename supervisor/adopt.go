@@ -66,6 +66,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 			m.startedAt, m.exitedAt = statefile.ParseTime(ts.StartedAt), statefile.ParseTime(ts.ExitedAt)
 			m.stopReason = ts.StopReason
 			m.pidStart = ts.PIDStart
+			m.hs.told = ts.HealthTold
 		}
 		m.restart = ts.Restart
 		m.lastExit = ts.LastExit
@@ -176,6 +177,7 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
 		m.health.Update(policy.HealthInput{Now: now, StartedAt: now, Ready: true})
 		t.setState(m, protocol.StateRunning, zap.Bool("adopted", true))
 	}
+	t.adoptHealth(ctx, m)
 }
 
 func (t *team) adoptDead(ctx context.Context, m *mate, row tmuxconv.Pane) {

@@ -20,8 +20,9 @@
 // notification policy (policy.LeadNotifier); the notifier writes them from
 // its own goroutine. Health
 // (health.go) comes from %output times, the rendered screen once output
-// settles, and the inbox and task facts a work watcher reads when those
-// files change (work.go). Slow or file-bound work (restart preparation,
+// settles (and, at a bounded rate, while it does not: health_busy.go), and
+// the inbox and task facts a work watcher reads when those files change
+// (work.go); it stops once a stop is under way. Slow or file-bound work (restart preparation,
 // stops, the work watcher) runs in helper goroutines that report back as
 // requests. What a later owner or the status CLI needs is kept in the
 // state file (statefile.TeamState, OwnDir/state.json), restart counts, pending

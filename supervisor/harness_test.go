@@ -260,7 +260,7 @@ func (f *fakeLauncher) Launch(backend string, t backends.Teammate) (backends.Lau
 		return backends.Launch{}, f.fail
 	}
 	switch backend {
-	case "fake", backends.Claude, backends.Codex, backends.OpenCode:
+	case "fake", backends.Claude, backends.Codex, backends.OpenCode, backends.Gemini:
 		// The fake agent stands in for a real CLI (health reads the
 		// backend's screen patterns).
 	default:

@@ -9,15 +9,20 @@ import (
 
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
 )
 
 // Health (DESIGN.md "Supervision"): while a teammate's process lives, its
 // state is its health, derived from events, never from polling the agent.
 // Each evaluation (evalHealth) reads the pane's last %output time, reads
 // the rendered screen once output has been quiet for ScreenSettle (ready
-// and prompt patterns of the backend), takes the inbox and task facts of
-// the work watcher, and arms the teammate's next evaluation for the next
-// threshold (NextHealthCheck). While output flows the next evaluation is
+// and prompt patterns of the backend) and, while it is not, for the ready
+// screen and at a bounded rate for prompts (readUnsettled), takes the inbox
+// and task facts of the work watcher (an auto-mode refusal in an
+// idle_notification is needs_input), and arms the teammate's next
+// evaluation for the next threshold (NextHealthCheck). A pane adopted alive
+// has its screen read at once (adoptHealth). Nothing is evaluated once a
+// stop is under way (healthFrozen). While output flows the next evaluation is
 // one settle time after the latest output; once it has settled, a waiter
 // goroutine blocks on the pane's output notification and reports the first
 // new byte (outputSeen), so a quiet teammate costs no wake-up at all and a
@@ -33,8 +38,13 @@ type healthState struct {
 	screenFor  time.Time // the last output time that screen reflects
 	screenRead bool
 	probedAt   time.Time     // last ready probe (see readyProbe)
+	busyReadAt time.Time     // last read of a busy screen (health_busy.go)
 	waiter     chan struct{} // closed to stop the output waiter; nil when none
 	waiterSeq  int
+	// told is what the lead was told about this run's health and is still
+	// true (state file HealthTold); kept across startHealth for the same
+	// run (adoption), dropped for a new one.
+	told *statefile.HealthTold
 }
 
 // outputSeen reports new output of a pane whose output had settled.
@@ -51,7 +61,11 @@ func (*outputSeen) isRequest() {}
 func (t *team) startHealth(m *mate, now time.Time, adopted bool) {
 	m.stopWaiter()
 	m.health = policy.NewHealthTracker(t.cfg.Health, now)
-	m.hs = healthState{start: now, ready: adopted}
+	told := m.hs.told
+	if told != nil && told.Run != m.exitKey() {
+		told = nil
+	}
+	m.hs = healthState{start: now, ready: adopted, told: told}
 	m.checkAt = now
 }
 
@@ -59,6 +73,7 @@ func (t *team) startHealth(m *mate, now time.Time, adopted bool) {
 func (t *team) endHealth(m *mate) {
 	m.stopWaiter()
 	m.health = nil
+	m.hs.told = nil
 	m.checkAt = time.Time{}
 }
 
@@ -98,7 +113,7 @@ func (t *team) onOutputSeen(r *outputSeen) {
 // its next evaluation.
 func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 	m.checkAt = time.Time{}
-	if m.health == nil || !m.state.Alive() || m.processDone() {
+	if m.health == nil || !m.state.Alive() || m.processDone() || m.healthFrozen() {
 		return
 	}
 	cfg := t.cfg.Health
@@ -111,19 +126,7 @@ func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 		if now.Sub(last) >= cfg.ScreenSettle {
 			t.readScreen(ctx, m, last, true)
 		} else {
-			settleAt = last.Add(cfg.ScreenSettle)
-			if !m.hs.ready {
-				// Starting: the ready screen need not settle (a prompt
-				// must). Probe it at a shorter pace.
-				probe := min(cfg.ScreenSettle, readyProbe)
-				if now.Sub(m.hs.probedAt) >= probe {
-					m.hs.probedAt = now
-					t.readScreen(ctx, m, last, false)
-				}
-				if !m.hs.ready {
-					settleAt = minTime(settleAt, now.Add(probe))
-				}
-			}
+			settleAt = t.readUnsettled(ctx, m, last, now, last.Add(cfg.ScreenSettle))
 		}
 	}
 	in := policy.HealthInput{
@@ -133,6 +136,7 @@ func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 	}
 	if idle := t.work.idle[m.name]; !idle.Before(m.hs.start) {
 		in.IdleNotification = idle
+		in.Refusal = t.work.refused[m.name]
 	}
 	if tr, changed := m.health.Update(in); changed {
 		t.healthChanged(m, tr)
@@ -224,7 +228,9 @@ func (t *team) healthChanged(m *mate, tr policy.HealthTransition) {
 		extra = append(extra, zap.Duration("quiet", tr.Quiet))
 	}
 	t.setState(m, protocol.State(tr.To), extra...)
+	t.noteTold(m, tr)
 	ev := t.leadEvent(m, tr.At)
+	t.attachHint(&ev, m)
 	switch {
 	case tr.To == policy.HealthStalled:
 		ev.Kind, ev.Quiet = policy.LeadStalled, tr.Quiet

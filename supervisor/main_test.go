@@ -44,6 +44,8 @@ func TestMain(m *testing.M) {
 //	spew RATE        print 100-byte lines at RATE bytes a second, for ever
 //	ignore-term      ignore SIGTERM and SIGHUP
 //	on-term FILE     on SIGTERM or SIGHUP write FILE, then exit 143 300 ms later
+//	noisy-term       on SIGTERM or SIGHUP print a line every 10 ms, exit 143 after 300 ms
+//	spin MS          redraw a spinner in place every MS ms, for ever, in the background
 //	stamp FILE       write the time (Unix ns) to FILE
 //	report DIR       write DIR/report-<pid>.json: args, environment, cwd
 //	exit N           exit with status N
@@ -152,6 +154,26 @@ func runAgentCommand(c string) (code int, done bool) {
 			_ = os.WriteFile(arg, nil, 0o600)
 			time.Sleep(300 * time.Millisecond)
 			os.Exit(143)
+		}()
+	case "noisy-term":
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGHUP)
+		go func() {
+			<-ch
+			for i := 0; i < 30; i++ {
+				fmt.Printf("shutting down %d\n", i)
+				time.Sleep(10 * time.Millisecond)
+			}
+			os.Exit(143)
+		}()
+	case "spin":
+		ms, _ := strconv.Atoi(arg)
+		go func() {
+			frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+			for i := 0; ; i++ {
+				fmt.Print("\r" + frames[i%len(frames)] + " working")
+				time.Sleep(time.Duration(max(ms, 1)) * time.Millisecond)
+			}
 		}()
 	case "cat":
 		b, err := os.ReadFile(arg)

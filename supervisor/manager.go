@@ -172,6 +172,8 @@ type Manager struct {
 	remote map[string]*statussock.SocketClient
 	closed bool
 	wg     sync.WaitGroup
+
+	busyReads busyReads // screen reads of busy panes, for every team
 }
 
 // owned is a team this process supervises.
@@ -337,6 +339,7 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 		return nil, fmt.Errorf("supervise %s: %w", team, err)
 	}
 	t := newTeam(m.ctx, m.cfg, m.pid, m.log, team)
+	t.busy = &m.busyReads
 	o := &owned{t: t, socketDone: make(chan struct{}), released: make(chan struct{}), socketPath: srv.Path()}
 	sctx, stop := context.WithCancel(m.ctx)
 	o.stopSocket = stop

@@ -151,6 +151,7 @@ type mateView struct {
 	restarts, failures     int
 	restart                protocol.RestartPolicy
 	health                 string
+	healthReason           string
 	startedAt, lastOutput  time.Time
 	nextRestart            time.Time
 	screen                 string
@@ -172,7 +173,7 @@ func (t *team) view(m *mate) mateView {
 		v.nextRestart = tr.NextRestartAt()
 	}
 	if m.state.Alive() {
-		v.health = string(m.state)
+		v.health, v.healthReason = string(m.state), m.healthReason()
 	}
 	if m.exitStatus != nil {
 		s := *m.exitStatus
@@ -200,6 +201,7 @@ func (t *team) toState(m *mate) statefile.TeammateState {
 		Restart:   m.restart,
 		StartedAt: statefile.FormatTime(m.startedAt), ExitedAt: statefile.FormatTime(m.exitedAt),
 		Reported: m.reported, LastExit: m.lastExit, StopReason: m.stopReason,
+		HealthTold: m.hs.told,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		ts.Restarts, ts.Failures = tr.Restarts(), tr.Failures(t.now())

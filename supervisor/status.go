@@ -82,6 +82,7 @@ func (t *team) teammateStatus(team string, mem protocol.Member, v mateView, know
 		ts.Alive = v.state.Alive()
 		ts.ExitStatus, ts.Signal = v.exitStatus, v.signal
 		ts.Restarts, ts.Failures, ts.Health = v.restarts, v.failures, v.health
+		ts.HealthReason = v.healthReason
 		ts.StartedAt, ts.LastOutputAt = statefile.FormatTime(v.startedAt), statefile.FormatTime(v.lastOutput)
 		ts.NextRestartAt = statefile.FormatTime(v.nextRestart)
 		if ts.Backend == "" {

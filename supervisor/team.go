@@ -48,6 +48,9 @@ type team struct {
 	// rootTag tells our panes from those of a team of the same name in
 	// another data root on the same tmux server (PaneRootOption).
 	rootTag string
+	// busy is the process-wide budget of busy-pane screen reads, shared
+	// with every other team of the Manager (safe for concurrent use).
+	busy *busyReads
 
 	reqs chan request // requests and helper-goroutine reports; read by run
 	// quit is closed when run stops reading reqs; done once it has cleaned
@@ -123,6 +126,7 @@ func newTeam(life context.Context, cfg Config, pid int, log *zap.Logger, name st
 		done:    make(chan struct{}),
 		mates:   map[string]*mate{},
 		panes:   map[string]*mate{},
+		busy:    &busyReads{}, // the Manager shares its own
 	}
 	t.notes = newNotifier(t.store, name, t.log)
 	t.restarts = policy.NewTeamRestarts(cfg.Restarts)

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
 // The work watcher keeps the owner loop informed of what health needs from
@@ -28,10 +29,13 @@ type workFacts struct {
 	oldest map[string]time.Time // oldest unread message per teammate
 	tasks  map[string][]string  // tasks in progress per teammate ("#3 Write the parser")
 	idle   map[string]time.Time // latest idle_notification per teammate
+	// refused is the auto-mode refusal in the result of that latest
+	// idle_notification ("" = none; policy.AutoModeRefusal).
+	refused map[string]string
 }
 
 func newWorkFacts() workFacts {
-	return workFacts{unread: map[string]int{}, oldest: map[string]time.Time{}, tasks: map[string][]string{}, idle: map[string]time.Time{}}
+	return workFacts{unread: map[string]int{}, oldest: map[string]time.Time{}, tasks: map[string][]string{}, idle: map[string]time.Time{}, refused: map[string]string{}}
 }
 
 // workUpdate delivers fresh facts to the loop.
@@ -48,7 +52,7 @@ func (t *team) onWorkUpdate(r *workUpdate) {
 	// (read messages leave the inbox): keep the latest seen.
 	for name, at := range old.idle {
 		if at.After(f.idle[name]) {
-			f.idle[name] = at
+			f.idle[name], f.refused[name] = at, old.refused[name]
 		}
 	}
 	t.work = f
@@ -58,7 +62,8 @@ func (t *team) onWorkUpdate(r *workUpdate) {
 			continue
 		}
 		if old.unread[name] != f.unread[name] || !old.oldest[name].Equal(f.oldest[name]) ||
-			len(old.tasks[name]) != len(f.tasks[name]) || !old.idle[name].Equal(f.idle[name]) {
+			len(old.tasks[name]) != len(f.tasks[name]) || !old.idle[name].Equal(f.idle[name]) ||
+			old.refused[name] != f.refused[name] {
 			m.checkAt = now
 		}
 	}
@@ -182,7 +187,8 @@ func (t *team) readWork() workFacts {
 				continue
 			}
 			from := msg.From
-			if n, ok := v.(protocol.IdleNotification); ok && n.From != "" {
+			n, _ := v.(protocol.IdleNotification)
+			if n.From != "" {
 				from = n.From
 			}
 			i := slices.IndexFunc(members, func(m protocol.Member) bool { return m.Owns(from) })
@@ -193,6 +199,7 @@ func (t *team) readWork() workFacts {
 			at, err := protocol.ParseTimestamp(msg.Timestamp)
 			if err == nil && at.After(f.idle[name]) {
 				f.idle[name] = at
+				f.refused[name], _ = policy.AutoModeRefusal(n.Result)
 			}
 		}
 	}

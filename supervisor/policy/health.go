@@ -48,6 +48,15 @@ type HealthConfig struct {
 	// prompts once output has paused this long; a prompt is drawn and
 	// then waits. Default 1 s.
 	ScreenSettle time.Duration
+	// BusyScreenEvery: a pane whose output never pauses (a spinner drawn
+	// under a dialog) has its screen read anyway, at most once per this
+	// long, so that dialog detection does not depend on silence. Default
+	// 3 s.
+	BusyScreenEvery time.Duration
+	// BusyScreenRate caps those busy-pane reads for the whole process, in
+	// reads per second (a token bucket holding as many): with many busy
+	// teammates each is read less often. Default 20.
+	BusyScreenRate int
 }
 
 // Health defaults (HealthConfig's zero values).
@@ -57,6 +66,8 @@ const (
 	DefaultStartTimeout = time.Minute
 	DefaultIdleGrace    = 5 * time.Second
 	DefaultScreenSettle = time.Second
+	DefaultBusyEvery    = 3 * time.Second
+	DefaultBusyRate     = 20
 )
 
 // WithDefaults returns c with zero fields set to the defaults.
@@ -71,6 +82,10 @@ func (c HealthConfig) WithDefaults() HealthConfig {
 	def(&c.StartTimeout, DefaultStartTimeout)
 	def(&c.IdleGrace, DefaultIdleGrace)
 	def(&c.ScreenSettle, DefaultScreenSettle)
+	def(&c.BusyScreenEvery, DefaultBusyEvery)
+	if c.BusyScreenRate <= 0 {
+		c.BusyScreenRate = DefaultBusyRate
+	}
 	return c
 }
 
@@ -100,6 +115,10 @@ type HealthInput struct {
 	// line (see ScreenHealth).
 	NeedsInput bool
 	Prompt     string
+	// Refusal is the auto-mode refusal line of its latest
+	// idle_notification in this run (AutoModeRefusal): it needs a person
+	// as much as a dialog does, whatever the screen shows.
+	Refusal string
 }
 
 // activity is the last sign of life: output, or the start itself.
@@ -124,7 +143,7 @@ func (in HealthInput) hasWork() bool {
 // running.
 func DeriveHealth(cfg HealthConfig, in HealthInput) Health {
 	cfg = cfg.WithDefaults()
-	if in.NeedsInput {
+	if in.NeedsInput || in.Refusal != "" {
 		return HealthNeedsInput
 	}
 	if !in.Ready && in.Now.Sub(in.StartedAt) < cfg.StartTimeout {
@@ -193,6 +212,8 @@ type HealthTransition struct {
 	Quiet time.Duration
 	// Recovered: it left stalled or needs_input for a healthy state.
 	Recovered bool
+	// Reason says why it is in To (see HealthReason).
+	Reason string
 }
 
 // HealthTracker follows one teammate's health across evaluations and
@@ -202,6 +223,7 @@ type HealthTracker struct {
 	cfg    HealthConfig
 	cur    Health
 	prompt string
+	reason string
 	ready  bool
 	since  time.Time
 }
@@ -225,12 +247,13 @@ func (t *HealthTracker) Update(in HealthInput) (HealthTransition, bool) {
 	h := DeriveHealth(t.cfg, in)
 	prompt := ""
 	if h == HealthNeedsInput {
-		prompt = in.Prompt
+		prompt = in.prompt()
 	}
+	t.reason = HealthReason(t.cfg, in, h)
 	if h == t.cur && prompt == t.prompt {
 		return HealthTransition{}, false
 	}
-	tr := HealthTransition{From: t.cur, To: h, At: in.Now, Prompt: prompt}
+	tr := HealthTransition{From: t.cur, To: h, At: in.Now, Prompt: prompt, Reason: t.reason}
 	if h == HealthStalled {
 		tr.Quiet = in.Now.Sub(in.activity())
 	}
@@ -241,3 +264,36 @@ func (t *HealthTracker) Update(in HealthInput) (HealthTransition, bool) {
 
 // healthTellsLead reports the states the lead is told about.
 func healthTellsLead(h Health) bool { return h == HealthStalled || h == HealthNeedsInput }
+
+// ReadBudget is a token bucket for screen reads of busy panes: rate reads
+// a second, as many at once. Pure (times come from the caller); not safe
+// for concurrent use.
+type ReadBudget struct {
+	cost   time.Duration // time that earns one read
+	credit time.Duration // at most one second
+	at     time.Time
+}
+
+// NewReadBudget returns a full bucket of rate reads a second (rate <= 0
+// means DefaultBusyRate).
+func NewReadBudget(rate int) *ReadBudget {
+	if rate <= 0 {
+		rate = DefaultBusyRate
+	}
+	return &ReadBudget{cost: time.Second / time.Duration(rate), credit: time.Second}
+}
+
+// Take spends one read at now, reporting false when the bucket is empty.
+func (b *ReadBudget) Take(now time.Time) bool {
+	if !b.at.IsZero() && now.After(b.at) {
+		b.credit = min(b.credit+now.Sub(b.at), time.Second)
+	}
+	if b.at.IsZero() || now.After(b.at) {
+		b.at = now
+	}
+	if b.credit < b.cost {
+		return false
+	}
+	b.credit -= b.cost
+	return true
+}

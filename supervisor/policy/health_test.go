@@ -12,7 +12,8 @@ import (
 func TestHealthConfigDefaults(t *testing.T) {
 	c := HealthConfig{}.WithDefaults()
 	if c.StallAfter != 10*time.Minute || c.IdleAfter != 30*time.Second || c.StartTimeout != time.Minute ||
-		c.IdleGrace != 5*time.Second || c.ScreenSettle != time.Second {
+		c.IdleGrace != 5*time.Second || c.ScreenSettle != time.Second ||
+		c.BusyScreenEvery != 3*time.Second || c.BusyScreenRate != 20 {
 		t.Fatalf("defaults %+v", c)
 	}
 	c = HealthConfig{StallAfter: time.Minute}.WithDefaults()

@@ -63,6 +63,14 @@ type LeadEvent struct {
 	Tasks     []string // tasks it owns in progress, e.g. "#3 Write the parser"
 	Unread    int      // unread messages in its inbox
 	LastLines string   // last lines of its output, readable text
+
+	// Backend is its agent CLI: it picks the advice for a dialog.
+	Backend string
+	// Attach is the command that shows a person the teammate's pane
+	// ("claude-teams supervisor attach --team T"), Target where the pane
+	// is in tmux ("%3 in session T of the tmux server at <socket>"); both
+	// go in stalled and needs_input messages.
+	Attach, Target string
 }
 
 // LeadMessage is a message to append to the team lead's inbox: From goes in

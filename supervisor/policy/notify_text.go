@@ -114,6 +114,14 @@ func leadFacts(ev LeadEvent) []string {
 	if ev.PaneID != "" {
 		add("pane", ev.PaneID)
 	}
+	if ev.Kind == LeadStalled || ev.Kind == LeadNeedsInput {
+		if ev.Attach != "" {
+			add("attach", ev.Attach)
+		}
+		if ev.Target != "" {
+			add("tmux target", ev.Target)
+		}
+	}
 	if len(ev.Tasks) > 0 {
 		add("tasks in progress", strings.Join(ev.Tasks, ", "))
 	}
@@ -135,7 +143,11 @@ func leadHint(ev LeadEvent) string {
 	case LeadStalled:
 		return "check_teammate shows its screen; send it a message, or restart it with restart_teammate."
 	case LeadNeedsInput:
-		return "Its screen waits for an answer: attach to its pane to answer, or restart it with restart_teammate."
+		if fix := DialogAdvice(ev.Backend, ev.Prompt); fix != "" {
+			return fix
+		}
+		return "Its screen waits for an answer to a dialog, which a message cannot give: attach to its pane " +
+			"and answer there, or restart it with restart_teammate."
 	case LeadRestarted:
 		return "Its inbox has a note about the restart and its original assignment."
 	}

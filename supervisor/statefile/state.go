@@ -97,6 +97,21 @@ type TeammateState struct {
 	// before anything is signalled): an owner that takes over before the
 	// stop completed classifies the exit as stopped and finishes the stop.
 	StopReason protocol.StopReason `json:"stop_reason,omitempty"`
+	// HealthTold is what the lead was told about the health of the
+	// current run and is still true (a dialog it waits on); a new owner
+	// that finds the same on screen does not tell it again.
+	HealthTold *HealthTold `json:"health_told,omitempty"`
+}
+
+// HealthTold is one health report the lead got about one run of a
+// teammate.
+type HealthTold struct {
+	// Run is the run it is about: "<pane id>:<pid>".
+	Run string `json:"run"`
+	// Health is the state reported (needs_input).
+	Health protocol.State `json:"health"`
+	// Prompt is the prompt line it was told.
+	Prompt string `json:"prompt,omitempty"`
 }
 
 // StatePath returns the state file of team.
