@@ -120,6 +120,7 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 			t.doStop(ctx, &stopReq{name: m.name, reason: stop, reply: make(chan error, 1)})
 		}
 	}
+	t.placeAdopted(ctx)
 	t.persist()
 }
 
@@ -128,6 +129,9 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
 		m.startedAt = time.Time{}
 	}
 	m.pid, m.windowID = row.PID, row.Window
+	if t.conn != nil {
+		m.windowName = t.windowName(ctx, m.paneID)
+	}
 	if m.startedAt.IsZero() {
 		m.startedAt = t.m.now()
 	}

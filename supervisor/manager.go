@@ -55,6 +55,9 @@ type Config struct {
 	// each with UseWindows.
 	TMUX, TMUXPane string
 	UseWindows     bool
+	// LeadShare is the lead's percent of its window's width when
+	// teammates split it (split mode). Default layout.DefaultLeadShare.
+	LeadShare int
 	// PaneWidth and PaneHeight size a session we create. Default 200x50.
 	PaneWidth, PaneHeight int
 

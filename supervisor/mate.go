@@ -19,6 +19,7 @@ type mate struct {
 	restart                       protocol.RestartPolicy // restart policy ("" = default)
 
 	paneID, windowID string
+	windowName       string // the window's name when the pane was placed ("" unknown)
 	pid              int
 	state            protocol.State
 	startedAt        time.Time
@@ -143,6 +144,7 @@ func (t *team) mateFields(m *mate) []zap.Field {
 type mateView struct {
 	name, agentID, backend string
 	paneID, windowID       string
+	windowName             string
 	pid                    int
 	state                  protocol.State
 	exitStatus             *int
@@ -161,7 +163,7 @@ type mateView struct {
 func (t *team) view(m *mate) mateView {
 	v := mateView{
 		name: m.name, agentID: m.agentID, backend: m.backend,
-		paneID: m.paneID, windowID: m.windowID, pid: m.pid,
+		paneID: m.paneID, windowID: m.windowID, windowName: m.windowName, pid: m.pid,
 		state: m.state, signal: m.signal, restart: m.restart,
 		startedAt: m.startedAt, lastOutput: m.lastOutputAt(),
 		screen: m.screen, out: m.out, working: t.work.tasks[m.name],

@@ -225,25 +225,36 @@ func (t *team) ownedTaskLines(mem protocol.Member) []string {
 // the dead one, never with respawn-pane (tmux 3.3a loses output of a pane
 // respawned under a control client and can crash, TMUX.md "Restarting a
 // pane"). On a private server the dead pane's window is replaced at the
-// same index (new-window -k); elsewhere a new pane is made as for a spawn
-// and the dead one killed. Either way the pane id is new.
-func (t *team) replacePane(ctx context.Context, oldPane, oldWindow, name, agentID string, l backends.Launch) (paneInfo, error) {
+// same index (new-window -k); in split mode the new pane takes the dead
+// one's cell (replaceInPlace); in windows mode a new window is made as for
+// a spawn and the dead one killed. Either way the pane id is new.
+func (t *team) replacePane(ctx context.Context, oldPane, oldWindow, name, color, agentID string, l backends.Launch) (paneInfo, error) {
 	args, err := spawnArgs(l)
 	if err != nil {
 		return paneInfo{}, err
 	}
 	t.conn.UnwatchPane(oldPane)
+	if t.layout != nil {
+		if p, ok, err := t.replaceInPlace(ctx, oldPane, name, agentID, args); ok {
+			return p, err
+		}
+		// Not placed by the layout: the dead pane goes first, so that the
+		// layout sees only the lead's and teammates' panes.
+		t.killPane(ctx, oldPane)
+		return t.newPane(ctx, name, color, agentID, l)
+	}
 	if t.topo.mode == statefile.ModePrivate && oldWindow != "" {
 		if idx, ok := t.windowIndex(ctx, oldWindow); ok {
 			p, err := t.windowPaneAt(ctx, name, agentID, args, idx, true)
 			if err == nil {
 				delete(t.topo.linked, oldWindow)
+				t.decorate(ctx, name, color, p)
 				return p, nil
 			}
 			t.log.Debug("replace window", zap.String("window", oldWindow), zap.Error(err))
 		}
 	}
-	p, err := t.newPane(ctx, name, agentID, l)
+	p, err := t.newPane(ctx, name, color, agentID, l)
 	if err != nil {
 		return paneInfo{}, err
 	}

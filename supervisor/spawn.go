@@ -76,17 +76,25 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	var p paneInfo
 	var err error
 	if r.auto && old != nil {
-		p, err = t.replacePane(ctx, old.paneID, old.windowID, r.name, r.agentID, r.launch)
+		p, err = t.replacePane(ctx, old.paneID, old.windowID, r.name, r.color, r.agentID, r.launch)
 	} else {
-		p, err = t.newPane(ctx, r.name, r.agentID, r.launch)
+		p, err = t.newPane(ctx, r.name, r.color, r.agentID, r.launch)
+	}
+	if err == nil {
+		if err = checkStartPath(p, r.launch.Dir); err != nil {
+			t.conn.UnwatchOutput(p.pane)
+			t.killPane(ctx, p.pane)
+			t.unplace(ctx, r.name)
+		}
 	}
 	if err != nil {
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
+	p.windowName = t.windowName(ctx, p.pane)
 	now := t.m.now()
 	m := &mate{
 		name: r.name, agentID: r.agentID, backend: r.backend, color: r.color, restart: r.restart,
-		paneID: p.pane, windowID: p.window, pid: p.pid,
+		paneID: p.pane, windowID: p.window, windowName: p.windowName, pid: p.pid,
 		startedAt: now, exited: make(chan struct{}),
 	}
 	if old != nil {
@@ -102,6 +110,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	t.panes[m.paneID] = m
 	if err := t.watch(m); err != nil {
 		t.killPane(ctx, p.pane)
+		t.unplace(ctx, m.name)
 		delete(t.panes, m.paneID)
 		if old != nil {
 			t.mates[m.name] = old

@@ -110,6 +110,7 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 		}
 		m.out = nil
 		delete(t.panes, m.paneID)
+		t.unplace(ctx, m.name)
 	}
 	for _, w := range m.stopWaiters {
 		w <- r.err
