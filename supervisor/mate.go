@@ -55,6 +55,10 @@ type mate struct {
 	restarting bool
 	// lastExit describes the last exit for the restart note.
 	lastExit string
+	// restartErr says why the last automatic restart could not start its
+	// pane ("" once a pane runs again); lastExit and the exit status stay
+	// those of the last run.
+	restartErr string
 
 	// Health of the current run (see health.go); nil while not alive.
 	// checkAt is its next evaluation (zero: none planned).
@@ -154,6 +158,7 @@ type mateView struct {
 	health                 string
 	startedAt, lastOutput  time.Time
 	nextRestart            time.Time
+	restartErr             string
 	screen                 string
 	out                    *tmuxcc.PaneOutput
 	// working lists the tasks in progress the work watcher last saw.
@@ -166,7 +171,7 @@ func (t *team) view(m *mate) mateView {
 		paneID: m.paneID, windowID: m.windowID, windowName: m.windowName, pid: m.pid,
 		state: m.state, signal: m.signal, restart: m.restart,
 		startedAt: m.startedAt, lastOutput: m.lastOutputAt(),
-		screen: m.screen, out: m.out, working: t.work.tasks[m.name],
+		screen: m.screen, out: m.out, working: t.work.tasks[m.name], restartErr: m.restartErr,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		v.restarts, v.failures = tr.Restarts(), tr.Failures(t.m.now())

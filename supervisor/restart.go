@@ -125,21 +125,26 @@ func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 }
 
 // failedStart handles a restart whose new process could not be started: it
-// counts as a run that failed at once.
+// counts as a run that failed at once. The teammate keeps its last real
+// exit (status or signal, lastExit, the dead pane in its cell) and the
+// restart error is kept beside it: the lead and status say both.
 func (t *team) failedStart(m *mate, err error) {
 	now := t.m.now()
 	t.log.Warn("teammate restart failed", append(t.mateFields(m), zap.Error(err))...)
 	d := t.restarts.Exited(m.name, now, policy.RestartExit{Status: -1, Ran: 0})
-	m.lastExit = "could not be started: " + err.Error()
+	m.restartErr = err.Error()
 	ev := t.leadEvent(m, now)
+	ev.ExitStatus, ev.Signal = m.exitStatus, m.signal
 	ev.Restarts, ev.Failures, ev.Policy = d.Restarts, d.Failures, t.restartPolicy(m)
-	ev.LastLines = m.lastExit
+	ev.RestartError = m.restartErr
+	ev.LastLines = m.screen
 	switch {
 	case d.GaveUp:
 		t.setState(m, protocol.StateFailed, zap.Int("failures", d.Failures))
 		ev.Kind = policy.LeadFailed
 		t.tellLead(ev)
 	case d.Restart:
+		// Still crashed, its retry pending (StateRestarting, next_restart_at).
 		t.log.Info("teammate restart planned", append(t.mateFields(m), zap.Duration("backoff", d.Delay))...)
 	default:
 		t.setState(m, protocol.StateCrashed)

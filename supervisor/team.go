@@ -54,7 +54,7 @@ type team struct {
 	conn        *tmuxcc.Conn
 	events      <-chan tmuxcc.Event // conn.Events(), nil when disconnected
 	topo        topology
-	layout      *layout.Layout // split mode: where teammate panes go (placement.go); nil otherwise
+	layout      *layout.Layout   // split mode: where teammate panes go (placement.go); nil otherwise
 	mates       map[string]*mate // by teammate name
 	panes       map[string]*mate // by pane id (current pane only)
 	tearingDown bool

@@ -98,7 +98,7 @@ func TestSpawnArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "-P -F #{pane_id} #{window_id} #{pane_pid} -c /x##y -e A=1 -- env -- /bin/agent"
+	want := "-P -F #{pane_id} #{window_id} #{pane_pid} #{pane_start_path} -c /x##y -e A=1 -- env -- /bin/agent"
 	if got := strings.Join(a, " "); got != want {
 		t.Errorf("args = %q, want %q", got, want)
 	}

@@ -63,6 +63,9 @@ type LeadEvent struct {
 	Tasks     []string // tasks it owns in progress, e.g. "#3 Write the parser"
 	Unread    int      // unread messages in its inbox
 	LastLines string   // last lines of its output, readable text
+	// RestartError says why a restart could not start its pane (the
+	// exit facts above stay those of the last run).
+	RestartError string
 }
 
 // LeadMessage is a message to append to the team lead's inbox: From goes in
