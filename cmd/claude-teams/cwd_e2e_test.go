@@ -38,9 +38,16 @@ func TestSpawnCwdFormatCharacters(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := fmt.Sprintf("w%d", i)
-		p.mustCall("spawn_teammate", map[string]any{
+		res := p.mustCall("spawn_teammate", map[string]any{
 			"team_name": "alpha", "name": name, "prompt": "say where", "cwd": dir, "backend_type": "pwder",
-		})
+		}).StructuredContent
+		// The result says where it runs (on the private server: its own
+		// window, named after it).
+		if msg := fmt.Sprint(res["message"]); !strings.Contains(msg, name+" started in window "+name+" (@") ||
+			!strings.Contains(msg, fmt.Sprint(res["pane_id"])) || !strings.Contains(msg, "claude-teams supervisor attach") ||
+			!strings.HasPrefix(fmt.Sprint(res["window"]), name+" (@") {
+			t.Errorf("spawn_teammate = %+v", res)
+		}
 		want := "cwd=[" + dir + "]"
 		var out string
 		for deadline := time.Now().Add(30 * time.Second); ; {
