@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/creack/pty"
 
@@ -233,5 +232,15 @@ func TestWindowsModeNamedAndTitled(t *testing.T) {
 		}
 	}
 	h.checkPlaced(p, []string{"w1", "w2"})
-	_ = time.Second
+}
+
+func TestLeadShareChecked(t *testing.T) {
+	h := newHarness(t)
+	for _, share := range []int{5, 91} {
+		cfg := h.config()
+		cfg.LeadShare = share
+		if _, err := NewManager(cfg); err == nil || !strings.Contains(err.Error(), "LeadShare "+strconv.Itoa(share)) {
+			t.Errorf("LeadShare %d: err = %v", share, err)
+		}
+	}
 }
