@@ -165,12 +165,13 @@ func (t *team) replaceInPlace(ctx context.Context, oldPane, name, agentID string
 	}
 	hidden := p.window
 	rerr := t.layout.Replace(ctx, name, p.pane)
+	placed := false
 	for _, m := range t.layout.Mates() {
 		if m.Name == name && m.Pane == p.pane {
-			p.window = m.Window
+			placed, p.window = true, m.Window
 		}
 	}
-	if p.window == hidden {
+	if !placed {
 		// Not swapped in: the dead pane keeps its cell; the restart
 		// failed and will be tried again.
 		t.conn.UnwatchOutput(p.pane)
@@ -182,9 +183,13 @@ func (t *team) replaceInPlace(ctx context.Context, oldPane, name, agentID string
 		t.log.Warn("lay out restarted pane", zap.String("agent", name), zap.String("pane", p.pane), zap.Error(rerr))
 	}
 	// The dead pane went with the hidden window (Replace killed it), or
-	// is killed here if it was left behind.
+	// is killed here if it was left behind. When the dead pane was gone
+	// already, the layout may have made the hidden window an overflow
+	// window: then it stays ours.
 	t.killPane(ctx, oldPane)
-	delete(t.topo.linked, hidden)
+	if p.window != hidden {
+		delete(t.topo.linked, hidden)
+	}
 	return p, true, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 
@@ -243,4 +244,32 @@ func TestLeadShareChecked(t *testing.T) {
 			t.Errorf("LeadShare %d: err = %v", share, err)
 		}
 	}
+}
+
+// TestSplitRestartAfterDeadPaneClosed: the person closes a crashed
+// teammate's dead pane before its restart: the new pane joins the lead's
+// window like a spawn, laid out, one pane for the teammate.
+func TestSplitRestartAfterDeadPaneClosed(t *testing.T) {
+	h := newHarness(t)
+	p := h.personInTmux(160, 40)
+	m := h.manager(func(c *Config) {
+		c.TMUX, c.TMUXPane = p.tmuxEnv, p.lead
+		c.Restarts.InitialBackoff, c.Restarts.Jitter = time.Second, -1
+	})
+	h.spawn(m, "w1", "print up", "wait")
+	first := h.spawnPolicy(m, "w2", "on-failure", "print up", "wait")
+	h.waitOutput(m, "w2", "up")
+	h.ctl("w2", "exit 3")
+	h.waitState(m, "w2", protocol.StateRestarting)
+	h.mustTmux("kill-pane", "-t", first.TmuxPaneID)
+	var ts protocol.TeammateStatus
+	eventually(t, func() bool {
+		ts = h.status(m, "w2")
+		return ts.Restarts == 1 && ts.Alive
+	}, "w2 restarted (last %+v)", &ts)
+	h.waitOutput(m, "w2", "up")
+	if !strings.Contains(ts.Window, p.leadWin) {
+		t.Errorf("w2 restarted in %q, want the lead's window %s", ts.Window, p.leadWin)
+	}
+	h.checkPlaced(p, []string{"w1", "w2"})
 }
