@@ -20,14 +20,25 @@ import (
 // later go to an overflow window), and the restart latency in place: from
 // the crashing process's last instant (it stamps the time) to the new
 // pane swapped into the old cell and starting (its "teammate starting"
-// event), the restart backoff off. One experiment per run:
+// event), the restart backoff off; person=none without the person's
+// client (tmux then redraws no screen). One experiment per run:
 //
 //	go test -run '^$' -bench SplitPlacement -benchtime=1x ./supervisor/
 func BenchmarkSplitPlacement(b *testing.B) {
+	for _, attach := range []bool{true, false} {
+		name := "person=attached"
+		if !attach {
+			name = "person=none"
+		}
+		b.Run(name, func(b *testing.B) { benchSplitPlacement(b, attach) })
+	}
+}
+
+func benchSplitPlacement(b *testing.B, attach bool) {
 	const mates, restarts = 20, 10
 	for i := 0; i < b.N; i++ {
 		h := newHarness(b)
-		p := h.personInTmux(200, 50)
+		p := h.personInTmuxWith(200, 50, attach)
 		m := h.manager(func(c *Config) {
 			c.TMUX, c.TMUXPane = p.tmuxEnv, p.lead
 			c.Restarts = policy.RestartConfig{InitialBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond,

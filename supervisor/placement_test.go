@@ -27,12 +27,31 @@ type person struct {
 
 func (h *harness) personInTmux(w, hgt int) person {
 	h.t.Helper()
+	return h.personInTmuxWith(w, hgt, true)
+}
+
+// personInTmuxWith is personInTmux; without attach, no person's client
+// is attached (tmux then redraws no screen).
+func (h *harness) personInTmuxWith(w, hgt int, attach bool) person {
+	h.t.Helper()
 	h.mustTmux("new-session", "-d", "-s", "person", "-x", strconv.Itoa(w), "-y", strconv.Itoa(hgt), "cat")
 	h.mustTmux("new-window", "-d", "-t", "=person:", "cat")
 	p := person{w: w, h: hgt}
 	p.lead = h.mustTmux("display-message", "-p", "-t", "=person:0.0", "#{pane_id}")
 	p.leadWin = h.mustTmux("display-message", "-p", "-t", p.lead, "#{window_id}")
 	p.second = h.mustTmux("display-message", "-p", "-t", "=person:1", "#{window_id}")
+	if attach {
+		h.attachPerson(w, hgt)
+	}
+	p.secondSize = h.mustTmux("display-message", "-p", "-t", p.second, "#{window_width}x#{window_height}")
+	sock := h.mustTmux("display-message", "-p", "#{socket_path}")
+	p.tmuxEnv = sock + ",1,0"
+	return p
+}
+
+// attachPerson attaches a person's client to "person" through a pty of
+// w×hgt plus tmux's status line, and waits until it is in.
+func (h *harness) attachPerson(w, hgt int) {
 	cmd := exec.Command("tmux", "-L", h.socket, "attach-session", "-t", "=person")
 	cmd.Env = append(append([]string{}, h.env...), "TERM=xterm-256color")
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(w), Rows: uint16(hgt + 1)})
@@ -45,10 +64,6 @@ func (h *harness) personInTmux(w, hgt int) person {
 		out, _ := h.tmux("list-clients", "-t", "=person", "-F", "#{client_tty}")
 		return strings.TrimSpace(out) != ""
 	}, "the person's client to attach")
-	p.secondSize = h.mustTmux("display-message", "-p", "-t", p.second, "#{window_width}x#{window_height}")
-	sock := h.mustTmux("display-message", "-p", "#{socket_path}")
-	p.tmuxEnv = sock + ",1,0"
-	return p
 }
 
 func (h *harness) mustTmux(args ...string) string {
