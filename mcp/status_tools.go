@@ -190,6 +190,9 @@ func deathReason(ts protocol.TeammateStatus) string {
 	if ts.Restarts > 0 {
 		why += fmt.Sprintf(" (restarted %d time(s))", ts.Restarts)
 	}
+	if ts.RestartError != "" {
+		why += "; its restart failed: " + ts.RestartError
+	}
 	return why
 }
 

@@ -32,7 +32,7 @@ func TestSpawnCwdFormatCharacters(t *testing.T) {
 	p := startProc(t, env)
 	p.initialize("claude-code")
 	p.mustCall("team_create", map[string]any{"team_name": "alpha"})
-	for i, d := range []string{"x#[y]", "x##[y]", "#[fg=red]z", "a#{b}", "c#(echo hi)", "e#", "f##g", "h#,i#}"} {
+	for i, d := range []string{"x#[y]", "x##[y]", "#[fg=red]z", "a#{b}", "c#(echo hi)", "e#", "f##g", "h#,i#}", "p%Y q r"} {
 		dir := filepath.Join(tmp, d)
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			t.Fatal(err)
