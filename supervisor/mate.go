@@ -45,6 +45,9 @@ type mate struct {
 	stopping    bool // a terminate goroutine is running
 	stopWaiters []chan error
 	forget      bool // drop the mate once stopped (spawn rollback)
+	// keptDead: a stop for a manual restart left the dead pane in its
+	// cell beside the lead; the restart's new pane replaces it there.
+	keptDead bool
 	// known is false for a config member we adopted without any record of
 	// ours (no state file entry for its pane) until we see its pane alive.
 	known bool

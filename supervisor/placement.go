@@ -211,6 +211,19 @@ func (t *team) decorate(ctx context.Context, name, color string, p paneInfo) {
 	}
 }
 
+// placed reports whether the layout holds pane as name's.
+func (t *team) placed(name, pane string) bool {
+	if t.layout == nil || t.conn == nil {
+		return false
+	}
+	for _, m := range t.layout.Mates() {
+		if m.Name == name && m.Pane == pane {
+			return true
+		}
+	}
+	return false
+}
+
 // unplace tells the layout that name's pane is gone for good.
 func (t *team) unplace(ctx context.Context, name string) {
 	if t.layout == nil {

@@ -288,3 +288,36 @@ func TestSplitRestartAfterDeadPaneClosed(t *testing.T) {
 	}
 	h.checkPlaced(p, []string{"w1", "w2"})
 }
+
+// TestSplitManualRestartKeepsCell: restart_teammate of a crashed teammate
+// beside the lead puts its new pane in its old cell (the dead pane keeps
+// it until then); a force kill afterwards removes it and lays out the rest.
+func TestSplitManualRestartKeepsCell(t *testing.T) {
+	h := newHarness(t)
+	p := h.personInTmux(160, 40)
+	m := h.manager(func(c *Config) { c.TMUX, c.TMUXPane = p.tmuxEnv, p.lead })
+	for _, n := range []string{"w1", "w2", "w3"} {
+		h.spawn(m, n, "print up", "wait")
+	}
+	h.waitOutput(m, "w1", "up")
+	before := h.status(m, "w1")
+	cell := h.cellOf(before.PaneID)
+	h.ctl("w1", "exit 3")
+	h.waitState(m, "w1", protocol.StateCrashed)
+	if got := h.cellOf(before.PaneID); got != cell {
+		t.Errorf("dead pane moved from %s to %s", cell, got)
+	}
+	ts, err := m.Restart(ctxT(t), h.team, "w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitOutput(m, "w1", "up")
+	if got := h.cellOf(ts.PaneID); got != cell || ts.PaneID == before.PaneID {
+		t.Errorf("restarted as %s at %s, its cell was %s (%s)", ts.PaneID, got, cell, before.PaneID)
+	}
+	h.checkPlaced(p, []string{"w1", "w2", "w3"})
+	if err := m.Stop(ctxT(t), h.team, "w2", protocol.StopKilled); err != nil {
+		t.Fatal(err)
+	}
+	h.checkPlaced(p, []string{"w1", "w3"})
+}

@@ -75,9 +75,15 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	}
 	var p paneInfo
 	var err error
-	if r.auto && old != nil {
+	if old != nil && (r.auto || (r.respawn && old.keptDead)) {
 		p, err = t.replacePane(ctx, old.paneID, old.windowID, r.name, r.color, r.agentID, r.launch)
 	} else {
+		if old != nil && old.keptDead {
+			// Not a restart after all: the kept dead pane goes.
+			t.killPane(ctx, old.paneID)
+			t.unplace(ctx, old.name)
+			old.keptDead = false
+		}
 		p, err = t.newPane(ctx, r.name, r.color, r.agentID, r.launch)
 	}
 	if err == nil {

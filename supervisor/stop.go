@@ -30,6 +30,7 @@ type stopDone struct {
 	name, pane string
 	screen     string
 	conn       *tmuxcc.Conn // the connection the pane was removed through
+	kept       bool         // the dead pane was left in its cell (stopTarget.keep)
 	err        error
 }
 
@@ -64,6 +65,9 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	tg := stopTarget{
 		name: m.name, pane: m.paneID, pid: m.pid, exited: m.exited,
 		alive: !m.processDone(), conn: t.conn, grace: t.m.cfg.StopGrace,
+		// A manual restart of a dead teammate beside the lead: its dead
+		// pane keeps its cell until the new one is swapped in.
+		keep:      r.reason == protocol.StopRestart && m.processDone() && t.placed(m.name, m.paneID),
 		serverPID: t.topo.serverPID, log: t.log.With(zap.String("agent", m.name)),
 	}
 	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", string(m.stopReason)))...)
@@ -72,7 +76,7 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	t.persist()
 	go func() {
 		screen, err := tg.terminate(t.m.ctx)
-		t.report(&stopDone{name: tg.name, pane: tg.pane, screen: screen, conn: tg.conn, err: err})
+		t.report(&stopDone{name: tg.name, pane: tg.pane, screen: screen, conn: tg.conn, kept: tg.keep, err: err})
 	}()
 }
 
@@ -110,7 +114,9 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 		}
 		m.out = nil
 		delete(t.panes, m.paneID)
-		t.unplace(ctx, m.name)
+		if m.keptDead = r.kept && t.conn != nil && t.conn == r.conn; !m.keptDead {
+			t.unplace(ctx, m.name)
+		}
 	}
 	for _, w := range m.stopWaiters {
 		w <- r.err
@@ -180,6 +186,7 @@ type stopTarget struct {
 	pid        int
 	exited     <-chan struct{}
 	alive      bool
+	keep       bool // a dead pane is left where it is (for a restart in its cell)
 	conn       *tmuxcc.Conn
 	grace      time.Duration
 	serverPID  int // the tmux server's pid
@@ -207,7 +214,7 @@ func (s stopTarget) terminate(ctx context.Context) (string, error) {
 	if !s.alive || s.pid <= 0 {
 		// Already dead (its exit was handled): only the pane is left. The
 		// pid was reaped long ago and may belong to someone else now.
-		if s.conn != nil && s.pane != "" {
+		if s.conn != nil && s.pane != "" && !s.keep {
 			killPaneOn(cctx, s.conn, s.pane)
 		}
 		return "", nil
