@@ -47,6 +47,7 @@ type spawnResult struct {
 	Color       string `json:"color"`
 	BackendType string `json:"backend_type"`
 	PaneID      string `json:"pane_id"`
+	Window      string `json:"window,omitempty"`
 }
 
 func (s *Server) spawnTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
@@ -79,6 +80,7 @@ func (s *Server) spawnTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			"color":        str("Colour assigned."),
 			"backend_type": str("Agent CLI started."),
 			"pane_id":      str("tmux pane id."),
+			"window":       str("tmux window of the pane: name (id), e.g. \"alpha-2 (@7)\"."),
 		}, "agent_id", "name", "team_name", "message").raw()),
 		localWriteTool("Spawn teammate"),
 	)
@@ -95,19 +97,38 @@ func (s *Server) spawnTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		if err != nil {
 			return s.refuse(name, err)
 		}
+		s.log.Info("teammate spawned", zap.String("team", args.TeamName), zap.String("agent", got.Name),
+			zap.String("backend", got.BackendType), zap.String("pane", got.TmuxPaneID))
+		window := s.windowOf(ctx, args.TeamName, got.Name)
 		msg := "The agent is now running and will receive instructions via mailbox."
+		if window != "" {
+			msg = fmt.Sprintf("%s started in window %s, pane %s; see it with `claude-teams supervisor attach`. %s",
+				got.Name, window, got.TmuxPaneID, msg)
+		}
 		for _, w := range warnings {
 			msg += " Warning: " + w + "."
 			s.log.Warn("teammate may not work", zap.String("agent", got.Name), zap.String("why", w))
 		}
-		s.log.Info("teammate spawned", zap.String("team", args.TeamName), zap.String("agent", got.Name),
-			zap.String("backend", got.BackendType), zap.String("pane", got.TmuxPaneID))
 		return okResult(spawnResult{
 			AgentID: got.AgentID, Name: got.Name, TeamName: args.TeamName,
 			Message: msg,
-			Color:   got.Color, BackendType: got.BackendType, PaneID: got.TmuxPaneID,
+			Color:   got.Color, BackendType: got.BackendType, PaneID: got.TmuxPaneID, Window: window,
 		})
 	})
+}
+
+// windowOf is where the supervisor says agent's pane is ("" unknown).
+func (s *Server) windowOf(ctx context.Context, team, agent string) string {
+	st, err := s.cfg.Supervisor.Status(ctx, team)
+	if err != nil {
+		return ""
+	}
+	for _, ts := range st.Teammates {
+		if ts.Name == agent {
+			return ts.Window
+		}
+	}
+	return ""
 }
 
 // spawnMember validates a spawn request into the member to add.

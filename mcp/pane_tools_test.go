@@ -164,7 +164,8 @@ func TestCheckTeammate(t *testing.T) {
 	h.createTeam("alpha", "w1", "w2")
 	exit := 137
 	sup.status["w1"] = protocol.TeammateStatus{Name: "w1", State: "crashed", Alive: false, ExitStatus: &exit,
-		Signal: "KILL", Restarts: 2, PID: 99, Backend: "claude", PaneID: "%w1", LastOutputAt: "2020-01-01T00:00:00Z"}
+		Signal: "KILL", Restarts: 2, PID: 99, Backend: "claude", PaneID: "%w1", LastOutputAt: "2020-01-01T00:00:00Z",
+		Window: "alpha-2 (@7)", RestartError: "new window: context deadline exceeded"}
 	sup.status["w2"] = protocol.TeammateStatus{Name: "w2", State: "running", Alive: true, PID: 100,
 		StartedAt: "2020-01-01T00:00:00Z"}
 	h.send("alpha", "team-lead", "w1", "first")
@@ -183,8 +184,12 @@ func TestCheckTeammate(t *testing.T) {
 		got["restarts"] != float64(2) || got["output"] != "line 1\nline 2" || got["last_output_age"] == "" {
 		t.Errorf("check = %v", got)
 	}
-	if e, _ := got["error"].(string); !strings.Contains(e, "crashed: killed by KILL") {
+	if e, _ := got["error"].(string); !strings.Contains(e, "crashed: killed by KILL") ||
+		!strings.Contains(e, "its restart failed: new window: context deadline exceeded") {
 		t.Errorf("error = %v", got["error"])
+	}
+	if got["window"] != "alpha-2 (@7)" || got["restart_error"] != "new window: context deadline exceeded" {
+		t.Errorf("check = %v", got)
 	}
 	// The returned message is marked read; w1's older one and w2's stay unread.
 	again := h.ok("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"})

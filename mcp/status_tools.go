@@ -48,8 +48,10 @@ type checkResult struct {
 	LastOutputAge string `json:"last_output_age,omitempty"`
 	Backend       string `json:"backend,omitempty"`
 	PaneID        string `json:"pane_id,omitempty"`
+	Window        string `json:"window,omitempty"`
 	NextRestartAt string `json:"next_restart_at,omitempty"`
 	HealthReason  string `json:"health_reason,omitempty"`
+	RestartError  string `json:"restart_error,omitempty"`
 }
 
 // inRange returns *v, or def when v is nil; a value outside [lo, hi] is
@@ -96,7 +98,9 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			"last_output_age":    str("Time since its screen last changed."),
 			"backend":            str("Agent CLI."),
 			"pane_id":            str("tmux pane id."),
+			"window":             str("tmux window of the pane: name (id)."),
 			"next_restart_at":    str("When the next restart is due."),
+			"restart_error":      str("Why the last restart could not start its pane (the exit facts stay those of the last run)."),
 		}, "name", "alive", "pending_from", "their_unread_count", "error", "state", "exit_status", "restarts").raw()),
 		localWriteTool("Check teammate"),
 	)
@@ -177,6 +181,7 @@ func (s *Server) fillStatus(res *checkResult, st protocol.TeamStatus, agent stri
 	res.ExitStatus, res.Signal, res.Restarts, res.PID = ts.ExitStatus, ts.Signal, ts.Restarts, ts.PID
 	res.Backend, res.PaneID, res.NextRestartAt = ts.Backend, ts.PaneID, ts.NextRestartAt
 	res.HealthReason = ts.HealthReason
+	res.Window, res.RestartError = ts.Window, ts.RestartError
 	if ts.Alive {
 		res.Uptime = age(now, ts.StartedAt)
 	}
@@ -199,6 +204,9 @@ func deathReason(ts protocol.TeammateStatus) string {
 	}
 	if ts.Restarts > 0 {
 		why += fmt.Sprintf(" (restarted %d time(s))", ts.Restarts)
+	}
+	if ts.RestartError != "" {
+		why += "; its restart failed: " + ts.RestartError
 	}
 	return why
 }

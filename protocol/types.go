@@ -62,6 +62,7 @@ type TeammateStatus struct {
 	AgentID       string   `json:"agent_id"`
 	Backend       string   `json:"backend"`
 	PaneID        string   `json:"pane_id"`
+	Window        string   `json:"window"` // the pane's window, "alpha-2 (@7)"
 	PID           int      `json:"pid"`
 	State         State    `json:"state"`
 	Health        string   `json:"health"`
@@ -73,6 +74,7 @@ type TeammateStatus struct {
 	StartedAt     string   `json:"started_at"`
 	LastOutputAt  string   `json:"last_output_at"`
 	NextRestartAt string   `json:"next_restart_at"`
+	RestartError  string   `json:"restart_error"` // why the last restart could not start its pane
 	Unread        int      `json:"unread"`
 	Tasks         []string `json:"tasks"`
 	// LeadSigned says the teammate has a lead key (leadsig.go): it was

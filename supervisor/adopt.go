@@ -136,6 +136,7 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 			t.doStop(ctx, &stopReq{name: m.name, reason: stop, reply: make(chan error, 1)})
 		}
 	}
+	t.placeAdopted(ctx)
 	t.persist()
 }
 
@@ -147,6 +148,9 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
 		m.pidStart = procStart(row.PID)
 	}
 	m.pid, m.windowID = row.PID, row.Window
+	if t.conn != nil {
+		m.windowName = t.windowName(ctx, m.paneID)
+	}
 	if m.startedAt.IsZero() {
 		m.startedAt = t.now()
 	}

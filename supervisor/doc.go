@@ -53,9 +53,12 @@
 //
 // Where panes live (DESIGN.md "tmux topology"): without $TMUX, a private
 // server with one session per team, named after the team; inside tmux, the
-// lead's server, splitting the lead's window or a window per teammate, with
-// our control client attached to a session of our own
-// ("claude-teams-<team>") into which the teammates' windows are linked.
+// lead's server, beside the lead in its window (placed by
+// supervisor/layout: the lead keeps its share, overflow windows
+// "<team>-2"…, restarts take the dead pane's cell; placement.go) or a
+// window per teammate, with our control client attached to a session of
+// our own ("claude-teams-<team>") into which the teammates' windows are
+// linked. Every teammate pane is titled with its name.
 //
 // Remote-ready seams: which tmux server (Config.TmuxSocket, TMUX, a
 // recorded socket path) and which tmux command (Config.Tmux; tmuxcc runs

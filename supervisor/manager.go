@@ -15,6 +15,7 @@ import (
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/clock"
+	"github.com/f9449b24/claude-teams/supervisor/layout"
 	"github.com/f9449b24/claude-teams/supervisor/policy"
 	"github.com/f9449b24/claude-teams/supervisor/statefile"
 	"github.com/f9449b24/claude-teams/supervisor/statussock"
@@ -55,6 +56,9 @@ type Config struct {
 	// each with UseWindows.
 	TMUX, TMUXPane string
 	UseWindows     bool
+	// LeadShare is the lead's percent of its window's width when
+	// teammates split it (split mode). Default layout.DefaultLeadShare.
+	LeadShare int
 	// PaneWidth and PaneHeight size a session we create. Default 200x50.
 	PaneWidth, PaneHeight int
 
@@ -111,6 +115,9 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.Tmux, "tmux")
 	def(&c.TmuxSocket, "claude-teams")
 	def(&c.TmuxConfigFile, "/dev/null")
+	if c.LeadShare != 0 && (c.LeadShare < layout.MinLeadShare || c.LeadShare > layout.MaxLeadShare) {
+		return c, fmt.Errorf("supervisor: Config.LeadShare %d: must be from %d to %d", c.LeadShare, layout.MinLeadShare, layout.MaxLeadShare)
+	}
 	if c.PaneWidth <= 0 {
 		c.PaneWidth = 200
 	}

@@ -19,6 +19,7 @@ type mate struct {
 	restart                       protocol.RestartPolicy // restart policy ("" = default)
 
 	paneID, windowID string
+	windowName       string // the window's name when the pane was placed ("" unknown)
 	pid              int
 	pidStart         uint64 // pid's start time (identity.go), 0 when unknown
 	state            protocol.State
@@ -45,6 +46,9 @@ type mate struct {
 	stopping    bool // a terminate goroutine is running
 	stopWaiters []chan error
 	forget      bool // drop the mate once stopped (spawn rollback)
+	// keptDead: a stop for a manual restart left the dead pane in its
+	// cell beside the lead; the restart's new pane replaces it there.
+	keptDead bool
 	// known is false for a config member we adopted without any record of
 	// ours (no state file entry for its pane) until we see its pane alive.
 	known bool
@@ -55,6 +59,10 @@ type mate struct {
 	restarting bool
 	// lastExit describes the last exit for the restart note.
 	lastExit string
+	// restartErr says why the last automatic restart could not start its
+	// pane ("" once a pane runs again); lastExit and the exit status stay
+	// those of the last run.
+	restartErr string
 
 	// Health of the current run (see health.go); nil while not alive.
 	// checkAt is its next evaluation (zero: none planned).
@@ -144,6 +152,7 @@ func (t *team) mateFields(m *mate) []zap.Field {
 type mateView struct {
 	name, agentID, backend string
 	paneID, windowID       string
+	windowName             string
 	pid                    int
 	state                  protocol.State
 	exitStatus             *int
@@ -154,6 +163,7 @@ type mateView struct {
 	healthReason           string
 	startedAt, lastOutput  time.Time
 	nextRestart            time.Time
+	restartErr             string
 	screen                 string
 	out                    *tmuxcc.PaneOutput
 	// working lists the tasks in progress the work watcher last saw.
@@ -163,10 +173,10 @@ type mateView struct {
 func (t *team) view(m *mate) mateView {
 	v := mateView{
 		name: m.name, agentID: m.agentID, backend: m.backend,
-		paneID: m.paneID, windowID: m.windowID, pid: m.pid,
+		paneID: m.paneID, windowID: m.windowID, windowName: m.windowName, pid: m.pid,
 		state: m.state, signal: m.signal, restart: m.restart,
 		startedAt: m.startedAt, lastOutput: m.lastOutputAt(),
-		screen: m.screen, out: m.out, working: t.work.tasks[m.name],
+		screen: m.screen, out: m.out, working: t.work.tasks[m.name], restartErr: m.restartErr,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		v.restarts, v.failures = tr.Restarts(), tr.Failures(t.now())

@@ -125,21 +125,26 @@ func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 }
 
 // failedStart handles a restart whose new process could not be started: it
-// counts as a run that failed at once.
+// counts as a run that failed at once. The teammate keeps its last real
+// exit (status or signal, lastExit, the dead pane in its cell) and the
+// restart error is kept beside it: the lead and status say both.
 func (t *team) failedStart(m *mate, err error) {
 	now := t.now()
 	t.log.Warn("teammate restart failed", append(t.mateFields(m), zap.Error(err))...)
 	d := t.restarts.Exited(m.name, now, policy.RestartExit{Status: -1, Ran: 0})
-	m.lastExit = "could not be started: " + err.Error()
+	m.restartErr = err.Error()
 	ev := t.leadEvent(m, now)
+	ev.ExitStatus, ev.Signal = m.exitStatus, m.signal
 	ev.Restarts, ev.Failures, ev.Policy = d.Restarts, d.Failures, t.restartPolicy(m)
-	ev.LastLines = m.lastExit
+	ev.RestartError = m.restartErr
+	ev.LastLines = m.screen
 	switch {
 	case d.GaveUp:
 		t.setState(m, protocol.StateFailed, zap.Int("failures", d.Failures))
 		ev.Kind = policy.LeadFailed
 		t.tellLead(ev)
 	case d.Restart:
+		// Still crashed, its retry pending (StateRestarting, next_restart_at).
 		t.log.Info("teammate restart planned", append(t.mateFields(m), zap.Duration("backoff", d.Delay))...)
 	default:
 		t.setState(m, protocol.StateCrashed)
@@ -225,25 +230,36 @@ func (t *team) ownedTaskLines(mem protocol.Member) []string {
 // the dead one, never with respawn-pane (tmux 3.3a loses output of a pane
 // respawned under a control client and can crash, TMUX.md "Restarting a
 // pane"). On a private server the dead pane's window is replaced at the
-// same index (new-window -k); elsewhere a new pane is made as for a spawn
-// and the dead one killed. Either way the pane id is new.
-func (t *team) replacePane(ctx context.Context, oldPane, oldWindow, name, agentID string, l backends.Launch) (paneInfo, error) {
+// same index (new-window -k); in split mode the new pane takes the dead
+// one's cell (replaceInPlace); in windows mode a new window is made as for
+// a spawn and the dead one killed. Either way the pane id is new.
+func (t *team) replacePane(ctx context.Context, oldPane, oldWindow, name, color, agentID string, l backends.Launch) (paneInfo, error) {
 	args, err := spawnArgs(l)
 	if err != nil {
 		return paneInfo{}, err
 	}
 	t.conn.UnwatchPane(oldPane)
+	if t.layout != nil {
+		if p, ok, err := t.replaceInPlace(ctx, oldPane, name, agentID, args); ok {
+			return p, err
+		}
+		// Not placed by the layout: the dead pane goes first, so that the
+		// layout sees only the lead's and teammates' panes.
+		t.killPane(ctx, oldPane)
+		return t.newPane(ctx, name, color, agentID, l)
+	}
 	if t.topo.mode == statefile.ModePrivate && oldWindow != "" {
 		if idx, ok := t.windowIndex(ctx, oldWindow); ok {
 			p, err := t.windowPaneAt(ctx, name, agentID, args, idx, true)
 			if err == nil {
 				delete(t.topo.linked, oldWindow)
+				t.decorate(ctx, name, color, p)
 				return p, nil
 			}
 			t.log.Debug("replace window", zap.String("window", oldWindow), zap.Error(err))
 		}
 	}
-	p, err := t.newPane(ctx, name, agentID, l)
+	p, err := t.newPane(ctx, name, color, agentID, l)
 	if err != nil {
 		return paneInfo{}, err
 	}

@@ -75,20 +75,35 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	}
 	var p paneInfo
 	var err error
-	if r.auto && old != nil && t.panes[old.paneID] == old {
-		// (Only a dead pane still ours is replaced: a stale id may name
-		// someone else's pane now, see identity.go.)
-		p, err = t.replacePane(ctx, old.paneID, old.windowID, r.name, r.agentID, r.launch)
+	// Only a dead pane still ours is replaced: a stale id may name
+	// someone else's pane now (identity.go); a kept dead pane (a manual
+	// restart beside the lead) was ours when it was kept.
+	if old != nil && ((r.auto && t.panes[old.paneID] == old) || (r.respawn && old.keptDead)) {
+		p, err = t.replacePane(ctx, old.paneID, old.windowID, r.name, r.color, r.agentID, r.launch)
 	} else {
-		p, err = t.newPane(ctx, r.name, r.agentID, r.launch)
+		if old != nil && old.keptDead {
+			// Not a restart after all: the kept dead pane goes.
+			t.killPane(ctx, old.paneID)
+			t.unplace(ctx, old.name)
+			old.keptDead = false
+		}
+		p, err = t.newPane(ctx, r.name, r.color, r.agentID, r.launch)
+	}
+	if err == nil {
+		if err = checkStartPath(p, r.launch.Dir); err != nil {
+			t.conn.UnwatchOutput(p.pane)
+			t.killPane(ctx, p.pane)
+			t.unplace(ctx, r.name)
+		}
 	}
 	if err != nil {
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
+	p.windowName = t.windowName(ctx, p.pane)
 	now := t.now()
 	m := &mate{
 		name: r.name, agentID: r.agentID, backend: r.backend, color: r.color, restart: r.restart,
-		paneID: p.pane, windowID: p.window, pid: p.pid, pidStart: procStart(p.pid),
+		paneID: p.pane, windowID: p.window, windowName: p.windowName, pid: p.pid, pidStart: procStart(p.pid),
 		startedAt: now, exited: make(chan struct{}),
 	}
 	if old != nil {
@@ -104,6 +119,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	t.panes[m.paneID] = m
 	if err := t.watch(m); err != nil {
 		t.killPane(ctx, p.pane)
+		t.unplace(ctx, m.name)
 		delete(t.panes, m.paneID)
 		if old != nil {
 			t.mates[m.name] = old

@@ -29,6 +29,7 @@ type stopDone struct {
 	name, pane string
 	screen     string
 	conn       *tmuxcc.Conn // the connection the pane was removed through
+	kept       bool         // the dead pane was left in its cell (stopTarget.keep)
 	err        error
 }
 
@@ -63,6 +64,9 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	tg := stopTarget{
 		name: m.name, pane: m.paneID, pid: m.pid, id: t.identity(m), exited: m.exited,
 		alive: !m.processDone(), conn: t.conn, grace: t.cfg.StopGrace,
+		// A manual restart of a dead teammate beside the lead: its dead
+		// pane keeps its cell until the new one is swapped in.
+		keep:      r.reason == protocol.StopRestart && m.processDone() && t.placed(m.name, m.paneID),
 		serverPID: t.topo.serverPID, log: t.log.With(zap.String("agent", m.name)),
 	}
 	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", string(m.stopReason)))...)
@@ -71,7 +75,7 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	t.persist()
 	t.goHelper(func() {
 		screen, err := tg.terminate(t.life)
-		t.report(&stopDone{name: tg.name, pane: tg.pane, screen: screen, conn: tg.conn, err: err})
+		t.report(&stopDone{name: tg.name, pane: tg.pane, screen: screen, conn: tg.conn, kept: tg.keep, err: err})
 	})
 }
 
@@ -115,6 +119,9 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 		m.out = nil
 		if own {
 			delete(t.panes, m.paneID)
+		}
+		if m.keptDead = r.kept && own && t.conn != nil && t.conn == r.conn; !m.keptDead {
+			t.unplace(ctx, m.name)
 		}
 	}
 	for _, w := range m.stopWaiters {
@@ -182,6 +189,7 @@ type stopTarget struct {
 	id         paneIdentity // what makes pane and pid the teammate's
 	exited     <-chan struct{}
 	alive      bool
+	keep       bool // a dead pane is left where it is (for a restart in its cell)
 	conn       *tmuxcc.Conn
 	grace      time.Duration
 	serverPID  int // the tmux server's pid
@@ -220,7 +228,7 @@ func (s stopTarget) terminate(ctx context.Context) (string, error) {
 	if !s.alive || s.pid <= 0 {
 		// Already dead (its exit was handled): only the pane is left. The
 		// pid was reaped long ago and may belong to someone else now.
-		if paneOurs {
+		if paneOurs && !s.keep {
 			killPaneOn(cctx, s.conn, s.pane)
 		}
 		return "", nil

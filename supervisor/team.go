@@ -11,6 +11,7 @@ import (
 
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/clock"
+	"github.com/f9449b24/claude-teams/supervisor/layout"
 	"github.com/f9449b24/claude-teams/supervisor/policy"
 	"github.com/f9449b24/claude-teams/supervisor/statefile"
 	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
@@ -65,6 +66,7 @@ type team struct {
 	conn        *tmuxcc.Conn
 	events      <-chan tmuxcc.Event // conn.Events(), nil when disconnected
 	topo        topology
+	layout      *layout.Layout   // split mode: where teammate panes go (placement.go); nil otherwise
 	mates       map[string]*mate // by teammate name
 	panes       map[string]*mate // by pane id (current pane only)
 	tearingDown bool

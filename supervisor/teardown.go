@@ -51,6 +51,13 @@ func (t *team) doTeardown(ctx context.Context, r *teardownReq) bool {
 	}
 	if t.conn != nil {
 		t.removeLeftovers(ctx)
+		if t.layout != nil {
+			// The lead's window gets its options back (the teammates'
+			// panes are gone: it has its whole width again).
+			if err := t.layout.Teardown(ctx); err != nil {
+				t.log.Warn("teardown: restore the lead's window", zap.Error(err))
+			}
+		}
 		if t.sessionShared(ctx) {
 			t.log.Info("teardown: our session also holds another data root's team: left in place", zap.String("session", t.topo.session))
 		} else {
@@ -104,7 +111,7 @@ func (t *team) sessionShared(ctx context.Context) bool {
 func (t *team) connLost(ctx context.Context) {
 	err := t.conn.Err()
 	_ = t.conn.Close()
-	t.conn = nil
+	t.conn, t.layout = nil, nil
 	for _, m := range t.mates {
 		if m.out != nil {
 			m.lastOutput = m.lastOutputAt()

@@ -23,8 +23,10 @@ const placeholderName = "claude-teams-keep"
 // and lasts about 68 years).
 var placeholderArgv = []string{"sleep", "2147483647"}
 
-// paneFormat is what new-window/split-window print for the created pane.
-const paneFormat = "#{pane_id} #{window_id} #{pane_pid}"
+// paneFormat is what new-window/split-window print for the created pane:
+// its start path last (it may hold spaces), the working directory tmux
+// made of -c (checked against the request, see checkDir).
+const paneFormat = "#{pane_id} #{window_id} #{pane_pid} #{pane_start_path}"
 
 // topology says where a team's panes live and how our control client
 // reaches them (DESIGN.md "tmux topology").
@@ -155,6 +157,7 @@ func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 		"history-limit", strconv.Itoa(t.cfg.HistoryLimit)); err != nil {
 		return fmt.Errorf("set history-limit: %w", err)
 	}
+	t.layout = t.newLayout(conn)
 	return nil
 }
 
@@ -162,21 +165,27 @@ func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 type paneInfo struct {
 	pane, window string
 	pid          int
+	windowName   string // filled in once the pane is placed
+	startPath    string // the working directory tmux started it in
 }
 
 func parsePaneInfo(lines []string) (paneInfo, error) {
 	if len(lines) == 0 {
 		return paneInfo{}, errors.New("no pane reported")
 	}
-	f := strings.Fields(lines[0])
-	if len(f) != 3 {
+	f := strings.SplitN(lines[0], " ", 4)
+	if len(f) < 3 {
 		return paneInfo{}, fmt.Errorf("unexpected pane line %q", lines[0])
 	}
 	pid, err := strconv.Atoi(f[2])
 	if err != nil {
 		return paneInfo{}, fmt.Errorf("unexpected pane line %q", lines[0])
 	}
-	return paneInfo{pane: f[0], window: f[1], pid: pid}, nil
+	p := paneInfo{pane: f[0], window: f[1], pid: pid}
+	if len(f) == 4 {
+		p.startPath = f[3]
+	}
+	return p, nil
 }
 
 // escapeFormat protects a value that tmux expands as a format (new-window
@@ -204,7 +213,10 @@ func spawnArgs(l backends.Launch) ([]string, error) {
 		}
 		argv = []string{"env", "--", argv[0]}
 	}
-	a := []string{"-P", "-F", paneFormat, "-c", escapeFormat(l.Dir)}
+	if err := checkDirText(l.Dir); err != nil {
+		return nil, err
+	}
+	a := []string{"-P", "-F", paneFormat, "-c", escapeDir(l.Dir)}
 	for _, kv := range l.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return nil, fmt.Errorf("environment entry %q is not KEY=VALUE", kv)
@@ -217,18 +229,19 @@ func spawnArgs(l backends.Launch) ([]string, error) {
 
 // newPane starts the agent of l in a new pane, with remain-on-exit set
 // before the process can exit and the agent id recorded on the pane.
-func (t *team) newPane(ctx context.Context, name, agentID string, l backends.Launch) (paneInfo, error) {
+func (t *team) newPane(ctx context.Context, name, color, agentID string, l backends.Launch) (paneInfo, error) {
 	args, err := spawnArgs(l)
 	if err != nil {
 		return paneInfo{}, err
 	}
 	if t.topo.mode == statefile.ModeSplit {
-		return t.splitPane(ctx, agentID, args)
+		return t.splitPane(ctx, name, color, agentID, args)
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		p, err := t.windowPane(ctx, name, agentID, args)
 		if err == nil {
+			t.decorate(ctx, name, color, p)
 			return p, nil
 		}
 		lastErr = err
@@ -267,6 +280,9 @@ func (t *team) windowPaneAt(ctx context.Context, name, agentID string, args []st
 	create = append(create, args...)
 	blocks, _, err := t.conn.CreatePane(ctx, t.cfg.OutputLimit, create,
 		[]string{"set-option", "-w", "-t", target, "remain-on-exit", "on"},
+		// On the pane too: a restart's pane keeps it when it is swapped
+		// into the lead's window (placement.go).
+		[]string{"set-option", "-p", "-t", target, "remain-on-exit", "on"},
 		[]string{"set-option", "-p", "-t", target, tmuxconv.PaneAgentOption, agentID},
 		[]string{"set-option", "-p", "-t", target, tmuxconv.PaneRootOption, t.rootTag})
 	if len(blocks) == 0 {
@@ -309,65 +325,6 @@ func (t *team) freeIndex(ctx context.Context) (int, error) {
 		}
 	}
 	return max + 1, nil
-}
-
-// splitPane splits the lead's window (always targeting the lead's pane
-// explicitly, through our session). remain-on-exit is a window option inherited by panes, and a
-// split's new pane id is unknown until it exists, so the lead's window gets
-// remain-on-exit on the creating line and its own value back right after,
-// once the new pane carries the option itself.
-func (t *team) splitPane(ctx context.Context, agentID string, args []string) (paneInfo, error) {
-	lead := t.topo.leadPane
-	if lead == "" {
-		return paneInfo{}, errors.New("split the lead's window: the lead's pane is unknown ($TMUX_PANE unset)")
-	}
-	info, err := t.conn.Command(ctx, "display-message", "-p", "-t", lead, "#{window_id}")
-	if err != nil || len(info) == 0 {
-		return paneInfo{}, fmt.Errorf("find the lead's pane %s: %w", lead, err)
-	}
-	leadWindow := strings.TrimSpace(info[0])
-	old, err := t.conn.Command(ctx, "show-options", "-w", "-v", "-t", lead, "remain-on-exit")
-	if err != nil {
-		return paneInfo{}, fmt.Errorf("read remain-on-exit: %w", err)
-	}
-	restore := []string{"set-option", "-w", "-u", "-t", lead, "remain-on-exit"}
-	if len(old) > 0 && strings.TrimSpace(old[0]) != "" {
-		restore = []string{"set-option", "-w", "-t", lead, "remain-on-exit", strings.TrimSpace(old[0])}
-	}
-	// Linked first, so that tmux sends us the new pane's output from its
-	// first byte (CreatePane keeps it from the reply on).
-	if err := t.linkWindow(ctx, leadWindow); err != nil {
-		return paneInfo{}, err
-	}
-	if _, err := t.conn.Command(ctx, "set-option", "-w", "-t", lead, "remain-on-exit", "on"); err != nil {
-		return paneInfo{}, fmt.Errorf("split window: %w", err)
-	}
-	// Through our session (linked above), so that the new pane takes its
-	// history-limit and environment from our session, not from whichever
-	// session of the lead's window tmux would pick for a bare pane id.
-	target := "=" + t.topo.session + ":" + leadWindow + "." + lead
-	create := append([]string{"split-window", "-d", "-t", target}, args...)
-	blocks, _, err := t.conn.CreatePane(ctx, t.cfg.OutputLimit, create)
-	var p paneInfo
-	if err == nil {
-		p, err = parsePaneInfo(blocks[0])
-	}
-	if err != nil {
-		// Even after ctx ended (CreatePane then left no pane behind).
-		_, _ = t.conn.Command(context.WithoutCancel(ctx), restore...)
-		return paneInfo{}, fmt.Errorf("split window: %w", err)
-	}
-	if _, err := t.conn.CommandLine(ctx,
-		[]string{"set-option", "-p", "-t", p.pane, "remain-on-exit", "on"},
-		[]string{"set-option", "-p", "-t", p.pane, tmuxconv.PaneAgentOption, agentID},
-		[]string{"set-option", "-p", "-t", p.pane, tmuxconv.PaneRootOption, t.rootTag},
-		restore); err != nil {
-		t.conn.UnwatchOutput(p.pane)
-		t.killPane(ctx, p.pane)
-		_, _ = t.conn.Command(ctx, restore...)
-		return paneInfo{}, fmt.Errorf("split window: %w", err)
-	}
-	return p, nil
 }
 
 // linkWindow links window w into our session (tmux sends %output only for

@@ -98,7 +98,7 @@ func TestSpawnArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "-P -F #{pane_id} #{window_id} #{pane_pid} -c /x##y -e A=1 -- env -- /bin/agent"
+	want := "-P -F #{pane_id} #{window_id} #{pane_pid} #{pane_start_path} -c /x##y -e A=1 -- env -- /bin/agent"
 	if got := strings.Join(a, " "); got != want {
 		t.Errorf("args = %q, want %q", got, want)
 	}
@@ -157,5 +157,27 @@ func TestPlaceholderNamed(t *testing.T) {
 	}
 	if !strings.Contains(out, "sleep") {
 		t.Errorf("placeholder runs %q", out)
+	}
+}
+
+func TestEscapeDir(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"/plain", "/plain"},
+		{"/x#y", "/x##y"},
+		{"/x#[y]", "/x#[y]"},   // tmux copies "#[" as it is
+		{"/x##[y]", "/x##[y]"}, // and every run of '#' before '['
+		{"/a#{b}", "/a##{b}"},
+		{"/e#", "/e##"},
+		{"/f##g#[h", "/f####g#[h"},
+	} {
+		if got := escapeDir(c.in); got != c.want {
+			t.Errorf("escapeDir(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if err := checkDirText("/a\nb"); err == nil {
+		t.Error("a newline in a working directory was accepted")
+	}
+	if err := checkStartPath(paneInfo{startPath: "/srv/x##[y]"}, "/srv/x#[y]"); err == nil {
+		t.Error("a pane started elsewhere was accepted")
 	}
 }

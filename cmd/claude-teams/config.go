@@ -13,6 +13,7 @@ import (
 
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/layout"
 )
 
 // Config is everything the program takes from its environment and flags.
@@ -35,6 +36,9 @@ type Config struct {
 	// TmuxSocket is CLAUDE_TEAMS_TMUX_SOCKET, the private tmux server's
 	// socket name (tmux -L) used when the lead is not inside tmux.
 	TmuxSocket string
+	// LeadShare is CLAUDE_TEAMS_LEAD_SHARE: the lead's percent of its
+	// window's width when teammates split it (0 = the layout's default).
+	LeadShare int
 	// Restart is CLAUDE_TEAMS_RESTART: never, on-failure or always.
 	Restart protocol.RestartPolicy
 	// LogFile is CLAUDE_TEAMS_LOG_FILE ("" = stderr only).
@@ -126,6 +130,11 @@ func loadConfig(environ []string) (Config, error) {
 			return c, fmt.Errorf("CLAUDE_TEAMS_TMUX_SOCKET=%q: a socket name, not a path", v)
 		}
 		c.TmuxSocket = v
+	}
+	if v := get("CLAUDE_TEAMS_LEAD_SHARE"); v != "" {
+		if c.LeadShare, err = layout.ParseLeadShare(v); err != nil {
+			return c, fmt.Errorf("CLAUDE_TEAMS_LEAD_SHARE: %w", err)
+		}
 	}
 	if v := get("CLAUDE_TEAMS_RESTART"); v != "" {
 		p, err := protocol.ParseRestartPolicy(v)

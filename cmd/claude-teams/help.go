@@ -36,6 +36,8 @@ Environment:
                                              of splitting the lead's window
   CLAUDE_TEAMS_TMUX_SOCKET                   private tmux socket name when the lead
                                              is not in tmux (default claude-teams)
+  CLAUDE_TEAMS_LEAD_SHARE                    percent of its window's width the lead
+                                             keeps beside teammates (10-90, default 30)
   CLAUDE_TEAMS_RESTART                       default restart policy (default never)
   CLAUDE_TEAMS_LOG_FILE                      also write logs to this file
   CLAUDE_TEAMS_LOG_LEVEL                     log level (default info)

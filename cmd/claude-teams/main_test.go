@@ -49,7 +49,7 @@ var envVars = []string{"CLAUDE_CONFIG_DIR", "CLAUDE_TEAMS_BACKENDS", "CLAUDE_TEA
 	"CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS", "OPENCODE_SERVER_URL", "USE_TMUX_WINDOWS",
 	"CLAUDE_TEAMS_TMUX_SOCKET", "CLAUDE_TEAMS_RESTART", "CLAUDE_TEAMS_LOG_FILE", "CLAUDE_TEAMS_LOG_LEVEL",
 	"CLAUDE_TEAMS_STALL_AFTER", "CLAUDE_TEAMS_IDLE_AFTER", "CLAUDE_TEAMS_START_TIMEOUT", "CLAUDE_TEAMS_NOTIFY_EVERY",
-	"CLAUDE_TEAMS_NOTIFY_BURST", "CLAUDE_TEAMS_AGENT_NAME", "CLAUDE_TEAMS_TEAM", "TMUX_PANE"}
+	"CLAUDE_TEAMS_NOTIFY_BURST", "CLAUDE_TEAMS_AGENT_NAME", "CLAUDE_TEAMS_TEAM", "TMUX_PANE", "CLAUDE_TEAMS_LEAD_SHARE"}
 
 // TestREADMEDocumentsEverything keeps the README in step with the
 // program: every environment variable and every tool (one schema
@@ -122,7 +122,7 @@ func TestLoadConfig(t *testing.T) {
 		"CLAUDE_TEAMS_RESTART=on-failure", "CLAUDE_TEAMS_LOG_LEVEL=debug", "CLAUDE_TEAMS_LOG_FILE=/tmp/x.log",
 		"TMUX=/tmp/tmux-0/default,1,0", "TMUX_PANE=%3", "CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS=true",
 		"OPENCODE_SERVER_URL=http://127.0.0.1:4096", "CUSTOM=x", "CUSTOM=y", "CLAUDE_TEAMS_AGENT_NAME=w1",
-		"CLAUDE_TEAMS_TEAM=alpha", "CLAUDE_TEAMS_STALL_AFTER=5m", "CLAUDE_TEAMS_NOTIFY_BURST=3"))
+		"CLAUDE_TEAMS_TEAM=alpha", "CLAUDE_TEAMS_STALL_AFTER=5m", "CLAUDE_TEAMS_NOTIFY_BURST=3", "CLAUDE_TEAMS_LEAD_SHARE=45%"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("config = %+v", cfg)
 	}
 	if cfg.AgentName != "w1" || cfg.AgentTeam != "alpha" || cfg.StallAfter != 5*time.Minute || cfg.NotifyBurst != 3 ||
-		cfg.IdleAfter != 0 {
+		cfg.IdleAfter != 0 || cfg.LeadShare != 45 {
 		t.Errorf("config = %+v", cfg)
 	}
 	if cfg.Getenv("CUSTOM") != "y" {
@@ -142,7 +142,7 @@ func TestLoadConfig(t *testing.T) {
 	for _, bad := range []string{"USE_TMUX_WINDOWS=maybe", "CLAUDE_TEAMS_RESTART=sometimes", "CLAUDE_TEAMS_LOG_LEVEL=loud",
 		"CLAUDE_TEAMS_TMUX_SOCKET=/tmp/sock", "CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS=perhaps",
 		"CLAUDE_TEAMS_STALL_AFTER=soon", "CLAUDE_TEAMS_IDLE_AFTER=-1s", "CLAUDE_TEAMS_NOTIFY_BURST=0",
-		"CLAUDE_TEAMS_BACKENDS=emacs", "OPENCODE_SERVER_URL=ftp://x",
+		"CLAUDE_TEAMS_BACKENDS=emacs", "OPENCODE_SERVER_URL=ftp://x", "CLAUDE_TEAMS_LEAD_SHARE=95", "CLAUDE_TEAMS_LEAD_SHARE=half",
 		"CLAUDE_TEAMS_AGENT_NAME=../w1\x00CLAUDE_TEAMS_TEAM=alpha", "CLAUDE_TEAMS_TEAM=Alpha Team\x00CLAUDE_TEAMS_AGENT_NAME=w1",
 		"CLAUDE_TEAMS_AGENT_NAME=w1", "CLAUDE_TEAMS_TEAM=alpha"} {
 		name := strings.SplitN(bad, "=", 2)[0]

@@ -224,7 +224,7 @@ func TestStatusJSONShape(t *testing.T) {
 	}
 	teamKeys := []string{"name", "supervised", "supervisor_pid", "teammates"}
 	mateKeys := []string{"agent_id", "alive", "backend", "exit_status", "failures", "health", "last_output_at", "lead_signed", "name",
-		"next_restart_at", "pane_id", "pid", "restarts", "signal", "started_at", "state", "tasks", "unread"}
+		"next_restart_at", "pane_id", "pid", "restart_error", "restarts", "signal", "started_at", "state", "tasks", "unread", "window"}
 	for _, team := range teams {
 		if got := jsonKeys(team); !slices.Equal(got, teamKeys) {
 			t.Errorf("team keys %q", got)

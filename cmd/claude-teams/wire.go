@@ -20,6 +20,7 @@ func managerConfig(cfg Config, log *zap.Logger, store *protocol.Store) superviso
 		TMUX:       cfg.Tmux,
 		TMUXPane:   cfg.TmuxPane,
 		UseWindows: cfg.TmuxWindows,
+		LeadShare:  cfg.LeadShare,
 		Restarts:   policy.RestartConfig{Policy: cfg.Restart},
 		Health: policy.HealthConfig{
 			StallAfter:   cfg.StallAfter,

@@ -71,6 +71,9 @@ type LeadEvent struct {
 	// is in tmux ("%3 in session T of the tmux server at <socket>"); both
 	// go in stalled and needs_input messages.
 	Attach, Target string
+	// RestartError says why a restart could not start its pane (the
+	// exit facts above stay those of the last run).
+	RestartError string
 }
 
 // LeadMessage is a message to append to the team lead's inbox: From goes in

@@ -111,6 +111,9 @@ func leadFacts(ev LeadEvent) []string {
 	case LeadNeedsInput:
 		add("screen shows", leadOr(ev.Prompt, "a prompt"))
 	}
+	if ev.RestartError != "" {
+		add("restart failed", ev.RestartError)
+	}
 	if ev.PaneID != "" {
 		add("pane", ev.PaneID)
 	}
