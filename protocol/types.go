@@ -75,10 +75,11 @@ type TeammateStatus struct {
 	NextRestartAt string   `json:"next_restart_at"`
 	Unread        int      `json:"unread"`
 	Tasks         []string `json:"tasks"`
-	// LeadSigned says the teammate has a lead key (leadsig.go): it was
-	// last launched with --lead-verify-key and every lead entry we write
-	// to it is signed. team_status and `supervisor status` fill it from
-	// the key files.
+	// LeadSigned says the teammate's current (or last) launch got
+	// --lead-verify-key (leadsig.go): it checks every lead entry and every
+	// lead entry we write to it is signed. The supervisor fills it from
+	// what it launched (the state file's lead_verify_key, which the
+	// offline status reads too).
 	LeadSigned bool `json:"lead_signed"`
 }
 

@@ -84,6 +84,7 @@ func (t *team) teammateStatus(team string, mem protocol.Member, v mateView, know
 		ts.Restarts, ts.Failures, ts.Health = v.restarts, v.failures, v.health
 		ts.StartedAt, ts.LastOutputAt = statefile.FormatTime(v.startedAt), statefile.FormatTime(v.lastOutput)
 		ts.NextRestartAt = statefile.FormatTime(v.nextRestart)
+		ts.LeadSigned = v.leadSigned
 		if ts.Backend == "" {
 			ts.Backend = v.backend
 		}

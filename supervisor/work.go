@@ -28,6 +28,9 @@ type workFacts struct {
 	oldest map[string]time.Time // oldest unread message per teammate
 	tasks  map[string][]string  // tasks in progress per teammate ("#3 Write the parser")
 	idle   map[string]time.Time // latest idle_notification per teammate
+
+	// forged: per keyed teammate whose inbox was read (leadguard.go).
+	forged map[string][]protocol.Message
 }
 
 func newWorkFacts() workFacts {
@@ -52,6 +55,7 @@ func (t *team) onWorkUpdate(r *workUpdate) {
 		}
 	}
 	t.work = f
+	t.onForged(f.forged)
 	now := t.now()
 	for name, m := range t.mates {
 		if m.health == nil {
@@ -159,6 +163,7 @@ func (t *team) readWork() workFacts {
 		}
 		f.unread[mem.Name], f.oldest[mem.Name] = n, oldest
 	}
+	f.forged = t.readForged(members)
 	if tasks, err := t.store.ListTasks(t.name); err == nil {
 		for _, task := range tasks {
 			if task.Status != protocol.StatusInProgress {
