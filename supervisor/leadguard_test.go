@@ -119,8 +119,15 @@ func TestLeadGuardReportsForgedEntriesOnce(t *testing.T) {
 	if st := h.status(m1, "w1"); !st.LeadSigned {
 		t.Errorf("w1 was launched with a key but lead_signed is false: %+v", st)
 	}
+	// lead_signed is what the launch got, not whether a key file exists.
+	if _, err := h.store.LeadVerifyKey(h.team, "w2"); err != nil {
+		t.Fatal(err)
+	}
 	if st := h.status(m1, "w2"); st.LeadSigned {
 		t.Errorf("w2 was launched without a key but lead_signed is true: %+v", st)
+	}
+	if err := h.store.DeleteLeadKey(h.team, "w2"); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := h.store.Send(h.team, "w1", protocol.Message{From: protocol.LeadName, Text: "ours too"}); err != nil {
 		t.Fatal(err)
