@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -12,18 +13,69 @@ import (
 // frames; the lead is told about each such entry once. LeadForgeries finds
 // them; the supervisor's work watcher calls it for every keyed teammate.
 
-// LeadForgeries returns the live entries of agent's inbox that claim a
-// lead sender but do not verify with verifyKey (a --lead-verify-key
-// value): unsigned, badly signed, or signed with another key. It takes no
-// lock and writes nothing (a sound inbox read without the lock is one some
-// writer wrote whole); a missing inbox has none, a corrupt one is an error
-// wrapping ErrCorrupt. Entries other than the lead's are not looked at.
-func (s *Store) LeadForgeries(team, agent, verifyKey string) ([]Message, error) {
-	if err := validateKeyOwner(team, agent); err != nil {
+// LeadVerifier checks lead entries against one --lead-verify-key and
+// remembers those that verified, by a hash of the signed bytes and the
+// signature, so an entry read again on the next inbox change costs a hash
+// instead of a signature check. Not safe for concurrent use.
+type LeadVerifier struct {
+	key  string
+	pub  ed25519.PublicKey
+	good map[[sha256.Size]byte]struct{}
+}
+
+// maxVerified bounds what a LeadVerifier remembers; past it, it starts
+// afresh.
+const maxVerified = 4096
+
+// NewLeadVerifier parses verifyKey (a --lead-verify-key value).
+func NewLeadVerifier(verifyKey string) (*LeadVerifier, error) {
+	_, pub, err := ParseVerifyKey(verifyKey)
+	if err != nil {
 		return nil, err
 	}
-	if _, _, err := ParseVerifyKey(verifyKey); err != nil {
-		return nil, fmt.Errorf("forged lead entries of %s: %w", agent, err)
+	return &LeadVerifier{key: verifyKey, pub: pub, good: map[[sha256.Size]byte]struct{}{}}, nil
+}
+
+// Key is the --lead-verify-key value v checks against.
+func (v *LeadVerifier) Key() string { return v.key }
+
+// Verify reports what VerifyLeadEntry(m, v.Key()) reports.
+func (v *LeadVerifier) Verify(m Message) bool {
+	if m.LeadSig == "" || m.MsgID == "" {
+		return false
+	}
+	payload, err := LeadSigPayload(m)
+	if err != nil {
+		return false
+	}
+	h := sha256.New()
+	h.Write(payload)
+	h.Write([]byte{0})
+	h.Write([]byte(m.LeadSig))
+	var id [sha256.Size]byte
+	h.Sum(id[:0])
+	if _, ok := v.good[id]; ok {
+		return true
+	}
+	if !verifySig(v.pub, payload, m.LeadSig) {
+		return false
+	}
+	if len(v.good) >= maxVerified {
+		clear(v.good)
+	}
+	v.good[id] = struct{}{}
+	return true
+}
+
+// LeadForgeries returns the live entries of agent's inbox that claim a
+// lead sender but do not verify with v: unsigned, badly signed, or signed
+// with another key. It takes no lock and writes nothing (a sound inbox
+// read without the lock is one some writer wrote whole); a missing inbox
+// has none, a corrupt one is an error wrapping ErrCorrupt. Entries other
+// than the lead's are not looked at.
+func (s *Store) LeadForgeries(team, agent string, v *LeadVerifier) ([]Message, error) {
+	if err := validateKeyOwner(team, agent); err != nil {
+		return nil, err
 	}
 	path := s.InboxPath(team, agent)
 	data, err := readFile(path)
@@ -37,7 +89,7 @@ func (s *Store) LeadForgeries(team, agent, verifyKey string) ([]Message, error) 
 	var out []Message
 	for _, r := range raw {
 		m, ok := decodeEntry(r)
-		if !ok || !IsLeadSender(m.From) || VerifyLeadEntry(m, verifyKey) {
+		if !ok || !IsLeadSender(m.From) || v.Verify(m) {
 			continue
 		}
 		out = append(out, m)

@@ -81,6 +81,8 @@ func guardOf(ts statefile.TeammateState, current bool) leadGuard {
 // forged). It runs in the work watcher's goroutine.
 func (t *team) readForged(members []protocol.Member) map[string][]protocol.Message {
 	out := map[string][]protocol.Message{}
+	old := t.verifiers
+	t.verifiers = map[string]*protocol.LeadVerifier{}
 	for _, mem := range members {
 		k, ok, err := t.store.ReadLeadKey(t.name, mem.Name)
 		if err != nil {
@@ -90,7 +92,15 @@ func (t *team) readForged(members []protocol.Member) map[string][]protocol.Messa
 		if !ok {
 			continue
 		}
-		msgs, err := t.store.LeadForgeries(t.name, mem.Name, k.VerifyKey())
+		v := old[mem.Name]
+		if vk := k.VerifyKey(); v == nil || v.Key() != vk {
+			if v, err = protocol.NewLeadVerifier(vk); err != nil {
+				t.log.Debug("lead guard: key", zap.String("agent", mem.Name), zap.Error(err))
+				continue
+			}
+		}
+		t.verifiers[mem.Name] = v
+		msgs, err := t.store.LeadForgeries(t.name, mem.Name, v)
 		if err != nil {
 			t.log.Debug("lead guard: inbox", zap.String("agent", mem.Name), zap.Error(err))
 			continue
