@@ -21,7 +21,9 @@
 // its own goroutine. Health
 // (health.go) comes from %output times, the rendered screen once output
 // settles, and the inbox and task facts a work watcher reads when those
-// files change (work.go). Slow or file-bound work (restart preparation,
+// files change (work.go); the same reads give the lead guard (leadguard.go)
+// the entries in keyed teammates' inboxes that claim the lead without our
+// signature, each told to the lead once. Slow or file-bound work (restart preparation,
 // stops, the work watcher) runs in helper goroutines that report back as
 // requests. What a later owner or the status CLI needs is kept in the
 // state file (statefile.TeamState, OwnDir/state.json), restart counts, pending
