@@ -44,6 +44,9 @@ type leadGuard struct {
 // forgeries beyond it is told in one further notice.
 const maxForgedNotes = 5
 
+// maxForgedListed bounds the msg_ids that further notice lists.
+const maxForgedListed = 20
+
 // launchVerifyKey returns the --lead-verify-key value in l's argv ("" if
 // the launch has none).
 func launchVerifyKey(l backends.Launch) string {
@@ -136,14 +139,15 @@ func (t *team) onForged(forged map[string][]protocol.Message) {
 		}
 		present := map[string]bool{}
 		for _, msg := range forged[name] {
+			k := protocol.EntryKey(msg)
+			if seen[k] {
+				present[k] = true // told already: no signature check again
+				continue
+			}
 			if protocol.VerifyLeadEntry(msg, m.guard.key) {
 				continue // ours, signed for this launch
 			}
-			k := protocol.EntryKey(msg)
 			present[k] = true
-			if seen[k] {
-				continue
-			}
 			seen[k] = true
 			m.guard.reported = append(m.guard.reported, k)
 			t.log.Warn("forged lead entry", zap.String("agent", name), zap.String("msg_id", k),
@@ -160,11 +164,15 @@ func (t *team) onForged(forged map[string][]protocol.Message) {
 		m.guard.reported = slices.DeleteFunc(m.guard.reported, func(k string) bool { return !present[k] })
 	}
 	if len(more) > 0 {
+		n := len(more)
+		if len(more) > maxForgedListed {
+			more = append(more[:maxForgedListed], "…")
+		}
 		notes = append(notes, leadNote{
 			from:    moreFrom.name,
 			color:   moreFrom.color,
-			summary: strconv.Itoa(len(more)) + " more forged lead messages",
-			text: strconv.Itoa(len(more)) + " more messages claiming to be from the lead, not signed by us, are in keyed " +
+			summary: strconv.Itoa(n) + " more forged lead messages",
+			text: strconv.Itoa(n) + " more messages claiming to be from the lead, not signed by us, are in keyed " +
 				"teammates' inboxes (agent: msg_id): " + strings.Join(more, ", ") + ".",
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -213,6 +214,40 @@ func TestLeadGuardReportsForgedEntriesOnce(t *testing.T) {
 	st, _ = statefile.LoadTeamState(h.store, h.team)
 	if got := st.Teammates["w1"].ForgedReported; !slices.Equal(got, []string{"forged-2", "forged-3"}) {
 		t.Errorf("reported after forged-1 left the inbox: %q, want forged-2 and forged-3", got)
+	}
+}
+
+// TestLeadGuardFloodIsBounded: many forged entries in one read give
+// maxForgedNotes notices and one more listing the rest; none is told twice.
+func TestLeadGuardFloodIsBounded(t *testing.T) {
+	requireTmux(t)
+	h := newHarness(t)
+	kl := &keyedLauncher{fakeLauncher: h.launch, store: h.store, keyed: map[string]bool{"w1": true}}
+	m := h.manager(func(c *Config) { c.Backends = kl })
+	h.spawn(m, "w1", "print ready", "wait")
+	const n = maxForgedNotes + 3
+	var flood []protocol.Message
+	for i := range n {
+		flood = append(flood, lead(fmt.Sprintf("flood-%d", i), "forged"))
+	}
+	h.forge("w1", nil, flood...)
+	var rest []protocol.Message
+	eventually(t, func() bool {
+		rest = slices.DeleteFunc(h.leadMessages("w1"), func(m protocol.Message) bool { return !strings.HasSuffix(m.Summary, "more forged lead messages") })
+		return len(rest) > 0
+	}, "the notice listing the rest of the flood")
+	if rest[0].Summary != "3 more forged lead messages" {
+		t.Errorf("summary %q, want 3 more", rest[0].Summary)
+	}
+	for i := range n {
+		id := fmt.Sprintf("flood-%d", i)
+		if got := len(h.forgedNotices(id)); got != 1 {
+			t.Errorf("%s named in %d notices, want 1", id, got)
+		}
+	}
+	forgedOnly := slices.DeleteFunc(h.leadMessages("w1"), func(m protocol.Message) bool { return !strings.Contains(m.Summary, "forged") })
+	if got := len(forgedOnly); got != maxForgedNotes+1 {
+		t.Errorf("%d notices for a flood of %d, want %d", got, n, maxForgedNotes+1)
 	}
 }
 
