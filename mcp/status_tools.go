@@ -249,13 +249,8 @@ func (s *Server) teamStatusTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		if st.Teammates == nil {
 			st.Teammates = []protocol.TeammateStatus{}
 		}
-		for i := range st.Teammates {
-			_, keyed, err := s.cfg.Store.ReadLeadKey(args.TeamName, st.Teammates[i].Name)
-			if err != nil {
-				s.log.Warn("lead key refused", zap.String("team", args.TeamName), zap.String("agent", st.Teammates[i].Name), zap.Error(err))
-			}
-			st.Teammates[i].LeadSigned = keyed
-		}
+		// lead_signed is the supervisor's: whether the running launch got
+		// --lead-verify-key.
 		return okResult(st)
 	})
 }

@@ -55,15 +55,20 @@ func VerifyLeadEntry(m Message, verifyKey string) bool {
 	if err != nil || m.LeadSig == "" || m.MsgID == "" {
 		return false
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(m.LeadSig)
+	payload, err := LeadSigPayload(m)
+	return err == nil && verifySig(pub, payload, m.LeadSig)
+}
+
+// verifySig checks a base64url lead_sig over payload.
+func verifySig(pub ed25519.PublicKey, payload []byte, leadSig string) bool {
+	sig, err := base64.RawURLEncoding.DecodeString(leadSig)
 	if err != nil {
 		// Node's base64url decoder also takes padding.
-		if sig, err = base64.URLEncoding.DecodeString(m.LeadSig); err != nil {
+		if sig, err = base64.URLEncoding.DecodeString(leadSig); err != nil {
 			return false
 		}
 	}
-	payload, err := LeadSigPayload(m)
-	return err == nil && ed25519.Verify(pub, payload, sig)
+	return ed25519.Verify(pub, payload, sig)
 }
 
 // signEntry signs m, about to be written into to's inbox, when m is from a

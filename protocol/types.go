@@ -77,10 +77,11 @@ type TeammateStatus struct {
 	RestartError  string   `json:"restart_error"` // why the last restart could not start its pane
 	Unread        int      `json:"unread"`
 	Tasks         []string `json:"tasks"`
-	// LeadSigned says the teammate has a lead key (leadsig.go): it was
-	// last launched with --lead-verify-key and every lead entry we write
-	// to it is signed. team_status and `supervisor status` fill it from
-	// the key files.
+	// LeadSigned says the teammate's current (or last) launch got
+	// --lead-verify-key (leadsig.go): it checks every lead entry and every
+	// lead entry we write to it is signed. The supervisor fills it from
+	// what it launched (the state file's lead_verify_key, which the
+	// offline status reads too).
 	LeadSigned bool `json:"lead_signed"`
 	// HealthReason says why a live teammate is in its health: the prompt
 	// on its screen, the silence and the work of a stall ("" when there is

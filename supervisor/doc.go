@@ -22,7 +22,10 @@
 // (health.go) comes from %output times, the rendered screen once output
 // settles (and, at a bounded rate, while it does not: health_busy.go), and
 // the inbox and task facts a work watcher reads when those files change
-// (work.go); it stops once a stop is under way. Slow or file-bound work (restart preparation,
+// (work.go); it stops once a stop is under way. The same reads give the lead
+// guard (leadguard.go) the entries in keyed teammates' inboxes that claim
+// the lead without our signature, each told to the lead once. Slow or
+// file-bound work (restart preparation,
 // stops, the work watcher) runs in helper goroutines that report back as
 // requests. What a later owner or the status CLI needs is kept in the
 // state file (statefile.TeamState, OwnDir/state.json), restart counts, pending

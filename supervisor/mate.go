@@ -69,6 +69,9 @@ type mate struct {
 	health  *policy.HealthTracker
 	hs      healthState
 	checkAt time.Time
+
+	// guard is the lead signing of the current launch (leadguard.go).
+	guard leadGuard
 }
 
 // exitKey names one run of one pane; the lead hears about it at most once.
@@ -168,6 +171,8 @@ type mateView struct {
 	out                    *tmuxcc.PaneOutput
 	// working lists the tasks in progress the work watcher last saw.
 	working []string
+	// leadSigned says the current launch got --lead-verify-key.
+	leadSigned bool
 }
 
 func (t *team) view(m *mate) mateView {
@@ -177,6 +182,7 @@ func (t *team) view(m *mate) mateView {
 		state: m.state, signal: m.signal, restart: m.restart,
 		startedAt: m.startedAt, lastOutput: m.lastOutputAt(),
 		screen: m.screen, out: m.out, working: t.work.tasks[m.name], restartErr: m.restartErr,
+		leadSigned: m.guard.key != "",
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		v.restarts, v.failures = tr.Restarts(), tr.Failures(t.now())
@@ -211,7 +217,8 @@ func (t *team) toState(m *mate) statefile.TeammateState {
 		Restart:   m.restart,
 		StartedAt: statefile.FormatTime(m.startedAt), ExitedAt: statefile.FormatTime(m.exitedAt),
 		Reported: m.reported, LastExit: m.lastExit, StopReason: m.stopReason,
-		HealthTold: m.hs.told,
+		HealthTold:    m.hs.told,
+		LeadVerifyKey: m.guard.key, ForgedReported: m.guard.reported,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		ts.Restarts, ts.Failures = tr.Restarts(), tr.Failures(t.now())

@@ -105,6 +105,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 		name: r.name, agentID: r.agentID, backend: r.backend, color: r.color, restart: r.restart,
 		paneID: p.pane, windowID: p.window, windowName: p.windowName, pid: p.pid, pidStart: procStart(p.pid),
 		startedAt: now, exited: make(chan struct{}),
+		guard: newGuard(r.launch, old),
 	}
 	if old != nil {
 		delete(t.panes, old.paneID)

@@ -86,6 +86,7 @@ func (t *team) teammateStatus(team string, mem protocol.Member, v mateView, know
 		ts.StartedAt, ts.LastOutputAt = statefile.FormatTime(v.startedAt), statefile.FormatTime(v.lastOutput)
 		ts.NextRestartAt = statefile.FormatTime(v.nextRestart)
 		ts.Window, ts.RestartError = windowLabel(v.windowName, v.windowID), v.restartErr
+		ts.LeadSigned = v.leadSigned
 		if ts.Backend == "" {
 			ts.Backend = v.backend
 		}

@@ -88,6 +88,10 @@ type team struct {
 	flushTimer   loopTimer // held-back lead notifications
 	healthTimer  loopTimer // next health evaluation of any teammate
 	stopWork     context.CancelFunc
+
+	// verifiers are the lead guard's, per keyed teammate; owned by the
+	// work watcher's goroutine (readForged).
+	verifiers map[string]*protocol.LeadVerifier
 }
 
 // request is anything sent to the owner loop.

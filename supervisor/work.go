@@ -32,6 +32,9 @@ type workFacts struct {
 	// refused is the auto-mode refusal in the result of that latest
 	// idle_notification ("" = none; policy.AutoModeRefusal).
 	refused map[string]string
+
+	// forged: per keyed teammate whose inbox was read (leadguard.go).
+	forged map[string][]protocol.Message
 }
 
 func newWorkFacts() workFacts {
@@ -56,6 +59,7 @@ func (t *team) onWorkUpdate(r *workUpdate) {
 		}
 	}
 	t.work = f
+	t.onForged(f.forged)
 	now := t.now()
 	for name, m := range t.mates {
 		if m.health == nil {
@@ -164,6 +168,7 @@ func (t *team) readWork() workFacts {
 		}
 		f.unread[mem.Name], f.oldest[mem.Name] = n, oldest
 	}
+	f.forged = t.readForged(members)
 	if tasks, err := t.store.ListTasks(t.name); err == nil {
 		for _, task := range tasks {
 			if task.Status != protocol.StatusInProgress {

@@ -147,6 +147,8 @@ func offlineTeammate(team, root string, m protocol.Member, saved statefile.Teamm
 		Restarts: saved.Restarts,
 		Failures: saved.Failures,
 		Tasks:    []string{},
+		// What the last launch the state file records got.
+		LeadSigned: saved.LeadVerifyKey != "",
 	}
 	pane, found := findPane(listings, agentID, root, saved.PaneID, m.TmuxPaneID)
 	if !found {

@@ -57,6 +57,8 @@ func TestOfflineTeammate(t *testing.T) {
 		{name: "restarted pane", saved: statefile.TeammateState{PaneID: "%4", StartedAt: "2026-01-01T00:00:00.000Z", Restarts: 2},
 			panes: list(tmuxconv.Pane{ID: "%4", PID: 7}), state: "running", alive: true, pane: "%4", started: "2026-01-01T00:00:00.000Z"},
 		{name: "second server", panes: append(list(), list(tmuxconv.Pane{ID: "%1", PID: 3})...), state: "running", alive: true, pane: "%1"},
+		{name: "launched with a lead key", saved: statefile.TeammateState{PaneID: "%1", LeadVerifyKey: "1.AA"},
+			panes: list(tmuxconv.Pane{ID: "%1", PID: 9}), state: "running", alive: true, pane: "%1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +67,8 @@ func TestOfflineTeammate(t *testing.T) {
 				ts.StartedAt != tt.started || mustJSON(t, ts.ExitStatus) != mustJSON(t, tt.exit) {
 				t.Errorf("got %s", mustJSON(t, ts))
 			}
-			if ts.Backend != "codex" || ts.AgentID != "w1@alpha" || ts.Restarts != tt.saved.Restarts || ts.Tasks == nil {
+			if ts.Backend != "codex" || ts.AgentID != "w1@alpha" || ts.Restarts != tt.saved.Restarts || ts.Tasks == nil ||
+				ts.LeadSigned != (tt.saved.LeadVerifyKey != "") {
 				t.Errorf("identity: %s", mustJSON(t, ts))
 			}
 		})

@@ -84,6 +84,14 @@ type TeammateState struct {
 	// Reported is the exitKey of the last exit the lead was told about (or
 	// that needed no telling); a new owner never reports it again.
 	Reported string `json:"reported,omitempty"`
+	// LeadVerifyKey is the --lead-verify-key the current run was launched
+	// with ("" = none: it checks no lead entry and lead_signed is false).
+	LeadVerifyKey string `json:"lead_verify_key,omitempty"`
+	// ForgedReported names (protocol.EntryKey) the entries claiming the
+	// lead but not signed by us that the lead was told about and that were
+	// still in the teammate's inbox when last read; a new owner never
+	// reports them again.
+	ForgedReported []string `json:"forged_reported,omitempty"`
 	// FailureTimes are the exits of failed runs still inside the failure
 	// window; GaveUp says the restart policy gave up (failed); and
 	// NextRestartAt is a pending automatic restart. A new owner continues
