@@ -12,6 +12,13 @@ import (
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
+// restartArgs are restart_teammate's arguments.
+type restartArgs struct {
+	TeamName  string `json:"team_name"`
+	AgentName string `json:"agent_name"`
+	Fresh     bool   `json:"fresh"`
+}
+
 // check_teammate limits, as in the Python server.
 const (
 	defaultOutputLines = 20
@@ -49,6 +56,8 @@ type checkResult struct {
 	Backend       string `json:"backend,omitempty"`
 	PaneID        string `json:"pane_id,omitempty"`
 	NextRestartAt string `json:"next_restart_at,omitempty"`
+	SessionID     string `json:"session_id,omitempty"`
+	Resumed       bool   `json:"resumed"`
 }
 
 func clamp(v *int, def, lo, hi int) int {
@@ -90,6 +99,8 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			"backend":            str("Agent CLI."),
 			"pane_id":            str("tmux pane id."),
 			"next_restart_at":    str("When the next restart is due."),
+			"session_id":         str("Its conversation (agent CLI session id), kept across restarts."),
+			"resumed":            boolean("Whether its last start resumed its earlier conversation."),
 		}, "name", "alive", "pending_from", "their_unread_count", "error", "state", "exit_status", "restarts").raw()),
 		localWriteTool("Check teammate"),
 	)
@@ -162,6 +173,7 @@ func (s *Server) fillStatus(res *checkResult, st protocol.TeamStatus, agent stri
 	res.Alive, res.State, res.Health = ts.Alive, string(ts.State), ts.Health
 	res.ExitStatus, res.Signal, res.Restarts, res.PID = ts.ExitStatus, ts.Signal, ts.Restarts, ts.PID
 	res.Backend, res.PaneID, res.NextRestartAt = ts.Backend, ts.PaneID, ts.NextRestartAt
+	res.SessionID, res.Resumed = ts.SessionID, ts.Resumed
 	if ts.Alive {
 		res.Uptime = age(now, ts.StartedAt)
 	}
@@ -204,7 +216,8 @@ func (s *Server) teamStatusTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 	const name = "team_status"
 	tool := mcpgo.NewTool(name,
 		mcpgo.WithDescription("Report every teammate of a team as the supervisor sees it: state, pane, pid, "+
-			"exit status or signal, restarts, last output, unread messages and owned tasks."),
+			"exit status or signal, restarts, last output, unread messages, owned tasks, and its conversation "+
+			"(session_id, resumed: whether its last start kept its earlier conversation)."),
 		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
 		mcpgo.WithRawOutputSchema(object("", map[string]schema{
 			"name":           str("Team name."),
@@ -233,22 +246,26 @@ func (s *Server) restartTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 	const name = "restart_teammate"
 	tool := mcpgo.NewTool(name,
 		mcpgo.WithDescription("Restart a teammate now (also one that crashed, failed or was stopped), keeping its "+
-			"name, colour and working directory; it gets a note and its original assignment in its inbox."),
+			"name, colour and working directory. Where its agent CLI can, it resumes its conversation and gets a short "+
+			"note; with fresh, or when resuming is not possible, it starts a new conversation and gets a note with its "+
+			"original assignment in its inbox."),
 		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
 		mcpgo.WithString("agent_name", mcpgo.Required(), mcpgo.Description("Teammate to restart.")),
+		mcpgo.WithBoolean("fresh", mcpgo.DefaultBool(false), mcpgo.Description("Drop its conversation and start a new one.")),
 		mcpgo.WithRawOutputSchema(anyObject("The teammate's status after the restart.").raw()),
 		destructiveTool("Restart teammate"),
 	)
-	return tool, typed(s, name, func(ctx context.Context, args agentArgs) *mcpgo.CallToolResult {
+	return tool, typed(s, name, func(ctx context.Context, args restartArgs) *mcpgo.CallToolResult {
 		m, r := s.loadTeammate(name, args.TeamName, args.AgentName)
 		if r != nil {
 			return r
 		}
-		st, err := s.cfg.Supervisor.Restart(ctx, args.TeamName, m.Name)
+		st, err := s.cfg.Supervisor.Restart(ctx, args.TeamName, m.Name, args.Fresh)
 		if err != nil {
 			return s.refuse(name, err)
 		}
-		s.log.Info("teammate restarted", zap.String("team", args.TeamName), zap.String("agent", m.Name))
+		s.log.Info("teammate restarted", zap.String("team", args.TeamName), zap.String("agent", m.Name),
+			zap.Bool("fresh", args.Fresh), zap.String("session_id", st.SessionID), zap.Bool("resumed", st.Resumed))
 		return okResult(st)
 	})
 }

@@ -38,6 +38,10 @@ type Member struct {
 	Subscriptions    []string `json:"subscriptions"`
 	BackendType      string   `json:"backendType,omitempty"`
 	IsActive         *bool    `json:"isActive,omitempty"`
+	// SessionID is the conversation (agent CLI session) our supervisor
+	// last started the teammate with, for a later supervisor to resume;
+	// Claude Code 2.1.197 and 2.1.332 keep it when they rewrite the member.
+	SessionID string `json:"sessionId,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 
@@ -75,6 +79,10 @@ type TeammateStatus struct {
 	NextRestartAt string   `json:"next_restart_at"`
 	Unread        int      `json:"unread"`
 	Tasks         []string `json:"tasks"`
+	// SessionID is the conversation of the current (or last) run, and
+	// Resumed whether that run continued an earlier conversation.
+	SessionID string `json:"session_id,omitempty"`
+	Resumed   bool   `json:"resumed"`
 }
 
 // Plain twins of the config types: the same fields without JSON methods.

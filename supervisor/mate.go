@@ -60,6 +60,9 @@ type mate struct {
 	health  *policy.HealthTracker
 	hs      healthState
 	checkAt time.Time
+
+	// session is the teammate's conversation (session.go).
+	session sessionState
 }
 
 // exitKey names one run of one pane; the lead hears about it at most once.
@@ -113,6 +116,9 @@ func (t *team) setState(m *mate, s protocol.State, extra ...zap.Field) {
 		return
 	}
 	m.state = s
+	if s == protocol.StateIdle {
+		t.findSession(m) // after its first turn (codex)
+	}
 	msg := stateMessages[s]
 	if msg == "" {
 		msg = "teammate state changed"
@@ -156,6 +162,8 @@ type mateView struct {
 	out                    *tmuxcc.PaneOutput
 	// working lists the tasks in progress the work watcher last saw.
 	working []string
+	// session is the teammate's conversation (session.go).
+	session sessionState
 }
 
 func (t *team) view(m *mate) mateView {
@@ -165,6 +173,7 @@ func (t *team) view(m *mate) mateView {
 		state: m.state, signal: m.signal, restart: m.restart,
 		startedAt: m.startedAt, lastOutput: m.lastOutputAt(),
 		screen: m.screen, out: m.out, working: t.work.tasks[m.name],
+		session: m.session,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		v.restarts, v.failures = tr.Restarts(), tr.Failures(t.m.now())
@@ -200,6 +209,7 @@ func (t *team) toState(m *mate) statefile.TeammateState {
 		StartedAt: statefile.FormatTime(m.startedAt), ExitedAt: statefile.FormatTime(m.exitedAt),
 		Reported: m.reported, LastExit: m.lastExit, StopReason: m.stopReason,
 	}
+	sessionToState(&ts, m.session)
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		ts.Restarts, ts.Failures = tr.Restarts(), tr.Failures(t.m.now())
 		rs := tr.State()

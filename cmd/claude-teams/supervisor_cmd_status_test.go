@@ -132,9 +132,12 @@ func (s *cliService) Spawn(ctx context.Context, team string, m protocol.Member, 
 func (s *cliService) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
 	return nil
 }
-func (s *cliService) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
+func (s *cliService) Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if fresh {
+		agent += " fresh"
+	}
 	s.restarts = append(s.restarts, team+"/"+agent)
 	return protocol.TeammateStatus{Name: agent, State: "restarting", PaneID: "%9"}, nil
 }

@@ -147,6 +147,10 @@ func offlineTeammate(team, root string, m protocol.Member, saved statefile.Teamm
 		Restarts: saved.Restarts,
 		Failures: saved.Failures,
 		Tasks:    []string{},
+		// The state file first (it knows whether the last start resumed),
+		// else the member record.
+		SessionID: cmp.Or(saved.SessionID, m.SessionID),
+		Resumed:   saved.Resumed && saved.SessionID != "",
 	}
 	pane, found := findPane(listings, agentID, root, saved.PaneID, m.TmuxPaneID)
 	if !found {

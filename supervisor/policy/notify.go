@@ -52,6 +52,9 @@ type LeadEvent struct {
 	Policy      protocol.RestartPolicy
 	Restarts    int
 	Failures    int
+	// FreshStart (restarted) says why the new process starts a new
+	// conversation although the old one was to be resumed.
+	FreshStart string
 
 	// Health facts.
 	Prompt string        // needs_input: the prompt line

@@ -30,6 +30,9 @@ func leadSummary(ev LeadEvent) string {
 		}
 	case LeadRestarted:
 		s = fmt.Sprintf("%s restarted (restart %d)", a, ev.Restarts)
+		if ev.FreshStart != "" {
+			s += " with a new conversation: the old one could not be resumed"
+		}
 	case LeadFailed:
 		s = fmt.Sprintf("%s failed: %d failed runs, last %s; not restarting", a, ev.Failures, leadExitPhrase(ev))
 	case LeadStalled:
@@ -106,6 +109,9 @@ func leadFacts(ev LeadEvent) []string {
 		}
 	case LeadRestarted:
 		add("restarts so far", strconv.Itoa(ev.Restarts))
+		if ev.FreshStart != "" {
+			add("conversation", ev.FreshStart+"; started fresh")
+		}
 	case LeadStalled:
 		add("no output for", leadDuration(ev.Quiet))
 	case LeadNeedsInput:

@@ -89,6 +89,17 @@ type TeammateState struct {
 	// before anything is signalled): an owner that takes over before the
 	// stop completed classifies the exit as stopped and finishes the stop.
 	StopReason protocol.StopReason `json:"stop_reason,omitempty"`
+	// SessionID is the conversation of the current (or last) run, Resumed
+	// whether that run continued an earlier one; a later owner resumes
+	// SessionID (before the member record's sessionId). ResumeFailures
+	// counts resumed runs in a row that failed their start, and Fresh says
+	// the next start drops the conversation (after two of them), for
+	// FreshReason.
+	SessionID      string `json:"session_id,omitempty"`
+	Resumed        bool   `json:"resumed,omitempty"`
+	ResumeFailures int    `json:"resume_failures,omitempty"`
+	Fresh          bool   `json:"fresh,omitempty"`
+	FreshReason    string `json:"fresh_reason,omitempty"`
 }
 
 // StatePath returns the state file of team.
