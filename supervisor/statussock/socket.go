@@ -105,17 +105,18 @@ type PingResult struct {
 
 // socketRequest is one request line. Only the fields a method needs are set.
 type socketRequest struct {
-	ID      json.RawMessage        `json:"id,omitempty"`
-	Method  string                 `json:"method"`
-	Team    string                 `json:"team,omitempty"`
-	Agent   string                 `json:"agent,omitempty"`
-	Lines   int                    `json:"lines,omitempty"`
-	Reason  protocol.StopReason    `json:"reason,omitempty"`
-	Restart protocol.RestartPolicy `json:"restart,omitempty"`
-	Member  *protocol.Member       `json:"member,omitempty"`
+	ID        json.RawMessage        `json:"id,omitempty"`
+	Method    string                 `json:"method"`
+	Team      string                 `json:"team,omitempty"`
+	Agent     string                 `json:"agent,omitempty"`
+	Lines     int                    `json:"lines,omitempty"`
+	Reason    protocol.StopReason    `json:"reason,omitempty"`
+	Restart   protocol.RestartPolicy `json:"restart,omitempty"`
+	Member    *protocol.Member       `json:"member,omitempty"`
+	TimeoutMS int64                  `json:"timeout_ms,omitempty"`
+
 	// Fresh asks a restart to drop the teammate's conversation.
-	Fresh     bool  `json:"fresh,omitempty"`
-	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+	Fresh bool `json:"fresh,omitempty"`
 }
 
 // socketResponse is one response line: Result or Error, never both.
