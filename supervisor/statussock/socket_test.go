@@ -213,6 +213,9 @@ func TestSocketRoundTrip(t *testing.T) {
 	if err != nil || ts.AgentID != "w1@alpha" || ts.State != "restarting" {
 		t.Fatalf("Restart = %+v, %v", ts, err)
 	}
+	if _, err := c.Restart(ctx, "alpha", "w1", true); err != nil {
+		t.Fatalf("Restart fresh: %v", err)
+	}
 	if err := c.Stop(ctx, "alpha", "w1", "shutdown"); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +230,7 @@ func TestSocketRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"status alpha", "capture alpha w1 20", "restart alpha w1", "stop alpha w1 shutdown",
+		"status alpha", "capture alpha w1 20", "restart alpha w1", "restart alpha w1 fresh", "stop alpha w1 shutdown",
 		"stop alpha w2 killed", "spawn alpha w3 on-failure", "teardown alpha",
 	}
 	if got := f.Calls(); strings.Join(got, "|") != strings.Join(want, "|") {
