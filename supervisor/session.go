@@ -96,7 +96,7 @@ func freshFallback(s sessionState) string {
 	if !s.fresh {
 		return ""
 	}
-	return "conversation could not be resumed: " + s.fallback
+	return s.fallback
 }
 
 // sessionToState and sessionFromState carry the conversation through the

@@ -53,7 +53,8 @@ type LeadEvent struct {
 	Restarts    int
 	Failures    int
 	// FreshStart (restarted) says why the new process starts a new
-	// conversation although the old one was to be resumed.
+	// conversation although the old one was to be resumed ("its resumed
+	// process ended within 10s of its start 2 times in a row").
 	FreshStart string
 
 	// Health facts.

@@ -110,7 +110,7 @@ func leadFacts(ev LeadEvent) []string {
 	case LeadRestarted:
 		add("restarts so far", strconv.Itoa(ev.Restarts))
 		if ev.FreshStart != "" {
-			add("conversation", ev.FreshStart+"; started fresh")
+			add("conversation", "could not be resumed: "+ev.FreshStart+"; started fresh")
 		}
 	case LeadStalled:
 		add("no output for", leadDuration(ev.Quiet))

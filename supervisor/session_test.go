@@ -1,0 +1,453 @@
+package supervisor
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/f9449b24/claude-teams/backends"
+	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/statefile"
+)
+
+// fakeClaude stands in for Claude Code's conversation handling (PROTOCOL.md
+// §10) when the real claude backend launches the test binary: it appends
+// its argv to DIR/argv-<agent name> (one JSON array a line), then, as
+// claude does, refuses --resume without a transcript holding a turn ("No
+// conversation found", exit 1) and --session-id of an existing transcript
+// ("already in use", exit 1). What each run does next is line N of
+// DIR/plan-<agent name> (default "turn"):
+//
+//	turn         write a turn into the transcript, print "ready", wait
+//	crash        exit 1 before the first turn (no transcript)
+//	fail-resume  exit 1 at once when resumed, else as turn
+func fakeClaude(args []string, dir string) int {
+	flag := func(name string) string {
+		if i := slices.Index(args, name); i >= 0 && i+1 < len(args) {
+			return args[i+1]
+		}
+		return ""
+	}
+	name, sid, rid := flag("--agent-name"), flag("--session-id"), flag("--resume")
+	line, _ := json.Marshal(args)
+	f, err := os.OpenFile(filepath.Join(dir, "argv-"+name), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		fmt.Println(err)
+		return 2
+	}
+	_, _ = f.Write(append(line, '\n'))
+	f.Close()
+	runs := len(fakeClaudeRuns(dir, name))
+	mode := "turn"
+	if plan, err := os.ReadFile(filepath.Join(dir, "plan-"+name)); err == nil {
+		if lines := strings.Fields(string(plan)); runs <= len(lines) {
+			mode = lines[runs-1]
+		}
+	}
+	cwd, _ := os.Getwd()
+	id := cmp.Or(rid, sid)
+	transcript := backends.ClaudeTranscript(os.Getenv("CLAUDE_CONFIG_DIR"), cwd, id)
+	old, _ := os.ReadFile(transcript)
+	switch {
+	case rid != "" && !bytes.Contains(old, []byte(`"type":"user"`)):
+		fmt.Printf("No conversation found with session ID: %s\n", rid)
+		return 1
+	case sid != "" && old != nil:
+		fmt.Printf("Error: Session ID %s is already in use.\n", sid)
+		return 1
+	case mode == "crash":
+		fmt.Println("crashing before the first turn")
+		return 1
+	case mode == "fail-resume" && rid != "":
+		fmt.Println("resumed, and failing at once")
+		return 1
+	}
+	if err := os.MkdirAll(filepath.Dir(transcript), 0o700); err != nil {
+		fmt.Println(err)
+		return 2
+	}
+	turn := fmt.Sprintf(`{"type":"user","sessionId":%q,"message":{"role":"user","content":"turn of run %d"}}`+"\n", id, runs)
+	if err := os.WriteFile(transcript, append(old, turn...), 0o600); err != nil {
+		fmt.Println(err)
+		return 2
+	}
+	fmt.Println("ready")
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+// fakeClaudeRuns returns the argv of every run of name's fake claude.
+func fakeClaudeRuns(dir, name string) [][]string {
+	f, err := os.Open(filepath.Join(dir, "argv-"+name))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var runs [][]string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var args []string
+		if json.Unmarshal(sc.Bytes(), &args) == nil {
+			runs = append(runs, args)
+		}
+	}
+	return runs
+}
+
+// fakeClaudeBackends is the real backends configuration with the test
+// binary as claude and root as CLAUDE_CONFIG_DIR.
+func fakeClaudeBackends(root string) backends.Config {
+	self, _ := os.Executable()
+	return backends.Config{
+		Self:     self,
+		LookPath: func(string) (string, error) { return self, nil },
+		Environ:  []string{"CLAUDE_CONFIG_DIR=" + root},
+	}
+}
+
+// claudeWorld makes h's panes run the fake claude (recording into a
+// directory of its own) and returns that directory.
+func (h *harness) claudeWorld() string {
+	h.t.Helper()
+	dir := filepath.Join(h.dir, "claude")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		h.t.Fatal(err)
+	}
+	h.env = append(h.env, "CT_FAKE_CLAUDE="+dir)
+	return dir
+}
+
+// plan sets what name's fake claude does on each run.
+func plan(t testing.TB, dir, name string, modes ...string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "plan-"+name), []byte(strings.Join(modes, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// argFlag returns the value after flag in args ("" when absent).
+func argFlag(args []string, flag string) string {
+	if i := slices.Index(args, flag); i >= 0 && i+1 < len(args) {
+		return args[i+1]
+	}
+	return ""
+}
+
+// spawnClaude starts teammate name with the claude backend.
+func (h *harness) spawnClaude(m *Manager, name string, policy protocol.RestartPolicy) protocol.Member {
+	h.t.Helper()
+	mem, err := m.Spawn(ctxT(h.t), h.team, protocol.Member{Name: name, Prompt: "do " + name, Cwd: h.dir, BackendType: backends.Claude}, policy)
+	if err != nil {
+		h.t.Fatalf("spawn %s: %v", name, err)
+	}
+	return mem
+}
+
+// waitRun waits until name's fake claude has run n times, its newest run
+// is alive and printed "ready", and returns the newest run's status.
+func (h *harness) waitRun(m *Manager, dir, name string, n int) protocol.TeammateStatus {
+	h.t.Helper()
+	var ts protocol.TeammateStatus
+	eventually(h.t, func() bool {
+		ts = h.status(m, name)
+		return len(fakeClaudeRuns(dir, name)) == n && ts.Alive && ts.Restarts == n-1
+	}, "run %d of %s to be alive (last %+v)", n, name, &ts)
+	h.waitOutput(m, name, "ready")
+	return ts
+}
+
+// sessionState returns name's entry of the state file.
+func (h *harness) savedState(name string) statefile.TeammateState {
+	h.t.Helper()
+	st, err := statefile.LoadTeamState(h.store, h.team)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return st.Teammates[name]
+}
+
+// restartNotes returns the restart notes in name's inbox, oldest first.
+func (h *harness) restartNotes(name string) []string {
+	h.t.Helper()
+	var notes []string
+	for _, msg := range h.inbox(name) {
+		if strings.HasPrefix(msg.Text, "You were restarted") {
+			notes = append(notes, msg.Text)
+		}
+	}
+	return notes
+}
+
+func kill(t testing.TB, pid int) {
+	t.Helper()
+	if pid <= 0 {
+		t.Fatalf("no pid to kill")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestClaudeResumeAfterCrash: a claude teammate starts with --session-id,
+// recorded in status, state file and member record; SIGKILLed, it is
+// restarted with the same flags plus --resume of that id (and no
+// --session-id), reports resumed, and finds the short restart note.
+func TestClaudeResumeAfterCrash(t *testing.T) {
+	h := newHarness(t)
+	dir := h.claudeWorld()
+	m := h.manager(func(c *Config) { c.Backends = fakeClaudeBackends(h.root) })
+	h.spawnClaude(m, "w1", protocol.RestartOnFailure)
+	first := h.waitRun(m, dir, "w1", 1)
+	sid := argFlag(fakeClaudeRuns(dir, "w1")[0], "--session-id")
+	if sid == "" || first.SessionID != sid || first.Resumed {
+		t.Fatalf("first run: argv %q, status %+v", fakeClaudeRuns(dir, "w1")[0], first)
+	}
+	if mem := h.member("w1"); mem.SessionID != sid {
+		t.Errorf("member sessionId = %q, want %q", mem.SessionID, sid)
+	}
+	if ts := h.savedState("w1"); ts.SessionID != sid || ts.Resumed {
+		t.Errorf("state file: session %q resumed %v, want %q false", ts.SessionID, ts.Resumed, sid)
+	}
+
+	kill(t, first.PID)
+	second := h.waitRun(m, dir, "w1", 2)
+	runs := fakeClaudeRuns(dir, "w1")
+	if argFlag(runs[1], "--resume") != sid || slices.Contains(runs[1], "--session-id") {
+		t.Errorf("restart argv %q, want --resume %s and no --session-id", runs[1], sid)
+	}
+	withoutSession := func(a []string) []string {
+		for _, f := range []string{"--session-id", "--resume"} {
+			if i := slices.Index(a, f); i >= 0 {
+				a = slices.Delete(slices.Clone(a), i, i+2)
+			}
+		}
+		return a
+	}
+	if !slices.Equal(withoutSession(runs[0]), withoutSession(runs[1])) {
+		t.Errorf("teammate flags changed:\n%q\n%q", runs[0], runs[1])
+	}
+	if second.SessionID != sid || !second.Resumed {
+		t.Errorf("status after restart: %+v", second)
+	}
+	// The member record follows (one write with the pane id).
+	var mem protocol.Member
+	eventually(t, func() bool {
+		mem = h.member("w1")
+		return mem.TmuxPaneID == second.PaneID
+	}, "the member record to name pane %s", second.PaneID)
+	if mem.SessionID != sid {
+		t.Errorf("member after restart: session %q, want %q", mem.SessionID, sid)
+	}
+	if ts := h.savedState("w1"); ts.SessionID != sid || !ts.Resumed {
+		t.Errorf("state file after restart: %+v", ts)
+	}
+	notes := h.restartNotes("w1")
+	if len(notes) != 1 || !strings.Contains(notes[0], "your conversation is kept") ||
+		!strings.Contains(notes[0], "killed by SIGKILL") || strings.Contains(notes[0], "original assignment") {
+		t.Errorf("restart notes: %q", notes)
+	}
+}
+
+// TestClaudeCrashBeforeFirstTurn: a teammate that dies before its first
+// turn leaves no transcript; its restart starts a new conversation (a new
+// --session-id, never --resume, so no "No conversation found" loop) and
+// gets the full note saying why.
+func TestClaudeCrashBeforeFirstTurn(t *testing.T) {
+	h := newHarness(t)
+	dir := h.claudeWorld()
+	plan(t, dir, "w1", "crash", "turn")
+	m := h.manager(func(c *Config) { c.Backends = fakeClaudeBackends(h.root) })
+	h.spawnClaude(m, "w1", protocol.RestartOnFailure)
+	ts := h.waitRun(m, dir, "w1", 2)
+	runs := fakeClaudeRuns(dir, "w1")
+	s1, s2 := argFlag(runs[0], "--session-id"), argFlag(runs[1], "--session-id")
+	if s1 == "" || s2 == "" || s1 == s2 || slices.Contains(runs[1], "--resume") {
+		t.Fatalf("runs %q: want two different --session-id and no --resume", runs)
+	}
+	if ts.SessionID != s2 || ts.Resumed || ts.Failures != 1 {
+		t.Errorf("status %+v, want session %s, not resumed, 1 failure", ts, s2)
+	}
+	eventually(t, func() bool { return h.member("w1").SessionID == s2 }, "the member record to hold session %s", s2)
+	notes := h.restartNotes("w1")
+	if len(notes) != 1 || !strings.Contains(notes[0], "Your original assignment") || !strings.Contains(notes[0], "do w1") ||
+		!strings.Contains(notes[0], "could not be resumed: no transcript") {
+		t.Errorf("restart notes: %q", notes)
+	}
+}
+
+// TestClaudeRestartFresh: restart_teammate with fresh starts a new
+// conversation (new --session-id, full note); without it the next manual
+// restart resumes that new conversation (short note).
+func TestClaudeRestartFresh(t *testing.T) {
+	h := newHarness(t)
+	dir := h.claudeWorld()
+	m := h.manager(func(c *Config) { c.Backends = fakeClaudeBackends(h.root) })
+	h.spawnClaude(m, "w1", "")
+	first := h.waitRun(m, dir, "w1", 1)
+
+	got, err := m.Restart(ctxT(t), h.team, "w1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitRun(m, dir, "w1", 2)
+	runs := fakeClaudeRuns(dir, "w1")
+	s2 := argFlag(runs[1], "--session-id")
+	if s2 == "" || s2 == first.SessionID || slices.Contains(runs[1], "--resume") {
+		t.Fatalf("fresh restart argv %q (first session %s)", runs[1], first.SessionID)
+	}
+	if got.SessionID != s2 || got.Resumed || h.member("w1").SessionID != s2 {
+		t.Errorf("after fresh restart: status %+v, member session %q, want %s", got, h.member("w1").SessionID, s2)
+	}
+	if notes := h.restartNotes("w1"); len(notes) != 1 || !strings.Contains(notes[0], "Your original assignment") {
+		t.Errorf("notes after fresh restart: %q", notes)
+	}
+
+	got, err = m.Restart(ctxT(t), h.team, "w1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitRun(m, dir, "w1", 3)
+	runs = fakeClaudeRuns(dir, "w1")
+	if argFlag(runs[2], "--resume") != s2 || slices.Contains(runs[2], "--session-id") {
+		t.Errorf("restart argv %q, want --resume %s", runs[2], s2)
+	}
+	if got.SessionID != s2 || !got.Resumed {
+		t.Errorf("after restart: %+v", got)
+	}
+	notes := h.restartNotes("w1")
+	if len(notes) != 2 || !strings.HasPrefix(notes[1], "You were restarted by the team lead; your conversation is kept") {
+		t.Errorf("notes: %q", notes)
+	}
+}
+
+// TestClaudeResumeFallsBackToFresh: two resumed runs in a row that fail
+// their start make the next restart start a new conversation, once; the
+// lead is told why, and so is the teammate.
+func TestClaudeResumeFallsBackToFresh(t *testing.T) {
+	h := newHarness(t)
+	dir := h.claudeWorld()
+	plan(t, dir, "w1", "turn", "fail-resume", "fail-resume", "turn")
+	m := h.manager(func(c *Config) {
+		c.Backends = fakeClaudeBackends(h.root)
+		c.Restarts.MinRun = time.Hour // every run here is a failed start
+	})
+	h.spawnClaude(m, "w1", protocol.RestartOnFailure)
+	first := h.waitRun(m, dir, "w1", 1)
+	kill(t, first.PID)
+	ts := h.waitRun(m, dir, "w1", 4)
+	runs := fakeClaudeRuns(dir, "w1")
+	for i := 1; i <= 2; i++ {
+		if argFlag(runs[i], "--resume") != first.SessionID {
+			t.Errorf("run %d argv %q, want --resume %s", i+1, runs[i], first.SessionID)
+		}
+	}
+	s4 := argFlag(runs[3], "--session-id")
+	if s4 == "" || s4 == first.SessionID || slices.Contains(runs[3], "--resume") {
+		t.Fatalf("run 4 argv %q: want a new --session-id", runs[3])
+	}
+	if ts.SessionID != s4 || ts.Resumed || ts.Restarts != 3 {
+		t.Errorf("status %+v", ts)
+	}
+	var told bool
+	eventually(t, func() bool {
+		for _, msg := range h.leadMessages("w1") {
+			told = told || strings.Contains(msg.Text, "conversation: could not be resumed: its resumed process ended within 1h0m0s of its start 2 times in a row (last: exit status 1); started fresh")
+		}
+		return told
+	}, "the lead to be told of the fresh start")
+	notes := h.restartNotes("w1")
+	if len(notes) != 3 || !strings.Contains(notes[2], "Your original assignment") || !strings.Contains(notes[2], "could not be resumed: its resumed process ended") {
+		t.Errorf("restart notes: %q", notes)
+	}
+	if st := h.savedState("w1"); st.Fresh || st.ResumeFailures != 0 {
+		t.Errorf("state file after the fresh start: %+v", st)
+	}
+}
+
+// TestClaudeSuccessorResumes: a supervisor SIGKILLed after spawning a claude
+// teammate leaves its session id in the state file and member record; the
+// next supervisor adopts the pane and, when the teammate crashes, resumes
+// that conversation.
+func TestClaudeSuccessorResumes(t *testing.T) {
+	h := newHarness(t)
+	dir := h.claudeWorld()
+	p := h.startHelperSpec(helperSpec{Spawn: map[string][]string{"w1": nil}, Claude: true, Restart: protocol.RestartOnFailure})
+	p.expect(t, "ready")
+	sid := h.member("w1").SessionID
+	if sid == "" || h.savedState("w1").SessionID != sid {
+		t.Fatalf("first supervisor recorded member %q, state %q", sid, h.savedState("w1").SessionID)
+	}
+	p.kill()
+
+	m := h.manager(func(c *Config) { c.Backends = fakeClaudeBackends(h.root) })
+	if _, err := m.Supervise(ctxT(t), h.team); err != nil {
+		t.Fatal(err)
+	}
+	adopted := h.waitRun(m, dir, "w1", 1)
+	if adopted.SessionID != sid {
+		t.Errorf("adopted status %+v, want session %s", adopted, sid)
+	}
+	kill(t, adopted.PID)
+	ts := h.waitRun(m, dir, "w1", 2)
+	runs := fakeClaudeRuns(dir, "w1")
+	if argFlag(runs[1], "--resume") != sid {
+		t.Errorf("successor's restart argv %q, want --resume %s", runs[1], sid)
+	}
+	if ts.SessionID != sid || !ts.Resumed {
+		t.Errorf("status %+v", ts)
+	}
+}
+
+func TestSessionFromState(t *testing.T) {
+	mem := protocol.Member{Name: "w1", SessionID: "from-member"}
+	for _, tc := range []struct {
+		name string
+		ts   statefile.TeammateState
+		want sessionState
+	}{
+		{"state file first", statefile.TeammateState{SessionID: "from-state", Resumed: true}, sessionState{id: "from-state", resumed: true}},
+		{"member record else", statefile.TeammateState{}, sessionState{id: "from-member"}},
+		{"resumed needs the state's id", statefile.TeammateState{Resumed: true}, sessionState{id: "from-member"}},
+		{"fallback pending", statefile.TeammateState{SessionID: "s", ResumeFailures: 2, Fresh: true, FreshReason: "why"},
+			sessionState{id: "s", resumeFails: 2, fresh: true, fallback: "why"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := sessionFromState(tc.ts, mem)
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+			var back statefile.TeammateState
+			sessionToState(&back, got)
+			if sessionFromState(back, protocol.Member{}) != got && got.id != "from-member" {
+				t.Errorf("round trip %+v -> %+v", got, back)
+			}
+		})
+	}
+}
+
+func TestResumedNote(t *testing.T) {
+	for _, tc := range []struct {
+		manual   bool
+		lastExit string
+		unread   int
+		want     string
+	}{
+		{false, "exit status 3", 0, "You were restarted after your previous process ended (exit status 3); your conversation is kept; no unread messages are in your inbox."},
+		{false, "killed by SIGKILL", 1, "You were restarted after your previous process ended (killed by SIGKILL); your conversation is kept; 1 message you have not read yet is in your inbox."},
+		{true, "", 4, "You were restarted by the team lead; your conversation is kept; 4 messages you have not read yet are in your inbox."},
+	} {
+		if got := resumedNote(tc.manual, tc.lastExit, tc.unread); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("resumedNote(%v, %q, %d) = %q, want prefix %q", tc.manual, tc.lastExit, tc.unread, got, tc.want)
+		}
+	}
+}
