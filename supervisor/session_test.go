@@ -451,3 +451,73 @@ func TestResumedNote(t *testing.T) {
 		}
 	}
 }
+
+// TestCodexSessionFound: codex picks its own session id; once its teammate
+// has done a turn (it went idle), the supervisor finds the id in codex's
+// rollout files, records it (status, state file, member record) and
+// resumes it on the next restart (`codex resume <id>`).
+func TestCodexSessionFound(t *testing.T) {
+	h := newHarness(t)
+	codexHome := filepath.Join(h.dir, "codex-home")
+	reports := filepath.Join(h.dir, "reports")
+	if err := os.Mkdir(reports, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h.env = append(h.env, "CT_FAKE_AGENT=1", "CT_AGENT_SCRIPT=report "+reports+";print ready;wait")
+	bc := fakeClaudeBackends(h.root)
+	bc.Environ = append(bc.Environ, "CODEX_HOME="+codexHome)
+	m := h.manager(func(c *Config) {
+		c.Backends = bc
+		c.Health.IdleAfter = 300 * time.Millisecond
+	})
+	mem, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "w1", Prompt: "do w1", Cwd: h.dir, BackendType: backends.Codex}, protocol.RestartOnFailure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts := h.status(m, "w1"); ts.SessionID != "" {
+		t.Errorf("codex session before its first turn: %q", ts.SessionID)
+	}
+	// What codex writes on its first turn: the rollout naming the cwd, with
+	// our instruction (it names the agent id) as the user message.
+	const sid = "01a23bee-a7f0-77a0-a6e7-09cf967a4030"
+	rollout := filepath.Join(codexHome, "sessions", "2026", "12", "03", "rollout-2026-12-03T12-43-46-"+sid+".jsonl")
+	if err := os.MkdirAll(filepath.Dir(rollout), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	meta := fmt.Sprintf(`{"type":"session_meta","payload":{"id":%q,"cwd":%q,"originator":"codex-tui"}}`, sid, h.dir)
+	user := fmt.Sprintf(`{"type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"You are w1 (agent id %s) in team alpha"}]}}`, mem.AgentID)
+	if err := os.WriteFile(rollout, []byte(meta+"\n"+user+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.markRead("w1")
+	var ts protocol.TeammateStatus
+	eventually(t, func() bool {
+		ts = h.status(m, "w1")
+		return ts.SessionID == sid
+	}, "the codex session to be found (last %+v)", &ts)
+	eventually(t, func() bool { return h.member("w1").SessionID == sid && h.savedState("w1").SessionID == sid },
+		"member record and state file to hold %s", sid)
+
+	kill(t, ts.PID)
+	var after protocol.TeammateStatus
+	eventually(t, func() bool {
+		after = h.status(m, "w1")
+		return after.Restarts == 1 && after.Alive
+	}, "w1 restarted (last %+v)", &after)
+	if after.SessionID != sid || !after.Resumed {
+		t.Errorf("status after restart %+v, want resumed %s", after, sid)
+	}
+	h.waitOutput(m, "w1", "ready")
+	var got agentReport
+	data, err := os.ReadFile(filepath.Join(reports, fmt.Sprintf("report-%d.json", after.PID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	// codex resume [flags] <id> <prompt>
+	if len(got.Args) < 3 || got.Args[0] != "resume" || got.Args[len(got.Args)-2] != sid {
+		t.Errorf("restart argv %q, want codex resume … %s <prompt>", got.Args, sid)
+	}
+}
