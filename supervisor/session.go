@@ -68,13 +68,13 @@ func (t *team) startSession(m, old *mate, l backends.Launch, respawn bool) {
 		zap.Bool("resumed", l.Resumed), zap.String("fresh_reason", l.FreshReason))
 }
 
-// sessionExited counts a resumed run that failed its start; after
-// freshAfterFailedResumes in a row the next start is fresh.
+// sessionExited counts a resumed run that failed its start: it ended
+// within RestartConfig.MinRun, not on purpose, and never showed its ready
+// screen (still starting; a teammate killed after it got going is no
+// failed resume). After freshAfterFailedResumes in a row the next start is
+// fresh. It runs before m's state is set from the exit.
 func (t *team) sessionExited(m *mate, x exitInfo, d policy.RestartDecision, deliberate bool) {
-	if deliberate {
-		return
-	}
-	if !m.session.resumed || !d.FailedStart {
+	if deliberate || !m.session.resumed || !d.FailedStart || m.state != protocol.StateStarting {
 		m.session.resumeFails = 0
 		return
 	}

@@ -27,7 +27,8 @@ import (
 // ("already in use", exit 1). What each run does next is line N of
 // DIR/plan-<agent name> (default "turn"):
 //
-//	turn         write a turn into the transcript, print "ready", wait
+//	turn         write a turn into the transcript, print "ready" and
+//	             claude's input box (its ready screen), wait
 //	crash        exit 1 before the first turn (no transcript)
 //	fail-resume  exit 1 at once when resumed, else as turn
 func fakeClaude(args []string, dir string) int {
@@ -80,7 +81,7 @@ func fakeClaude(args []string, dir string) int {
 		fmt.Println(err)
 		return 2
 	}
-	fmt.Println("ready")
+	fmt.Print("ready\n" + strings.Repeat("─", 40) + "\n❯ \n")
 	for {
 		time.Sleep(time.Hour)
 	}
@@ -371,6 +372,34 @@ func TestClaudeResumeFallsBackToFresh(t *testing.T) {
 	}
 	if st := h.savedState("w1"); st.Fresh || st.ResumeFailures != 0 {
 		t.Errorf("state file after the fresh start: %+v", st)
+	}
+}
+
+// TestClaudeKilledAfterReadyResumes: a resumed teammate killed after it
+// got going (its ready screen showed) is no failed resume, however short
+// its run: every restart resumes again.
+func TestClaudeKilledAfterReadyResumes(t *testing.T) {
+	h := newHarness(t)
+	dir := h.claudeWorld()
+	m := h.manager(func(c *Config) {
+		c.Backends = fakeClaudeBackends(h.root)
+		c.Restarts.MinRun = time.Hour // every run here is short
+	})
+	h.spawnClaude(m, "w1", protocol.RestartOnFailure)
+	sid := h.waitRun(m, dir, "w1", 1).SessionID
+	for run := 1; run <= 3; run++ {
+		ts := h.waitState(m, "w1", protocol.StateRunning)
+		kill(t, ts.PID)
+		h.waitRun(m, dir, "w1", run+1)
+	}
+	ts := h.waitState(m, "w1", protocol.StateRunning)
+	for i, args := range fakeClaudeRuns(dir, "w1")[1:] {
+		if argFlag(args, "--resume") != sid {
+			t.Errorf("run %d argv %q, want --resume %s", i+2, args, sid)
+		}
+	}
+	if !ts.Resumed || ts.SessionID != sid {
+		t.Errorf("status %+v", ts)
 	}
 }
 

@@ -126,6 +126,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	if r.auto {
 		ev := t.leadEvent(m, now)
 		ev.Kind, ev.Restarts = policy.LeadRestarted, t.restartCount(m)
+		ev.Resumed = r.launch.Resumed
 		if old != nil && !r.launch.Resumed {
 			ev.FreshStart = freshFallback(old.session)
 		}

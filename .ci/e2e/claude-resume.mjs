@@ -33,6 +33,12 @@ const RESTART_DEADLINE_MS = 60_000;
 const API_KEY = 'sk-ant-mock';
 const REPLY_DEADLINE_MS = 90_000;
 const IDLE_DEADLINE_MS = 30_000;
+// E2E_RESUME_TRIALS=N (not set in CI) adds the measurement for the README:
+// N times, SIGKILL → the resumed teammate's first model request, with the
+// restart's backoff (from the server log) subtracted; restart_teammate
+// between trials (it resumes too, and revives: every crash is a first
+// failure with the shortest backoff).
+const TRIALS = Number(process.env.E2E_RESUME_TRIALS ?? 0);
 
 const inCI = !!process.env.CI && process.env.CI !== 'false';
 const repoRoot = process.env.REPO_ROOT ?? resolve(dirname(new URL(import.meta.url).pathname), '../..');
@@ -239,6 +245,63 @@ async function diagnostics(err) {
   if (lead) out('server stderr (tail)', lead.stderrText().slice(-4000));
 }
 
+// backoffs returns the backoff of every automatic restart in the server
+// log, in seconds (zap writes durations as seconds).
+function backoffs() {
+  if (!existsSync(serverLog)) return [];
+  return readFileSync(serverLog, 'utf8').split('\n').filter(Boolean).map((l) => {
+    try { return JSON.parse(l); } catch { return {}; }
+  }).filter((e) => e.msg === 'teammate restarting' && e.agent === MATE).map((e) => Number(e.backoff));
+}
+
+// settled waits until the teammate's run has answered its restart note
+// (one more idle_notification than idleBefore).
+async function settled(idleBefore, what) {
+  for (const end = Date.now() + REPLY_DEADLINE_MS; received.filter((m) => m.from === MATE && isIdle(m)).length <= idleBefore;) {
+    assert.ok(Date.now() < end, `${what}: no idle_notification after ${REPLY_DEADLINE_MS / 1000} s`);
+    const polled = await call(lead, 'poll_inbox', { team_name: TEAM, agent_name: 'team-lead', timeout_ms: 2_000 });
+    received.push(...polled.messages);
+  }
+}
+
+const idles = () => received.filter((m) => m.from === MATE && isIdle(m)).length;
+
+// measure runs the TRIALS crash → first request measurements.
+async function measure(current, idlesBeforeKill) {
+  step(`measuring SIGKILL → first model request of the resumed teammate, ${TRIALS} times`);
+  await settled(idlesBeforeKill, 'after the first restart');
+  const figures = [];
+  const raw = [];
+  for (let i = 0; i < TRIALS; i++) {
+    const rs = await call(lead, 'restart_teammate', { team_name: TEAM, agent_name: MATE });
+    assert.equal(rs.resumed, true, `restart_teammate did not resume: ${JSON.stringify(rs)}`);
+    assert.equal(rs.session_id, current.session_id, JSON.stringify(rs));
+    await settled(idles(), `restart_teammate ${i + 1}`);
+    const st = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: MATE, include_messages: false });
+    paneId = st.pane_id;
+    const n = dumped().length;
+    const b = backoffs().length;
+    const t0 = performance.now();
+    process.kill(st.pid, 'SIGKILL');
+    for (const end = Date.now() + RESTART_DEADLINE_MS; !dumped().slice(n).some((d) => d.path.endsWith('/messages'));) {
+      assert.ok(Date.now() < end, `trial ${i + 1}: no model request after the kill`);
+      await sleep(10);
+    }
+    const t1 = performance.now();
+    const backoff = backoffs()[b];
+    assert.ok(Number.isFinite(backoff), `trial ${i + 1}: no backoff in the server log`);
+    raw.push(Math.round(t1 - t0));
+    figures.push(Math.round(t1 - t0 - backoff * 1000));
+    const after = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: MATE, include_messages: false });
+    assert.equal(after.resumed, true, JSON.stringify(after));
+    paneId = after.pane_id;
+    await settled(idles(), `trial ${i + 1}`);
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  process.stdout.write(`  resume: SIGKILL → first model request, backoff subtracted: median ${median(figures)} ms `
+    + `of ${JSON.stringify(figures)} (with backoff: ${JSON.stringify(raw)})\n`);
+}
+
 let failed = false;
 try {
   const claude = claudeBinary();
@@ -314,6 +377,7 @@ try {
 
   step('SIGKILL the teammate; the supervisor restarts it with --resume');
   const requestsBeforeKill = dumped().length;
+  const idlesBeforeKill = idles();
   process.kill(before.pid, 'SIGKILL');
   let after;
   for (const end = Date.now() + RESTART_DEADLINE_MS; ;) {
@@ -345,6 +409,8 @@ try {
     `first request after the restart lacks the earlier tool result:\n${conversation(first)}`);
   assert.ok(!msgs.includes('Your original assignment') && !msgs.includes('Your earlier conversation is gone'),
     `a resumed teammate got the fresh-start restart note:\n${conversation(first)}`);
+
+  if (TRIALS > 0) await measure(after, idlesBeforeKill);
 
   step('force_kill_teammate, team_delete');
   const killed = await call(lead, 'force_kill_teammate', { team_name: TEAM, agent_name: MATE });

@@ -143,6 +143,9 @@ func leadHint(ev LeadEvent) string {
 	case LeadNeedsInput:
 		return "Its screen waits for an answer: attach to its pane to answer, or restart it with restart_teammate."
 	case LeadRestarted:
+		if ev.Resumed {
+			return "It resumed its conversation; its inbox has a short note about the restart."
+		}
 		return "Its inbox has a note about the restart and its original assignment."
 	}
 	return ""
