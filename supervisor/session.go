@@ -106,7 +106,14 @@ func sessionToState(ts *statefile.TeammateState, s sessionState) {
 	ts.Fresh, ts.FreshReason = s.fresh, s.fallback
 }
 
+// sessionFromState is what a new owner knows of mem's conversation: the
+// state file's entry first, then the member record. An entry about another
+// pane than the member's is older than the member record, whose session
+// id is written with its pane id: the record wins then.
 func sessionFromState(ts statefile.TeammateState, mem protocol.Member) sessionState {
+	if ts.PaneID != mem.TmuxPaneID && mem.SessionID != "" {
+		return sessionState{id: mem.SessionID}
+	}
 	return sessionState{
 		id:      cmp.Or(ts.SessionID, mem.SessionID),
 		resumed: ts.Resumed && ts.SessionID != "", resumeFails: ts.ResumeFailures,

@@ -438,16 +438,18 @@ func TestClaudeSuccessorResumes(t *testing.T) {
 }
 
 func TestSessionFromState(t *testing.T) {
-	mem := protocol.Member{Name: "w1", SessionID: "from-member"}
+	mem := protocol.Member{Name: "w1", SessionID: "from-member", TmuxPaneID: "%3"}
 	for _, tc := range []struct {
 		name string
 		ts   statefile.TeammateState
 		want sessionState
 	}{
-		{"state file first", statefile.TeammateState{SessionID: "from-state", Resumed: true}, sessionState{id: "from-state", resumed: true}},
-		{"member record else", statefile.TeammateState{}, sessionState{id: "from-member"}},
-		{"resumed needs the state's id", statefile.TeammateState{Resumed: true}, sessionState{id: "from-member"}},
-		{"fallback pending", statefile.TeammateState{SessionID: "s", ResumeFailures: 2, Fresh: true, FreshReason: "why"},
+		{"state file first", statefile.TeammateState{PaneID: "%3", SessionID: "from-state", Resumed: true}, sessionState{id: "from-state", resumed: true}},
+		{"member record else", statefile.TeammateState{PaneID: "%3"}, sessionState{id: "from-member"}},
+		{"no state entry", statefile.TeammateState{}, sessionState{id: "from-member"}},
+		{"an older pane's entry", statefile.TeammateState{PaneID: "%1", SessionID: "old", Resumed: true}, sessionState{id: "from-member"}},
+		{"resumed needs the state's id", statefile.TeammateState{PaneID: "%3", Resumed: true}, sessionState{id: "from-member"}},
+		{"fallback pending", statefile.TeammateState{PaneID: "%3", SessionID: "s", ResumeFailures: 2, Fresh: true, FreshReason: "why"},
 			sessionState{id: "s", resumeFails: 2, fresh: true, fallback: "why"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -455,10 +457,10 @@ func TestSessionFromState(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
-			var back statefile.TeammateState
+			back := statefile.TeammateState{PaneID: "%3"}
 			sessionToState(&back, got)
-			if sessionFromState(back, protocol.Member{}) != got && got.id != "from-member" {
-				t.Errorf("round trip %+v -> %+v", got, back)
+			if again := sessionFromState(back, mem); again != got {
+				t.Errorf("round trip %+v -> %+v -> %+v", got, back, again)
 			}
 		})
 	}
