@@ -9,7 +9,8 @@ import (
 // the flags verified against Claude Code 2.1.197 (hidden options
 // --agent-id, --agent-name, --team-name, --agent-color,
 // --parent-session-id, --agent-type, --plan-mode-required). Empty optional
-// values leave their flag out, as Claude Code does. Like Claude Code,
+// values leave their flag out, as Claude Code does. The permission flags
+// are those of claudePermissionArgs: like Claude Code,
 // --dangerously-skip-permissions is left out when plan mode is required,
 // since it would bypass the plan approval. The prompt never goes on the
 // command line: the teammate reads it from its inbox.
@@ -34,17 +35,16 @@ func (c Config) claudeLaunch(bin string, t Teammate, s session) Launch {
 	if t.Model != "" {
 		argv = append(argv, "--model", t.Model)
 	}
-	if t.PlanModeRequired {
-		argv = append(argv, "--plan-mode-required")
-	} else if c.SkipPermissions {
-		argv = append(argv, "--dangerously-skip-permissions")
-	}
+	argv = append(argv, c.claudePermissionArgs(t)...)
 	argv = append(argv, s.claudeFlags()...)
 
 	env := c.environ()
 	var b envBuilder
 	b.set("CLAUDECODE", "1")
 	b.set("CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS", "1")
+	// Current Claude Code offers the task tools (TaskCreate, TaskUpdate…)
+	// that work on the shared task list only with this (PROTOCOL.md §10).
+	b.set("CLAUDE_CODE_ENABLE_TODO_TOOLS", "1")
 	// CLAUDE_CONFIG_DIR moves Claude Code's whole state (.claude.json
 	// included), so it is passed only when the caller set it explicitly.
 	if v := env["CLAUDE_CONFIG_DIR"]; v != "" {
@@ -94,6 +94,14 @@ func (c Config) codexLaunch(bin string, t Teammate, s session) (Launch, error) {
 		"-c", key+"enabled=true",
 		"-c", fmt.Sprintf("%stool_timeout_sec=%d", key, toolTimeoutMS/1000),
 	)
+	// The lead chose the directory: trust it, or a git repository stops at
+	// "Trust this folder?". Only the inline-table form skips the dialog
+	// (codex-cli 0.169.0; the dotted projects."<cwd>".trust_level does not).
+	cwd, err := tomlString(t.Cwd)
+	if err != nil {
+		return Launch{}, fmt.Errorf("cwd: %w", err)
+	}
+	argv = append(argv, "-c", "projects={"+cwd+`={trust_level="trusted"}}`)
 	if c.SkipPermissions {
 		argv = append(argv, "--dangerously-bypass-approvals-and-sandbox")
 	} else {

@@ -155,6 +155,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 		}
 	}
+	if c.PermissionMode != "" && !slices.Contains(PermissionModes, c.PermissionMode) {
+		return fmt.Errorf("%w: CLAUDE_TEAMS_PERMISSION_MODE=%q is not one of %s", ErrInvalidConfig, c.PermissionMode, strings.Join(PermissionModes, ", "))
+	}
 	return nil
 }
 

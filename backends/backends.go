@@ -53,6 +53,9 @@ var ErrInvalidConfig = errors.New("backends: invalid configuration")
 type Teammate struct {
 	Team, Name, AgentID, Color, Model, AgentType, Cwd, LeadSessionID string
 	PlanModeRequired                                                 bool
+	// PermissionMode is a claude teammate's --permission-mode (one of
+	// PermissionModes); "" means Config.PermissionMode.
+	PermissionMode string
 	// DataRoot is the CLAUDE_CONFIG_DIR-or-~/.claude root. It is passed
 	// on as CLAUDE_CONFIG_DIR to the agent only when Config.Environ sets
 	// CLAUDE_CONFIG_DIR (it moves all of Claude Code's state); the
@@ -100,6 +103,10 @@ type Config struct {
 	Commands map[string]CommandSpec
 	// SkipPermissions is CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS.
 	SkipPermissions bool
+	// PermissionMode is CLAUDE_TEAMS_PERMISSION_MODE: the --permission-mode
+	// of claude teammates spawned without one; "" means
+	// DefaultPermissionMode.
+	PermissionMode string
 	// OpenCodeServerURL is OPENCODE_SERVER_URL: opencode teammates attach
 	// to that server (opencode run --attach) instead of running their own.
 	OpenCodeServerURL string
@@ -115,6 +122,12 @@ type Config struct {
 	// NewSessionID returns a new session id (a random UUID) for a fresh
 	// launch; nil means NewSessionID. Tests set it to get exact argv.
 	NewSessionID func() string
+	// SignLead is CLAUDE_TEAMS_SIGN_LEAD (cmd's default true): claude
+	// teammates whose CLI knows --lead-verify-key get a lead key from
+	// LeadKeys. With LeadKeys nil nothing is signed (leadkey.go).
+	SignLead bool
+	// LeadKeys makes the lead keys (cmd passes its protocol.Store).
+	LeadKeys LeadKeys
 }
 
 func (c Config) lookPath(file string) (string, error) {
@@ -167,6 +180,7 @@ func (c Config) Launch(backend string, t Teammate) (Launch, error) {
 	switch backend {
 	case Claude:
 		l = c.claudeLaunch(bin, t, s)
+		l.Argv, err = c.leadKeyArgv(bin, t, l.Argv)
 	case Codex:
 		l, err = c.codexLaunch(bin, t, s)
 	case OpenCode:

@@ -3,7 +3,8 @@
 // input (screens.go).
 //
 // Config.Launch returns argv words, extra environment and the working
-// directory for one teammate; it builds no shell string, starts no process,
+// directory for one teammate; it builds no shell string, starts no process
+// (but one cached probe per claude binary for --lead-verify-key, leadkey.go),
 // reads no environment variable (cmd passes Config.Environ in) and imports
 // no package of ours. Every teammate field is validated again (names,
 // model, agent type, colour, absolute cwd) and ends up as one inert argv

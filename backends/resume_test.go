@@ -22,7 +22,7 @@ func TestLaunchResumeArgv(t *testing.T) {
 			setup: func(t *testing.T, e resumeEnv) { writeFile(t, e.claudeTranscript(sidA), claudeUser) },
 			want: func(e resumeEnv) []string {
 				return []string{"/opt/bin/claude", "--agent-id", "worker-1@alpha", "--agent-name", "worker-1", "--team-name", "alpha",
-					"--model", "sonnet", "--resume", sidA}
+					"--model", "sonnet", "--permission-mode", "default", "--resume", sidA}
 			}},
 		{name: "codex", backend: Codex, id: sidB,
 			setup: func(t *testing.T, e resumeEnv) { codexRollout(t, e.home, sidB, e.cwd, "hello") },

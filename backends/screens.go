@@ -39,7 +39,7 @@ const (
 )
 
 var (
-	// claudeScreens: Claude Code 2.1.197.
+	// claudeScreens: Claude Code 2.1.197 and 2.1.332.
 	claudeScreens = ScreenPatterns{
 		NeedsInput: screenMustCompile(
 			// Tool permission: "Do you want to proceed?" / "Do you want
@@ -53,6 +53,11 @@ var (
 			`(?im)^\s*Press Enter to continue`,
 			// The footer of every other selection dialog.
 			`(?m)^\s*Enter to confirm · Esc to cancel\s*$`,
+			// 2.1.332 in auto mode behind a gateway, proxy or mock: every
+			// tool call is refused; only another permission mode helps.
+			`Auto mode can't check actions in this session`,
+			`auto mode's check had no usable answer`,
+			`Auto mode is unavailable`,
 		),
 		// The input box: a horizontal rule (a teammate's ends in "@name ──")
 		// directly above the "❯" prompt line.
@@ -69,6 +74,12 @@ var (
 			`Trust this folder\?`,
 			`Do you trust the files in this folder\?`,
 			`Sign in with ChatGPT`,
+			// The MCP tool-approval dialog (claude-teams' own tools).
+			`Allow the [^\n]* MCP server to run tool`,
+			`(?m)enter to submit \| esc to cancel`,
+			// The provider's env_key variable did not reach the teammate:
+			// it sits at its input box with this error above it.
+			`Missing environment variable`,
 			`(?im)^\s*Press enter to continue`,
 		),
 		Ready:     screenMustCompile(`\? for shortcuts`, `Ask Codex to do anything`),
@@ -79,14 +90,15 @@ var (
 	openCodeScreens = ScreenPatterns{
 		NeedsInput: screenMustCompile(
 			`Permission required`,
+			`Access external directory`,
 			`Allow once\s+Allow always\s+Reject`,
 		),
 		Ready:     screenMustCompile(`ctrl\+p commands`),
 		TailLines: 25,
 	}
 
-	// geminiScreens: strings of the Gemini CLI's own source; not recorded
-	// (the CLI is not installed where the fixtures were made).
+	// geminiScreens: Gemini CLI 0.61.0 for the auth dialogs (recorded); the
+	// others are strings of its source.
 	geminiScreens = ScreenPatterns{
 		NeedsInput: screenMustCompile(
 			`Allow execution of`,
@@ -95,6 +107,9 @@ var (
 			`Do you trust this folder\?`,
 			`Yes, allow (once|always)`,
 			`Waiting for user confirmation`,
+			// First-run auth: no security.auth.selectedType, or no key.
+			`How would you like to authenticate`,
+			`Paste your API key`,
 		),
 		Ready:     screenMustCompile(`Type your message or @path/to/file`),
 		TailLines: 25,

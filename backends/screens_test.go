@@ -29,6 +29,13 @@ var screenCases = []struct {
 	{"claude/teammate-ready.txt", true, ""},
 	{"claude/teammate-waiting-lead-approval.txt", true, "Waiting for team lead approval"},
 
+	{"claude/teammate-332-auto-refused.txt", true, "Auto mode can't check actions in this session"},
+	{"claude/teammate-332-default-after-reply.txt", true, ""},
+
+	{"codex/missing-env-var.txt", true, "Missing environment variable: `MOCK_PROVIDER_KEY`"},
+	{"codex/mcp-tool-approval.txt", false, `Allow the claude-teams MCP server to run tool "team_delete"?`},
+	{"gemini/auth-chooser.txt", false, "How would you like to authenticate for this project?"},
+	{"gemini/api-key.txt", false, "Paste your API key here"},
 	{"codex/login.txt", false, "Sign in with ChatGPT"},
 	{"codex/trust-folder.txt", false, "Trust this folder?"},
 	{"codex/ready-first-run.txt", true, ""},

@@ -14,6 +14,9 @@ var (
 	// nameRE is the Python server's name rule (letters, digits, '-', '_',
 	// at most 64) minus a leading '-' or '_', so no name reads as a flag.
 	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+	// teamRE is protocol.ValidateTeamName's grammar, the one team-name
+	// rule (lower case, digits, '-', not starting with '-').
+	teamRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 	// modelRE admits aliases (sonnet, sonnet[1m]), provider/model ids,
 	// Bedrock ids and ARNs (dots, colons, slashes) and nothing a shell or
 	// a flag parser would read specially.
@@ -40,8 +43,8 @@ func validateTeammate(t Teammate) (Teammate, error) {
 	bad := func(field, value, why string) (Teammate, error) {
 		return Teammate{}, fmt.Errorf("%w: %s %q %s", ErrInvalidTeammate, field, value, why)
 	}
-	if !nameRE.MatchString(t.Team) {
-		return bad("team name", t.Team, "must be 1-64 letters, digits, '-' or '_', not starting with '-' or '_'")
+	if !teamRE.MatchString(t.Team) {
+		return bad("team name", t.Team, "must be 1-64 lower-case letters, digits or '-', not starting with '-'")
 	}
 	if !nameRE.MatchString(t.Name) {
 		return bad("name", t.Name, "must be 1-64 letters, digits, '-' or '_', not starting with '-' or '_'")
@@ -66,6 +69,9 @@ func validateTeammate(t Teammate) (Teammate, error) {
 	}
 	if t.LeadSessionID != "" && !sessionIDRE.MatchString(t.LeadSessionID) {
 		return bad("lead session id", t.LeadSessionID, "must be an id (letters, digits and . _ : -)")
+	}
+	if err := ValidatePermissionMode(t.PermissionMode); err != nil {
+		return Teammate{}, err
 	}
 	if err := checkAbsPath(t.Cwd); err != nil {
 		return bad("cwd", t.Cwd, err.Error())

@@ -117,7 +117,10 @@ func TestAcceptedValuesStayOneWord(t *testing.T) {
 			t.Errorf("%s: Dir = %q", backend, l.Dir)
 		}
 		for _, w := range l.Argv {
-			if strings.Contains(w, "rm -rf") && w != m.Cwd && w != "--cwd="+m.Cwd {
+			// codex gets the cwd TOML-quoted inside its trust override.
+			q, _ := tomlString(m.Cwd)
+			trust := "projects={" + q + `={trust_level="trusted"}}`
+			if strings.Contains(w, "rm -rf") && w != m.Cwd && w != "--cwd="+m.Cwd && w != trust {
 				t.Errorf("%s: cwd leaked into word %q", backend, w)
 			}
 		}
@@ -153,7 +156,7 @@ func TestValidNamesAccepted(t *testing.T) {
 	c := baseConfig()
 	for _, name := range []string{"a", "A-1", "worker_2", strings.Repeat("x", 64), "9lives"} {
 		m := baseTeammate()
-		m.Name, m.Team = name, name+"t"
+		m.Name, m.Team = name, strings.ToLower(strings.ReplaceAll(name, "_", "-"))+"t"
 		if len(m.Team) > 64 {
 			m.Team = "team"
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"go.uber.org/zap"
 
+	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
@@ -35,6 +36,7 @@ type spawnArgs struct {
 	PlanModeRequired bool                   `json:"plan_mode_required"`
 	BackendType      string                 `json:"backend_type"`
 	Restart          protocol.RestartPolicy `json:"restart"`
+	PermissionMode   string                 `json:"permission_mode"`
 }
 
 type spawnResult struct {
@@ -66,6 +68,9 @@ func (s *Server) spawnTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		mcpgo.WithBoolean("plan_mode_required", mcpgo.DefaultBool(false), mcpgo.Description("Teammate must get its plan approved first.")),
 		mcpgo.WithString("backend_type", mcpgo.Description("Agent CLI to run (default: the first available).")),
 		mcpgo.WithString("restart", mcpgo.Enum(restartPolicies...), mcpgo.Description("Restart policy (default: the server's, normally never).")),
+		mcpgo.WithString("permission_mode", mcpgo.Enum(backends.PermissionModes...), mcpgo.Description(
+			"Claude teammates: Claude Code's --permission-mode (default: CLAUDE_TEAMS_PERMISSION_MODE, else default; "+
+				"manual needs Claude Code 2.1.332 or newer; auto works only against Anthropic's own API).")),
 		mcpgo.WithRawOutputSchema(object("", map[string]schema{
 			"agent_id":     str("name@team."),
 			"name":         str("Teammate name."),
@@ -82,15 +87,24 @@ func (s *Server) spawnTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		if r != nil {
 			return r
 		}
+		warnings, err := s.cfg.Backends.Preflight(m.BackendType, m.Cwd)
+		if err != nil {
+			return s.refuse(name, err)
+		}
 		got, err := s.cfg.Supervisor.Spawn(ctx, args.TeamName, m, args.Restart)
 		if err != nil {
 			return s.refuse(name, err)
+		}
+		msg := "The agent is now running and will receive instructions via mailbox."
+		for _, w := range warnings {
+			msg += " Warning: " + w + "."
+			s.log.Warn("teammate may not work", zap.String("agent", got.Name), zap.String("why", w))
 		}
 		s.log.Info("teammate spawned", zap.String("team", args.TeamName), zap.String("agent", got.Name),
 			zap.String("backend", got.BackendType), zap.String("pane", got.TmuxPaneID))
 		return okResult(spawnResult{
 			AgentID: got.AgentID, Name: got.Name, TeamName: args.TeamName,
-			Message: "The agent is now running and will receive instructions via mailbox.",
+			Message: msg,
 			Color:   got.Color, BackendType: got.BackendType, PaneID: got.TmuxPaneID,
 		})
 	})
@@ -120,6 +134,9 @@ func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (pr
 	if st, err := os.Stat(a.Cwd); err != nil || !st.IsDir() {
 		return protocol.Member{}, s.refusef(tool, "cwd %q is not an existing directory", a.Cwd)
 	}
+	if err := backends.ValidatePermissionMode(a.PermissionMode); err != nil {
+		return protocol.Member{}, s.refusef(tool, "invalid permission_mode %q: use one of %s", a.PermissionMode, strings.Join(backends.PermissionModes, ", "))
+	}
 	if _, err := protocol.ParseRestartPolicy(string(a.Restart)); err != nil {
 		return protocol.Member{}, s.refuse(tool, err)
 	}
@@ -144,7 +161,7 @@ func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (pr
 		a.SubagentType = "general-purpose"
 	}
 	plan := a.PlanModeRequired
-	return protocol.Member{
+	m := protocol.Member{
 		Name:             a.Name,
 		AgentType:        a.SubagentType,
 		Model:            a.Model,
@@ -153,7 +170,9 @@ func (s *Server) spawnMember(ctx context.Context, tool string, a *spawnArgs) (pr
 		Cwd:              a.Cwd,
 		Subscriptions:    []string{},
 		BackendType:      a.BackendType,
-	}, nil
+	}
+	m.SetPermissionMode(a.PermissionMode)
+	return m, nil
 }
 
 type agentArgs struct {

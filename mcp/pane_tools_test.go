@@ -58,7 +58,7 @@ func TestSpawnTeammate(t *testing.T) {
 	h := newHarness(t, harnessOpts{sup: sup})
 	h.createTeam("alpha")
 	avail := testBackends.Available("claude-code")
-	args := map[string]any{"team_name": "alpha", "name": "w1", "prompt": "write the tests", "cwd": h.cwd, "restart": "on-failure"}
+	args := map[string]any{"team_name": "alpha", "name": "w1", "prompt": "write the tests", "cwd": h.cwd, "restart": "on-failure", "permission_mode": "acceptEdits"}
 	if len(avail) == 0 {
 		t.Fatal("testBackends offers no backend for claude-code")
 	}
@@ -72,7 +72,8 @@ func TestSpawnTeammate(t *testing.T) {
 	}
 	cfg, _ := h.store.ReadConfig("alpha")
 	w1, _ := cfg.FindMember("w1")
-	if w1.Model != "sonnet" || w1.AgentType != "general-purpose" || w1.Cwd != h.cwd || w1.Prompt != "write the tests" {
+	if w1.Model != "sonnet" || w1.AgentType != "general-purpose" || w1.Cwd != h.cwd || w1.Prompt != "write the tests" ||
+		w1.PermissionMode() != "acceptEdits" {
 		t.Errorf("member = %+v", w1)
 	}
 }
@@ -96,6 +97,16 @@ func TestSpawnDefaultBackend(t *testing.T) {
 			}
 			h := newHarness(t, harnessOpts{sup: newFakeSupervisor(), clientName: tc.client, legacy: tc.legacy})
 			h.createTeam("alpha")
+			if tc.want == "gemini" { // its preflight wants our server registered and an auth type
+				dir := filepath.Join(h.cwd, ".gemini")
+				settings := `{"mcpServers":{"claude-teams":{}},"security":{"auth":{"selectedType":"oauth-personal"}}}`
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "settings.json"), []byte(settings), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 			got := h.ok("spawn_teammate", map[string]any{"team_name": "alpha", "name": "w1", "prompt": "p"})
 			if got["backend_type"] != tc.want {
 				t.Errorf("backend_type = %v, want %s", got["backend_type"], tc.want)
@@ -128,7 +139,9 @@ func TestSpawnTeammateRefusals(t *testing.T) {
 		{"relative cwd", spawn("cwd", "src"), []string{`"src"`, "absolute"}},
 		{"missing cwd", spawn("cwd", filepath.Join(h.cwd, "nope")), []string{"nope", "directory"}},
 		{"bad restart", spawn("restart", "sometimes"), []string{`"sometimes"`}},
+		{"bad permission mode", spawn("permission_mode", "yolo"), []string{`"yolo"`, "acceptEdits"}},
 		{"unknown backend", spawn("backend_type", "emacs"), []string{"emacs"}},
+		{"gemini without our server", spawn("backend_type", "gemini"), []string{"gemini mcp add --scope user --trust claude-teams"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h.fail("spawn_teammate", tc.args, tc.want...)

@@ -16,10 +16,11 @@ import (
 const (
 	// DefaultPollTimeout is poll_inbox's timeout when timeout_ms is absent.
 	DefaultPollTimeout = 30 * time.Second
-	// MaxPollTimeout caps poll_inbox's timeout_ms, below the usual client
-	// tool timeouts (Codex waits 60 s by default, but may be configured
-	// higher; Claude Code waits much longer).
-	MaxPollTimeout = 10 * time.Minute
+	// MaxPollTimeout caps poll_inbox's timeout_ms. It stays a minute below
+	// 600 s, where Codex (tool_timeout_sec = 600) and Gemini CLI (its
+	// default) cut a tool call, so a poll at the maximum answers timed_out
+	// before any client limit the README documents.
+	MaxPollTimeout = 9 * time.Minute
 )
 
 // Config is what a Server needs. Store is required; every other field has a

@@ -216,8 +216,9 @@ func (s *Server) teamStatusTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 	const name = "team_status"
 	tool := mcpgo.NewTool(name,
 		mcpgo.WithDescription("Report every teammate of a team as the supervisor sees it: state, pane, pid, "+
-			"exit status or signal, restarts, last output, unread messages, owned tasks, and its conversation "+
-			"(session_id, resumed: whether its last start kept its earlier conversation)."),
+			"exit status or signal, restarts, last output, unread messages, owned tasks, whether the lead's messages "+
+			"to it are signed (lead_signed: it checks them and ignores unsigned ones claiming to be the lead), and its "+
+			"conversation (session_id, resumed: whether its last start kept its earlier conversation)."),
 		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
 		mcpgo.WithRawOutputSchema(object("", map[string]schema{
 			"name":           str("Team name."),
@@ -237,6 +238,13 @@ func (s *Server) teamStatusTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}
 		if st.Teammates == nil {
 			st.Teammates = []protocol.TeammateStatus{}
+		}
+		for i := range st.Teammates {
+			_, keyed, err := s.cfg.Store.ReadLeadKey(args.TeamName, st.Teammates[i].Name)
+			if err != nil {
+				s.log.Warn("lead key refused", zap.String("team", args.TeamName), zap.String("agent", st.Teammates[i].Name), zap.Error(err))
+			}
+			st.Teammates[i].LeadSigned = keyed
 		}
 		return okResult(st)
 	})

@@ -44,6 +44,7 @@ func TestTeamCreateRefusals(t *testing.T) {
 		{"missing name", map[string]any{}, []string{`""`}},
 		{"upper case", map[string]any{"team_name": "My Team"}, []string{`"My Team"`, `"my-team"`}},
 		{"path", map[string]any{"team_name": "../etc"}, []string{`"../etc"`}},
+		{"flag", map[string]any{"team_name": "--help"}, []string{`"--help"`, "starts with '-'"}},
 		{"wrong type", map[string]any{"team_name": 7}, []string{"team_name"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

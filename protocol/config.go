@@ -69,12 +69,14 @@ func (s *Store) CreateTeam(name, description string, lead Member) (TeamConfig, e
 	return cfg, nil
 }
 
-// ReadConfig reads team's config.json (no lock: writes are atomic).
+// ReadConfig reads team's config.json without its lock; a file that does
+// not parse (a native teammate rewriting it in place) is read again, last
+// under the lock, before it is reported as ErrCorrupt.
 func (s *Store) ReadConfig(team string) (TeamConfig, error) {
 	if err := ValidateTeamName(team); err != nil {
 		return TeamConfig{}, err
 	}
-	return s.readConfig(team)
+	return s.readConfigSettled(team)
 }
 
 func (s *Store) readConfig(team string) (TeamConfig, error) {
@@ -178,8 +180,8 @@ func (s *Store) AddMember(team string, m Member) (Member, error) {
 	return m, nil
 }
 
-// RemoveMember removes teammate name from team's config. The lead cannot be
-// removed.
+// RemoveMember removes teammate name from team's config and deletes its
+// lead key (leadsig.go). The lead cannot be removed.
 func (s *Store) RemoveMember(team, name string) error {
 	if err := ValidateMemberName(name); err != nil {
 		return err
@@ -196,7 +198,11 @@ func (s *Store) RemoveMember(team, name string) error {
 		}
 		return fmt.Errorf("team %s: remove %s: %w", team, name, ErrMemberNotFound)
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// Its lead key goes with it: nobody may sign for a removed teammate.
+	return s.DeleteLeadKey(team, name)
 }
 
 // UpdateMember applies fn to member name under the config lock. fn may not

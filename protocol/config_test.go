@@ -290,3 +290,32 @@ func TestSettings(t *testing.T) {
 		t.Errorf("SetTeamSettings(ghost) = %v", err)
 	}
 }
+
+func TestMemberPermissionModeRoundTrip(t *testing.T) {
+	for _, mode := range []string{"acceptEdits", "plan", ""} {
+		var m Member
+		m.Name = "w"
+		m.SetPermissionMode(mode)
+		raw, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Member
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		if got := back.PermissionMode(); got != mode {
+			t.Errorf("mode %q: read back %q from %s", mode, got, raw)
+		}
+		if mode == "" && strings.Contains(string(raw), `"mode"`) {
+			t.Errorf("empty mode written: %s", raw)
+		}
+	}
+	var odd Member
+	if err := json.Unmarshal([]byte(`{"name":"w","mode":7}`), &odd); err != nil {
+		t.Fatal(err)
+	}
+	if got := odd.PermissionMode(); got != "" {
+		t.Errorf("non-string mode read as %q", got)
+	}
+}

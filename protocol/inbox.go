@@ -70,6 +70,9 @@ func (s *Store) Deliver(team, to string, m Message) (Delivery, error) {
 	if err := ValidateMessage(m); err != nil {
 		return Delivery{}, fmt.Errorf("send to %s: %w", to, err)
 	}
+	if err := s.signEntry(team, to, &m); err != nil {
+		return Delivery{}, fmt.Errorf("send to %s: %w", to, err)
+	}
 	entry, err := marshalCompact(m)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("send to %s: %w", to, err)

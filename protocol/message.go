@@ -30,6 +30,9 @@ type Message struct {
 	MsgID     string `json:"msg_id,omitempty"`
 	Type      string `json:"type,omitempty"`
 	Read      bool   `json:"read"`
+	// LeadSig is the lead signature of an entry from team-lead, user or
+	// system (PROTOCOL.md §10); signEntry sets it for keyed teammates.
+	LeadSig string `json:"lead_sig,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 

@@ -40,14 +40,17 @@ func (e *NameError) Error() string {
 func (e *NameError) Unwrap() error { return ErrInvalidName }
 
 const (
-	acceptedTeam  = "team names must match ^[a-z0-9-]{1,64}$ (lower-case letters, digits and hyphens)"
-	acceptedAgent = "names must match ^[A-Za-z0-9_-]{1,64}$ (letters, digits, '_' and '-')"
+	acceptedTeam  = "team names must match ^[a-z0-9][a-z0-9-]{0,63}$ (lower-case letters, digits and hyphens, not starting with a hyphen)"
+	acceptedAgent = "names must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ (letters, digits, '_' and '-', not starting with '_' or '-')"
 	acceptedTask  = "task ids are positive decimal numbers without leading zeros, such as \"1\" or \"42\""
 )
 
 // ValidateTeamName reports whether name can be used as a team name: it
-// must match ^[a-z0-9-]{1,64}$, the only names for which Claude Code's two
-// directory-naming rules (config and inboxes) agree.
+// must match ^[a-z0-9][a-z0-9-]{0,63}$, the only names for which Claude
+// Code's two directory-naming rules (config and inboxes) agree and that no
+// argv parser reads as a flag ("-x", "--help"). This is the one team-name
+// grammar; backends' argv check spells the same pattern (it may import
+// nothing of ours; cmd/claude-teams's TestOneNameGrammar holds them equal).
 func ValidateTeamName(name string) error {
 	if p := pathProblem(name); p != "" {
 		return &NameError{Kind: "team name", Value: name, Problem: p, Accepted: acceptedTeam, Suggestion: SuggestTeamName(name)}
@@ -100,7 +103,7 @@ func suggestName(name string, keep func(rune) bool) string {
 }
 
 // ValidateMemberName reports whether name can name a member's inbox: any
-// name matching ^[A-Za-z0-9_-]{1,64}$, including "team-lead".
+// name matching ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$, including "team-lead".
 func ValidateMemberName(name string) error {
 	return validateAgentPattern("member name", name)
 }
@@ -139,11 +142,14 @@ func suggestAgentName(name string) string {
 	})
 }
 
-// pathProblem returns why name cannot be a path element, or "".
+// pathProblem returns why name cannot be a path element or an argv word
+// of its own, or "".
 func pathProblem(name string) string {
 	switch {
 	case name == "":
 		return "is empty"
+	case name[0] == '-' || name[0] == '_':
+		return fmt.Sprintf("starts with %q (it would read as a flag)", name[0])
 	case len(name) > MaxNameLength:
 		return fmt.Sprintf("is %d bytes long, more than %d", len(name), MaxNameLength)
 	case strings.ContainsRune(name, 0):

@@ -29,6 +29,8 @@ func TestValidateTeamName(t *testing.T) {
 		{".hidden", false, "starts with a dot", "hidden"},
 		{"a\x00b", false, "NUL", "a-b"},
 		{"équipe", false, `contains 'é'`, "quipe"},
+		{"-x", false, `starts with '-'`, "x"},
+		{"--help", false, `starts with '-'`, "help"},
 	}
 	for _, tt := range tests {
 		err := ValidateTeamName(tt.name)
@@ -44,7 +46,7 @@ func TestValidateTeamName(t *testing.T) {
 			continue
 		}
 		msg := err.Error()
-		if !strings.Contains(msg, tt.problem) || !strings.Contains(msg, "^[a-z0-9-]{1,64}$") {
+		if !strings.Contains(msg, tt.problem) || !strings.Contains(msg, "^[a-z0-9][a-z0-9-]{0,63}$") {
 			t.Errorf("ValidateTeamName(%q) = %q, want it to say %q and what is accepted", tt.name, msg, tt.problem)
 		}
 		if ne.Suggestion != tt.suggest {

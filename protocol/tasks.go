@@ -179,7 +179,7 @@ func (s *Store) ChangeTask(team, id string, u TaskUpdate) (TaskChange, error) {
 	}
 	deleting := u.Status != nil && *u.Status == StatusDeleted
 	if u.Owner != nil && *u.Owner != "" && !deleting {
-		cfg, err := s.readConfig(team)
+		cfg, err := s.readConfigSettled(team)
 		if err != nil {
 			return TaskChange{}, err
 		}

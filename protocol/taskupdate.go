@@ -108,7 +108,11 @@ func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string
 		if *u.Owner != "" && *u.Owner != cur.Owner {
 			text := Encode(TaskAssignment{TaskID: id, Subject: next.Subject, Description: next.Description,
 				AssignedBy: u.By, Timestamp: s.timestamp()})
-			entry, err := marshalCompact(s.fillMessage(Message{From: u.By, Text: text}))
+			m := s.fillMessage(Message{From: u.By, Text: text})
+			if err := s.signEntry(team, *u.Owner, &m); err != nil {
+				return Task{}, "", err
+			}
+			entry, err := marshalCompact(m)
 			if err != nil {
 				return Task{}, "", err
 			}

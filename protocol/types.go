@@ -83,6 +83,11 @@ type TeammateStatus struct {
 	// Resumed whether that run continued an earlier conversation.
 	SessionID string `json:"session_id,omitempty"`
 	Resumed   bool   `json:"resumed"`
+	// LeadSigned says the teammate has a lead key (leadsig.go): it was
+	// last launched with --lead-verify-key and every lead entry we write
+	// to it is signed. team_status and `supervisor status` fill it from
+	// the key files.
+	LeadSigned bool `json:"lead_signed"`
 }
 
 // Plain twins of the config types: the same fields without JSON methods.

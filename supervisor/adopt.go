@@ -77,7 +77,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 	}
 	tp, ok := t.recorded()
 	if !ok {
-		tp = t.m.ownTopology(t.name)
+		tp = ownTopology(t.cfg, t.name)
 	}
 	if err := t.connect(ctx, tp, false); err != nil {
 		t.log.Warn("no tmux to adopt from", zap.Error(err))
@@ -130,7 +130,7 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
 	}
 	m.pid, m.windowID = row.PID, row.Window
 	if m.startedAt.IsZero() {
-		m.startedAt = t.m.now()
+		m.startedAt = t.now()
 	}
 	m.exitStatus, m.signal = nil, ""
 	m.known = true
@@ -149,7 +149,7 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
 	// Its output before now was not seen: health starts from here, and a
 	// teammate that was past starting counts as ready (evalHealth finds
 	// out soon whether it is idle, stalled or waiting for input).
-	now := t.m.now()
+	now := t.now()
 	wasStarting := m.state == protocol.StateStarting
 	t.startHealth(m, now, !wasStarting)
 	if m.state.Alive() {
@@ -219,8 +219,8 @@ func (t *team) persist() {
 		return
 	}
 	st := statefile.TeamState{
-		SupervisorPID: t.m.pid,
-		UpdatedAt:     statefile.FormatTime(t.m.now()),
+		SupervisorPID: t.pid,
+		UpdatedAt:     statefile.FormatTime(t.now()),
 		Server:        t.server,
 		Teammates:     make(map[string]statefile.TeammateState, len(t.mates)),
 	}

@@ -53,7 +53,7 @@ func (t *team) exitMate(ctx context.Context, m *mate, x exitInfo) {
 		return
 	}
 	if x.at.IsZero() {
-		x.at = t.m.now()
+		x.at = t.now()
 	}
 	if !x.gone && t.conn != nil {
 		if s, err := capturePane(ctx, t.conn, m.paneID, finalScreenLines); err == nil {
@@ -82,7 +82,7 @@ func (t *team) exitMate(ctx context.Context, m *mate, x exitInfo) {
 	}
 	base := x.Classify(deliberate)
 	m.lastExit = x.String()
-	now := t.m.now()
+	now := t.now()
 	d := t.restarts.Exited(m.name, now, restartExit(x, m.startedAt, now, deliberate))
 	t.sessionExited(m, x, d, deliberate)
 	extra := []zap.Field{zap.String("source", x.source)}
@@ -125,7 +125,7 @@ func (t *team) notifyExit(m *mate, x exitInfo, base protocol.State, d policy.Res
 		return
 	}
 	m.reported = key
-	ev := t.leadEvent(m, t.m.now())
+	ev := t.leadEvent(m, t.now())
 	ev.ExitStatus, ev.Signal = x.Status, x.Signal
 	if !m.startedAt.IsZero() && x.source != "adopt" {
 		ev.Ran = max(x.at.Sub(m.startedAt), 0)
@@ -159,7 +159,7 @@ func (t *team) restartPolicy(m *mate) protocol.RestartPolicy {
 	if m.restart != "" {
 		return protocol.RestartPolicy(m.restart)
 	}
-	return t.m.cfg.Restarts.Policy
+	return t.cfg.Restarts.Policy
 }
 
 // capturePane returns the readable screen of pane, with up to lines lines

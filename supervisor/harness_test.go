@@ -20,6 +20,7 @@ import (
 	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/policy"
+	"github.com/f9449b24/claude-teams/tmuxcc/tmuxtest"
 )
 
 // harness is one test's world: a private tmux server (short TMUX_TMPDIR,
@@ -39,35 +40,14 @@ type harness struct {
 }
 
 // requireTmux skips without tmux, except in CI where it fails.
-func requireTmux(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tmux is required in CI: %v", err)
-		}
-		t.Skipf("tmux not found: %v", err)
-	}
-}
+func requireTmux(t testing.TB) { tmuxtest.Require(t) }
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	requireTmux(t)
-	dir, err := os.MkdirTemp("/tmp", "tt-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, dir: dir, socket: "ct", team: "alpha", root: t.TempDir()}
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); k == "TMUX" || k == "TMUX_PANE" || k == "TMUX_TMPDIR" {
-			continue
-		}
-		h.env = append(h.env, kv)
-	}
-	h.env = append(h.env, "TMUX_TMPDIR="+dir)
-	t.Cleanup(func() {
-		h.tmux("kill-server")
-		_ = os.RemoveAll(dir)
-	})
+	srv := tmuxtest.New(t, "tt-") // our server is -L ct in its TMUX_TMPDIR
+	dir := srv.Dir
+	h := &harness{t: t, dir: dir, socket: "ct", team: "alpha", root: t.TempDir(), env: srv.Env}
+	t.Cleanup(func() { h.tmux("kill-server") })
 	h.store = protocol.NewStore(h.root)
 	if _, err := h.store.CreateTeam(h.team, "test team", protocol.Member{Name: protocol.LeadName}); err != nil {
 		t.Fatal(err)
@@ -219,11 +199,7 @@ func eventually(t testing.TB, cond func() bool, format string, args ...any) {
 }
 
 // ctxT is a context for one call in a test.
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t testing.TB) context.Context { return tmuxtest.Ctx(t, 60*time.Second) }
 
 // fakeLauncher starts the test binary as the agent, with a script per
 // teammate name and a control file in dir.

@@ -50,7 +50,7 @@ func (*outputSeen) isRequest() {}
 // ready).
 func (t *team) startHealth(m *mate, now time.Time, adopted bool) {
 	m.stopWaiter()
-	m.health = policy.NewHealthTracker(t.m.cfg.Health, now)
+	m.health = policy.NewHealthTracker(t.cfg.Health, now)
 	m.hs = healthState{start: now, ready: adopted}
 	m.checkAt = now
 }
@@ -72,7 +72,7 @@ func (m *mate) stopWaiter() {
 
 // onHealthDue evaluates every teammate whose evaluation is due.
 func (t *team) onHealthDue(ctx context.Context) {
-	now := t.m.now()
+	now := t.now()
 	for _, m := range t.mates {
 		if !m.checkAt.IsZero() && !m.checkAt.After(now) {
 			t.evalHealth(ctx, m, now)
@@ -90,7 +90,7 @@ func (t *team) onOutputSeen(r *outputSeen) {
 		m.hs.waiter = nil
 	}
 	if m.health != nil {
-		m.checkAt = t.m.now()
+		m.checkAt = t.now()
 	}
 }
 
@@ -101,7 +101,7 @@ func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 	if m.health == nil || !m.state.Alive() || m.processDone() {
 		return
 	}
-	cfg := t.m.cfg.Health
+	cfg := t.cfg.Health
 	var last time.Time
 	if m.out != nil {
 		last = m.out.LastActivity()
@@ -194,7 +194,7 @@ func (t *team) startWaiter(m *mate, last, now time.Time) {
 	default:
 	}
 	if l := m.out.LastActivity(); l.After(last) {
-		at := l.Add(t.m.cfg.Health.ScreenSettle)
+		at := l.Add(t.cfg.Health.ScreenSettle)
 		if m.checkAt.IsZero() || at.Before(m.checkAt) {
 			m.checkAt = at
 		}
@@ -204,13 +204,13 @@ func (t *team) startWaiter(m *mate, last, now time.Time) {
 	m.hs.waiter = stop
 	m.hs.waiterSeq++
 	r := &outputSeen{name: m.name, pane: m.paneID, seq: m.hs.waiterSeq}
-	go func() {
+	t.goHelper(func() {
 		select {
 		case <-notify:
 			t.report(r)
 		case <-stop:
 		}
-	}()
+	})
 }
 
 // healthChanged makes a health transition m's state, and tells the lead

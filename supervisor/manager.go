@@ -205,8 +205,6 @@ func NewManager(cfg Config) (*Manager, error) {
 	}, nil
 }
 
-func (m *Manager) now() time.Time { return m.cfg.Clock.Now() }
-
 // Close ends supervision by this process: owner loops detach from tmux
 // (teammates keep running, the next process re-adopts them), sockets close,
 // locks are released. It waits for all of that.
@@ -230,7 +228,8 @@ func (m *Manager) Close() error {
 
 // Supervise makes sure team is supervised by some process: by this one if
 // nobody else holds its lock (re-adopting its panes). It reports whether
-// this process is the owner.
+// this process is the owner; when it is, the team's status socket already
+// listens (an error listening is returned, and the lock let go).
 func (m *Manager) Supervise(ctx context.Context, teamName string) (bool, error) {
 	svc, err := m.route(ctx, teamName)
 	if err != nil {
@@ -314,7 +313,16 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	if !ok {
 		return nil, nil
 	}
-	t := newTeam(m, team)
+	// The socket listens before anyone learns we own the team: its errors
+	// reach the caller, and a client that finds the lock held can dial at
+	// once.
+	path := statussock.SocketPath(store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
+	srv, err := statussock.ListenSocket(path)
+	if err != nil {
+		_ = lk.Unlock()
+		return nil, fmt.Errorf("supervise %s: %w", team, err)
+	}
+	t := newTeam(m.ctx, m.cfg, m.pid, m.log, team)
 	o := &owned{t: t, socketDone: make(chan struct{}), released: make(chan struct{})}
 	sctx, stop := context.WithCancel(m.ctx)
 	o.stopSocket = stop
@@ -328,8 +336,7 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	go func() {
 		defer m.wg.Done()
 		defer close(o.socketDone)
-		path := statussock.SocketPath(store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
-		if err := statussock.ServeSocket(sctx, path, t, t.log); err != nil {
+		if err := srv.Serve(sctx, t, t.log); err != nil {
 			t.log.Error("status socket failed", zap.String("socket", path), zap.Error(err))
 		}
 	}()

@@ -176,7 +176,7 @@ func (t *team) view(m *mate) mateView {
 		session: m.session,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
-		v.restarts, v.failures = tr.Restarts(), tr.Failures(t.m.now())
+		v.restarts, v.failures = tr.Restarts(), tr.Failures(t.now())
 		v.nextRestart = tr.NextRestartAt()
 	}
 	if m.state.Alive() {
@@ -211,7 +211,7 @@ func (t *team) toState(m *mate) statefile.TeammateState {
 	}
 	sessionToState(&ts, m.session)
 	if tr := t.restarts.Tracker(m.name); tr != nil {
-		ts.Restarts, ts.Failures = tr.Restarts(), tr.Failures(t.m.now())
+		ts.Restarts, ts.Failures = tr.Restarts(), tr.Failures(t.now())
 		rs := tr.State()
 		for _, f := range rs.FailureTimes {
 			ts.FailureTimes = append(ts.FailureTimes, statefile.FormatTime(f))
@@ -222,7 +222,7 @@ func (t *team) toState(m *mate) statefile.TeammateState {
 	if m.state == protocol.StateRestarting && ts.NextRestartAt == "" {
 		// Being prepared right now: a later owner must not leave it
 		// waiting for a plan that is gone.
-		ts.NextRestartAt = statefile.FormatTime(t.m.now())
+		ts.NextRestartAt = statefile.FormatTime(t.now())
 	}
 	return ts
 }

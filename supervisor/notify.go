@@ -124,17 +124,17 @@ func (t *team) leadEvent(m *mate, now time.Time) policy.LeadEvent {
 // deliberate transitions dropped) and queues what it releases.
 func (t *team) tellLead(ev policy.LeadEvent) {
 	if ev.At.IsZero() {
-		ev.At = t.m.now()
+		ev.At = t.now()
 	}
 	t.sendLead(t.lead.Notify(ev))
 }
 
 // flushLead releases held-back notifications once the rate limit allows.
-func (t *team) flushLead() { t.sendLead(t.lead.Flush(t.m.now())) }
+func (t *team) flushLead() { t.sendLead(t.lead.Flush(t.now())) }
 
 // flushLeadAll releases every held-back notification at once (the owner
 // loop is ending; a later owner would not know about them).
-func (t *team) flushLeadAll() { t.sendLead(t.lead.Drain(t.m.now())) }
+func (t *team) flushLeadAll() { t.sendLead(t.lead.Drain(t.now())) }
 
 // sendLead queues messages for the lead's inbox, each in the colour of the
 // teammate it comes from.

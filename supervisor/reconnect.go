@@ -33,7 +33,7 @@ func (t *team) scheduleRedial() {
 		t.redial.timer.Stop()
 	}
 	d := min(firstRedial<<min(t.redial.attempts, 10), maxRedialDelay)
-	t.redial.timer = t.m.cfg.Clock.NewTimer(d)
+	t.redial.timer = t.cfg.Clock.NewTimer(d)
 }
 
 // stopRedial forgets a pending redial.
@@ -122,7 +122,7 @@ func (t *team) deferAdopt(tp topology, cands []*mate) {
 			m.exited = make(chan struct{})
 		}
 	}
-	t.redial = redialState{since: t.m.now()}
+	t.redial = redialState{since: t.now()}
 	t.scheduleRedial()
 }
 
@@ -146,9 +146,9 @@ func (t *team) offlinePanes(ctx context.Context, tp topology) (map[string]tmuxco
 	ctx, cancel := context.WithTimeout(ctx, offlinePaneTimeout)
 	defer cancel()
 	run := func(ctx context.Context, argv []string) ([]byte, error) {
-		return tmuxconv.RunEnv(ctx, argv, t.m.cfg.TmuxEnv)
+		return tmuxconv.RunEnv(ctx, argv, t.cfg.TmuxEnv)
 	}
-	panes, running, err := tmuxconv.ListPanes(ctx, run, t.m.cfg.Tmux, tmuxconv.TmuxServer{Socket: tp.socketPath, Name: tp.socketName})
+	panes, running, err := tmuxconv.ListPanes(ctx, run, t.cfg.Tmux, tmuxconv.TmuxServer{Socket: tp.socketPath, Name: tp.socketName})
 	if err != nil || !running {
 		return nil, running, err
 	}

@@ -50,7 +50,7 @@ func (*restartPrepared) isRequest() {}
 // leaves the restart plan (Cancel) while it is prepared: a failed start
 // plans the next one.
 func (t *team) onRestartDue(ctx context.Context) {
-	now := t.m.now()
+	now := t.now()
 	for _, name := range t.restarts.Due(now) {
 		t.restarts.Cancel(name)
 		m := t.mates[name]
@@ -60,7 +60,7 @@ func (t *team) onRestartDue(ctx context.Context) {
 		m.restarting = true
 		job := restartJob{name: name, oldPane: m.paneID, lastExit: m.lastExit, restarts: t.restartCount(m) + 1, session: m.session}
 		t.log.Info("teammate restart due", append(t.mateFields(m), zap.Int("restart", job.restarts))...)
-		go func() { t.report(t.prepareRestart(job)) }()
+		t.goHelper(func() { t.report(t.prepareRestart(job)) })
 	}
 }
 
@@ -80,7 +80,7 @@ func (t *team) prepareRestart(job restartJob) *restartPrepared {
 	}
 	r.member = mem
 	tm := withSession(teammateOf(mem, cfg, t.store.Root()), mem, job.session.id, job.session.fresh)
-	if r.launch, err = t.m.cfg.Backends.Launch(mem.BackendType, tm); err != nil {
+	if r.launch, err = t.cfg.Backends.Launch(mem.BackendType, tm); err != nil {
 		r.err = err
 		return r
 	}
@@ -121,7 +121,7 @@ func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 			restart: m.restart, launch: r.launch, respawn: true, auto: true,
 		})
 		if err = res.err; err == nil {
-			go t.recordPane(m.name, r.job.oldPane, res.pane.pane, r.launch.SessionID)
+			t.goHelper(func() { t.recordPane(m.name, r.job.oldPane, res.pane.pane, r.launch.SessionID) })
 			return
 		}
 	}
@@ -132,7 +132,7 @@ func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 // failedStart handles a restart whose new process could not be started: it
 // counts as a run that failed at once.
 func (t *team) failedStart(m *mate, err error) {
-	now := t.m.now()
+	now := t.now()
 	t.log.Warn("teammate restart failed", append(t.mateFields(m), zap.Error(err))...)
 	d := t.restarts.Exited(m.name, now, policy.RestartExit{Status: -1, Ran: 0})
 	m.lastExit = "could not be started: " + err.Error()
@@ -175,11 +175,11 @@ func (t *team) dropNote(name, msgID string) {
 	if msgID == "" {
 		return
 	}
-	go func() {
+	t.goHelper(func() {
 		if _, err := t.store.RemoveMessage(t.name, name, msgID); err != nil {
 			t.log.Debug("restart note not removed", zap.String("agent", name), zap.Error(err))
 		}
-	}()
+	})
 }
 
 // reviveReq prepares a manual restart (restart_teammate): a failed
@@ -194,7 +194,7 @@ type reviveReq struct {
 func (*reviveReq) isRequest() {}
 
 func (t *team) doRevive(name string) time.Time {
-	now := t.m.now()
+	now := t.now()
 	if t.restarts.Tracker(name) == nil {
 		policy := protocol.RestartPolicy("")
 		if m := t.mates[name]; m != nil {

@@ -40,7 +40,7 @@ func (t *team) Restart(ctx context.Context, team, agent string, fresh bool) (pro
 		session = cur.mates[0].session
 	}
 	tm := withSession(teammateOf(mem, cfg, t.store.Root()), mem, session.id, fresh || session.fresh)
-	launch, err := t.m.cfg.Backends.Launch(mem.BackendType, tm)
+	launch, err := t.cfg.Backends.Launch(mem.BackendType, tm)
 	if err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}
@@ -85,11 +85,11 @@ func (t *team) Restart(ctx context.Context, team, agent string, fresh bool) (pro
 
 // sleepUntil waits on the team's clock until at (at once if it passed).
 func (t *team) sleepUntil(ctx context.Context, at time.Time) error {
-	d := at.Sub(t.m.now())
+	d := at.Sub(t.now())
 	if d <= 0 {
 		return nil
 	}
-	tm := t.m.cfg.Clock.NewTimer(d)
+	tm := t.cfg.Clock.NewTimer(d)
 	defer tm.Stop()
 	select {
 	case <-tm.C():

@@ -52,7 +52,7 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
 	}
 	if m.BackendType == "" {
-		m.BackendType = t.m.cfg.DefaultBackend
+		m.BackendType = t.cfg.DefaultBackend
 	}
 	cfg, err := t.store.ReadConfig(team)
 	if err != nil {
@@ -72,15 +72,17 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 	_, statErr := os.Stat(t.store.InboxPath(team, m.Name))
 	// Set before Send: a send that fails half-way may leave the file.
 	rb.inbox, rb.inboxExisted = true, statErr == nil
+	// Launch first: it makes the lead key (backends.LeadKeys) that the
+	// prompt must be signed with.
+	launch, err := t.cfg.Backends.Launch(added.BackendType, teammateOf(added, cfg, t.store.Root()))
+	if err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
+	}
 	msg, err := t.store.Send(team, m.Name, protocol.Message{From: protocol.LeadName, Text: m.Prompt})
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: seed inbox: %w", m.Name, err)
 	}
 	rb.msgID = msg.MsgID
-	launch, err := t.m.cfg.Backends.Launch(added.BackendType, teammateOf(added, cfg, t.store.Root()))
-	if err != nil {
-		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
-	}
 	p, err := t.askSpawn(ctx, added, restart, launch, false)
 	rb.pane = true // also when the answer was lost: a pane may exist
 	if err != nil {
@@ -114,6 +116,7 @@ func teammateOf(m protocol.Member, cfg protocol.TeamConfig, root string) backend
 		Team: cfg.Name, Name: m.Name, AgentID: m.AgentID, Color: m.Color, Model: m.Model,
 		AgentType: m.AgentType, Cwd: m.Cwd, LeadSessionID: cfg.LeadSessionID,
 		PlanModeRequired: m.PlanModeRequired != nil && *m.PlanModeRequired,
+		PermissionMode:   m.PermissionMode(),
 		DataRoot:         root,
 	}
 }

@@ -82,7 +82,7 @@ func (t *team) sessionExited(m *mate, x exitInfo, d policy.RestartDecision, deli
 	if m.session.resumeFails < freshAfterFailedResumes {
 		return
 	}
-	minRun := t.m.cfg.Restarts.WithDefaults().MinRun
+	minRun := t.cfg.Restarts.WithDefaults().MinRun
 	m.session.fresh = true
 	m.session.fallback = fmt.Sprintf("its resumed process ended within %s of its start %d times in a row (last: %s)",
 		minRun, m.session.resumeFails, x.String())
@@ -177,13 +177,13 @@ func (t *team) findSession(m *mate) {
 	if m.backend != backends.Codex || m.session.id != "" || m.session.finding || m.paneID == "" {
 		return
 	}
-	finder, ok := t.m.cfg.Backends.(sessionFinder)
+	finder, ok := t.cfg.Backends.(sessionFinder)
 	if !ok {
 		return
 	}
 	m.session.finding = true
 	name, pane, since := m.name, m.paneID, m.startedAt.Add(-sessionLookupDelay)
-	go func() {
+	t.goHelper(func() {
 		r := &sessionFound{name: name, pane: pane}
 		cfg, err := t.store.ReadConfig(t.name)
 		if err == nil {
@@ -196,7 +196,7 @@ func (t *team) findSession(m *mate) {
 		}
 		r.err = err
 		t.report(r)
-	}()
+	})
 }
 
 // sessionFinder is the part of backends.Config that finds a session id a
@@ -221,5 +221,5 @@ func (t *team) onSessionFound(r *sessionFound) {
 	m.session.id = r.id
 	t.log.Info("teammate conversation found", zap.String("agent", m.name), zap.String("session_id", r.id))
 	t.persist()
-	go t.recordPane(m.name, r.pane, r.pane, r.id)
+	t.goHelper(func() { t.recordPane(m.name, r.pane, r.pane, r.id) })
 }

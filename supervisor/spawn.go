@@ -84,7 +84,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	if err != nil {
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
-	now := t.m.now()
+	now := t.now()
 	m := &mate{
 		name: r.name, agentID: r.agentID, backend: r.backend, color: r.color, restart: r.restart,
 		paneID: p.pane, windowID: p.window, pid: p.pid,
@@ -138,7 +138,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 
 // watch starts collecting m's output and watching for its exit.
 func (t *team) watch(m *mate) error {
-	m.out = t.conn.WatchOutput(m.paneID, t.m.cfg.OutputLimit)
+	m.out = t.conn.WatchOutput(m.paneID, t.cfg.OutputLimit)
 	if err := t.conn.WatchPane(m.paneID, m.pid); err != nil {
 		t.conn.UnwatchOutput(m.paneID)
 		m.out = nil
@@ -162,7 +162,7 @@ func (t *team) ensureConn(ctx context.Context) error {
 		}
 		t.log.Info("recorded tmux server unusable", zap.String("socket", tp.socketPath), zap.Error(err))
 	}
-	return t.reconnect(ctx, t.m.ownTopology(t.name), true)
+	return t.reconnect(ctx, ownTopology(t.cfg, t.name), true)
 }
 
 // recorded is the topology of the state file, if any. When this process
@@ -173,10 +173,10 @@ func (t *team) recorded() (topology, bool) {
 	if !ok {
 		return tp, false
 	}
-	own := t.m.ownTopology(t.name)
+	own := ownTopology(t.cfg, t.name)
 	switch {
 	case tp.mode == statefile.ModePrivate:
-		tp.configFile = t.m.cfg.TmuxConfigFile
+		tp.configFile = t.cfg.TmuxConfigFile
 	case own.mode != statefile.ModePrivate && own.socketPath == tp.socketPath && own.leadPane != "":
 		tp.mode, tp.leadPane = own.mode, own.leadPane
 	}
@@ -189,9 +189,9 @@ func (t *team) connect(ctx context.Context, tp topology, create bool) error {
 		// Never start a server of our own on the person's socket path.
 		return fmt.Errorf("connect to tmux: no server at %s", tp.socketPath)
 	}
-	dctx, cancel := context.WithTimeout(ctx, t.m.cfg.DialTimeout)
+	dctx, cancel := context.WithTimeout(ctx, t.cfg.DialTimeout)
 	defer cancel()
-	conn, err := tmuxcc.Dial(dctx, tp.dialConfig(t.m.cfg, t.name, create))
+	conn, err := tmuxcc.Dial(dctx, tp.dialConfig(t.cfg, t.name, create))
 	if err != nil {
 		return fmt.Errorf("connect to tmux: %w", err)
 	}

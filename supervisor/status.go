@@ -61,7 +61,7 @@ func (t *team) Status(ctx context.Context, team string) (protocol.TeamStatus, er
 		views[v.name] = v
 	}
 	owned, _ := t.store.ListTasks(team) // a report: no tasks when unreadable
-	st := protocol.TeamStatus{Name: team, Supervised: true, SupervisorPID: t.m.pid, Teammates: []protocol.TeammateStatus{}}
+	st := protocol.TeamStatus{Name: team, Supervised: true, SupervisorPID: t.pid, Teammates: []protocol.TeammateStatus{}}
 	for _, mem := range cfg.Members {
 		if mem.Name == protocol.LeadName {
 			continue

@@ -63,17 +63,17 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	t.tellLead(policy.LeadEvent{Agent: m.name, Deliberate: true})
 	tg := stopTarget{
 		name: m.name, pane: m.paneID, pid: m.pid, exited: m.exited,
-		alive: !m.processDone(), conn: t.conn, grace: t.m.cfg.StopGrace,
+		alive: !m.processDone(), conn: t.conn, grace: t.cfg.StopGrace,
 		serverPID: t.topo.serverPID, log: t.log.With(zap.String("agent", m.name)),
 	}
 	t.log.Info("teammate stopping", append(t.mateFields(m), zap.String("reason", string(m.stopReason)))...)
 	// Recorded before anything is signalled: if this process dies before
 	// the exit is seen, the next owner still knows it was a stop.
 	t.persist()
-	go func() {
-		screen, err := tg.terminate(t.m.ctx)
+	t.goHelper(func() {
+		screen, err := tg.terminate(t.life)
 		t.report(&stopDone{name: tg.name, pane: tg.pane, screen: screen, conn: tg.conn, err: err})
-	}()
+	})
 }
 
 // onStopDone completes a stop: the exit is recorded as stopped if the

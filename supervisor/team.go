@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -36,18 +37,26 @@ import (
 // 32; meanwhile events wait in tmuxcc's unbounded queue (never dropped) and
 // callers in their own contexts.
 type team struct {
-	name  string
-	m     *Manager
+	name string
+	// cfg is the Manager's configuration (defaults filled in), a value:
+	// the team never reaches into its Manager.
+	cfg   Config
+	pid   int             // this process, reported as the supervisor
+	life  context.Context // ends with Manager.Close; stops use it
 	store *protocol.Store
 	log   *zap.Logger
 	// rootTag tells our panes from those of a team of the same name in
 	// another data root on the same tmux server (PaneRootOption).
 	rootTag string
 
-	reqs   chan request  // requests and helper-goroutine reports; read by run
-	done   chan struct{} // closed when run has returned and cleaned up
-	cancel context.CancelFunc
-	notes  *notifier
+	reqs chan request // requests and helper-goroutine reports; read by run
+	// quit is closed when run stops reading reqs; done once it has cleaned
+	// up and every goroutine the team started (helpers) has ended.
+	quit    chan struct{}
+	done    chan struct{}
+	helpers sync.WaitGroup
+	cancel  context.CancelFunc
+	notes   *notifier
 
 	// Owned by run.
 	conn        *tmuxcc.Conn
@@ -94,25 +103,44 @@ var ErrNoTeammate = errors.New("supervisor: no such teammate")
 // is being torn down.
 var ErrTearingDown = errors.New("supervisor: team is being torn down")
 
-func newTeam(m *Manager, name string) *team {
+// newTeam makes the owner loop of team name; life ends with the Manager,
+// pid is this process, log the Manager's logger.
+func newTeam(life context.Context, cfg Config, pid int, log *zap.Logger, name string) *team {
 	t := &team{
 		name:    name,
-		m:       m,
-		store:   m.cfg.Store,
-		log:     m.log.With(zap.String("team", name)),
-		rootTag: tmuxconv.RootHash(tmuxconv.CanonicalRoot(m.cfg.Store.Root())),
+		cfg:     cfg,
+		pid:     pid,
+		life:    life,
+		store:   cfg.Store,
+		log:     log.With(zap.String("team", name)),
+		rootTag: tmuxconv.RootHash(tmuxconv.CanonicalRoot(cfg.Store.Root())),
 		reqs:    make(chan request),
+		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 		mates:   map[string]*mate{},
 		panes:   map[string]*mate{},
 	}
 	t.notes = newNotifier(t.store, name, t.log)
-	t.restarts = policy.NewTeamRestarts(m.cfg.Restarts)
-	t.lead = policy.NewLeadNotifier(m.cfg.Notify)
+	t.restarts = policy.NewTeamRestarts(cfg.Restarts)
+	t.lead = policy.NewLeadNotifier(cfg.Notify)
 	t.work = newWorkFacts()
-	clk := m.cfg.Clock
+	clk := cfg.Clock
 	t.restartTimer.clock, t.flushTimer.clock, t.healthTimer.clock = clk, clk, clk
 	return t
+}
+
+// now is the team's clock reading.
+func (t *team) now() time.Time { return t.cfg.Clock.Now() }
+
+// goHelper runs f in a goroutine of the team's: done waits for it, so
+// Close returns only after every file f writes is written. f reports back
+// with report, never blocking once the loop has quit.
+func (t *team) goHelper(f func()) {
+	t.helpers.Add(1)
+	go func() {
+		defer t.helpers.Done()
+		f()
+	}()
 }
 
 // start runs the owner loop in its own goroutine.
@@ -127,7 +155,7 @@ func (t *team) send(ctx context.Context, r request) error {
 	select {
 	case t.reqs <- r:
 		return nil
-	case <-t.done:
+	case <-t.quit:
 		return ErrTeamClosed
 	case <-ctx.Done():
 		return ctx.Err()
@@ -139,7 +167,7 @@ func (t *team) send(ctx context.Context, r request) error {
 func (t *team) report(r request) {
 	select {
 	case t.reqs <- r:
-	case <-t.done:
+	case <-t.quit:
 	}
 }
 
@@ -176,10 +204,12 @@ func ask[T any](ctx context.Context, t *team, r request, ch <-chan T) (T, error)
 // run is the owner loop.
 func (t *team) run(ctx context.Context) {
 	defer close(t.done)
+	defer t.helpers.Wait()
 	defer t.cleanup()
-	t.log.Info("supervision started", zap.Int("supervisor_pid", t.m.pid))
+	defer close(t.quit)
+	t.log.Info("supervision started", zap.Int("supervisor_pid", t.pid))
 	op := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(ctx, t.m.cfg.CommandTimeout)
+		return context.WithTimeout(ctx, t.cfg.CommandTimeout)
 	}
 	octx, cancel := op()
 	t.adoptAtStart(octx)

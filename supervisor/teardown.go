@@ -119,7 +119,7 @@ func (t *team) connLost(ctx context.Context) {
 	if len(live) == 0 {
 		return
 	}
-	t.redial = redialState{since: t.m.now()}
+	t.redial = redialState{since: t.now()}
 	t.scheduleRedial()
 }
 

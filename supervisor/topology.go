@@ -43,8 +43,7 @@ type topology struct {
 }
 
 // ownTopology is the topology this process's configuration asks for.
-func (m *Manager) ownTopology(team string) topology {
-	c := m.cfg
+func ownTopology(c Config, team string) topology {
 	if c.TMUX == "" {
 		return topology{mode: statefile.ModePrivate, socketName: c.TmuxSocket, configFile: c.TmuxConfigFile, session: team}
 	}
@@ -153,7 +152,7 @@ func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 	// created through it get it, splits of the lead's window included
 	// (splitPane targets the lead's pane through our session).
 	if _, err := conn.Command(ctx, "set-option", "-t", "="+tp.session+":",
-		"history-limit", strconv.Itoa(t.m.cfg.HistoryLimit)); err != nil {
+		"history-limit", strconv.Itoa(t.cfg.HistoryLimit)); err != nil {
 		return fmt.Errorf("set history-limit: %w", err)
 	}
 	return nil
@@ -266,7 +265,7 @@ func (t *team) windowPaneAt(ctx context.Context, name, agentID string, args []st
 		create = append(create, "-k")
 	}
 	create = append(create, args...)
-	blocks, _, err := t.conn.CreatePane(ctx, t.m.cfg.OutputLimit, create,
+	blocks, _, err := t.conn.CreatePane(ctx, t.cfg.OutputLimit, create,
 		[]string{"set-option", "-w", "-t", target, "remain-on-exit", "on"},
 		[]string{"set-option", "-p", "-t", target, tmuxconv.PaneAgentOption, agentID},
 		[]string{"set-option", "-p", "-t", target, tmuxconv.PaneRootOption, t.rootTag})
@@ -348,7 +347,7 @@ func (t *team) splitPane(ctx context.Context, agentID string, args []string) (pa
 	// session of the lead's window tmux would pick for a bare pane id.
 	target := "=" + t.topo.session + ":" + leadWindow + "." + lead
 	create := append([]string{"split-window", "-d", "-t", target}, args...)
-	blocks, _, err := t.conn.CreatePane(ctx, t.m.cfg.OutputLimit, create)
+	blocks, _, err := t.conn.CreatePane(ctx, t.cfg.OutputLimit, create)
 	var p paneInfo
 	if err == nil {
 		p, err = parsePaneInfo(blocks[0])

@@ -52,7 +52,7 @@ func (t *team) onWorkUpdate(r *workUpdate) {
 		}
 	}
 	t.work = f
-	now := t.m.now()
+	now := t.now()
 	for name, m := range t.mates {
 		if m.health == nil {
 			continue
@@ -78,10 +78,10 @@ func (t *team) startWorkWatch(ctx context.Context) {
 	changes, closeWatch, err := watchDirs(dirs)
 	if err != nil {
 		t.log.Info("work watcher polls (no change notification)", zap.Error(err),
-			zap.Duration("every", t.m.cfg.WorkPoll))
+			zap.Duration("every", t.cfg.WorkPoll))
 		closeWatch = func() {}
 	}
-	go t.workLoop(ctx, changes, closeWatch)
+	t.goHelper(func() { t.workLoop(ctx, changes, closeWatch) })
 }
 
 // workLoop reads the work facts at start and after every (debounced)
@@ -92,7 +92,7 @@ func (t *team) workLoop(ctx context.Context, changes <-chan struct{}, closeWatch
 		select {
 		case t.reqs <- &workUpdate{facts: t.readWork()}:
 			return true
-		case <-t.done:
+		case <-t.quit:
 			return false
 		case <-ctx.Done():
 			return false
@@ -103,7 +103,7 @@ func (t *team) workLoop(ctx context.Context, changes <-chan struct{}, closeWatch
 	}
 	var poll <-chan time.Time
 	if changes == nil {
-		tk := time.NewTicker(t.m.cfg.WorkPoll)
+		tk := time.NewTicker(t.cfg.WorkPoll)
 		defer tk.Stop()
 		poll = tk.C
 	}
@@ -117,13 +117,13 @@ func (t *team) workLoop(ctx context.Context, changes <-chan struct{}, closeWatch
 			if !ok {
 				// The watch broke (the directory went away): poll.
 				changes = nil
-				tk := time.NewTicker(t.m.cfg.WorkPoll)
+				tk := time.NewTicker(t.cfg.WorkPoll)
 				defer tk.Stop()
 				poll = tk.C
 				continue
 			}
 			if fire == nil {
-				debounce = time.NewTimer(t.m.cfg.WorkDebounce)
+				debounce = time.NewTimer(t.cfg.WorkDebounce)
 				fire = debounce.C
 			}
 		case <-fire:

@@ -42,5 +42,10 @@ func watchDirs(dirs []string) (<-chan struct{}, func(), error) {
 			}
 		}
 	}()
-	return ch, func() { _ = f.Close() }, nil
+	// Closing waits for the reader to end (it closes ch on its way out).
+	return ch, func() {
+		_ = f.Close()
+		for range ch {
+		}
+	}, nil
 }

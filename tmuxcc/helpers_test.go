@@ -2,62 +2,29 @@ package tmuxcc
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest"
+
+	"github.com/f9449b24/claude-teams/tmuxcc/tmuxtest"
 )
 
-// testServer is a private tmux server for one test.
+// testServer is a private tmux server for one test (tmuxtest.Server).
 type testServer struct {
 	t      testing.TB
 	dir    string // short TMUX_TMPDIR
 	socket string
 	env    []string
-}
-
-// needTmux skips the test when tmux is missing, except under CI=true.
-func needTmux(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tmux is required under CI: %v", err)
-		}
-		t.Skip("tmux not installed")
-	}
+	srv    *tmuxtest.Server
 }
 
 // newTestServer prepares a private socket; the server starts with the first
 // client and is killed in t.Cleanup.
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
-	needTmux(t)
-	dir, err := os.MkdirTemp("/tmp", "tcc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &testServer{t: t, dir: dir, socket: filepath.Join(dir, "s")}
-	s.env = append(os.Environ(), "TMUX_TMPDIR="+dir)
-	s.env = withoutEnv(s.env, "TMUX")
-	t.Cleanup(func() {
-		_ = exec.Command("tmux", "-S", s.socket, "kill-server").Run()
-		os.RemoveAll(dir)
-	})
-	return s
-}
-
-func withoutEnv(env []string, name string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		if len(kv) > len(name) && kv[:len(name)+1] == name+"=" {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
+	srv := tmuxtest.New(t, "tcc")
+	return &testServer{t: t, dir: srv.Dir, socket: srv.Socket, env: srv.Env, srv: srv}
 }
 
 // config returns a Config for this server that creates session "main".
@@ -74,12 +41,7 @@ func (s *testServer) config(mode Mode) Config {
 }
 
 // tmux runs a tmux subprocess against the server.
-func (s *testServer) tmux(args ...string) (string, error) {
-	cmd := exec.Command("tmux", append([]string{"-S", s.socket, "-f", "/dev/null"}, args...)...)
-	cmd.Env = s.env
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
+func (s *testServer) tmux(args ...string) (string, error) { return s.srv.Tmux(args...) }
 
 // dial connects and registers Close in t.Cleanup.
 func (s *testServer) dial(mode Mode) *Conn {
@@ -94,10 +56,6 @@ func (s *testServer) dial(mode Mode) *Conn {
 	return c
 }
 
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t testing.TB) context.Context { return tmuxtest.Ctx(t, 30*time.Second) }
 
 var modes = []Mode{ModeCC, ModeC}

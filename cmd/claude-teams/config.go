@@ -27,7 +27,7 @@ type Config struct {
 	DataRootFromEnv bool
 	// Backends configures the teammate CLIs (CLAUDE_TEAMS_BACKENDS,
 	// CLAUDE_TEAMS_COMMAND_BACKENDS, CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS,
-	// OPENCODE_SERVER_URL).
+	// OPENCODE_SERVER_URL, CLAUDE_TEAMS_SIGN_LEAD).
 	Backends backends.Config
 	// TmuxWindows is USE_TMUX_WINDOWS: one window per teammate instead of
 	// splitting the lead's window.
@@ -178,7 +178,8 @@ func loadConfig(environ []string) (Config, error) {
 
 func loadBackends(environ []string) (backends.Config, error) {
 	get := func(k string) string { v, _ := lookupEnv(environ, k); return v }
-	b := backends.Config{OpenCodeServerURL: get("OPENCODE_SERVER_URL"), Environ: environ}
+	b := backends.Config{OpenCodeServerURL: get("OPENCODE_SERVER_URL"), Environ: environ,
+		PermissionMode: get("CLAUDE_TEAMS_PERMISSION_MODE")}
 	var err error
 	if b.Enabled, err = backends.ParseEnabled(get("CLAUDE_TEAMS_BACKENDS")); err != nil {
 		return b, fmt.Errorf("CLAUDE_TEAMS_BACKENDS: %w", err)
@@ -191,6 +192,12 @@ func loadBackends(environ []string) (backends.Config, error) {
 	if b.SkipPermissions, err = parseBool("CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS",
 		get("CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS")); err != nil {
 		return b, err
+	}
+	b.SignLead = true
+	if v := get("CLAUDE_TEAMS_SIGN_LEAD"); v != "" {
+		if b.SignLead, err = parseBool("CLAUDE_TEAMS_SIGN_LEAD", v); err != nil {
+			return b, err
+		}
 	}
 	return b, nil
 }

@@ -27,6 +27,10 @@ Environment:
   CLAUDE_TEAMS_COMMAND_BACKENDS              extra command backends, as JSON
   CLAUDE_TEAMS_DANGEROUSLY_SKIP_PERMISSIONS  start claude teammates with
                                              --dangerously-skip-permissions
+  CLAUDE_TEAMS_PERMISSION_MODE               --permission-mode of claude teammates
+                                             (default default)
+  CLAUDE_TEAMS_SIGN_LEAD                     0 starts claude teammates without a lead
+                                             key (default 1: lead entries signed)
   OPENCODE_SERVER_URL                        opencode server for opencode teammates
   USE_TMUX_WINDOWS                           one tmux window per teammate instead
                                              of splitting the lead's window

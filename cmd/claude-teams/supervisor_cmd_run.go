@@ -70,9 +70,8 @@ func runRunCmd(ctx context.Context, args []string, stdout, stderr io.Writer, cfg
 		}
 		return fmt.Errorf("team %s is already supervised by another process", team)
 	}
-	if err := awaitSocket(ctx, cfg, src.uid, team); err != nil {
-		log.Warn("status socket not answering", zap.String("team", team), zap.Error(err))
-	}
+	// Supervise returns once the status socket listens: status commands
+	// can see us as soon as this is printed.
 	fmt.Fprintf(stdout, "supervising team %s as pid %d (socket %s); interrupt to stop, teammates keep running\n",
 		team, os.Getpid(), src.socketPath(team))
 	select {
@@ -96,29 +95,6 @@ func runRunCmd(ctx context.Context, args []string, stdout, stderr io.Writer, cfg
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// awaitSocket waits until our own status socket for team answers (the
-// Manager starts serving it in the background), so that "supervising"
-// is only printed once status commands can see it.
-func awaitSocket(ctx context.Context, cfg Config, uid int, team string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	for {
-		c, ping, err := dialSupervisor(ctx, cfg, uid, team)
-		if err == nil {
-			c.Close()
-			if ping.PID == os.Getpid() {
-				return nil
-			}
-			err = fmt.Errorf("pid %d answers on the socket", ping.PID)
-		}
-		select {
-		case <-ctx.Done():
-			return err
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -117,6 +117,7 @@ func (s *statusSource) collect(ctx context.Context, names []string) []teamView {
 			if st.Teammates[i].Tasks == nil {
 				st.Teammates[i].Tasks = []string{}
 			}
+			_, st.Teammates[i].LeadSigned, _ = s.store.ReadLeadKey(team, st.Teammates[i].Name)
 		}
 		v.Status = st
 		views = append(views, v)

@@ -229,7 +229,7 @@ func TestStatusJSONShape(t *testing.T) {
 		t.Fatalf("teams: %s", out)
 	}
 	teamKeys := []string{"name", "supervised", "supervisor_pid", "teammates"}
-	mateKeys := []string{"agent_id", "alive", "backend", "exit_status", "failures", "health", "last_output_at", "name",
+	mateKeys := []string{"agent_id", "alive", "backend", "exit_status", "failures", "health", "last_output_at", "lead_signed", "name",
 		"next_restart_at", "pane_id", "pid", "restarts", "resumed", "signal", "started_at", "state", "tasks", "unread"}
 	for _, team := range teams {
 		if got := jsonKeys(team); !slices.Equal(got, teamKeys) {

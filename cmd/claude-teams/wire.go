@@ -11,9 +11,11 @@ import (
 // managerConfig is the supervisor configuration cmd derives from Config:
 // the one place where the environment's settings reach the supervisor.
 func managerConfig(cfg Config, log *zap.Logger, store *protocol.Store) supervisor.Config {
+	b := cfg.Backends
+	b.LeadKeys = store // signs where b.SignLead and the claude CLI allow
 	return supervisor.Config{
 		Store:      store,
-		Backends:   cfg.Backends,
+		Backends:   b,
 		TmuxSocket: cfg.TmuxSocket,
 		TMUX:       cfg.Tmux,
 		TMUXPane:   cfg.TmuxPane,

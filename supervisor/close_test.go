@@ -1,0 +1,53 @@
+package supervisor
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/f9449b24/claude-teams/protocol"
+)
+
+// TestCloseWaitsForEveryGoroutine drives a team through the work that
+// starts helper goroutines (spawn, crash and automatic restart with its
+// note, a stop, the work watcher, the status socket), then closes the
+// Manager: when Close returns, the goroutine count is back to what it was
+// before the Manager existed. No polling: anything still running after
+// Close returns is a goroutine Close did not wait for.
+func TestCloseWaitsForEveryGoroutine(t *testing.T) {
+	h := newHarness(t)
+	baseline := runtime.NumGoroutine()
+	m, err := NewManager(h.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.launch.set("w1", []string{"print up", "wait"})
+	if _, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "w1", Prompt: "p", Cwd: h.dir, BackendType: "fake"}, protocol.RestartOnFailure); err != nil {
+		t.Fatal(err)
+	}
+	h.spawn(m, "w2", "print w2", "wait")
+	h.waitOutput(m, "w1", "up")
+	h.waitOutput(m, "w2", "w2")
+	h.ctl("w1", "exit 3") // crash: restart preparation and note in helpers
+	eventually(t, func() bool {
+		st := h.status(m, "w1")
+		return st.Restarts == 1 && st.State == protocol.StateRunning
+	}, "w1 to run again after its crash")
+	if err := m.Stop(ctxT(t), h.team, "w2", protocol.StopKilled); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.NumGoroutine(); n > baseline {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		var ours []string
+		for _, g := range strings.Split(stacks, "\n\n") {
+			if strings.Contains(g, "claude-teams/") {
+				ours = append(ours, g)
+			}
+		}
+		t.Fatalf("%d goroutines after Close, %d before the Manager; still running:\n%s", n, baseline, strings.Join(ours, "\n\n"))
+	}
+}
