@@ -12,7 +12,8 @@
 // Then the supervising server itself is SIGKILLed: a new server adopts the
 // teammate with its recorded session id, and when the teammate is killed
 // again it resumes that conversation too (--resume, the prompt in the first
-// request). E2E_RESUME_TRIALS=N adds the README's latency measurement.
+// request). Last, restart_teammate with fresh: true starts a new
+// conversation. E2E_RESUME_TRIALS=N adds the README's latency measurement.
 //
 // Needs tmux, python3, npm and ../shared beside the clone; outside CI a
 // missing one skips (exit 77). Claude Code is installed once into
@@ -395,6 +396,14 @@ try {
   assert.equal(cmdline[cmdline.indexOf('--session-id') + 1], before.session_id, `argv: ${cmdline.join(' ')}`);
   const transcript = join(root, 'projects', proj.replace(/[^a-zA-Z0-9]/g, '-'), `${before.session_id}.jsonl`);
   assert.ok(existsSync(transcript), `no transcript ${transcript}`);
+  // Claude Code writes the turn's entries into the transcript after the
+  // idle_notification (its stop hook runs meanwhile): a kill before that
+  // loses them for good (the resumed conversation then holds only the
+  // prompt), which no resume can bring back. Wait for the tool result.
+  for (const end = Date.now() + IDLE_DEADLINE_MS; !readFileSync(transcript, 'utf8').includes('"tool_result"');) {
+    assert.ok(Date.now() < end, `the transcript holds no tool result after ${IDLE_DEADLINE_MS / 1000} s:\n${readText(transcript, 4000)}`);
+    await sleep(100);
+  }
   const member = JSON.parse(readFileSync(join(root, 'teams', TEAM, 'config.json'), 'utf8')).members.find((m) => m.name === MATE);
   assert.equal(member.sessionId, before.session_id, `member record: ${JSON.stringify(member)}`);
 
@@ -474,6 +483,28 @@ try {
   await settled(idles(), 'after the new server\'s restart');
 
   if (TRIALS > 0) await measure(third);
+
+  step('restart_teammate fresh: a new conversation (--session-id, the first request has no earlier turns)');
+  const requestsBeforeFresh = dumped().length;
+  const fresh = await call(lead, 'restart_teammate', { team_name: TEAM, agent_name: MATE, fresh: true });
+  paneId = fresh.pane_id;
+  assert.equal(fresh.resumed, false, JSON.stringify(fresh));
+  assert.match(fresh.session_id ?? '', /^[0-9a-f-]{36}$/, JSON.stringify(fresh));
+  assert.notEqual(fresh.session_id, before.session_id, JSON.stringify(fresh));
+  const cmdline4 = readFileSync(`/proc/${fresh.pid}/cmdline`, 'utf8').split('\0');
+  assert.equal(cmdline4[cmdline4.indexOf('--session-id') + 1], fresh.session_id, `argv: ${cmdline4.join(' ')}`);
+  assert.ok(!cmdline4.includes('--resume'), `a fresh start must not pass --resume: ${cmdline4.join(' ')}`);
+  let firstFresh;
+  for (const end = Date.now() + REPLY_DEADLINE_MS; ;) {
+    firstFresh = dumped().slice(requestsBeforeFresh).find((d) => d.path.endsWith('/messages'));
+    if (firstFresh) break;
+    assert.ok(Date.now() < end, 'no model request after the fresh restart');
+    await sleep(250);
+  }
+  assert.ok(!firstFresh.body.messages.some((m) => Array.isArray(m.content) && m.content.some((c) => c.type === 'tool_use')),
+    `the first request of a fresh conversation carries earlier tool calls:\n${conversation(firstFresh)}`);
+  assert.ok(JSON.stringify(firstFresh.body.messages).includes('Your original assignment'),
+    `a fresh start lacks the full restart note:\n${conversation(firstFresh)}`);
 
   step('force_kill_teammate, team_delete');
   const killed = await call(lead, 'force_kill_teammate', { team_name: TEAM, agent_name: MATE });
