@@ -12,8 +12,9 @@
 // Then the supervising server itself is SIGKILLed: a new server adopts the
 // teammate with its recorded session id, and when the teammate is killed
 // again it resumes that conversation too (--resume, the prompt in the first
-// request). Last, restart_teammate with fresh: true starts a new
-// conversation. E2E_RESUME_TRIALS=N adds the README's latency measurement.
+// request). Then restart_teammate with fresh: true starts a new
+// conversation, and a second teammate SIGKILLed before its first turn
+// (no transcript yet) restarts fresh, once, and answers. E2E_RESUME_TRIALS=N adds the README's latency measurement.
 //
 // Needs tmux, python3, npm and ../shared beside the clone; outside CI a
 // missing one skips (exit 77). Claude Code is installed once into
@@ -30,6 +31,7 @@ import { assert, call, connect, step } from './lib.mjs';
 const CLAUDE_VERSION = '2.1.197';
 const TEAM = 'e2e-resume';
 const MATE = 'worker';
+const EARLY = 'early'; // killed before its first turn
 const PROMPT = 'E2E-PROMPT-9b2e: reply to the lead with SendMessage, then wait.';
 const REPLY = 'E2E-REPLY-5d17: prompt received';
 const RESTART_DEADLINE_MS = 60_000;
@@ -506,9 +508,37 @@ try {
   assert.ok(JSON.stringify(firstFresh.body.messages).includes('Your original assignment'),
     `a fresh start lacks the full restart note:\n${conversation(firstFresh)}`);
 
+  step('a teammate SIGKILLed before its first turn restarts fresh (no --resume, no "No conversation found" loop)');
+  const early = await call(lead, 'spawn_teammate', {
+    team_name: TEAM, name: EARLY, prompt: PROMPT, cwd: proj, backend_type: 'claude', restart: 'on-failure',
+  });
+  paneId = early.pane_id;
+  const e1 = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: EARLY, include_messages: false });
+  const earlyTranscript = join(root, 'projects', proj.replace(/[^a-zA-Z0-9]/g, '-'), `${e1.session_id}.jsonl`);
+  assert.ok(!existsSync(earlyTranscript), `${EARLY} has a transcript already; cannot kill it before its first turn`);
+  process.kill(e1.pid, 'SIGKILL');
+  let e2;
+  for (const end = Date.now() + RESTART_DEADLINE_MS; ;) {
+    e2 = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: EARLY, include_messages: false });
+    if (e2.alive && e2.pid !== e1.pid && e2.restarts >= 1) break;
+    assert.ok(Date.now() < end, `${EARLY} not restarted after ${RESTART_DEADLINE_MS / 1000} s: ${JSON.stringify(e2)}`);
+    await sleep(250);
+  }
+  paneId = e2.pane_id;
+  assert.equal(e2.resumed, false, JSON.stringify(e2));
+  assert.notEqual(e2.session_id, e1.session_id, JSON.stringify(e2));
+  const cmdline5 = readFileSync(`/proc/${e2.pid}/cmdline`, 'utf8').split('\0');
+  assert.equal(cmdline5[cmdline5.indexOf('--session-id') + 1], e2.session_id, `argv: ${cmdline5.join(' ')}`);
+  assert.ok(!cmdline5.includes('--resume'), `argv: ${cmdline5.join(' ')}`);
+  await waitFor((m) => m.from === EARLY && m.text.includes(REPLY), REPLY_DEADLINE_MS, `reply of ${EARLY} after its fresh restart`);
+  const e3 = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: EARLY, include_messages: false });
+  assert.ok(e3.alive && e3.restarts === 1 && e3.pid === e2.pid, `${EARLY} restarted again: ${JSON.stringify(e3)}`);
+
   step('force_kill_teammate, team_delete');
-  const killed = await call(lead, 'force_kill_teammate', { team_name: TEAM, agent_name: MATE });
-  assert.equal(killed.success, true, JSON.stringify(killed));
+  for (const name of [MATE, EARLY]) {
+    const killed = await call(lead, 'force_kill_teammate', { team_name: TEAM, agent_name: name });
+    assert.equal(killed.success, true, JSON.stringify(killed));
+  }
   paneId = '';
   // The lead's session is not the one that created the team any more.
   const deleted = await call(lead, 'team_delete', { team_name: TEAM, force: true });
