@@ -15,8 +15,9 @@ func TestPollTimeout(t *testing.T) {
 		{nil, DefaultPollTimeout, false},
 		{ms(0), 0, false},
 		{ms(1500), 1500 * time.Millisecond, false},
-		{ms(MaxPollTimeout.Milliseconds() + 1), MaxPollTimeout, false},
-		{ms(1 << 62), MaxPollTimeout, false},
+		{ms(MaxPollTimeout.Milliseconds()), MaxPollTimeout, false},
+		{ms(MaxPollTimeout.Milliseconds() + 1), 0, true},
+		{ms(1 << 62), 0, true},
 		{ms(-1), 0, true},
 	} {
 		got, err := pollTimeout(tc.in)

@@ -146,16 +146,18 @@ func (s *Server) pollInboxTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 }
 
 // pollTimeout turns timeout_ms into a duration: absent means
-// DefaultPollTimeout, anything above MaxPollTimeout is capped (in
-// milliseconds, before it could overflow), negative is refused.
+// DefaultPollTimeout; a negative value or one above MaxPollTimeout is
+// refused with the limit (never silently clamped).
 func pollTimeout(ms *int64) (time.Duration, error) {
 	switch {
 	case ms == nil:
 		return DefaultPollTimeout, nil
 	case *ms < 0:
 		return 0, fmt.Errorf("timeout_ms must not be negative (got %d)", *ms)
+	case *ms > MaxPollTimeout.Milliseconds():
+		return 0, fmt.Errorf("timeout_ms is %d; the limit is %d (%s)", *ms, MaxPollTimeout.Milliseconds(), MaxPollTimeout)
 	}
-	return time.Duration(min(*ms, MaxPollTimeout.Milliseconds())) * time.Millisecond, nil
+	return time.Duration(*ms) * time.Millisecond, nil
 }
 
 // pollInbox waits until agent has unread mail, timeout passes or ctx ends.

@@ -52,7 +52,7 @@ func TestPollInboxReturnsWaitingMail(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.createTeam("alpha", "w1")
 	h.send("alpha", "team-lead", "w1", "ready")
-	got := h.ok("poll_inbox", map[string]any{"team_name": "alpha", "agent_name": "team-lead", "timeout_ms": 600000})
+	got := h.ok("poll_inbox", map[string]any{"team_name": "alpha", "agent_name": "team-lead", "timeout_ms": 540000})
 	msgs := got["messages"].([]any)
 	if got["timed_out"] != false || len(msgs) != 1 || msgs[0].(map[string]any)["text"] != "ready" {
 		t.Fatalf("poll = %v", got)
@@ -89,7 +89,7 @@ func TestPollInboxWakes(t *testing.T) {
 			type result struct{ got map[string]any }
 			done := make(chan result, 1)
 			go func() {
-				done <- result{h.ok("poll_inbox", map[string]any{"team_name": "alpha", "agent_name": "w1", "timeout_ms": 600000})}
+				done <- result{h.ok("poll_inbox", map[string]any{"team_name": "alpha", "agent_name": "w1", "timeout_ms": 540000})}
 			}()
 			// Send until the poller has it: a message that lands before
 			// the poll starts is returned at once, which is fine too.
@@ -117,7 +117,7 @@ func TestPollInboxCancel(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		req := map[string]any{"team_name": "alpha", "agent_name": "w1", "timeout_ms": 600000}
+		req := map[string]any{"team_name": "alpha", "agent_name": "w1", "timeout_ms": 540000}
 		_, _ = h.client.CallTool(ctx, callReq("poll_inbox", req))
 	}()
 	time.Sleep(50 * time.Millisecond) // let the call start; the test passes either way

@@ -239,8 +239,11 @@ func (s *Server) sendBroadcast(cfg protocol.TeamConfig, from protocol.Member, a 
 	if a.Summary == "" {
 		return sendMessageResult{}, errors.New("broadcast summary must not be empty")
 	}
-	to := teammateNames(cfg)
+	to, note := s.splitTeammates(a.TeamName, cfg)
 	res := sendMessageResult{Success: true, Message: fmt.Sprintf("Broadcast sent to %d teammate(s)", len(to))}
+	if note != "" {
+		res.notes = append(res.notes, note)
+	}
 	msg := protocol.Message{From: a.Sender, Text: a.Content + reminder(a.Sender), Summary: a.Summary, Color: from.Color}
 	var errs []error
 	for _, name := range to { // every teammate it can reach, even if one fails

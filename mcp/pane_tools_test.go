@@ -173,7 +173,7 @@ func TestCheckTeammate(t *testing.T) {
 	h.send("alpha", "w1", "team-lead", "unread by w1")
 
 	got := h.ok("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1",
-		"include_output": true, "output_lines": 500, "max_messages": 1})
+		"include_output": true, "output_lines": 120, "max_messages": 1})
 	pending := got["pending_from"].([]any)
 	if got["name"] != "w1" || got["alive"] != false || got["their_unread_count"] != float64(1) ||
 		len(pending) != 1 || pending[0].(map[string]any)["text"] != "second" {

@@ -60,11 +60,16 @@ type checkResult struct {
 	Resumed       bool   `json:"resumed"`
 }
 
-func clamp(v *int, def, lo, hi int) int {
+// inRange returns *v, or def when v is nil; a value outside [lo, hi] is
+// refused with the field and the limits (never silently clamped).
+func inRange(field string, v *int, def, lo, hi int) (int, error) {
 	if v == nil {
-		return def
+		return def, nil
 	}
-	return min(max(*v, lo), hi)
+	if *v < lo || *v > hi {
+		return 0, fmt.Errorf("%s is %d; it must be between %d and %d", field, *v, lo, hi)
+	}
+	return *v, nil
 }
 
 func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
@@ -105,6 +110,14 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		localWriteTool("Check teammate"),
 	)
 	return tool, typed(s, name, func(ctx context.Context, args checkArgs) *mcpgo.CallToolResult {
+		maxMessages, err := inRange("max_messages", args.MaxMessages, defaultMaxMessages, 1, maxMaxMessages)
+		if err != nil {
+			return s.refuse(name, err)
+		}
+		outputLines, err := inRange("output_lines", args.OutputLines, defaultOutputLines, 1, maxOutputLines)
+		if err != nil {
+			return s.refuse(name, err)
+		}
 		m, r := s.loadTeammate(name, args.TeamName, args.AgentName)
 		if r != nil {
 			return r
@@ -112,7 +125,7 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		res := checkResult{Name: m.Name, PendingFrom: []protocol.Message{}}
 		var corrupt string // the lead's inbox, if found corrupt and set aside
 		if orDefault(args.IncludeMessages, true) {
-			pending, err := s.pendingFrom(args.TeamName, m.Name, clamp(args.MaxMessages, defaultMaxMessages, 1, maxMaxMessages))
+			pending, err := s.pendingFrom(args.TeamName, m.Name, maxMessages)
 			if err != nil {
 				return s.refuse(name, err)
 			}
@@ -130,8 +143,7 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}
 		s.fillStatus(&res, st, m.Name)
 		if args.IncludeOutput {
-			out, err := s.cfg.Supervisor.Capture(ctx, args.TeamName, m.Name,
-				clamp(args.OutputLines, defaultOutputLines, 1, maxOutputLines))
+			out, err := s.cfg.Supervisor.Capture(ctx, args.TeamName, m.Name, outputLines)
 			if err != nil {
 				msg := fmt.Sprintf("capture output: %v", err)
 				if res.Error == nil {

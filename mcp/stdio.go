@@ -1,7 +1,6 @@
 package mcp
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,9 +13,18 @@ import (
 
 // Stdio serving limits.
 const (
-	// stdioWorkers is how many tool calls run at once. mcp-go's default of
-	// 5 would let five waiting poll_inbox calls hold up every other call.
+	// stdioWorkers is how many tool calls other than poll_inbox run at
+	// once. poll_inbox calls have their own pool (MaxConcurrentPolls), so
+	// waiting polls never hold these workers.
 	stdioWorkers = 32
+	// MaxRequestBytes is the longest JSON-RPC request line accepted
+	// (8 MiB: a send_message of MaxMessageBytes with every character
+	// escaped still fits). A longer line is never held in memory; it is
+	// answered with a JSON-RPC error naming its size and this limit.
+	MaxRequestBytes = 8 << 20
+	// MaxConcurrentPolls is how many poll_inbox calls may wait at once;
+	// one more is refused with an error naming this limit.
+	MaxConcurrentPolls = 64
 	// drainGrace is how long, after stdin ends, the server still finishes
 	// the requests it has read. A client that pipes a script and closes
 	// stdin gets every answer; one that went away does not keep the
@@ -33,7 +41,23 @@ func (s *Server) Listen(ctx context.Context, in io.Reader, out io.Writer) error 
 	server.WithWorkerPoolSize(stdioWorkers)(stdio)
 	c := &pending{}
 	c.cond = newCond(c)
-	return stdio.Listen(ctx, &drainReader{r: in, c: c, ctx: ctx, grace: drainGrace}, &countWriter{w: out, c: c})
+	w := &countWriter{w: out, c: c}
+	pollCtx, cancelPolls := context.WithCancel(ctx)
+	r := &lineReader{
+		r: in, w: w, c: c, ctx: ctx, grace: drainGrace,
+		srv: s, max: MaxRequestBytes, pollCtx: pollCtx,
+		pollSem: make(chan struct{}, MaxConcurrentPolls),
+	}
+	// mcp-go calls this once, with the context that carries its stdio
+	// session, before it reads: polls served beside it run in that session.
+	stdio.SetContextFunc(func(sess context.Context) context.Context {
+		r.setSession(sess)
+		return sess
+	})
+	err := stdio.Listen(ctx, r, w)
+	cancelPolls()
+	r.polls.Wait()
+	return err
 }
 
 // pending counts requests read and responses written.
@@ -43,6 +67,14 @@ type pending struct {
 	requests, responses int
 }
 
+func newCond(c *pending) *sync.Cond { return sync.NewCond(&c.mu) }
+
+func (c *pending) request() {
+	c.mu.Lock()
+	c.requests++
+	c.mu.Unlock()
+}
+
 // jsonrpcHead is what tells a request (method and id) from a notification
 // (no id) and a response (id, no method).
 type jsonrpcHead struct {
@@ -50,52 +82,11 @@ type jsonrpcHead struct {
 	Method string          `json:"method"`
 }
 
-func newCond(c *pending) *sync.Cond { return sync.NewCond(&c.mu) }
+func hasID(id json.RawMessage) bool { return len(id) > 0 && string(id) != "null" }
 
-func hasID(h jsonrpcHead) bool { return len(h.ID) > 0 && string(h.ID) != "null" }
-
-// lines calls fn for every complete line in buf+p and keeps the rest.
-func lines(buf *[]byte, p []byte, fn func(line []byte)) {
-	*buf = append(*buf, p...)
-	for {
-		i := bytes.IndexByte(*buf, '\n')
-		if i < 0 {
-			return
-		}
-		fn((*buf)[:i])
-		*buf = (*buf)[i+1:]
-	}
-}
-
-// drainReader passes stdin through, counting requests; at EOF it waits
-// until every request read has been answered, the grace period ends or ctx
-// is done, then reports EOF.
-type drainReader struct {
-	r     io.Reader
-	c     *pending
-	ctx   context.Context
-	grace time.Duration
-	buf   []byte // partial line; owned by the reading goroutine
-}
-
-func (d *drainReader) Read(p []byte) (int, error) {
-	n, err := d.r.Read(p)
-	lines(&d.buf, p[:n], func(line []byte) {
-		var h jsonrpcHead
-		if json.Unmarshal(line, &h) == nil && h.Method != "" && hasID(h) {
-			d.c.mu.Lock()
-			d.c.requests++
-			d.c.mu.Unlock()
-		}
-	})
-	if err == io.EOF {
-		d.drain()
-	}
-	return n, err
-}
-
-func (d *drainReader) drain() {
-	c := d.c
+// drain waits, at EOF, until every request read has been answered, the
+// grace period ends or ctx is done.
+func (c *pending) drain(ctx context.Context, grace time.Duration) {
 	expired := false // guarded by c.mu
 	wake := func() {
 		c.mu.Lock()
@@ -103,9 +94,9 @@ func (d *drainReader) drain() {
 		c.cond.Broadcast()
 		c.mu.Unlock()
 	}
-	timer := time.AfterFunc(d.grace, wake)
+	timer := time.AfterFunc(grace, wake)
 	defer timer.Stop()
-	stop := context.AfterFunc(d.ctx, wake)
+	stop := context.AfterFunc(ctx, wake)
 	defer stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -114,18 +105,22 @@ func (d *drainReader) drain() {
 	}
 }
 
-// countWriter passes stdout through, counting responses.
+// countWriter passes stdout through, one whole write at a time (mcp-go
+// writes each message with one Write; so do we), counting responses.
 type countWriter struct {
-	w   io.Writer
-	c   *pending
-	buf []byte // partial line; writes are serialised by mcp-go
+	mu    sync.Mutex // serialises writes: mcp-go's and the line reader's
+	w     io.Writer
+	c     *pending
+	split splitter // partial line; guarded by mu
 }
 
 func (w *countWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	n, err := w.w.Write(p)
-	lines(&w.buf, p[:n], func(line []byte) {
+	w.split.feed(p[:n], func(line []byte) {
 		var h jsonrpcHead
-		if json.Unmarshal(line, &h) == nil && h.Method == "" && hasID(h) {
+		if json.Unmarshal(line, &h) == nil && h.Method == "" && hasID(h.ID) {
 			w.c.mu.Lock()
 			w.c.responses++
 			w.c.cond.Broadcast()

@@ -60,8 +60,8 @@ func TestListenAnswersPipedScript(t *testing.T) {
 func TestDrainReaderGivesUp(t *testing.T) {
 	c := &pending{}
 	c.cond = newCond(c)
-	d := &drainReader{r: strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call"}` + "\n"), c: c,
-		ctx: context.Background(), grace: 10 * time.Millisecond}
+	d := &lineReader{r: strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call"}` + "\n"), c: c,
+		ctx: context.Background(), grace: 10 * time.Millisecond, max: MaxRequestBytes}
 	if _, err := io.ReadAll(d); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestDrainReaderWaitsForAnswer(t *testing.T) {
 	c := &pending{}
 	c.cond = newCond(c)
 	pr, pw := io.Pipe()
-	d := &drainReader{r: pr, c: c, ctx: context.Background(), grace: time.Hour}
+	d := &lineReader{r: pr, c: c, ctx: context.Background(), grace: time.Hour, max: MaxRequestBytes}
 	w := &countWriter{w: io.Discard, c: c}
 	go func() {
 		pw.Write([]byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call"}` + "\n" + `{"jsonrpc":"2.0","method":"notifications/x"}` + "\n"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -157,11 +158,17 @@ func (s *Server) taskListTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		if _, r := s.loadTeam(name, args.TeamName); r != nil {
 			return r
 		}
-		tasks, err := s.cfg.Store.ListTasks(args.TeamName)
+		l, err := s.cfg.Store.ListTasksReport(args.TeamName)
 		if err != nil {
 			return s.refuse(name, err)
 		}
-		return listResult(tasks)
+		out := listResult(l.Tasks)
+		for _, id := range slices.Sorted(maps.Keys(l.SetAside)) {
+			s.log.Warn("corrupt task kept aside", zap.String("team", args.TeamName), zap.String("task", id), zap.String("path", l.SetAside[id]))
+			out.Content = append(out.Content, mcpgo.NewTextContent(fmt.Sprintf(
+				"warning: task %s was not valid JSON; its bytes were kept at %s and it is left out of the list", id, l.SetAside[id])))
+		}
+		return out
 	})
 }
 

@@ -127,7 +127,11 @@ func (s *Server) teamDeleteTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			return s.refusef(name, "team %q was not created by this session, so this server is not its lead "+
 				"(%s); pass force=true to delete it anyway", args.TeamName, activeNote(active))
 		}
-		if mates := teammateNames(cfg); len(mates) > 0 {
+		// A member whose name is invalid cannot run (no pane was started
+		// for it) nor be shut down through the tools: it does not keep
+		// the team alive.
+		mates, note := s.splitTeammates(args.TeamName, cfg)
+		if len(mates) > 0 {
 			return s.refusef(name, "team %q still has %d teammate(s): %s; shut them down "+
 				"(send_message type=shutdown_request, then process_shutdown_approved) or "+
 				"force_kill_teammate first", args.TeamName, len(mates), strings.Join(mates, ", "))
@@ -146,11 +150,15 @@ func (s *Server) teamDeleteTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 		}
 		s.mu.Unlock()
 		s.log.Info("team deleted", zap.String("team", args.TeamName))
-		return okResult(teamDeleteResult{
+		out := okResult(teamDeleteResult{
 			Success:  true,
 			Message:  fmt.Sprintf("Team %q deleted.", args.TeamName),
 			TeamName: args.TeamName,
 		})
+		if note != "" {
+			out.Content = append(out.Content, mcpgo.NewTextContent(note))
+		}
+		return out
 	})
 }
 

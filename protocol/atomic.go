@@ -93,7 +93,9 @@ func createExclusive(path string, data []byte) error {
 // fsyncs it. If an earlier append was cut short by a crash, it first ends
 // the partial line so the new lines stay readable.
 func appendDurable(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, filePerm)
+	// Never through a symbolic link (it could point out of the data root)
+	// and never into a FIFO (it would block for ever).
+	f, err := openRegular(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, filePerm, true)
 	if err != nil {
 		return fmt.Errorf("append %s: %w", path, err)
 	}
@@ -190,7 +192,7 @@ func indent(compact []byte) []byte {
 // ReadJSONFile decodes the JSON file path into v. A missing file returns an
 // error wrapping fs.ErrNotExist.
 func ReadJSONFile(path string, v any) error {
-	data, err := os.ReadFile(path)
+	data, err := readExisting(path)
 	if err != nil {
 		return err
 	}

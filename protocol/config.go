@@ -81,7 +81,7 @@ func (s *Store) ReadConfig(team string) (TeamConfig, error) {
 
 func (s *Store) readConfig(team string) (TeamConfig, error) {
 	path := s.ConfigPath(team)
-	data, err := os.ReadFile(path)
+	data, err := readExisting(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return TeamConfig{}, fmt.Errorf("team %s: no %s: %w", team, path, ErrTeamNotFound)
 	}

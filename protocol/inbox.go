@@ -106,34 +106,51 @@ func (s *Store) fillMessage(m Message) Message {
 }
 
 // stageAppend stages appending one encoded entry to agent's inbox; the
-// caller holds the inbox lock. A corrupt inbox is staged to move aside.
+// caller holds the inbox lock. The entry is spliced into the existing
+// bytes once they are checked to be a JSON array, so an append costs a
+// copy of the file, not decoding and encoding every entry. A corrupt
+// inbox is staged to move aside and the entry starts a fresh one.
 func (s *Store) stageAppend(t *tx, team, agent string, entry []byte) (corrupt string, err error) {
 	path := s.InboxPath(team, agent)
-	raw, corrupt, err := s.loadInboxLocked(t, team, agent)
-	if err != nil {
+	data, err := readRegular(path)
+	if err != nil && !errors.Is(err, ErrNotRegular) {
 		return "", err
 	}
-	t.put(path, encodeInbox(append(raw, entry)))
+	if err == nil {
+		if spliced, ok := spliceEntry(data, entry); ok {
+			t.put(path, spliced)
+			return "", nil
+		}
+	}
+	corrupt = s.stageSetAside(t, team, agent)
+	t.put(path, encodeInbox([]json.RawMessage{entry}))
 	return corrupt, nil
 }
 
 // loadInboxLocked reads the live inbox under its lock. If it is not a JSON
-// array, it stages moving the file to OwnDir/corrupt/<agent>.json.<time>
-// and returns an empty inbox and that path.
+// array (or not a regular file), it stages moving it to
+// OwnDir/corrupt/<agent>.json.<time> and returns an empty inbox and that
+// path.
 func (s *Store) loadInboxLocked(t *tx, team, agent string) (raw []json.RawMessage, corrupt string, err error) {
 	path := s.InboxPath(team, agent)
-	data, err := readFile(path)
-	if err != nil {
+	raw, bad, err := readInboxEntries(path)
+	if err != nil && !errors.Is(err, ErrNotRegular) {
 		return nil, "", err
 	}
-	raw, err = decodeInbox(data)
-	if err == nil {
+	if err == nil && bad == nil {
 		return raw, "", nil
 	}
+	return nil, s.stageSetAside(t, team, agent), nil
+}
+
+// stageSetAside stages moving agent's inbox to OwnDir/corrupt and returns
+// where to. Renaming moves the name only, so a FIFO, socket or device in
+// the inbox's place never blocks it.
+func (s *Store) stageSetAside(t *tx, team, agent string) string {
 	stamp := strings.NewReplacer(":", "", "-", "").Replace(FormatTimestamp(time.Now()))
-	corrupt = filepath.Join(s.OwnDir(team), "corrupt", fmt.Sprintf("%s.json.%s-%s", agent, stamp, s.newID()[:8]))
-	t.rename(path, corrupt)
-	return nil, corrupt, nil
+	corrupt := filepath.Join(s.OwnDir(team), "corrupt", fmt.Sprintf("%s.json.%s-%s", agent, stamp, s.newID()[:8]))
+	t.rename(s.InboxPath(team, agent), corrupt)
+	return corrupt
 }
 
 // SendMany sends m to each recipient in turn (a broadcast). It sends to

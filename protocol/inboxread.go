@@ -26,11 +26,11 @@ func (s *Store) ReadInbox(team, agent string, opt ReadOptions) (InboxResult, err
 	}
 	// Without MarkRead, or with nothing to mark, no lock is needed: a
 	// sound inbox read without the lock is one some writer wrote whole.
-	data, err := readFile(s.InboxPath(team, agent))
-	if err != nil {
+	raw, bad, err := readInboxEntries(s.InboxPath(team, agent))
+	if err != nil && !errors.Is(err, ErrNotRegular) {
 		return InboxResult{}, err
 	}
-	if raw, err := decodeInbox(data); err == nil && (!opt.MarkRead || !anyMessage(raw)) {
+	if err == nil && bad == nil && (!opt.MarkRead || !anyMessage(raw)) {
 		res, _, err := s.collect(team, agent, raw, opt)
 		return res, err
 	}
@@ -149,7 +149,7 @@ func (s *Store) collect(team, agent string, raw []json.RawMessage, opt ReadOptio
 // readHistory reads agent's history file. Lines that do not decode (a
 // line cut short by a crash) are skipped.
 func (s *Store) readHistory(team, agent string) ([]Message, error) {
-	f, err := os.Open(s.HistoryPath(team, agent))
+	f, err := openRegular(s.HistoryPath(team, agent), os.O_RDONLY, 0, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -186,13 +186,15 @@ func (s *Store) Unread(team, agent string) (count int, oldest time.Time, err err
 		return 0, time.Time{}, err
 	}
 	path := s.InboxPath(team, agent)
-	data, err := readFile(path)
+	raw, bad, err := readInboxEntries(path)
+	if errors.Is(err, ErrNotRegular) {
+		return 0, time.Time{}, fmt.Errorf("inbox %s: %w: %w", path, ErrCorrupt, err)
+	}
 	if err != nil {
 		return 0, time.Time{}, err
 	}
-	raw, err := decodeInbox(data)
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("inbox %s: %w: %v", path, ErrCorrupt, err)
+	if bad != nil {
+		return 0, time.Time{}, fmt.Errorf("inbox %s: %w: %v", path, ErrCorrupt, bad)
 	}
 	for _, r := range raw {
 		m, ok := decodeEntry(r)
@@ -224,13 +226,12 @@ func (s *Store) RemoveMessage(team, agent, msgID string) (bool, error) {
 	}
 	removed := false
 	err := s.transform([]string{path}, func(t *tx) error {
-		data, err := readFile(path)
+		raw, bad, err := readInboxEntries(path)
 		if err != nil {
 			return err
 		}
-		raw, err := decodeInbox(data)
-		if err != nil {
-			return fmt.Errorf("inbox %s: %w: %v", path, ErrCorrupt, err)
+		if bad != nil {
+			return fmt.Errorf("inbox %s: %w: %v", path, ErrCorrupt, bad)
 		}
 		kept := make([]json.RawMessage, 0, len(raw))
 		for _, r := range raw {

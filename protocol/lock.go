@@ -210,22 +210,6 @@ func notEmptyError(dir string) error {
 		dir, strings.Join(names, ", "))
 }
 
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "symbolic link"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m.IsRegular():
-		return "regular file"
-	}
-	return "non-directory"
-}
-
 // touch refreshes the lock's mtime. If the directory is gone or another
 // process replaced it, the lock was broken under us: remember it.
 func (l *heldLock) touch() {

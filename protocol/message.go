@@ -112,9 +112,9 @@ func decodeEntry(raw json.RawMessage) (Message, bool) {
 		return Message{}, false
 	}
 	var probe struct {
-		From, Text, Timestamp *string
+		From, Text, Timestamp isString
 	}
-	if json.Unmarshal(raw, &probe) != nil || probe.From == nil || probe.Text == nil || probe.Timestamp == nil {
+	if json.Unmarshal(raw, &probe) != nil || !probe.From || !probe.Text || !probe.Timestamp {
 		return Message{}, false
 	}
 	return m, true
@@ -151,5 +151,14 @@ func ValidateMessage(m Message) error {
 	if len(m.Summary) > MaxMessageBytes {
 		return fmt.Errorf("message summary is %d bytes; the limit is %d bytes (1 MiB): %w", len(m.Summary), MaxMessageBytes, ErrMessageTooLarge)
 	}
+	return nil
+}
+
+// isString records whether a JSON value is a string, without copying it.
+type isString bool
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (b *isString) UnmarshalJSON(data []byte) error {
+	*b = len(data) > 0 && data[0] == '"'
 	return nil
 }

@@ -20,6 +20,12 @@ func (s *Store) CreateTask(team string, in TaskInput) (Task, error) {
 	if strings.TrimSpace(in.Subject) == "" {
 		return Task{}, fmt.Errorf("create task: the subject is empty: %w", ErrInvalidTask)
 	}
+	if err := checkTaskText("(new)", &in.Subject, &in.Description, &in.ActiveForm); err != nil {
+		return Task{}, fmt.Errorf("create task: %w", err)
+	}
+	if err := checkMetadata("(new)", in.Metadata); err != nil {
+		return Task{}, fmt.Errorf("create task: %w", err)
+	}
 	if err := s.ensureTasksDir(team); err != nil {
 		return Task{}, fmt.Errorf("create task: %w", err)
 	}
@@ -121,6 +127,12 @@ func validateUpdate(id string, u TaskUpdate) error {
 	}
 	if u.Subject != nil && strings.TrimSpace(*u.Subject) == "" {
 		return invalid("task %s: the subject cannot be empty", id)
+	}
+	if err := checkTaskText(id, u.Subject, u.Description, u.ActiveForm); err != nil {
+		return err
+	}
+	if err := checkMetadata(id, u.Metadata); err != nil {
+		return err
 	}
 	for _, x := range slices.Concat(u.AddBlocks, u.AddBlockedBy) {
 		if err := ValidateTaskID(x); err != nil {

@@ -312,11 +312,16 @@ func TestCorruptTaskFile(t *testing.T) {
 	if err := os.WriteFile(s.TaskPath("t1", "2"), []byte("{oops"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ListTasks("t1"); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "2.json") {
-		t.Errorf("ListTasks = %v, want ErrCorrupt naming 2.json", err)
-	}
 	if _, err := s.GetTask("t1", "2"); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("GetTask = %v", err)
+	}
+	// The list leaves it out and sets it aside; the others keep working.
+	l, err := s.ListTasksReport("t1")
+	if err != nil || len(l.Tasks) != 1 || !strings.Contains(l.SetAside["2"], "task-2.json.") {
+		t.Errorf("ListTasksReport = %+v, %v; want task 1 and 2 set aside", l, err)
+	}
+	if _, err := s.GetTask("t1", "2"); !errors.Is(err, ErrTaskNotFound) {
+		t.Errorf("GetTask after set-aside = %v", err)
 	}
 	if got := mustCreate(t, s, "b")[0].ID; got != "3" {
 		t.Errorf("next id after corrupt 2 = %s", got)

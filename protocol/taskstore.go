@@ -60,7 +60,7 @@ func (s *Store) taskIDs(team string) ([]string, error) {
 
 // readMark returns the high-water mark (0 when missing or unreadable).
 func (s *Store) readMark(team string) int64 {
-	data, err := os.ReadFile(s.markPath(team))
+	data, err := readExisting(s.markPath(team))
 	if err != nil {
 		return 0
 	}
@@ -75,7 +75,7 @@ func (s *Store) readMark(team string) int64 {
 // one ErrCorrupt. The file name's id wins over the id inside.
 func (s *Store) readTask(team, id string) (Task, error) {
 	path := s.TaskPath(team, id)
-	data, err := os.ReadFile(path)
+	data, err := readTaskFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Task{}, fmt.Errorf("task %s of team %s: %w", id, team, ErrTaskNotFound)
 	}
@@ -91,26 +91,39 @@ func (s *Store) readTask(team, id string) (Task, error) {
 }
 
 // loadTasks reads every task of team, keyed by id, and the sorted ids.
-// Files that vanish while we read are skipped.
+// Files that vanish while we read, and corrupt ones, are skipped: one bad
+// file must not stop work on the others (ListTasks sets them aside).
 func (s *Store) loadTasks(team string) (map[string]Task, []string, error) {
+	all, ids, _, err := s.loadTasksReport(team)
+	return all, ids, err
+}
+
+// loadTasksReport is loadTasks that also returns the ids of the corrupt
+// task files it skipped.
+func (s *Store) loadTasksReport(team string) (map[string]Task, []string, []string, error) {
 	ids, err := s.taskIDs(team)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	all := make(map[string]Task, len(ids))
 	kept := ids[:0]
+	var bad []string
 	for _, id := range ids {
 		t, err := s.readTask(team, id)
 		if errors.Is(err, ErrTaskNotFound) {
 			continue
 		}
+		if errors.Is(err, ErrCorrupt) {
+			bad = append(bad, id)
+			continue
+		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		all[id] = t
 		kept = append(kept, id)
 	}
-	return all, kept, nil
+	return all, kept, bad, nil
 }
 
 // lockTasks takes the per-task locks of ids (sorted, deduplicated) and
@@ -180,22 +193,9 @@ func (s *Store) GetTask(team, id string) (Task, error) {
 	return s.readTask(team, id)
 }
 
-// ListTasks returns team's tasks sorted by numeric id. A corrupt task file
-// is an error wrapping ErrCorrupt that names it.
+// ListTasks returns team's tasks sorted by numeric id. Corrupt task files
+// are set aside and left out (ListTasksReport says which).
 func (s *Store) ListTasks(team string) ([]Task, error) {
-	if err := ValidateTeamName(team); err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(s.ConfigPath(team)); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("team %s: %w", team, ErrTeamNotFound)
-	}
-	all, ids, err := s.loadTasks(team)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Task, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, all[id])
-	}
-	return out, nil
+	l, err := s.ListTasksReport(team)
+	return l.Tasks, err
 }

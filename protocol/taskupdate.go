@@ -49,6 +49,11 @@ func (s *Store) stageUpdate(t *tx, team, id string, u TaskUpdate, all map[string
 		next.ActiveForm = *u.ActiveForm
 	}
 	next.Metadata = mergeMetadata(cur.Metadata, u.Metadata)
+	if len(u.Metadata) > 0 {
+		if err := checkMetadata(id, next.Metadata); err != nil {
+			return Task{}, "", err
+		}
+	}
 
 	// Edges: both directions, no cycle.
 	type edge struct{ from, to string } // from blocks to

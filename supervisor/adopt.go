@@ -65,6 +65,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 			m.exitStatus, m.signal, m.reported = ts.ExitStatus, ts.Signal, ts.Reported
 			m.startedAt, m.exitedAt = statefile.ParseTime(ts.StartedAt), statefile.ParseTime(ts.ExitedAt)
 			m.stopReason = ts.StopReason
+			m.pidStart = ts.PIDStart
 		}
 		m.restart = ts.Restart
 		m.lastExit = ts.LastExit
@@ -100,11 +101,25 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 			t.log.Warn("list panes", zap.Error(err))
 		}
 	}
+	if t.serverChanged && len(cands) > 0 {
+		t.log.Warn("tmux server is not the recorded one: no pane adopted by id",
+			zap.String("recorded", serverText(t.recordedServer)), zap.String("connected", serverText(t.server)))
+	}
 	for _, m := range cands {
 		t.mates[m.name] = m
 		row, ok := rows[m.paneID]
-		if ok && !row.Ours(m.agentID, t.rootTag) {
-			ok = false // the id now names another agent's pane
+		if ok {
+			// The id may name the person's pane or another teammate's now.
+			why := "on another tmux server than the recorded one"
+			if !t.serverChanged {
+				ok, why = t.identity(m).proves(row)
+			} else {
+				ok = false
+			}
+			if !ok {
+				t.log.Warn("pane refused", zap.String("agent", m.name), zap.String("pane", m.paneID),
+					zap.Int("pane_pid", row.PID), zap.String("why", why))
+			}
 		}
 		stop := m.stopReason
 		switch {
@@ -125,8 +140,11 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 }
 
 func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
-	if m.pid != row.PID {
-		m.startedAt = time.Time{}
+	if m.pid != row.PID || m.pidStart == 0 {
+		if m.pid != row.PID {
+			m.startedAt = time.Time{}
+		}
+		m.pidStart = procStart(row.PID)
 	}
 	m.pid, m.windowID = row.PID, row.Window
 	if m.startedAt.IsZero() {
@@ -162,6 +180,9 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
 }
 
 func (t *team) adoptDead(ctx context.Context, m *mate, row tmuxconv.Pane) {
+	if m.pid != row.PID {
+		m.pidStart = 0 // reaped: nothing left to identify
+	}
 	m.pid, m.windowID = row.PID, row.Window
 	t.panes[m.paneID] = m
 	if m.reported == m.exitKey() && !m.state.Alive() {

@@ -169,8 +169,14 @@ func (h *harness) waitState(m *Manager, name string, want protocol.State) protoc
 // waitOutput waits until name's screen contains want and returns it.
 func (h *harness) waitOutput(m *Manager, name, want string) string {
 	h.t.Helper()
+	return h.waitOutputBy(m, name, want, time.Now().Add(30*time.Second))
+}
+
+// waitOutputBy is waitOutput with its own deadline.
+func (h *harness) waitOutputBy(m *Manager, name, want string, deadline time.Time) string {
+	h.t.Helper()
 	var last string
-	eventually(h.t, func() bool {
+	eventuallyBy(h.t, deadline, func() bool {
 		s, err := m.Capture(ctxT(h.t), h.team, name, 100)
 		last = s
 		return err == nil && strings.Contains(s, want)
@@ -181,7 +187,25 @@ func (h *harness) waitOutput(m *Manager, name, want string) string {
 // eventually polls cond until it holds, failing after a generous deadline.
 func eventually(t testing.TB, cond func() bool, format string, args ...any) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	eventuallyBy(t, time.Now().Add(30*time.Second), cond, format, args...)
+}
+
+// slowDeadline is the deadline for a wait whose length depends on the
+// machine's load rather than on our code (a 40 MB flood through tmux on a
+// busy machine): the test binary's own -timeout, less a minute to report,
+// or 10 minutes where there is none.
+func slowDeadline(t testing.TB) time.Time {
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if end, ok := d.Deadline(); ok {
+			return end.Add(-time.Minute)
+		}
+	}
+	return time.Now().Add(10 * time.Minute)
+}
+
+// eventuallyBy polls cond until it holds, failing at deadline.
+func eventuallyBy(t testing.TB, deadline time.Time, cond func() bool, format string, args ...any) {
+	t.Helper()
 	for !cond() {
 		if time.Now().After(deadline) {
 			for i, a := range args {

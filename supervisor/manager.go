@@ -179,6 +179,7 @@ type owned struct {
 	t          *team
 	stopSocket context.CancelFunc
 	socketDone chan struct{}
+	socketPath string // where the status socket listens (set once, before o is shared)
 	// released is closed once the loop has ended, the status socket is
 	// closed (its file removed) and the team's lock given up, in that
 	// order: whoever takes the lock next finds the socket path free.
@@ -237,6 +238,18 @@ func (m *Manager) Supervise(ctx context.Context, teamName string) (bool, error) 
 	}
 	_, mine := svc.(*team)
 	return mine, nil
+}
+
+// SocketPath returns where the status socket of a team this Manager
+// supervises listens (the fallback under the data root when the usual
+// place was refused), or "" when it does not supervise team.
+func (m *Manager) SocketPath(team string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if o := m.owned[team]; o != nil {
+		return o.socketPath
+	}
+	return ""
 }
 
 // Done returns a channel closed when this process stops supervising team
@@ -316,14 +329,15 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	// The socket listens before anyone learns we own the team: its errors
 	// reach the caller, and a client that finds the lock held can dial at
 	// once.
-	path := statussock.SocketPath(store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
-	srv, err := statussock.ListenSocket(path)
+	// ListenTeam falls back to a private place under the data root when
+	// the usual directory is not ours; serveSocket tells the lead so.
+	srv, err := statussock.ListenTeam(store.Root(), team, os.Getuid(), m.cfg.RuntimeDir)
 	if err != nil {
 		_ = lk.Unlock()
 		return nil, fmt.Errorf("supervise %s: %w", team, err)
 	}
 	t := newTeam(m.ctx, m.cfg, m.pid, m.log, team)
-	o := &owned{t: t, socketDone: make(chan struct{}), released: make(chan struct{})}
+	o := &owned{t: t, socketDone: make(chan struct{}), released: make(chan struct{}), socketPath: srv.Path()}
 	sctx, stop := context.WithCancel(m.ctx)
 	o.stopSocket = stop
 	m.owned[team] = o
@@ -336,9 +350,7 @@ func (m *Manager) ownOrNil(team string) (*team, error) {
 	go func() {
 		defer m.wg.Done()
 		defer close(o.socketDone)
-		if err := srv.Serve(sctx, t, t.log); err != nil {
-			t.log.Error("status socket failed", zap.String("socket", path), zap.Error(err))
-		}
+		t.serveSocket(sctx, srv)
 	}()
 	go func() {
 		defer m.wg.Done()

@@ -20,6 +20,7 @@ type mate struct {
 
 	paneID, windowID string
 	pid              int
+	pidStart         uint64 // pid's start time (identity.go), 0 when unknown
 	state            protocol.State
 	startedAt        time.Time
 	exitedAt         time.Time
@@ -203,7 +204,7 @@ func (t *team) restartCount(m *mate) int {
 func (t *team) toState(m *mate) statefile.TeammateState {
 	ts := statefile.TeammateState{
 		AgentID: m.agentID, Backend: m.backend,
-		PaneID: m.paneID, WindowID: m.windowID, PID: m.pid,
+		PaneID: m.paneID, WindowID: m.windowID, PID: m.pid, PIDStart: m.pidStart,
 		State: m.state, ExitStatus: m.exitStatus, Signal: m.signal,
 		Restart:   m.restart,
 		StartedAt: statefile.FormatTime(m.startedAt), ExitedAt: statefile.FormatTime(m.exitedAt),

@@ -90,10 +90,13 @@ func (t *team) tryRedial(ctx context.Context) {
 		// has ended.
 		for _, m := range t.liveMates() {
 			row, ok := rows[m.paneID]
+			if ok {
+				ok, _ = t.identity(m).proves(row)
+			}
 			switch {
-			case !m.known && (!ok || !row.Ours(m.agentID, t.rootTag)):
+			case !m.known && !ok:
 				m.exited = nil // never ours to watch (see adoptMissing)
-			case !ok || !row.Ours(m.agentID, t.rootTag):
+			case !ok:
 				t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Why: "its pane vanished"}, gone: true, source: "redial"})
 			case row.Dead && (row.ExitStatus != nil || row.Signal != ""):
 				t.exitMate(ctx, m, exitInfo{Exit: protocol.Exit{Status: row.ExitStatus, Signal: row.Signal}, source: "redial"})

@@ -76,7 +76,9 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	}
 	var p paneInfo
 	var err error
-	if r.auto && old != nil {
+	if r.auto && old != nil && t.panes[old.paneID] == old {
+		// (Only a dead pane still ours is replaced: a stale id may name
+		// someone else's pane now, see identity.go.)
 		p, err = t.replacePane(ctx, old.paneID, old.windowID, r.name, r.agentID, r.launch)
 	} else {
 		p, err = t.newPane(ctx, r.name, r.agentID, r.launch)
@@ -87,7 +89,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	now := t.now()
 	m := &mate{
 		name: r.name, agentID: r.agentID, backend: r.backend, color: r.color, restart: r.restart,
-		paneID: p.pane, windowID: p.window, pid: p.pid,
+		paneID: p.pane, windowID: p.window, pid: p.pid, pidStart: procStart(p.pid),
 		startedAt: now, exited: make(chan struct{}),
 	}
 	t.startSession(m, old, r.launch, r.respawn)
@@ -203,7 +205,7 @@ func (t *team) connect(ctx context.Context, tp topology, create bool) error {
 		return fmt.Errorf("connect to tmux: %w", err)
 	}
 	t.conn, t.events = conn, conn.Events()
-	t.server = t.topo.info()
+	t.server = t.noteServer(t.topo.info())
 	t.stopRedial()
 	t.log.Info("control connection up", zap.String("mode", tp.mode),
 		zap.String("socket", t.topo.socketPath), zap.String("session", tp.session), zap.Int("client_pid", conn.ClientPID()))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"syscall"
 	"time"
 
@@ -62,7 +61,7 @@ func (t *team) doStop(ctx context.Context, r *stopReq) {
 	m.restarting = false
 	t.tellLead(policy.LeadEvent{Agent: m.name, Deliberate: true})
 	tg := stopTarget{
-		name: m.name, pane: m.paneID, pid: m.pid, exited: m.exited,
+		name: m.name, pane: m.paneID, pid: m.pid, id: t.identity(m), exited: m.exited,
 		alive: !m.processDone(), conn: t.conn, grace: t.cfg.StopGrace,
 		serverPID: t.topo.serverPID, log: t.log.With(zap.String("agent", m.name)),
 	}
@@ -84,6 +83,9 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 		return
 	}
 	if m.paneID == r.pane {
+		// Only the pane we track as m's is unwatched and forgotten: a
+		// stale id may be another teammate's pane now (identity.go).
+		own := m.paneID != "" && t.panes[m.paneID] == m
 		if !m.processDone() {
 			if m.screen == "" {
 				m.screen = r.screen
@@ -94,7 +96,9 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 			// A dead pane (exited or crashed earlier) removed on purpose.
 			t.setState(m, protocol.StateStopped, zap.String("reason", string(m.stopReason)))
 		}
-		if t.conn != nil {
+		switch {
+		case !own:
+		case t.conn != nil:
 			if m.out != nil {
 				t.conn.UnwatchOutput(m.paneID)
 			}
@@ -104,12 +108,14 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 				// was not removed through it.
 				t.killOwnPane(ctx, m.paneID, m.agentID)
 			}
-		} else if m.paneID != "" {
+		default:
 			// Disconnected: remove it once we are connected again.
 			t.leftover = append(t.leftover, [2]string{m.paneID, m.agentID})
 		}
 		m.out = nil
-		delete(t.panes, m.paneID)
+		if own {
+			delete(t.panes, m.paneID)
+		}
 	}
 	for _, w := range m.stopWaiters {
 		w <- r.err
@@ -125,15 +131,11 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 // killOwnPane removes pane if it still carries agentID and our data root
 // (after a reconnection the id could name another pane).
 func (t *team) killOwnPane(ctx context.Context, pane, agentID string) {
-	out, err := t.conn.Command(ctx, "display-message", "-p", "-t", pane,
-		"#{"+tmuxconv.PaneAgentOption+"}\t#{"+tmuxconv.PaneRootOption+"}")
-	if err != nil || len(out) == 0 {
+	if _, ok, why := checkPaneOn(ctx, t.conn, pane, paneIdentity{agentID: agentID, root: t.rootTag}); !ok {
+		t.log.Info("pane not ours: left alone", zap.String("agent", agentID), zap.String("pane", pane), zap.String("why", why))
 		return
 	}
-	agent, root, _ := strings.Cut(out[0], "\t")
-	if agent == agentID && (tmuxconv.Pane{Agent: agent, Root: root}).Ours(agentID, t.rootTag) {
-		t.killPane(ctx, pane)
-	}
+	t.killPane(ctx, pane)
 }
 
 // stopDrainTimeout bounds how long a loop that is ending waits for the
@@ -177,6 +179,7 @@ func (t *team) finishStops() {
 type stopTarget struct {
 	name, pane string
 	pid        int
+	id         paneIdentity // what makes pane and pid the teammate's
 	exited     <-chan struct{}
 	alive      bool
 	conn       *tmuxcc.Conn
@@ -203,15 +206,34 @@ type stopTarget struct {
 func (s stopTarget) terminate(ctx context.Context) (string, error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	// Nothing is removed or signalled that is not provably the teammate's:
+	// the pane id and the pid may both name someone else's by now.
+	var row tmuxconv.Pane
+	paneOurs := false
+	if s.conn != nil && s.pane != "" {
+		var why string
+		row, paneOurs, why = checkPaneOn(cctx, s.conn, s.pane, s.id)
+		if !paneOurs {
+			s.log.Warn("stop: pane is not the teammate's, left alone", zap.String("pane", s.pane), zap.String("why", why))
+		}
+	}
 	if !s.alive || s.pid <= 0 {
 		// Already dead (its exit was handled): only the pane is left. The
 		// pid was reaped long ago and may belong to someone else now.
-		if s.conn != nil && s.pane != "" {
+		if paneOurs {
 			killPaneOn(cctx, s.conn, s.pane)
 		}
 		return "", nil
 	}
-	if proctree.LocalChild(s.pid, s.serverPID) {
+	procOurs := (s.id.pidStart != 0 && procStart(s.pid) == s.id.pidStart) ||
+		(s.id.pidStart == 0 && paneOurs && row.PID == s.pid && !row.Dead)
+	if !procOurs {
+		s.log.Warn("stop: process is not the one recorded, not signalled", zap.Int("pid", s.pid))
+	}
+	if !paneOurs && !procOurs {
+		return "", nil
+	}
+	if procOurs && proctree.LocalChild(s.pid, s.serverPID) {
 		// Listed first, while the tree is intact: children that outlive
 		// the agent (daemons that setsid) are reparented once it dies.
 		s.local, s.family = true, proctree.Family(s.pid)
@@ -228,7 +250,7 @@ func (s stopTarget) terminate(ctx context.Context) (string, error) {
 			zap.Int("pid", s.pid), zap.Int("server_pid", s.serverPID))
 	}
 	var screen string
-	if s.conn != nil && s.pane != "" {
+	if paneOurs {
 		select {
 		case <-s.exited:
 		default:
@@ -244,11 +266,17 @@ func (s stopTarget) terminate(ctx context.Context) (string, error) {
 			return screen, fmt.Errorf("stop %s: no exit seen after removing pane %s", s.name, s.pane)
 		}
 	}
-	if waitGone(s.pid, time.Second) && s.familyGone(200*time.Millisecond) {
+	if pollUntil(time.Second, s.gone) && s.familyGone(200*time.Millisecond) {
 		return screen, nil
 	}
-	s.signalAll(syscall.SIGKILL)
-	gone := waitGone(s.pid, 5*time.Second)
+	if !s.gone() {
+		s.signalAll(syscall.SIGKILL)
+	} else {
+		for _, p := range s.family {
+			p.Signal(syscall.SIGKILL)
+		}
+	}
+	gone := pollUntil(5*time.Second, s.gone)
 	s.familyGone(time.Second)
 	if gone {
 		return screen, nil
@@ -287,6 +315,15 @@ func signalGroup(pid int, sig syscall.Signal) {
 // waitGone polls until pid is gone or d has passed.
 func waitGone(pid int, d time.Duration) bool {
 	return pollUntil(d, func() bool { return processGone(pid) })
+}
+
+// gone reports whether the teammate's process has ended: pid gone, or
+// now another process (its start time differs).
+func (s stopTarget) gone() bool {
+	if processGone(s.pid) {
+		return true
+	}
+	return s.id.pidStart != 0 && procStart(s.pid) != s.id.pidStart
 }
 
 // pollUntil checks done every 10 ms until it holds (true) or d has passed

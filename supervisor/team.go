@@ -69,6 +69,10 @@ type team struct {
 	redial      redialState
 	leftover    [][2]string          // panes (id, agent id) a stop could not remove while disconnected
 	server      statefile.ServerInfo // where the panes live, for the state file (recorded or connected)
+	// serverChanged: the last connect reached another tmux server than the
+	// recorded one, whose pane ids mean nothing here (identity.go).
+	serverChanged  bool
+	recordedServer statefile.ServerInfo // the server recorded before the last connect
 
 	// Policy (owned by run): restart trackers, the lead notification
 	// policy, what the work watcher last read, and one timer each.

@@ -78,7 +78,7 @@ func (t *team) removeLeftovers(ctx context.Context) {
 		return
 	}
 	for _, row := range rows {
-		if strings.HasSuffix(row.Agent, "@"+t.name) && row.Ours(row.Agent, t.rootTag) {
+		if strings.HasSuffix(row.Agent, "@"+t.name) && row.Root == t.rootTag {
 			t.killPane(ctx, row.ID)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -92,12 +93,30 @@ func (c *Conn) CommandLine(ctx context.Context, cmds ...[]string) ([][]string, e
 	if err != nil {
 		return nil, err
 	}
+	var expired <-chan time.Time
+	if d := c.cfg.commandTimeout(); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
 	case r := <-pe.ch:
 		return r.blocks, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-expired:
+		// The reply, if it ever comes, is discarded like one after ctx.
+		return nil, fmt.Errorf("tmux %s: no answer within %s (server stopped or wedged?): %w",
+			cmdName(cmds), c.cfg.commandTimeout(), ErrCommandTimeout)
 	}
+}
+
+// cmdName is the name of the first command of a line, for errors.
+func cmdName(cmds [][]string) string {
+	if len(cmds) == 0 || len(cmds[0]) == 0 {
+		return "command"
+	}
+	return cmds[0][0]
 }
 
 // CreatePane is CommandLine for a line whose first command creates a pane

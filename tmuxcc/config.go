@@ -3,6 +3,7 @@ package tmuxcc
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -69,8 +70,27 @@ type Config struct {
 	// bound (when a person is attached too), and Conn resumes the pane at
 	// once. 0 means the default (5); negative leaves the flag unset.
 	PauseAfter int
+	// CommandTimeout bounds how long Command and CommandLine wait for
+	// tmux's answer whatever their ctx allows, so a stopped (SIGSTOP) or
+	// wedged server never holds a caller for ever. 0 means
+	// DefaultCommandTimeout; negative means only ctx bounds the wait.
+	CommandTimeout time.Duration
 	// Logger receives debug and warning logs. Default zap.NewNop().
 	Logger *zap.Logger
+}
+
+// DefaultCommandTimeout is Config.CommandTimeout's default.
+const DefaultCommandTimeout = 15 * time.Second
+
+// ErrCommandTimeout is wrapped by the error of a command tmux did not
+// answer within Config.CommandTimeout.
+var ErrCommandTimeout = errors.New("tmuxcc: tmux did not answer in time")
+
+func (c Config) commandTimeout() time.Duration {
+	if c.CommandTimeout == 0 {
+		return DefaultCommandTimeout
+	}
+	return c.CommandTimeout
 }
 
 // ErrNoSession is returned by Dial when Config.Session is empty.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // TestStatusRealSupervisor drives `supervisor status` against a real tmux
@@ -39,6 +40,9 @@ func TestStatusRealSupervisor(t *testing.T) {
 
 	cfg := Config{DataRoot: t.TempDir(), TmuxSocket: sock, Restart: "never",
 		Environ: []string{"XDG_RUNTIME_DIR=" + tmp}}
+	// Tagged as ours (agent id and data root): only such a pane, or one
+	// running a process we recorded, is ever adopted.
+	tmux("set-option", "-p", "-t", pane, tmuxconv.PaneRootOption, tmuxconv.RootHash(tmuxconv.CanonicalRoot(cfg.DataRoot)))
 	store := protocol.NewStore(cfg.DataRoot)
 	if _, err := store.CreateTeam("delta", "", protocol.Member{Cwd: "/"}); err != nil {
 		t.Fatal(err)

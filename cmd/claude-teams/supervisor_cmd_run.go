@@ -72,8 +72,9 @@ func runRunCmd(ctx context.Context, args []string, stdout, stderr io.Writer, cfg
 	}
 	// Supervise returns once the status socket listens: status commands
 	// can see us as soon as this is printed.
+	sock := m.SocketPath(team) // the fallback when the usual place was refused
 	fmt.Fprintf(stdout, "supervising team %s as pid %d (socket %s); interrupt to stop, teammates keep running\n",
-		team, os.Getpid(), src.socketPath(team))
+		team, os.Getpid(), sock)
 	select {
 	case <-ctx.Done():
 		log.Info("supervisor run stopping", zap.String("team", team), zap.String("reason", "signal"))

@@ -97,7 +97,8 @@ func (s *statusSource) collect(ctx context.Context, names []string) []teamView {
 		if state, err := statefile.LoadTeamState(s.store, team); err == nil {
 			v.Mode, v.Socket, v.Session = state.Server.Mode, state.Server.SocketPath, state.Server.Session
 		}
-		st, err := s.fromSocket(ctx, team)
+		st, note, err := s.fromSocket(ctx, team)
+		v.Note = note
 		if err != nil {
 			if !errors.Is(err, statussock.ErrNoSupervisor) {
 				v.Note = fmt.Sprintf("supervisor not usable: %v; showing files and tmux", err)
@@ -127,24 +128,28 @@ func (s *statusSource) collect(ctx context.Context, names []string) []teamView {
 
 // fromSocket asks team's supervisor for its status. The answer is marked
 // supervised, with the supervisor's pid from ping if the status lacks it.
-func (s *statusSource) fromSocket(ctx context.Context, team string) (protocol.TeamStatus, error) {
+// note says where the socket was found when the usual place was refused.
+func (s *statusSource) fromSocket(ctx context.Context, team string) (st protocol.TeamStatus, note string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, socketCallTimeout)
 	defer cancel()
 	c, ping, err := dialSupervisor(ctx, s.cfg, s.uid, team)
 	if err != nil {
-		return protocol.TeamStatus{}, err
+		return protocol.TeamStatus{}, "", err
 	}
 	defer c.Close()
-	st, err := c.Status(ctx, team)
+	st, err = c.Status(ctx, team)
 	if err != nil {
-		return protocol.TeamStatus{}, err
+		return protocol.TeamStatus{}, "", err
+	}
+	if r := c.Refused(); len(r) > 0 {
+		note = fmt.Sprintf("status socket at %s; refused %v", c.Path(), errors.Join(r...))
 	}
 	if st.SupervisorPID == 0 {
 		st.SupervisorPID = ping.PID
 	}
 	st.Name = team
 	st.Supervised = true
-	return st, nil
+	return st, note, nil
 }
 
 // dialSupervisor connects to team's supervisor and pings it; a supervisor

@@ -55,15 +55,23 @@ type ServerInfo struct {
 	Session string `json:"session"`
 	// LeadPane is the lead's pane (split and windows modes).
 	LeadPane string `json:"lead_pane,omitempty"`
+	// ServerPID and ServerStart identify the tmux server the pane ids
+	// belong to (its pid and process start time in clock ticks since
+	// boot): on another server the same ids name other panes.
+	ServerPID   int    `json:"server_pid,omitempty"`
+	ServerStart uint64 `json:"server_start,omitempty"`
 }
 
 // TeammateState is what the state file keeps of one teammate.
 type TeammateState struct {
-	AgentID    string         `json:"agent_id"`
-	Backend    string         `json:"backend"`
-	PaneID     string         `json:"pane_id"`
-	WindowID   string         `json:"window_id"`
-	PID        int            `json:"pid"`
+	AgentID  string `json:"agent_id"`
+	Backend  string `json:"backend"`
+	PaneID   string `json:"pane_id"`
+	WindowID string `json:"window_id"`
+	PID      int    `json:"pid"`
+	// PIDStart is PID's process start time (clock ticks since boot): a
+	// pid reused by another process is told apart by it.
+	PIDStart   uint64         `json:"pid_start,omitempty"`
 	State      protocol.State `json:"state"`
 	ExitStatus *int           `json:"exit_status"`
 	Signal     string         `json:"signal"`

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -29,14 +32,20 @@ var ErrSocketClosed = errors.New("supervisor: socket connection closed")
 type NoSupervisorError struct {
 	Team string // may be empty when only the path was known
 	Path string
-	Err  error
+	// Refused lists the places passed over as not ours (DialTeam).
+	Refused []error
+	Err     error
 }
 
 func (e *NoSupervisorError) Error() string {
+	msg := "supervisor: no supervisor listening on " + e.Path
 	if e.Team != "" {
-		return "supervisor: no supervisor for team " + e.Team
+		msg = "supervisor: no supervisor for team " + e.Team
 	}
-	return "supervisor: no supervisor listening on " + e.Path
+	if len(e.Refused) > 0 {
+		msg += " (refused: " + refusalText(e.Refused) + ")"
+	}
+	return msg
 }
 
 // Unwrap returns the dial error.
@@ -72,6 +81,8 @@ type SocketClient struct {
 	err     error // why the connection ended; set once by readLoop
 
 	done chan struct{} // closed when readLoop exits
+
+	refused []error // set by DialTeam before the client is returned
 }
 
 var _ Service = (*SocketClient)(nil)
@@ -97,13 +108,54 @@ func DialSocket(ctx context.Context, path string) (*SocketClient, error) {
 	return c, nil
 }
 
-// DialTeam connects to the supervisor of team in data root root (at
-// SocketPath), pings it and makes sure it serves that root. Nobody
-// listening, or a connection that breaks before the ping is answered (the
-// owner is going away), is a *NoSupervisorError naming the team; a
-// supervisor of another root is an error, never a client.
+// DialTeam connects to the supervisor of team in data root root, pings it
+// and makes sure it serves that root. It looks where ListenTeam listens
+// (SocketPaths: the usual path, then the fallback under the data root) and
+// uses a place only if the directory and the socket file are ours and the
+// process answering runs as uid (SO_PEERCRED); a ping that does not name
+// the data root is refused too. Nobody (of ours) listening, or a connection
+// that breaks before the ping is answered (the owner is going away), is a
+// *NoSupervisorError naming the team and what was refused; a supervisor of
+// another root is an error, never a client. The client's Refused lists the
+// places passed over.
 func DialTeam(ctx context.Context, root, team string, uid int, runtimeDir string) (*SocketClient, PingResult, error) {
-	c, err := DialSocket(ctx, SocketPath(root, team, uid, runtimeDir))
+	paths := SocketPaths(root, team, uid, runtimeDir)
+	var refused []error
+	for _, path := range paths {
+		c, p, err := dialChecked(ctx, root, team, path, uid)
+		var re *RefusedError
+		switch {
+		case err == nil:
+			c.refused = refused
+			return c, p, nil
+		case errors.As(err, &re):
+			refused = append(refused, err)
+		case errors.Is(err, ErrNoSupervisor):
+		default:
+			return nil, p, err
+		}
+	}
+	return nil, PingResult{}, &NoSupervisorError{Team: team, Path: paths[0], Refused: refused,
+		Err: fmt.Errorf("%w: nobody of ours listens on %s", syscall.ENOENT, strings.Join(paths, " or "))}
+}
+
+// dialChecked dials one candidate path of DialTeam after checking the
+// place, then checks the peer and pings it.
+func dialChecked(ctx context.Context, root, team, path string, uid int) (*SocketClient, PingResult, error) {
+	none := &NoSupervisorError{Team: team, Path: path, Err: fs.ErrNotExist}
+	if err := checkSocketDir(filepath.Dir(path), uid); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, PingResult{}, none
+		}
+		return nil, PingResult{}, err
+	}
+	if err := checkSocketFile(path, uid); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, PingResult{}, none
+		}
+		return nil, PingResult{}, err
+	}
+	c, err := DialSocket(ctx, path)
 	if err != nil {
 		var nse *NoSupervisorError
 		if errors.As(err, &nse) {
@@ -111,21 +163,34 @@ func DialTeam(ctx context.Context, root, team string, uid int, runtimeDir string
 		}
 		return nil, PingResult{}, err
 	}
+	if err := checkPeer(c.conn, uid); err != nil {
+		_ = c.Close()
+		return nil, PingResult{}, &RefusedError{Path: path, Reason: err.Error()}
+	}
 	p, err := c.Ping(ctx)
 	if err != nil {
 		_ = c.Close()
 		if errors.Is(err, ErrSocketClosed) {
-			return nil, p, &NoSupervisorError{Team: team, Path: c.Path(), Err: err}
+			return nil, p, &NoSupervisorError{Team: team, Path: path, Err: err}
 		}
-		return nil, p, fmt.Errorf("team %s: ping the supervisor on %s: %w", team, c.Path(), err)
+		return nil, p, fmt.Errorf("team %s: ping the supervisor on %s: %w", team, path, err)
 	}
-	if p.Root != "" && tmuxconv.CanonicalRoot(p.Root) != tmuxconv.CanonicalRoot(root) {
+	if p.Root == "" {
+		_ = c.Close()
+		return nil, p, &RefusedError{Path: path, Reason: fmt.Sprintf("the process answering (pid %d) names no data root", p.PID)}
+	}
+	if tmuxconv.CanonicalRoot(p.Root) != tmuxconv.CanonicalRoot(root) {
 		_ = c.Close()
 		return nil, p, fmt.Errorf("team %s: the supervisor on %s (pid %d) serves data root %s, not %s",
-			team, c.Path(), p.PID, p.Root, root)
+			team, path, p.PID, p.Root, root)
 	}
 	return c, p, nil
 }
+
+// Refused lists the places DialTeam passed over before this one (a socket
+// directory or file not ours, a peer of another uid), for the caller to
+// tell the person.
+func (c *SocketClient) Refused() []error { return c.refused }
 
 // Path is the socket path the client is connected to.
 func (c *SocketClient) Path() string { return c.path }

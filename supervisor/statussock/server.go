@@ -28,6 +28,8 @@ const maxInFlight = 32
 type SocketServer struct {
 	path string
 	ln   *net.UnixListener
+	// refused is why the usual path was not used (ListenTeam fell back).
+	refused error
 }
 
 // ListenSocket creates the socket directory (0700, which must be ours),
@@ -87,6 +89,34 @@ func removeStaleSocket(path string) error {
 	return nil
 }
 
+// ListenTeam listens for team's supervisor of data root root: at the usual
+// path (SocketPath) when its directory is ours or can be made so, else at
+// the fallback path under the data root (FallbackSocketPath), where clients
+// look next. Refused then says why the usual path was not used, for the
+// caller to tell the person. Like ListenSocket it needs the team's flock.
+func ListenTeam(root, team string, uid int, runtimeDir string) (*SocketServer, error) {
+	usual := SocketPath(root, team, uid, runtimeDir)
+	s, err := ListenSocket(usual)
+	if err == nil || errors.Is(err, ErrSocketInUse) {
+		return s, err
+	}
+	fb, ok := FallbackSocketPath(root, team)
+	if !ok {
+		return nil, fmt.Errorf("%w; and no fallback: %s is %d bytes, the limit is %d",
+			err, fb, len(fb), maxSocketPath-1)
+	}
+	s, ferr := ListenSocket(fb)
+	if ferr != nil {
+		return nil, fmt.Errorf("%w; fallback: %w", err, ferr)
+	}
+	s.refused = err
+	return s, nil
+}
+
+// Refused says why the server listens at the fallback path instead of the
+// usual one (nil when it listens at the usual path).
+func (s *SocketServer) Refused() error { return s.refused }
+
 // Path is the socket file the server listens on.
 func (s *SocketServer) Path() string { return s.path }
 
@@ -135,6 +165,12 @@ func (s *SocketServer) Serve(ctx context.Context, svc Service, log *zap.Logger) 
 				cancel()
 			}
 			break
+		}
+		if err := checkPeer(c, os.Getuid()); err != nil {
+			// Only our own processes may talk to the supervisor.
+			log.Warn("socket peer refused", zap.Error(err))
+			c.Close()
+			continue
 		}
 		mu.Lock()
 		if ctx.Err() != nil {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
@@ -194,20 +193,17 @@ func ensureSocketDir(dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("socket directory %s: %w", dir, err)
 	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return fmt.Errorf("socket directory %s: %w", dir, err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("socket directory %s: not a directory", dir)
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("socket directory %s: owned by uid %d, not us", dir, st.Uid)
-	}
-	if fi.Mode().Perm() != 0o700 {
+	err := checkSocketDir(dir, os.Getuid())
+	var re *RefusedError
+	if errors.As(err, &re) && re.tooOpen {
+		// Ours but too open (an old umask): tighten it.
 		if err := os.Chmod(dir, 0o700); err != nil {
 			return fmt.Errorf("socket directory %s: %w", dir, err)
 		}
+		err = checkSocketDir(dir, os.Getuid())
+	}
+	if err != nil {
+		return fmt.Errorf("socket directory: %w", err)
 	}
 	return nil
 }
