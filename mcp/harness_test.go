@@ -290,8 +290,12 @@ func (f *fakeSupervisor) Stop(ctx context.Context, team, agent string, reason pr
 	return f.stopErr
 }
 
-func (f *fakeSupervisor) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
-	f.record("restart " + team + " " + agent)
+func (f *fakeSupervisor) Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error) {
+	call := "restart " + team + " " + agent
+	if fresh {
+		call += " fresh"
+	}
+	f.record(call)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.status[agent]

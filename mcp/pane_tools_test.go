@@ -275,10 +275,19 @@ func TestTeamStatusAndRestart(t *testing.T) {
 	if st["name"] != "alpha" || st["supervised"] != true || len(st["teammates"].([]any)) != 0 {
 		t.Fatalf("team_status = %v", st)
 	}
-	sup.status["w1"] = protocol.TeammateStatus{Name: "w1", State: "failed"}
+	sup.status["w1"] = protocol.TeammateStatus{Name: "w1", State: "failed", SessionID: "8b90bf9f-b4db-4038-99aa-cece2cc8ce79", Resumed: true}
 	got := h.ok("restart_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"})
-	if got["name"] != "w1" || got["restarts"] != float64(1) {
+	if got["name"] != "w1" || got["restarts"] != float64(1) || got["session_id"] != "8b90bf9f-b4db-4038-99aa-cece2cc8ce79" || got["resumed"] != true {
 		t.Fatalf("restart = %v", got)
+	}
+	h.ok("restart_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1", "fresh": true})
+	h.fail("restart_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1", "fresh": "yes"}, "fresh")
+	if calls := strings.Join(sup.Calls(), "|"); !strings.Contains(calls, "restart alpha w1|restart alpha w1 fresh") {
+		t.Errorf("calls %q", calls)
+	}
+	check := h.ok("check_teammate", map[string]any{"team_name": "alpha", "agent_name": "w1"})
+	if check["session_id"] != "8b90bf9f-b4db-4038-99aa-cece2cc8ce79" || check["resumed"] != true {
+		t.Errorf("check_teammate session = %v %v", check["session_id"], check["resumed"])
 	}
 	h.fail("restart_teammate", map[string]any{"team_name": "alpha", "agent_name": "ghost"}, `"ghost"`)
 	h.fail("team_status", map[string]any{"team_name": "nope"}, `"nope"`)

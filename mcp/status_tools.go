@@ -12,6 +12,13 @@ import (
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
+// restartArgs are restart_teammate's arguments.
+type restartArgs struct {
+	TeamName  string `json:"team_name"`
+	AgentName string `json:"agent_name"`
+	Fresh     bool   `json:"fresh"`
+}
+
 // check_teammate limits, as in the Python server.
 const (
 	defaultOutputLines = 20
@@ -52,6 +59,8 @@ type checkResult struct {
 	NextRestartAt string `json:"next_restart_at,omitempty"`
 	HealthReason  string `json:"health_reason,omitempty"`
 	RestartError  string `json:"restart_error,omitempty"`
+	SessionID     string `json:"session_id,omitempty"`
+	Resumed       bool   `json:"resumed"`
 }
 
 // inRange returns *v, or def when v is nil; a value outside [lo, hi] is
@@ -101,6 +110,8 @@ func (s *Server) checkTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 			"window":             str("tmux window of the pane: name (id)."),
 			"next_restart_at":    str("When the next restart is due."),
 			"restart_error":      str("Why the last restart could not start its pane (the exit facts stay those of the last run)."),
+			"session_id":         str("Its conversation (agent CLI session id), kept across restarts."),
+			"resumed":            boolean("Whether its last start resumed its earlier conversation."),
 		}, "name", "alive", "pending_from", "their_unread_count", "error", "state", "exit_status", "restarts").raw()),
 		localWriteTool("Check teammate"),
 	)
@@ -182,6 +193,7 @@ func (s *Server) fillStatus(res *checkResult, st protocol.TeamStatus, agent stri
 	res.Backend, res.PaneID, res.NextRestartAt = ts.Backend, ts.PaneID, ts.NextRestartAt
 	res.HealthReason = ts.HealthReason
 	res.Window, res.RestartError = ts.Window, ts.RestartError
+	res.SessionID, res.Resumed = ts.SessionID, ts.Resumed
 	if ts.Alive {
 		res.Uptime = age(now, ts.StartedAt)
 	}
@@ -227,8 +239,9 @@ func (s *Server) teamStatusTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 	const name = "team_status"
 	tool := mcpgo.NewTool(name,
 		mcpgo.WithDescription("Report every teammate of a team as the supervisor sees it: state, pane, pid, "+
-			"exit status or signal, restarts, last output, unread messages, owned tasks, and whether the lead's messages "+
-			"to it are signed (lead_signed: it checks them and ignores unsigned ones claiming to be the lead)."),
+			"exit status or signal, restarts, last output, unread messages, owned tasks, whether the lead's messages "+
+			"to it are signed (lead_signed: it checks them and ignores unsigned ones claiming to be the lead), and its "+
+			"conversation (session_id, resumed: whether its last start kept its earlier conversation)."),
 		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
 		mcpgo.WithRawOutputSchema(object("", map[string]schema{
 			"name":           str("Team name."),
@@ -259,22 +272,26 @@ func (s *Server) restartTeammateTool() (mcpgo.Tool, server.ToolHandlerFunc) {
 	const name = "restart_teammate"
 	tool := mcpgo.NewTool(name,
 		mcpgo.WithDescription("Restart a teammate now (also one that crashed, failed or was stopped), keeping its "+
-			"name, colour and working directory; it gets a note and its original assignment in its inbox."),
+			"name, colour and working directory. Where its agent CLI can, it resumes its conversation and gets a short "+
+			"note; with fresh, or when resuming is not possible, it starts a new conversation and gets a note with its "+
+			"original assignment in its inbox."),
 		mcpgo.WithString("team_name", mcpgo.Required(), mcpgo.Description("Team name.")),
 		mcpgo.WithString("agent_name", mcpgo.Required(), mcpgo.Description("Teammate to restart.")),
+		mcpgo.WithBoolean("fresh", mcpgo.DefaultBool(false), mcpgo.Description("Drop its conversation and start a new one.")),
 		mcpgo.WithRawOutputSchema(anyObject("The teammate's status after the restart.").raw()),
 		destructiveTool("Restart teammate"),
 	)
-	return tool, typed(s, name, func(ctx context.Context, args agentArgs) *mcpgo.CallToolResult {
+	return tool, typed(s, name, func(ctx context.Context, args restartArgs) *mcpgo.CallToolResult {
 		m, r := s.loadTeammate(name, args.TeamName, args.AgentName)
 		if r != nil {
 			return r
 		}
-		st, err := s.cfg.Supervisor.Restart(ctx, args.TeamName, m.Name)
+		st, err := s.cfg.Supervisor.Restart(ctx, args.TeamName, m.Name, args.Fresh)
 		if err != nil {
 			return s.refuse(name, err)
 		}
-		s.log.Info("teammate restarted", zap.String("team", args.TeamName), zap.String("agent", m.Name))
+		s.log.Info("teammate restarted", zap.String("team", args.TeamName), zap.String("agent", m.Name),
+			zap.Bool("fresh", args.Fresh), zap.String("session_id", st.SessionID), zap.Bool("resumed", st.Resumed))
 		return okResult(st)
 	})
 }

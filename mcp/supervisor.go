@@ -21,8 +21,9 @@ type Supervisor interface {
 	// pane and process are gone when Stop returns, and the exit is never
 	// reported as a crash. It does not touch config or tasks.
 	Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error
-	// Restart restarts a teammate now (also one that is failed or stopped).
-	Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error)
+	// Restart restarts a teammate now (also one that is failed or stopped),
+	// resuming its conversation where its backend can, unless fresh.
+	Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error)
 	// Status reports every teammate of the team.
 	Status(ctx context.Context, team string) (protocol.TeamStatus, error)
 	// Capture returns the teammate's rendered screen, ANSI stripped, at most

@@ -38,6 +38,10 @@ type Member struct {
 	Subscriptions    []string `json:"subscriptions"`
 	BackendType      string   `json:"backendType,omitempty"`
 	IsActive         *bool    `json:"isActive,omitempty"`
+	// SessionID is the conversation (agent CLI session) our supervisor
+	// last started the teammate with, for a later supervisor to resume;
+	// Claude Code 2.1.197 and 2.1.332 keep it when they rewrite the member.
+	SessionID string `json:"sessionId,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 
@@ -77,6 +81,10 @@ type TeammateStatus struct {
 	RestartError  string   `json:"restart_error"` // why the last restart could not start its pane
 	Unread        int      `json:"unread"`
 	Tasks         []string `json:"tasks"`
+	// SessionID is the conversation of the current (or last) run, and
+	// Resumed whether that run continued an earlier conversation.
+	SessionID string `json:"session_id,omitempty"`
+	Resumed   bool   `json:"resumed"`
 	// LeadSigned says the teammate's current (or last) launch got
 	// --lead-verify-key (leadsig.go): it checks every lead entry and every
 	// lead entry we write to it is signed. The supervisor fills it from

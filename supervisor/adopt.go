@@ -71,6 +71,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 		m.restart = ts.Restart
 		m.lastExit = ts.LastExit
 		m.guard = guardOf(ts, m.known)
+		m.session = sessionFromState(ts, mem)
 		t.restarts.Restore(m.name, protocol.RestartPolicy(ts.Restart), restartState(ts))
 		cands = append(cands, m)
 	}

@@ -57,7 +57,7 @@ func BenchmarkExitToLeadInbox(b *testing.B) {
 			if ts := h.status(m, name); ts.ExitStatus != nil && *ts.ExitStatus == 1 {
 				known++
 			}
-			if _, err := m.Restart(ctxT(b), h.team, name); err != nil {
+			if _, err := m.Restart(ctxT(b), h.team, name, false); err != nil {
 				b.Fatal(err)
 			}
 		}

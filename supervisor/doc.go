@@ -34,6 +34,13 @@
 // waits are tmux round trips (bounded per event by Config.CommandTimeout)
 // and the state file write; see the team type.
 //
+// Conversations (session.go): each run's session id and whether it
+// resumed are kept per teammate, in the state file and, written with the
+// pane id, in the member record; restarts (automatic, manual, or by a later
+// owner) ask the backend to resume that conversation unless told fresh, and
+// two resumed runs in a row that fail their start make the next start
+// fresh. The restart note is short for a resumed teammate, full otherwise.
+//
 // Ownership hand-over: the Manager gives up a team's flock only after the
 // team's status socket is closed, so the next owner always finds the
 // socket path free. A new owner that cannot reach the team's tmux server

@@ -84,6 +84,7 @@ func (t *team) exitMate(ctx context.Context, m *mate, x exitInfo) {
 	m.lastExit = x.String()
 	now := t.now()
 	d := t.restarts.Exited(m.name, now, restartExit(x, m.startedAt, now, deliberate))
+	t.sessionExited(m, x, d, deliberate)
 	extra := []zap.Field{zap.String("source", x.source)}
 	if x.Why != "" {
 		extra = append(extra, zap.String("why", x.Why))

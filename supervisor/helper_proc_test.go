@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
@@ -30,6 +31,10 @@ type helperSpec struct {
 	Env     []string            `json:"env"`
 	Spawn   map[string][]string `json:"spawn"`   // name -> fake agent script
 	Barrier string              `json:"barrier"` // wait for this file before supervising
+	// Claude spawns the teammates with the real claude backend (the fake
+	// claude of session_test.go standing in), under restart policy Restart.
+	Claude  bool                   `json:"claude,omitempty"`
+	Restart protocol.RestartPolicy `json:"restart,omitempty"`
 }
 
 // supervisorHelper is the helper process's main.
@@ -44,8 +49,13 @@ func supervisorHelper() int {
 		launch.set(name, script)
 	}
 	log, _ := zap.NewDevelopment()
+	var bc Launcher = launch
+	backend := "fake"
+	if spec.Claude {
+		bc, backend = fakeClaudeBackends(spec.Root), backends.Claude
+	}
 	m, err := NewManager(Config{
-		Store: protocol.NewStore(spec.Root), Backends: launch,
+		Store: protocol.NewStore(spec.Root), Backends: bc,
 		TmuxSocket: spec.Socket, TmuxEnv: spec.Env, RuntimeDir: spec.Dir, Logger: log,
 		Health:       policy.HealthConfig{ScreenSettle: 50 * time.Millisecond, StartTimeout: 500 * time.Millisecond},
 		WorkDebounce: 10 * time.Millisecond,
@@ -71,7 +81,7 @@ func supervisorHelper() int {
 	}
 	fmt.Printf("owner=%v\n", owner)
 	for name := range spec.Spawn {
-		mem, err := m.Spawn(ctx, spec.Team, protocol.Member{Name: name, Prompt: "do " + name, Cwd: spec.Dir, BackendType: "fake"}, "")
+		mem, err := m.Spawn(ctx, spec.Team, protocol.Member{Name: name, Prompt: "do " + name, Cwd: spec.Dir, BackendType: backend}, spec.Restart)
 		if err != nil {
 			fmt.Println("spawn:", err)
 			return 2
@@ -93,6 +103,14 @@ type helperProc struct {
 // startHelper starts a supervising helper process for h's team.
 func (h *harness) startHelper(spawn map[string][]string, barrier string) *helperProc {
 	h.t.Helper()
+	return h.startHelperSpec(helperSpec{Spawn: spawn, Barrier: barrier})
+}
+
+// startHelperSpec starts a supervising helper process for h's team; the
+// harness fills in where (root, team, socket, dir, environment).
+func (h *harness) startHelperSpec(hs helperSpec) *helperProc {
+	h.t.Helper()
+	spawn := hs.Spawn
 	// The helper launches each teammate once: its control file is run 1's.
 	h.launch.mu.Lock()
 	if h.launch.runs == nil {
@@ -102,7 +120,8 @@ func (h *harness) startHelper(spawn map[string][]string, barrier string) *helper
 		h.launch.runs[name]++
 	}
 	h.launch.mu.Unlock()
-	spec, _ := json.Marshal(helperSpec{Root: h.root, Team: h.team, Socket: h.socket, Dir: h.dir, Env: h.env, Spawn: spawn, Barrier: barrier})
+	hs.Root, hs.Team, hs.Socket, hs.Dir, hs.Env = h.root, h.team, h.socket, h.dir, h.env
+	spec, _ := json.Marshal(hs)
 	self, err := os.Executable()
 	if err != nil {
 		h.t.Fatal(err)

@@ -22,12 +22,15 @@ import (
 //
 //	CT_FAKE_AGENT=1        run the fake agent: os.Args[1:] are its script
 //	CT_SUPERVISOR_HELPER=1 run a Manager in this process (helper_proc_test.go)
+//	CT_FAKE_CLAUDE=DIR     act as claude's sessions do (session_test.go)
 func TestMain(m *testing.M) {
 	switch {
 	case os.Getenv("CT_FAKE_AGENT") == "1":
 		os.Exit(fakeAgent(os.Args[1:], os.Getenv("CT_AGENT_CTL")))
 	case os.Getenv("CT_SUPERVISOR_HELPER") == "1":
 		os.Exit(supervisorHelper())
+	case os.Getenv("CT_FAKE_CLAUDE") != "":
+		os.Exit(fakeClaude(os.Args[1:], os.Getenv("CT_FAKE_CLAUDE")))
 	}
 	os.Exit(m.Run())
 }

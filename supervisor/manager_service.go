@@ -61,11 +61,11 @@ func (m *Manager) Stop(ctx context.Context, team, agent string, reason protocol.
 }
 
 // Restart restarts a teammate now (mcp.Supervisor).
-func (m *Manager) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
+func (m *Manager) Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error) {
 	var out protocol.TeammateStatus
 	err := m.do(ctx, team, false, func(s statussock.Service) error {
 		var err error
-		out, err = s.Restart(ctx, team, agent)
+		out, err = s.Restart(ctx, team, agent, fresh)
 		return err
 	})
 	return out, err

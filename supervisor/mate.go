@@ -72,6 +72,8 @@ type mate struct {
 
 	// guard is the lead signing of the current launch (leadguard.go).
 	guard leadGuard
+	// session is the teammate's conversation (session.go).
+	session sessionState
 }
 
 // exitKey names one run of one pane; the lead hears about it at most once.
@@ -125,6 +127,9 @@ func (t *team) setState(m *mate, s protocol.State, extra ...zap.Field) {
 		return
 	}
 	m.state = s
+	if s == protocol.StateIdle {
+		t.findSession(m) // after its first turn (codex)
+	}
 	msg := stateMessages[s]
 	if msg == "" {
 		msg = "teammate state changed"
@@ -173,6 +178,8 @@ type mateView struct {
 	working []string
 	// leadSigned says the current launch got --lead-verify-key.
 	leadSigned bool
+	// session is the teammate's conversation (session.go).
+	session sessionState
 }
 
 func (t *team) view(m *mate) mateView {
@@ -183,6 +190,7 @@ func (t *team) view(m *mate) mateView {
 		startedAt: m.startedAt, lastOutput: m.lastOutputAt(),
 		screen: m.screen, out: m.out, working: t.work.tasks[m.name], restartErr: m.restartErr,
 		leadSigned: m.guard.key != "",
+		session:    m.session,
 	}
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		v.restarts, v.failures = tr.Restarts(), tr.Failures(t.now())
@@ -220,6 +228,7 @@ func (t *team) toState(m *mate) statefile.TeammateState {
 		HealthTold:    m.hs.told,
 		LeadVerifyKey: m.guard.key, ForgedReported: m.guard.reported,
 	}
+	sessionToState(&ts, m.session)
 	if tr := t.restarts.Tracker(m.name); tr != nil {
 		ts.Restarts, ts.Failures = tr.Restarts(), tr.Failures(t.now())
 		rs := tr.State()

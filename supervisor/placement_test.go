@@ -307,7 +307,7 @@ func TestSplitManualRestartKeepsCell(t *testing.T) {
 	if got := h.cellOf(before.PaneID); got != cell {
 		t.Errorf("dead pane moved from %s to %s", cell, got)
 	}
-	ts, err := m.Restart(ctxT(t), h.team, "w1")
+	ts, err := m.Restart(ctxT(t), h.team, "w1", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,8 @@ type restartJob struct {
 	name, oldPane string
 	lastExit      string
 	restarts      int // the restart this will be (1 for the first)
+	// session is the conversation to resume (unless session.fresh).
+	session sessionState
 }
 
 // restartPrepared reports the outcome of prepareRestart to the loop.
@@ -56,7 +58,7 @@ func (t *team) onRestartDue(ctx context.Context) {
 			continue
 		}
 		m.restarting = true
-		job := restartJob{name: name, oldPane: m.paneID, lastExit: m.lastExit, restarts: t.restartCount(m) + 1}
+		job := restartJob{name: name, oldPane: m.paneID, lastExit: m.lastExit, restarts: t.restartCount(m) + 1, session: m.session}
 		t.log.Info("teammate restart due", append(t.mateFields(m), zap.Int("restart", job.restarts))...)
 		t.goHelper(func() { t.report(t.prepareRestart(job)) })
 	}
@@ -77,12 +79,15 @@ func (t *team) prepareRestart(job restartJob) *restartPrepared {
 		return r
 	}
 	r.member = mem
-	if r.launch, err = t.cfg.Backends.Launch(mem.BackendType, teammateOf(mem, cfg, t.store.Root())); err != nil {
+	tm := withSession(teammateOf(mem, cfg, t.store.Root()), mem, job.session.id, job.session.fresh)
+	if r.launch, err = t.cfg.Backends.Launch(mem.BackendType, tm); err != nil {
 		r.err = err
 		return r
 	}
-	note := restartNote(false, job.lastExit, job.restarts, mem.Prompt, t.ownedTaskLines(mem))
-	msg, err := t.store.Send(t.name, job.name, protocol.Message{From: protocol.LeadName, Text: note, Summary: restartSummary(false, job.lastExit)})
+	if why := freshFallback(job.session); why != "" {
+		r.launch.FreshReason = why
+	}
+	msg, err := t.writeRestartNote(mem, false, job.lastExit, job.restarts, r.launch)
 	if err != nil {
 		t.log.Warn("restart note not written", zap.String("agent", job.name), zap.Error(err))
 	}
@@ -116,7 +121,7 @@ func (t *team) onRestartPrepared(ctx context.Context, r *restartPrepared) {
 			restart: m.restart, launch: r.launch, respawn: true, auto: true,
 		})
 		if err = res.err; err == nil {
-			t.goHelper(func() { t.recordPane(m.name, r.job.oldPane, res.pane.pane) })
+			t.goHelper(func() { t.recordPane(m.name, r.job.oldPane, res.pane.pane, r.launch.SessionID) })
 			return
 		}
 	}
@@ -152,14 +157,15 @@ func (t *team) failedStart(m *mate, err error) {
 	t.persist()
 }
 
-// recordPane points the member's tmuxPaneId at the new pane, unless it was
-// changed meanwhile (a manual restart, a new spawn): compare and swap.
-func (t *team) recordPane(name, oldPane, newPane string) {
+// recordPane points the member's tmuxPaneId at the new pane and its
+// sessionId at the new run's conversation, unless the pane was changed
+// meanwhile (a manual restart, a new spawn): compare and swap.
+func (t *team) recordPane(name, oldPane, newPane, session string) {
 	_, err := t.store.UpdateMember(t.name, name, func(x *protocol.Member) error {
 		if x.TmuxPaneID != oldPane && x.TmuxPaneID != "" {
 			return errPaneMoved
 		}
-		x.TmuxPaneID = newPane
+		x.TmuxPaneID, x.SessionID = newPane, session
 		return nil
 	})
 	if err != nil && !errors.Is(err, errPaneMoved) {

@@ -14,11 +14,13 @@ import (
 
 // Restart stops the teammate if it runs and starts it again with the same
 // identity (agent id, name, colour, cwd, backend), also when it is failed,
-// stopped or waiting for an automatic restart; its inbox gets a short note
+// stopped or waiting for an automatic restart. It resumes the teammate's
+// conversation when its backend can (its inbox gets a short note), unless
+// fresh is set or resumed starts kept failing; a fresh start gets a note
 // with the original assignment and the tasks it still owns. The lead asked
 // for it: no lead notification. A manual restart revives a failed teammate
 // (its failure count starts afresh) and keeps its restart count.
-func (t *team) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
+func (t *team) Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error) {
 	if err := t.checkTeam(team); err != nil {
 		return protocol.TeammateStatus{}, err
 	}
@@ -33,7 +35,12 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 	if !ok || agent == protocol.LeadName {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, protocol.ErrMemberNotFound)
 	}
-	launch, err := t.cfg.Backends.Launch(mem.BackendType, teammateOf(mem, cfg, t.store.Root()))
+	var session sessionState
+	if cur, err := t.ownSnapshot(ctx, agent); err == nil && len(cur.mates) == 1 {
+		session = cur.mates[0].session
+	}
+	tm := withSession(teammateOf(mem, cfg, t.store.Root()), mem, session.id, fresh || session.fresh)
+	launch, err := t.cfg.Backends.Launch(mem.BackendType, tm)
 	if err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}
@@ -53,8 +60,10 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 	if len(before.mates) == 1 {
 		n = before.mates[0].restarts + 1
 	}
-	note := restartNote(true, "", n, mem.Prompt, t.ownedTaskLines(mem))
-	msg, nerr := t.store.Send(team, agent, protocol.Message{From: protocol.LeadName, Text: note, Summary: restartSummary(true, "")})
+	if why := freshFallback(session); why != "" && !fresh && !launch.Resumed {
+		launch.FreshReason = why
+	}
+	msg, nerr := t.writeRestartNote(mem, true, "", n, launch)
 	if nerr != nil {
 		t.log.Warn("restart note not written", zap.String("agent", agent), zap.Error(nerr))
 	}
@@ -63,7 +72,7 @@ func (t *team) Restart(ctx context.Context, team, agent string) (protocol.Teamma
 		t.dropNote(agent, msg.MsgID)
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}
-	if _, err := t.setPaneID(agent, p.pane); err != nil {
+	if _, err := t.setPaneID(agent, p.pane, launch.SessionID); err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: record pane: %w", agent, err)
 	}
 	snap, err := t.ownSnapshot(ctx, agent)

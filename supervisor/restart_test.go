@@ -226,7 +226,7 @@ func TestAutoRestartCrashLoopFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	st, err := c.Restart(ctxT(t), h.team, "w1")
+	st, err := c.Restart(ctxT(t), h.team, "w1", false)
 	if err != nil {
 		t.Fatal(err)
 	}

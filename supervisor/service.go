@@ -88,7 +88,7 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 	if err != nil {
 		return protocol.Member{}, err
 	}
-	added, err = t.setPaneID(m.Name, p.pane)
+	added, err = t.setPaneID(m.Name, p.pane, launch.SessionID)
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: record pane: %w", m.Name, err)
 	}

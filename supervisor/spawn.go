@@ -53,10 +53,11 @@ func (t *team) askSpawn(ctx context.Context, mem protocol.Member, restart protoc
 	return res.pane, err
 }
 
-// setPaneID records the teammate's pane in config.json (tmuxPaneId).
-func (t *team) setPaneID(name, pane string) (protocol.Member, error) {
+// setPaneID records the teammate's pane in config.json (tmuxPaneId), and
+// in the same write its conversation (sessionId).
+func (t *team) setPaneID(name, pane, session string) (protocol.Member, error) {
 	return t.store.UpdateMember(t.name, name, func(x *protocol.Member) error {
-		x.TmuxPaneID = pane
+		x.TmuxPaneID, x.SessionID = pane, session
 		return nil
 	})
 }
@@ -107,6 +108,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 		startedAt: now, exited: make(chan struct{}),
 		guard: newGuard(r.launch, old),
 	}
+	t.startSession(m, old, r.launch, r.respawn)
 	if old != nil {
 		delete(t.panes, old.paneID)
 		if r.respawn {
@@ -143,6 +145,10 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	if r.auto {
 		ev := t.leadEvent(m, now)
 		ev.Kind, ev.Restarts = policy.LeadRestarted, t.restartCount(m)
+		ev.Resumed = r.launch.Resumed
+		if old != nil && !r.launch.Resumed {
+			ev.FreshStart = freshFallback(old.session)
+		}
 		t.tellLead(ev)
 	}
 	t.persist()

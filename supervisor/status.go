@@ -76,8 +76,13 @@ func (t *team) teammateStatus(team string, mem protocol.Member, v mateView, know
 	ts := protocol.TeammateStatus{
 		Name: mem.Name, AgentID: mem.AgentID, Backend: mem.BackendType,
 		PaneID: mem.TmuxPaneID, State: protocol.StateUnknown, Tasks: tasks,
+		SessionID: mem.SessionID,
 	}
 	if known {
+		if v.session.id != "" || v.session.resumed {
+			ts.SessionID = v.session.id
+		}
+		ts.Resumed = v.session.resumed
 		ts.PaneID, ts.PID, ts.State = v.paneID, v.pid, v.state
 		ts.Alive = v.state.Alive()
 		ts.ExitStatus, ts.Signal = v.exitStatus, v.signal

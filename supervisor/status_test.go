@@ -50,7 +50,7 @@ func TestRestartKeepsIdentity(t *testing.T) {
 	h.waitOutput(m, "w1", "run")
 	h.ctl("w1", "exit 3")
 	h.waitState(m, "w1", protocol.StateCrashed)
-	ts, err := m.Restart(ctxT(t), h.team, "w1")
+	ts, err := m.Restart(ctxT(t), h.team, "w1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestRestartKeepsIdentity(t *testing.T) {
 		t.Errorf("old pane left:\n%s", left)
 	}
 	// The restart's stop is deliberate: only the first crash was reported.
-	if _, err := m.Restart(ctxT(t), h.team, "w1"); err != nil {
+	if _, err := m.Restart(ctxT(t), h.team, "w1", false); err != nil {
 		t.Fatal(err)
 	}
 	h.waitState(m, "w1", protocol.StateRunning)

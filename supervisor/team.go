@@ -319,6 +319,8 @@ func (t *team) handle(ctx context.Context, r request) bool {
 		t.onOutputSeen(r)
 	case *workUpdate:
 		t.onWorkUpdate(r)
+	case *sessionFound:
+		t.onSessionFound(r)
 	case *teardownReq:
 		return t.doTeardown(ctx, r)
 	default:

@@ -52,16 +52,19 @@ Flags:
   --interval D    refresh interval for --watch (default 2s)
 `
 
-const restartHelp = `Usage: claude-teams supervisor restart [--team T] <agent>
+const restartHelp = `Usage: claude-teams supervisor restart [--team T] [--fresh] <agent>
 
 Restart a teammate now through its team's supervisor, keeping its agent id,
 name, colour, working directory and backend; a failed or stopped teammate is
-started again. --team may be left out when only one team has a member of
-that name. Fails when no supervisor runs for the team (start one with
-claude-teams supervisor run --team T).
+started again. Where its agent CLI can, it resumes its conversation; --fresh
+starts a new one (with its original assignment in its inbox). --team may be
+left out when only one team has a member of that name. Fails when no
+supervisor runs for the team (start one with claude-teams supervisor run
+--team T).
 
 Flags:
   --team T    the teammate's team
+  --fresh     drop its conversation and start a new one
 `
 
 // subcommand is one `claude-teams supervisor` command.
@@ -171,7 +174,9 @@ func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer, 
 func runRestartCmd(ctx context.Context, args []string, stdout, stderr io.Writer, cfg Config) error {
 	fs := flag.NewFlagSet("restart", flag.ContinueOnError)
 	var team string
+	var fresh bool
 	fs.StringVar(&team, "team", "", "the teammate's team")
+	fs.BoolVar(&fresh, "fresh", false, "start a new conversation")
 	pos, err := parseFlags(fs, restartHelp, args, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -204,11 +209,18 @@ func runRestartCmd(ctx context.Context, args []string, stdout, stderr io.Writer,
 		return fmt.Errorf("restart %s: %w", agent, err)
 	}
 	defer c.Close()
-	ts, err := c.Restart(ctx, team, agent)
+	ts, err := c.Restart(ctx, team, agent, fresh)
 	if err != nil {
 		return fmt.Errorf("restart %s: %w", agent, err)
 	}
-	fmt.Fprintf(stdout, "restarted %s (team %s): %s, pane %s\n", agent, team, orDash(string(ts.State)), orDash(ts.PaneID))
+	conv := "new conversation"
+	if ts.Resumed {
+		conv = "conversation resumed"
+	}
+	if ts.SessionID != "" {
+		conv += " " + ts.SessionID
+	}
+	fmt.Fprintf(stdout, "restarted %s (team %s): %s, pane %s, %s\n", agent, team, orDash(string(ts.State)), orDash(ts.PaneID), conv)
 	return nil
 }
 

@@ -132,11 +132,17 @@ func (s *cliService) Spawn(ctx context.Context, team string, m protocol.Member, 
 func (s *cliService) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
 	return nil
 }
-func (s *cliService) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
+func (s *cliService) Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.restarts = append(s.restarts, team+"/"+agent)
-	return protocol.TeammateStatus{Name: agent, State: "restarting", PaneID: "%9"}, nil
+	call := team + "/" + agent
+	ts := protocol.TeammateStatus{Name: agent, State: "restarting", PaneID: "%9", SessionID: "8b90bf9f-b4db-4038-99aa-cece2cc8ce79", Resumed: true}
+	if fresh {
+		call += " fresh"
+		ts.SessionID, ts.Resumed = "0f6c3b1e-2f4d-4c1a-9d8e-7a6b5c4d3e2f", false
+	}
+	s.restarts = append(s.restarts, call)
+	return ts, nil
 }
 func (s *cliService) Status(ctx context.Context, team string) (protocol.TeamStatus, error) {
 	// No pid and nil slices: the CLI fills the pid from ping and prints [].
@@ -224,7 +230,7 @@ func TestStatusJSONShape(t *testing.T) {
 	}
 	teamKeys := []string{"name", "supervised", "supervisor_pid", "teammates"}
 	mateKeys := []string{"agent_id", "alive", "backend", "exit_status", "failures", "health", "last_output_at", "lead_signed", "name",
-		"next_restart_at", "pane_id", "pid", "restart_error", "restarts", "signal", "started_at", "state", "tasks", "unread", "window"}
+		"next_restart_at", "pane_id", "pid", "restart_error", "restarts", "resumed", "signal", "started_at", "state", "tasks", "unread", "window"}
 	for _, team := range teams {
 		if got := jsonKeys(team); !slices.Equal(got, teamKeys) {
 			t.Errorf("team keys %q", got)
@@ -285,8 +291,12 @@ func TestStatusTableCLI(t *testing.T) {
 func TestRestartCLI(t *testing.T) {
 	cfg, svc := cliWorld(t)
 	out, _, err := runSup(t, cfg, "restart", "--team", "alpha", "w1")
-	if err != nil || out != "restarted w1 (team alpha): restarting, pane %9\n" {
+	if err != nil || out != "restarted w1 (team alpha): restarting, pane %9, conversation resumed 8b90bf9f-b4db-4038-99aa-cece2cc8ce79\n" {
 		t.Fatalf("restart: %v %q", err, out)
+	}
+	out, _, err = runSup(t, cfg, "restart", "w1", "--fresh", "--team", "alpha")
+	if err != nil || out != "restarted w1 (team alpha): restarting, pane %9, new conversation 0f6c3b1e-2f4d-4c1a-9d8e-7a6b5c4d3e2f\n" {
+		t.Fatalf("restart --fresh: %v %q", err, out)
 	}
 	if _, _, err := runSup(t, cfg, "restart", "w1", "--team", "beta"); err == nil ||
 		!strings.Contains(err.Error(), "no supervisor for team beta") {
@@ -300,7 +310,7 @@ func TestRestartCLI(t *testing.T) {
 	}
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
-	if strings.Join(svc.restarts, ",") != "alpha/w1" {
+	if strings.Join(svc.restarts, ",") != "alpha/w1,alpha/w1 fresh" {
 		t.Errorf("restarts %q", svc.restarts)
 	}
 }

@@ -149,6 +149,10 @@ func offlineTeammate(team, root string, m protocol.Member, saved statefile.Teamm
 		Tasks:    []string{},
 		// What the last launch the state file records got.
 		LeadSigned: saved.LeadVerifyKey != "",
+		// The state file first (it knows whether the last start resumed),
+		// else the member record.
+		SessionID: cmp.Or(saved.SessionID, m.SessionID),
+		Resumed:   saved.Resumed && saved.SessionID != "",
 	}
 	pane, found := findPane(listings, agentID, root, saved.PaneID, m.TmuxPaneID)
 	if !found {

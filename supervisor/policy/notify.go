@@ -52,6 +52,13 @@ type LeadEvent struct {
 	Policy      protocol.RestartPolicy
 	Restarts    int
 	Failures    int
+	// FreshStart (restarted) says why the new process starts a new
+	// conversation although the old one was to be resumed ("its resumed
+	// process ended within 10s of its start 2 times in a row").
+	FreshStart string
+	// Resumed (restarted) says the new process continues the teammate's
+	// conversation.
+	Resumed bool
 
 	// Health facts.
 	Prompt string        // needs_input: the prompt line

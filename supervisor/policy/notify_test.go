@@ -304,3 +304,37 @@ func TestLeadCoalescedListCapped(t *testing.T) {
 		t.Fatalf("capped list:\n%s", msgs[0].Text)
 	}
 }
+
+// TestLeadRestartedConversation: a restart message says whether the
+// conversation was kept, and why a fresh start dropped it.
+func TestLeadRestartedConversation(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ev      LeadEvent
+		summary string
+		has     []string
+	}{
+		{"resumed", LeadEvent{Resumed: true}, "w1 restarted (restart 2)",
+			[]string{"It resumed its conversation; its inbox has a short note about the restart."}},
+		{"fresh", LeadEvent{}, "w1 restarted (restart 2)",
+			[]string{"Its inbox has a note about the restart and its original assignment."}},
+		{"fresh after failed resumes", LeadEvent{FreshStart: "its resumed process ended within 10s of its start 2 times in a row (last: exit status 1)"},
+			"w1 restarted (restart 2) with a new conversation: the old one could not be resumed",
+			[]string{"conversation: could not be resumed: its resumed process ended within 10s of its start 2 times in a row (last: exit status 1); started fresh",
+				"original assignment"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := tc.ev
+			ev.Kind, ev.Agent, ev.At, ev.Restarts = LeadRestarted, "w1", clockEpoch, 2
+			msgs := NewLeadNotifier(NotifyConfig{}).Notify(ev)
+			if len(msgs) != 1 || msgs[0].Summary != tc.summary {
+				t.Fatalf("messages %+v, want summary %q", msgs, tc.summary)
+			}
+			for _, s := range tc.has {
+				if !strings.Contains(msgs[0].Text, s) {
+					t.Errorf("body lacks %q:\n%s", s, msgs[0].Text)
+				}
+			}
+		})
+	}
+}

@@ -30,6 +30,9 @@ func leadSummary(ev LeadEvent) string {
 		}
 	case LeadRestarted:
 		s = fmt.Sprintf("%s restarted (restart %d)", a, ev.Restarts)
+		if ev.FreshStart != "" {
+			s += " with a new conversation: the old one could not be resumed"
+		}
 	case LeadFailed:
 		s = fmt.Sprintf("%s failed: %d failed runs, last %s; not restarting", a, ev.Failures, leadExitPhrase(ev))
 	case LeadStalled:
@@ -106,6 +109,9 @@ func leadFacts(ev LeadEvent) []string {
 		}
 	case LeadRestarted:
 		add("restarts so far", strconv.Itoa(ev.Restarts))
+		if ev.FreshStart != "" {
+			add("conversation", "could not be resumed: "+ev.FreshStart+"; started fresh")
+		}
 	case LeadStalled:
 		add("no output for", leadDuration(ev.Quiet))
 	case LeadNeedsInput:
@@ -152,6 +158,9 @@ func leadHint(ev LeadEvent) string {
 		return "Its screen waits for an answer to a dialog, which a message cannot give: attach to its pane " +
 			"and answer there, or restart it with restart_teammate."
 	case LeadRestarted:
+		if ev.Resumed {
+			return "It resumed its conversation; its inbox has a short note about the restart."
+		}
 		return "Its inbox has a note about the restart and its original assignment."
 	}
 	return ""

@@ -109,6 +109,17 @@ type TeammateState struct {
 	// current run and is still true (a dialog it waits on); a new owner
 	// that finds the same on screen does not tell it again.
 	HealthTold *HealthTold `json:"health_told,omitempty"`
+	// SessionID is the conversation of the current (or last) run, Resumed
+	// whether that run continued an earlier one; a later owner resumes
+	// SessionID (before the member record's sessionId). ResumeFailures
+	// counts resumed runs in a row that failed their start, and Fresh says
+	// the next start drops the conversation (after two of them), for
+	// FreshReason.
+	SessionID      string `json:"session_id,omitempty"`
+	Resumed        bool   `json:"resumed,omitempty"`
+	ResumeFailures int    `json:"resume_failures,omitempty"`
+	Fresh          bool   `json:"fresh,omitempty"`
+	FreshReason    string `json:"fresh_reason,omitempty"`
 }
 
 // HealthTold is one health report the lead got about one run of a

@@ -354,9 +354,9 @@ func (c *SocketClient) Stop(ctx context.Context, team, agent string, reason prot
 }
 
 // Restart forwards Service.Restart.
-func (c *SocketClient) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
+func (c *SocketClient) Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error) {
 	var r protocol.TeammateStatus
-	err := c.call(ctx, socketRequest{Method: methodRestart, Team: team, Agent: agent}, &r)
+	err := c.call(ctx, socketRequest{Method: methodRestart, Team: team, Agent: agent, Fresh: fresh}, &r)
 	return r, err
 }
 

@@ -89,7 +89,7 @@ func (h *socketHandler) call(ctx context.Context, req socketRequest) (any, error
 		}
 		return h.svc.Capture(ctx, req.Team, req.Agent, req.Lines)
 	case methodRestart:
-		return h.svc.Restart(ctx, req.Team, req.Agent)
+		return h.svc.Restart(ctx, req.Team, req.Agent, req.Fresh)
 	case methodStop, methodKill:
 		reason, err := protocol.ParseStopReason(string(req.Reason))
 		if err != nil {

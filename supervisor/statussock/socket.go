@@ -71,7 +71,7 @@ const (
 type Service interface {
 	Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error)
 	Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error
-	Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error)
+	Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error)
 	Status(ctx context.Context, team string) (protocol.TeamStatus, error)
 	Capture(ctx context.Context, team, agent string, lines int) (string, error)
 	Teardown(ctx context.Context, team string) error
@@ -113,6 +113,9 @@ type socketRequest struct {
 	Restart   protocol.RestartPolicy `json:"restart,omitempty"`
 	Member    *protocol.Member       `json:"member,omitempty"`
 	TimeoutMS int64                  `json:"timeout_ms,omitempty"`
+
+	// Fresh asks a restart to drop the teammate's conversation.
+	Fresh bool `json:"fresh,omitempty"`
 }
 
 // socketResponse is one response line: Result or Error, never both.

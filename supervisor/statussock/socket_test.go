@@ -57,8 +57,12 @@ func (f *fakeService) Stop(ctx context.Context, team, agent string, reason proto
 	return f.record(fmt.Sprintf("stop %s %s %s", team, agent, reason))
 }
 
-func (f *fakeService) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
-	if err := f.record(fmt.Sprintf("restart %s %s", team, agent)); err != nil {
+func (f *fakeService) Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error) {
+	call := fmt.Sprintf("restart %s %s", team, agent)
+	if fresh {
+		call += " fresh"
+	}
+	if err := f.record(call); err != nil {
 		return protocol.TeammateStatus{}, err
 	}
 	return protocol.TeammateStatus{Name: agent, AgentID: agent + "@" + team, State: "restarting", Restarts: 1}, nil
@@ -205,9 +209,12 @@ func TestSocketRoundTrip(t *testing.T) {
 	if err != nil || out != "screen of w1\nline 2" {
 		t.Fatalf("Capture = %q, %v", out, err)
 	}
-	ts, err := c.Restart(ctx, "alpha", "w1")
+	ts, err := c.Restart(ctx, "alpha", "w1", false)
 	if err != nil || ts.AgentID != "w1@alpha" || ts.State != "restarting" {
 		t.Fatalf("Restart = %+v, %v", ts, err)
+	}
+	if _, err := c.Restart(ctx, "alpha", "w1", true); err != nil {
+		t.Fatalf("Restart fresh: %v", err)
 	}
 	if err := c.Stop(ctx, "alpha", "w1", "shutdown"); err != nil {
 		t.Fatal(err)
@@ -223,7 +230,7 @@ func TestSocketRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"status alpha", "capture alpha w1 20", "restart alpha w1", "stop alpha w1 shutdown",
+		"status alpha", "capture alpha w1 20", "restart alpha w1", "restart alpha w1 fresh", "stop alpha w1 shutdown",
 		"stop alpha w2 killed", "spawn alpha w3 on-failure", "teardown alpha",
 	}
 	if got := f.Calls(); strings.Join(got, "|") != strings.Join(want, "|") {
@@ -238,7 +245,7 @@ func TestSocketServiceErrors(t *testing.T) {
 	calls := map[string]func() error{
 		"status":   func() error { _, err := c.Status(ctx, "alpha"); return err },
 		"capture":  func() error { _, err := c.Capture(ctx, "alpha", "w1", 5); return err },
-		"restart":  func() error { _, err := c.Restart(ctx, "alpha", "w1"); return err },
+		"restart":  func() error { _, err := c.Restart(ctx, "alpha", "w1", false); return err },
 		"stop":     func() error { return c.Stop(ctx, "alpha", "w1", "killed") },
 		"spawn":    func() error { _, err := c.Spawn(ctx, "alpha", protocol.Member{Name: "w1"}, ""); return err },
 		"teardown": func() error { return c.Teardown(ctx, "alpha") },
@@ -261,7 +268,7 @@ func TestSocketBadRequests(t *testing.T) {
 		"team upper":   func() error { _, err := c.Status(ctx, "Alpha"); return err },
 		"team empty":   func() error { return c.Teardown(ctx, "") },
 		"agent slash":  func() error { _, err := c.Capture(ctx, "alpha", "w/1", 5); return err },
-		"agent NUL":    func() error { _, err := c.Restart(ctx, "alpha", "w\x001"); return err },
+		"agent NUL":    func() error { _, err := c.Restart(ctx, "alpha", "w\x001", false); return err },
 		"agent empty":  func() error { return c.Stop(ctx, "alpha", "", "killed") },
 		"bad reason":   func() error { return c.Stop(ctx, "alpha", "w1", "because") },
 		"neg lines":    func() error { _, err := c.Capture(ctx, "alpha", "w1", -1); return err },
