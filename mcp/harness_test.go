@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -288,6 +289,14 @@ func (f *fakeSupervisor) Spawn(ctx context.Context, team string, m protocol.Memb
 func (f *fakeSupervisor) Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error {
 	f.record("stop " + team + " " + agent + " " + string(reason))
 	return f.stopErr
+}
+
+// Remove stops (records the stop) and removes the member as the owner does.
+func (f *fakeSupervisor) Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error) {
+	if err := f.Stop(ctx, team, agent, reason); err != nil {
+		return protocol.Removal{}, fmt.Errorf("remove %s: %w", agent, err)
+	}
+	return f.store.RemoveTeammate(team, agent)
 }
 
 func (f *fakeSupervisor) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {

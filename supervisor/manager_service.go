@@ -60,6 +60,18 @@ func (m *Manager) Stop(ctx context.Context, team, agent string, reason protocol.
 	})
 }
 
+// Remove stops a teammate and removes it from its team (mcp.Supervisor).
+// Repeating it is harmless: a member already gone is no error.
+func (m *Manager) Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error) {
+	var out protocol.Removal
+	err := m.do(ctx, team, true, func(s statussock.Service) error {
+		var err error
+		out, err = s.Remove(ctx, team, agent, reason)
+		return err
+	})
+	return out, err
+}
+
 // Restart restarts a teammate now (mcp.Supervisor).
 func (m *Manager) Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error) {
 	var out protocol.TeammateStatus

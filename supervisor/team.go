@@ -62,8 +62,9 @@ type team struct {
 	conn        *tmuxcc.Conn
 	events      <-chan tmuxcc.Event // conn.Events(), nil when disconnected
 	topo        topology
-	mates       map[string]*mate // by teammate name
-	panes       map[string]*mate // by pane id (current pane only)
+	mates       map[string]*mate            // by teammate name
+	panes       map[string]*mate            // by pane id (current pane only)
+	joining     map[string]*protocol.Member // spawns under way, by name (join.go)
 	tearingDown bool
 	tornDown    bool // the final teardown step ran: write none of the team's files any more
 	redial      redialState
@@ -118,6 +119,7 @@ func newTeam(life context.Context, cfg Config, pid int, log *zap.Logger, name st
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 		mates:   map[string]*mate{},
+		joining: map[string]*protocol.Member{},
 		panes:   map[string]*mate{},
 	}
 	t.notes = newNotifier(t.store, name, t.log)
@@ -307,6 +309,8 @@ func (t *team) handle(ctx context.Context, r request) bool {
 		t.onWorkUpdate(r)
 	case *teardownReq:
 		return t.doTeardown(ctx, r)
+	case *joinDone:
+		t.onJoinDone(r)
 	default:
 		t.log.Error("unknown request", zap.String("type", fmt.Sprintf("%T", r)))
 	}

@@ -89,6 +89,12 @@ type TeammateState struct {
 	// before anything is signalled): an owner that takes over before the
 	// stop completed classifies the exit as stopped and finishes the stop.
 	StopReason protocol.StopReason `json:"stop_reason,omitempty"`
+	// Joining is a spawn under way: the member the owner writes to
+	// config.json once its pane exists (PaneID), and only then. An owner
+	// that takes over finds it here and finishes the spawn: with a pane it
+	// writes the member with its pane id and adopts the pane; without one it
+	// drops the record.
+	Joining *protocol.Member `json:"joining,omitempty"`
 }
 
 // StatePath returns the state file of team.

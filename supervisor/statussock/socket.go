@@ -60,6 +60,7 @@ const (
 	methodKill     = "kill"
 	methodSpawn    = "spawn"
 	methodTeardown = "teardown"
+	methodRemove   = "remove"
 )
 
 // Service is what the status socket serves: exactly the method set of
@@ -72,6 +73,7 @@ const (
 type Service interface {
 	Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error)
 	Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error
+	Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error)
 	Restart(ctx context.Context, team, agent string) (protocol.TeammateStatus, error)
 	Status(ctx context.Context, team string) (protocol.TeamStatus, error)
 	Capture(ctx context.Context, team, agent string, lines int) (string, error)

@@ -93,6 +93,13 @@ func (f *fakeService) Capture(ctx context.Context, team, agent string, lines int
 	return fmt.Sprintf("screen of %s\nline 2", agent), nil
 }
 
+func (f *fakeService) Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error) {
+	if err := f.record(fmt.Sprintf("remove %s %s %s", team, agent, reason)); err != nil {
+		return protocol.Removal{}, err
+	}
+	return protocol.Removal{Member: protocol.Member{Name: agent, AgentID: agent + "@" + team}, Released: []protocol.Task{{ID: "4"}}}, nil
+}
+
 func (f *fakeService) Teardown(ctx context.Context, team string) error {
 	return f.record("teardown " + team)
 }
