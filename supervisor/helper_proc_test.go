@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +31,9 @@ type helperSpec struct {
 	Env     []string            `json:"env"`
 	Spawn   map[string][]string `json:"spawn"`   // name -> fake agent script
 	Barrier string              `json:"barrier"` // wait for this file before supervising
+	// KillAfterPane SIGKILLs the helper in Spawn once the pane exists,
+	// before the member is written (join.go).
+	KillAfterPane bool `json:"kill_after_pane"`
 }
 
 // supervisorHelper is the helper process's main.
@@ -38,6 +42,9 @@ func supervisorHelper() int {
 	if err := json.Unmarshal([]byte(os.Getenv("CT_HELPER_SPEC")), &spec); err != nil {
 		fmt.Println("bad spec:", err)
 		return 2
+	}
+	if spec.KillAfterPane {
+		afterPaneHook = func(string) { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
 	}
 	launch := &fakeLauncher{dir: spec.Dir, scripts: map[string][]string{}}
 	for name, script := range spec.Spawn {
@@ -91,7 +98,7 @@ type helperProc struct {
 }
 
 // startHelper starts a supervising helper process for h's team.
-func (h *harness) startHelper(spawn map[string][]string, barrier string) *helperProc {
+func (h *harness) startHelper(spawn map[string][]string, barrier string, mods ...func(*helperSpec)) *helperProc {
 	h.t.Helper()
 	// The helper launches each teammate once: its control file is run 1's.
 	h.launch.mu.Lock()
@@ -102,7 +109,11 @@ func (h *harness) startHelper(spawn map[string][]string, barrier string) *helper
 		h.launch.runs[name]++
 	}
 	h.launch.mu.Unlock()
-	spec, _ := json.Marshal(helperSpec{Root: h.root, Team: h.team, Socket: h.socket, Dir: h.dir, Env: h.env, Spawn: spawn, Barrier: barrier})
+	hs := helperSpec{Root: h.root, Team: h.team, Socket: h.socket, Dir: h.dir, Env: h.env, Spawn: spawn, Barrier: barrier}
+	for _, f := range mods {
+		f(&hs)
+	}
+	spec, _ := json.Marshal(hs)
 	self, err := os.Executable()
 	if err != nil {
 		h.t.Fatal(err)
