@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
@@ -80,5 +81,18 @@ func TestRereadOnlyChangedFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(lead); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOneDefaultBackend: the backend a spawn without one gets is the one
+// config.json records for a member without backendType, and backends
+// knows it (backends imports nothing of ours, so this holds them equal).
+func TestOneDefaultBackend(t *testing.T) {
+	if protocol.DefaultBackendType != backends.Claude {
+		t.Fatalf("protocol.DefaultBackendType = %q, backends.Claude = %q", protocol.DefaultBackendType, backends.Claude)
+	}
+	c, err := Config{Store: protocol.NewStore(t.TempDir()), Backends: &fakeLauncher{}}.withDefaults()
+	if err != nil || c.DefaultBackend != protocol.DefaultBackendType {
+		t.Fatalf("Config default backend = %q (%v), want %q", c.DefaultBackend, err, protocol.DefaultBackendType)
 	}
 }
