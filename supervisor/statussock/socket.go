@@ -33,6 +33,7 @@ import (
 //	restart  team agent                    → protocol.TeammateStatus
 //	stop     team agent reason             → null   (reason killed|shutdown, default killed)
 //	kill     team agent                    → null   (stop with reason killed)
+//	remove   team agent reason             → protocol.Removal (stop, forget, remove the member, release its tasks)
 //	spawn    team member restart           → protocol.Member
 //	teardown team                          → null
 //
