@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -294,7 +293,7 @@ func (f *fakeSupervisor) Stop(ctx context.Context, team, agent string, reason pr
 // Remove stops (records the stop) and removes the member as the owner does.
 func (f *fakeSupervisor) Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error) {
 	if err := f.Stop(ctx, team, agent, reason); err != nil {
-		return protocol.Removal{}, fmt.Errorf("remove %s: %w", agent, err)
+		return protocol.Removal{}, err
 	}
 	return f.store.RemoveTeammate(team, agent)
 }
