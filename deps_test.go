@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	// The owner loop: it wires the layers below.
 	"supervisor": {"tmuxcc", "backends", "protocol", "supervisor/clock", "supervisor/policy",
 		"supervisor/statussock", "supervisor/offline", "supervisor/statefile", "supervisor/tmuxconv",
-		"supervisor/proctree", "supervisor/layout"},
+		"supervisor/proctree", "supervisor/layout", "protocol/dirwatch"},
 	// Pure policy: no tmux, no files, no goroutines (see forbiddenStd).
 	"supervisor/policy":     {"protocol", "backends"},
 	"supervisor/clock":      {},
@@ -41,7 +41,9 @@ var allowed = map[string][]string{
 	"tmuxcc/tmuxtest":               {},
 	// Our layout of teammates beside a lead in a person's window.
 	"supervisor/layout": {"tmuxcc"},
-	"mcp":               {"protocol", "backends"},
+	"mcp":               {"protocol", "backends", "protocol/dirwatch"},
+	// Change notification for mcp and the supervisor's work watcher.
+	"protocol/dirwatch": {},
 }
 
 // testOnly are packages only test files import; any test file may.

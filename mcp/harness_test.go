@@ -290,6 +290,14 @@ func (f *fakeSupervisor) Stop(ctx context.Context, team, agent string, reason pr
 	return f.stopErr
 }
 
+// Remove stops (records the stop) and removes the member as the owner does.
+func (f *fakeSupervisor) Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error) {
+	if err := f.Stop(ctx, team, agent, reason); err != nil {
+		return protocol.Removal{}, err
+	}
+	return f.store.RemoveTeammate(team, agent)
+}
+
 func (f *fakeSupervisor) Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error) {
 	call := "restart " + team + " " + agent
 	if fresh {

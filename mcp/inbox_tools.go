@@ -11,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"go.uber.org/zap"
 
+	"github.com/f9449b24/claude-teams/protocol/dirwatch"
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
@@ -168,7 +169,8 @@ func (s *Server) pollInbox(ctx context.Context, team, agent string, timeout time
 	inbox := s.cfg.Store.InboxPath(team, agent)
 	var events <-chan struct{}
 	recheck := s.cfg.PollInterval
-	if w, err := watchFile(filepath.Dir(inbox), filepath.Base(inbox)); err == nil {
+	base := filepath.Base(inbox)
+	if w, err := dirwatch.New([]string{filepath.Dir(inbox)}, func(name string) bool { return name == base }); err == nil {
 		defer w.Close()
 		events = w.C
 		recheck = max(recheck, 2*time.Second)

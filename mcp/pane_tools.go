@@ -261,8 +261,9 @@ func (s *Server) processShutdownApprovedTool() (mcpgo.Tool, server.ToolHandlerFu
 	})
 }
 
-// removeTeammate stops a teammate on purpose, removes it from the config,
-// releases its tasks and tells the lead, in Claude Code's words.
+// removeTeammate has the team's owner stop a teammate on purpose, remove
+// it from the config and release its tasks, then tells the lead, in Claude
+// Code's words.
 func (s *Server) removeTeammate(ctx context.Context, tool string, args agentArgs, shutdown bool) *mcpgo.CallToolResult {
 	if shutdown && args.AgentName == protocol.LeadName {
 		return s.refusef(tool, "cannot process shutdown for team-lead")
@@ -275,16 +276,11 @@ func (s *Server) removeTeammate(ctx context.Context, tool string, args agentArgs
 	if shutdown {
 		reason = protocol.StopShutdown
 	}
-	if err := s.cfg.Supervisor.Stop(ctx, args.TeamName, m.Name, reason); err != nil {
-		return s.refuse(tool, fmt.Errorf("stop %s: %w", m.Name, err))
-	}
-	if err := s.cfg.Store.RemoveMember(args.TeamName, m.Name); err != nil {
-		return s.refuse(tool, err)
-	}
-	released, err := s.cfg.Store.ReleaseTasks(args.TeamName, m.Name)
+	rm, err := s.cfg.Supervisor.Remove(ctx, args.TeamName, m.Name, reason)
 	if err != nil {
 		return s.refuse(tool, err)
 	}
+	released := rm.Released
 	notice := protocol.RemovalNotice(m.Name, shutdown, released)
 	d, err := s.cfg.Store.Deliver(args.TeamName, protocol.LeadName, protocol.Message{
 		From: m.Name, Text: notice, Summary: firstSentence(notice), Color: m.Color,

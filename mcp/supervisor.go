@@ -21,6 +21,12 @@ type Supervisor interface {
 	// pane and process are gone when Stop returns, and the exit is never
 	// reported as a crash. It does not touch config or tasks.
 	Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error
+	// Remove stops a teammate on purpose (reason "killed" or "shutdown"),
+	// tells the team's owner it left, removes it from the config (the
+	// owner is the only writer of membership) and returns its unfinished
+	// tasks, owned by name or agent id, to pending. A member already gone
+	// is not an error.
+	Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error)
 	// Restart restarts a teammate now (also one that is failed or stopped),
 	// resuming its conversation where its backend can, unless fresh.
 	Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error)

@@ -130,52 +130,67 @@ func (s *Store) UpdateConfig(team string, fn func(*TeamConfig) error) (TeamConfi
 }
 
 // AddMember adds teammate m to team. It validates m.Name as a teammate
-// name, refuses a name already present (ErrMemberExists), and fills
-// agentId, agentType (DefaultAgentType), color (round robin by teammate
-// count), joinedAt, subscriptions, planModeRequired (false), backendType
-// (DefaultBackendType) and isActive (false) when empty, so every teammate
-// field is written, as the Python server writes them.
+// name, refuses a name already present (ErrMemberExists), and fills the
+// fields NewMember fills, so every teammate field is written, as the Python
+// server writes them.
 func (s *Store) AddMember(team string, m Member) (Member, error) {
 	if err := ValidateAgentName(m.Name); err != nil {
 		return Member{}, err
 	}
 	_, err := s.UpdateConfig(team, func(cfg *TeamConfig) error {
-		teammates := 0
-		for _, x := range cfg.Members {
-			if x.Name == m.Name {
-				return fmt.Errorf("team %s: add %s: %w", team, m.Name, ErrMemberExists)
-			}
-			if x.Name != LeadName {
-				teammates++
-			}
-		}
-		m.AgentID = AgentID(m.Name, team)
-		if m.AgentType == "" {
-			m.AgentType = DefaultAgentType
-		}
-		if m.Color == "" {
-			m.Color = Colors[teammates%len(Colors)]
-		}
-		if m.JoinedAt == 0 {
-			m.JoinedAt = s.now().UnixMilli()
-		}
-		if m.Subscriptions == nil {
-			m.Subscriptions = []string{}
-		}
-		if m.PlanModeRequired == nil {
-			m.PlanModeRequired = Ptr(false)
-		}
-		if m.BackendType == "" {
-			m.BackendType = DefaultBackendType
-		}
-		if m.IsActive == nil {
-			m.IsActive = Ptr(false)
+		var err error
+		if m, err = s.NewMember(*cfg, m); err != nil {
+			return err
 		}
 		cfg.Members = append(cfg.Members, m)
 		return nil
 	})
 	if err != nil {
 		return Member{}, err
+	}
+	return m, nil
+}
+
+// NewMember is m as AddMember would add it to cfg, without writing
+// anything: it refuses a name already present (ErrMemberExists) and fills
+// agentId, agentType (DefaultAgentType), color (round robin by teammate
+// count), joinedAt, subscriptions, planModeRequired (false), backendType
+// (DefaultBackendType) and isActive (false) when empty. Adding its result
+// later keeps every field it filled.
+func (s *Store) NewMember(cfg TeamConfig, m Member) (Member, error) {
+	if err := ValidateAgentName(m.Name); err != nil {
+		return Member{}, err
+	}
+	teammates := 0
+	for _, x := range cfg.Members {
+		if x.Name == m.Name {
+			return Member{}, fmt.Errorf("team %s: add %s: %w", cfg.Name, m.Name, ErrMemberExists)
+		}
+		if x.Name != LeadName {
+			teammates++
+		}
+	}
+	m.AgentID = AgentID(m.Name, cfg.Name)
+	if m.AgentType == "" {
+		m.AgentType = DefaultAgentType
+	}
+	if m.Color == "" {
+		m.Color = Colors[teammates%len(Colors)]
+	}
+	if m.JoinedAt == 0 {
+		m.JoinedAt = s.now().UnixMilli()
+	}
+	if m.Subscriptions == nil {
+		m.Subscriptions = []string{}
+	}
+	if m.PlanModeRequired == nil {
+		m.PlanModeRequired = Ptr(false)
+	}
+	if m.BackendType == "" {
+		m.BackendType = DefaultBackendType
+	}
+	if m.IsActive == nil {
+		m.IsActive = Ptr(false)
 	}
 	return m, nil
 }

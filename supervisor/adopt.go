@@ -44,6 +44,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 		t.log.Warn("state file unreadable", zap.Error(err))
 	}
 	t.server = st.Server
+	t.finishJoins(st)
 	cfg, err := t.store.ReadConfig(t.name)
 	if err != nil {
 		t.log.Warn("config unreadable", zap.Error(err))
@@ -255,6 +256,7 @@ func (t *team) persist() {
 	for name, m := range t.mates {
 		st.Teammates[name] = t.toState(m)
 	}
+	t.persistJoining(&st)
 	if err := statefile.SaveTeamState(t.store, t.name, st); err != nil {
 		t.log.Error("state file not written", zap.Error(err))
 	}

@@ -35,7 +35,7 @@ func (t *team) onPaneExited(ctx context.Context, ev tmuxcc.PaneExited) {
 		t.log.Debug("exit of a pane not ours", zap.String("pane", ev.Pane), zap.Int("pid", ev.PID))
 		return
 	}
-	x := exitInfo{Exit: protocol.Exit{Status: ev.Status, Signal: ev.SignalName}, gone: ev.Gone, at: ev.DeadAt, source: ev.Source}
+	x := exitInfo{Exit: protocol.Exit{Status: ev.Status, Signal: protocol.SignalName(ev.Signal)}, gone: ev.Gone, at: ev.DeadAt, source: ev.Source}
 	if ev.Signal != 0 {
 		x.Signal = protocol.SignalName(ev.Signal) // one spelling, whatever tmuxcc says
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,6 +36,9 @@ type helperSpec struct {
 	// claude of session_test.go standing in), under restart policy Restart.
 	Claude  bool                   `json:"claude,omitempty"`
 	Restart protocol.RestartPolicy `json:"restart,omitempty"`
+	// KillAfterPane SIGKILLs the helper in Spawn once the pane exists,
+	// before the member is written (join.go).
+	KillAfterPane bool `json:"kill_after_pane"`
 }
 
 // supervisorHelper is the helper process's main.
@@ -43,6 +47,9 @@ func supervisorHelper() int {
 	if err := json.Unmarshal([]byte(os.Getenv("CT_HELPER_SPEC")), &spec); err != nil {
 		fmt.Println("bad spec:", err)
 		return 2
+	}
+	if spec.KillAfterPane {
+		afterPaneHook = func(string) { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
 	}
 	launch := &fakeLauncher{dir: spec.Dir, scripts: map[string][]string{}}
 	for name, script := range spec.Spawn {
@@ -101,9 +108,13 @@ type helperProc struct {
 }
 
 // startHelper starts a supervising helper process for h's team.
-func (h *harness) startHelper(spawn map[string][]string, barrier string) *helperProc {
+func (h *harness) startHelper(spawn map[string][]string, barrier string, mods ...func(*helperSpec)) *helperProc {
 	h.t.Helper()
-	return h.startHelperSpec(helperSpec{Spawn: spawn, Barrier: barrier})
+	hs := helperSpec{Spawn: spawn, Barrier: barrier}
+	for _, f := range mods {
+		f(&hs)
+	}
+	return h.startHelperSpec(hs)
 }
 
 // startHelperSpec starts a supervising helper process for h's team; the

@@ -111,7 +111,7 @@ func (c Config) withDefaults() (Config, error) {
 			*s = v
 		}
 	}
-	def(&c.DefaultBackend, backends.Claude)
+	def(&c.DefaultBackend, protocol.DefaultBackendType)
 	def(&c.Tmux, "tmux")
 	def(&c.TmuxSocket, "claude-teams")
 	def(&c.TmuxConfigFile, "/dev/null")

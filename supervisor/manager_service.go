@@ -42,15 +42,22 @@ func (m *Manager) do(ctx context.Context, team string, idempotent bool, fn func(
 	return err
 }
 
-// Spawn adds a teammate and starts it (mcp.Supervisor).
-func (m *Manager) Spawn(ctx context.Context, team string, mem protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error) {
-	var out protocol.Member
-	err := m.do(ctx, team, false, func(s statussock.Service) error {
+// call runs fn against the team's owner and returns its result (see do).
+func call[T any](m *Manager, ctx context.Context, team string, idempotent bool, fn func(statussock.Service) (T, error)) (T, error) {
+	var out T
+	err := m.do(ctx, team, idempotent, func(s statussock.Service) error {
 		var err error
-		out, err = s.Spawn(ctx, team, mem, restart)
+		out, err = fn(s)
 		return err
 	})
 	return out, err
+}
+
+// Spawn adds a teammate and starts it (mcp.Supervisor).
+func (m *Manager) Spawn(ctx context.Context, team string, mem protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error) {
+	return call(m, ctx, team, false, func(s statussock.Service) (protocol.Member, error) {
+		return s.Spawn(ctx, team, mem, restart)
+	})
 }
 
 // Stop ends a teammate on purpose (mcp.Supervisor).
@@ -60,37 +67,33 @@ func (m *Manager) Stop(ctx context.Context, team, agent string, reason protocol.
 	})
 }
 
+// Remove stops a teammate and removes it from its team (mcp.Supervisor).
+// Repeating it is harmless: a member already gone is no error.
+func (m *Manager) Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error) {
+	return call(m, ctx, team, true, func(s statussock.Service) (protocol.Removal, error) {
+		return s.Remove(ctx, team, agent, reason)
+	})
+}
+
 // Restart restarts a teammate now (mcp.Supervisor).
 func (m *Manager) Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error) {
-	var out protocol.TeammateStatus
-	err := m.do(ctx, team, false, func(s statussock.Service) error {
-		var err error
-		out, err = s.Restart(ctx, team, agent, fresh)
-		return err
+	return call(m, ctx, team, false, func(s statussock.Service) (protocol.TeammateStatus, error) {
+		return s.Restart(ctx, team, agent, fresh)
 	})
-	return out, err
 }
 
 // Status reports every teammate of the team (mcp.Supervisor).
 func (m *Manager) Status(ctx context.Context, team string) (protocol.TeamStatus, error) {
-	var out protocol.TeamStatus
-	err := m.do(ctx, team, true, func(s statussock.Service) error {
-		var err error
-		out, err = s.Status(ctx, team)
-		return err
+	return call(m, ctx, team, true, func(s statussock.Service) (protocol.TeamStatus, error) {
+		return s.Status(ctx, team)
 	})
-	return out, err
 }
 
 // Capture returns a teammate's readable screen (mcp.Supervisor).
 func (m *Manager) Capture(ctx context.Context, team, agent string, lines int) (string, error) {
-	var out string
-	err := m.do(ctx, team, true, func(s statussock.Service) error {
-		var err error
-		out, err = s.Capture(ctx, team, agent, lines)
-		return err
+	return call(m, ctx, team, true, func(s statussock.Service) (string, error) {
+		return s.Capture(ctx, team, agent, lines)
 	})
-	return out, err
 }
 
 // Teardown removes every pane and session of the team (mcp.Supervisor).

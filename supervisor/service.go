@@ -35,9 +35,10 @@ func (t *team) checkTeam(team string) error {
 	return nil
 }
 
-// Spawn adds m to the config, seeds its inbox with the prompt from the
-// lead, starts its pane and supervises it; on any failure everything done
-// so far is undone (member, inbox, pane).
+// Spawn starts member m's pane, then adds m to the config with its pane
+// id (never without: see join.go), seeds its inbox with the prompt from
+// the lead and supervises it; on any failure everything done so far is
+// undone (pane, inbox, member).
 func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (_ protocol.Member, err error) {
 	if err := t.checkTeam(team); err != nil {
 		return protocol.Member{}, err
@@ -59,11 +60,11 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
 	}
 	m.TmuxPaneID = ""
-	added, err := t.store.AddMember(team, m)
+	joining, err := t.store.NewMember(cfg, m)
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
 	}
-	rb := &rollback{t: t, name: m.Name, member: true}
+	rb := &rollback{t: t, name: m.Name}
 	defer func() {
 		if err != nil {
 			rb.run(ctx)
@@ -74,25 +75,69 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 	rb.inbox, rb.inboxExisted = true, statErr == nil
 	// Launch first: it makes the lead key (backends.LeadKeys) that the
 	// prompt must be signed with.
-	launch, err := t.cfg.Backends.Launch(added.BackendType, teammateOf(added, cfg, t.store.Root()))
+	launch, err := t.cfg.Backends.Launch(joining.BackendType, teammateOf(joining, cfg, t.store.Root()))
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
 	}
+	// The conversation goes into the member record with the pane id, in
+	// the same write (and into the joining record before it).
+	joining.SessionID = launch.SessionID
 	msg, err := t.store.Send(team, m.Name, protocol.Message{From: protocol.LeadName, Text: m.Prompt})
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: seed inbox: %w", m.Name, err)
 	}
 	rb.msgID = msg.MsgID
-	p, err := t.askSpawn(ctx, added, restart, launch, false)
+	ch := make(chan spawnResult, 1)
+	res, err := ask(ctx, t, &spawnReq{
+		name: joining.Name, agentID: joining.AgentID, backend: joining.BackendType, color: joining.Color,
+		restart: restart, launch: launch, join: &joining, reply: ch,
+	}, ch)
 	rb.pane = true // also when the answer was lost: a pane may exist
+	if err == nil {
+		err = res.err
+	}
 	if err != nil {
 		return protocol.Member{}, err
 	}
-	added, err = t.setPaneID(m.Name, p.pane, launch.SessionID)
-	if err != nil {
-		return protocol.Member{}, fmt.Errorf("spawn %s: record pane: %w", m.Name, err)
+	if afterPaneHook != nil {
+		afterPaneHook(m.Name)
 	}
+	joining.TmuxPaneID = res.pane.pane
+	added, err := t.store.AddMember(team, joining)
+	if err != nil {
+		return protocol.Member{}, fmt.Errorf("spawn %s: record member: %w", m.Name, err)
+	}
+	rb.member = true
+	t.endJoin(ctx, m.Name)
 	return added, nil
+}
+
+// Remove stops a teammate on purpose (reason StopKilled or StopShutdown),
+// tells the owner loop to forget it, removes it from the config and
+// returns its unfinished tasks to pending. The pane is gone before the
+// member is, so config.json never names a member whose pane we left.
+func (t *team) Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error) {
+	if err := t.checkTeam(team); err != nil {
+		return protocol.Removal{}, err
+	}
+	if err := protocol.ValidateMemberName(agent); err != nil {
+		return protocol.Removal{}, fmt.Errorf("remove: %w", err)
+	}
+	if agent == protocol.LeadName {
+		return protocol.Removal{}, fmt.Errorf("remove %s: the lead is not a teammate", agent)
+	}
+	if reason == "" {
+		reason = protocol.StopKilled
+	}
+	ch := make(chan error, 1)
+	serr, aerr := ask(ctx, t, &stopReq{name: agent, reason: reason, forget: true, reply: ch}, ch)
+	if aerr != nil {
+		return protocol.Removal{}, fmt.Errorf("remove %s: %w", agent, aerr)
+	}
+	if serr != nil {
+		return protocol.Removal{}, fmt.Errorf("remove %s: %w", agent, serr)
+	}
+	return t.store.RemoveTeammate(team, agent)
 }
 
 // checkCwd accepts an absolute path to an existing directory.

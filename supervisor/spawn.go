@@ -27,7 +27,10 @@ type spawnReq struct {
 	respawn bool
 	// auto marks an automatic restart: the dead pane is replaced, the
 	// lead is told.
-	auto  bool
+	auto bool
+	// join is the member a new spawn writes to config.json once the pane
+	// exists: recorded as joining in the state file before (join.go).
+	join  *protocol.Member
 	reply chan spawnResult
 }
 
@@ -74,6 +77,9 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	if err := t.ensureConn(ctx); err != nil {
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
+	if r.join != nil {
+		t.beginJoin(*r.join)
+	}
 	var p paneInfo
 	var err error
 	// Only a dead pane still ours is replaced: a stale id may name
@@ -98,8 +104,10 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 		}
 	}
 	if err != nil {
+		t.dropJoin(r.name, true)
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
+	t.joinPane(r.name, p.pane)
 	p.windowName = t.windowName(ctx, p.pane)
 	now := t.now()
 	m := &mate{
@@ -130,6 +138,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 		} else {
 			delete(t.mates, m.name)
 		}
+		t.dropJoin(r.name, true)
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
 	if !r.respawn || t.restarts.Tracker(m.name) == nil {

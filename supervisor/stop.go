@@ -130,6 +130,7 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 	m.stopWaiters, m.stopping, m.stopReason = nil, false, ""
 	if m.forget {
 		delete(t.mates, m.name)
+		t.dropJoin(m.name, false)
 		t.restarts.Forget(m.name)
 	}
 	t.persist()

@@ -66,9 +66,10 @@ type team struct {
 	conn        *tmuxcc.Conn
 	events      <-chan tmuxcc.Event // conn.Events(), nil when disconnected
 	topo        topology
-	layout      *layout.Layout   // split mode: where teammate panes go (placement.go); nil otherwise
-	mates       map[string]*mate // by teammate name
-	panes       map[string]*mate // by pane id (current pane only)
+	layout      *layout.Layout              // split mode: where teammate panes go (placement.go); nil otherwise
+	mates       map[string]*mate            // by teammate name
+	panes       map[string]*mate            // by pane id (current pane only)
+	joining     map[string]*protocol.Member // spawns under way, by name (join.go)
 	tearingDown bool
 	tornDown    bool // the final teardown step ran: write none of the team's files any more
 	redial      redialState
@@ -131,6 +132,7 @@ func newTeam(life context.Context, cfg Config, pid int, log *zap.Logger, name st
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 		mates:   map[string]*mate{},
+		joining: map[string]*protocol.Member{},
 		panes:   map[string]*mate{},
 		busy:    &busyReads{}, // the Manager shares its own
 	}
@@ -323,6 +325,8 @@ func (t *team) handle(ctx context.Context, r request) bool {
 		t.onSessionFound(r)
 	case *teardownReq:
 		return t.doTeardown(ctx, r)
+	case *joinDone:
+		t.onJoinDone(r)
 	default:
 		t.log.Error("unknown request", zap.String("type", fmt.Sprintf("%T", r)))
 	}

@@ -107,16 +107,10 @@ func (tp topology) info() statefile.ServerInfo {
 // history-limit before any pane is created through it.
 func (t *team) resolve(ctx context.Context, conn *tmuxcc.Conn) error {
 	tp := &t.topo
-	out, err := conn.Command(ctx, "display-message", "-p", "#{pid} #{socket_path}")
-	if err != nil {
-		return fmt.Errorf("resolve server: %w", err)
-	}
-	if len(out) > 0 {
-		pid, path, _ := strings.Cut(out[0], " ")
-		tp.serverPID, _ = strconv.Atoi(pid)
-		if path != "" {
-			tp.socketPath, tp.socketName = path, ""
-		}
+	// Dial asked the server once; its answer is on the connection.
+	tp.serverPID = conn.ServerPID()
+	if path := conn.ServerSocket(); path != "" {
+		tp.socketPath, tp.socketName = path, ""
 	}
 	if tp.mode == statefile.ModeWindows {
 		// Without the lead's pane we can still watch and stop teammates;

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/f9449b24/claude-teams/protocol/dirwatch"
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
@@ -20,7 +23,9 @@ import (
 // send to the lead. It reads them in its own goroutine when the inbox or
 // task directory changes (inotify where available, a slow poll elsewhere;
 // changes are debounced) and reports a workUpdate; the loop never reads
-// those files itself.
+// those files itself. After a change it re-reads only the files that
+// changed (the supervisor's own notes to the lead's inbox cost one read
+// of that inbox, not of every file of the team).
 
 // workFacts is what the work watcher last read. Owned by run once
 // delivered.
@@ -32,9 +37,19 @@ type workFacts struct {
 	// refused is the auto-mode refusal in the result of that latest
 	// idle_notification ("" = none; policy.AutoModeRefusal).
 	refused map[string]string
-
 	// forged: per keyed teammate whose inbox was read (leadguard.go).
 	forged map[string][]protocol.Message
+	// members are the teammates the facts were read for.
+	members []protocol.Member
+}
+
+// clone is a copy of f that shares no map with it.
+func (f workFacts) clone() workFacts {
+	return workFacts{
+		unread: maps.Clone(f.unread), oldest: maps.Clone(f.oldest),
+		tasks: maps.Clone(f.tasks), idle: maps.Clone(f.idle), refused: maps.Clone(f.refused),
+		members: f.members, forged: f.forged, // forged is never changed once read
+	}
 }
 
 func newWorkFacts() workFacts {
@@ -84,22 +99,37 @@ func (t *team) startWorkWatch(ctx context.Context) {
 			t.log.Debug("work watcher: directory", zap.String("dir", d), zap.Error(err))
 		}
 	}
-	changes, closeWatch, err := watchDirs(dirs)
+	w, err := dirwatch.New(dirs, dirwatch.Ordinary)
 	if err != nil {
 		t.log.Info("work watcher polls (no change notification)", zap.Error(err),
 			zap.Duration("every", t.cfg.WorkPoll))
-		closeWatch = func() {}
+		w = nil
 	}
-	t.goHelper(func() { t.workLoop(ctx, changes, closeWatch) })
+	t.goHelper(func() { t.workLoop(ctx, w) })
 }
 
 // workLoop reads the work facts at start and after every (debounced)
 // change, or every WorkPoll without change notification.
-func (t *team) workLoop(ctx context.Context, changes <-chan struct{}, closeWatch func()) {
-	defer closeWatch()
+func (t *team) workLoop(ctx context.Context, w *dirwatch.Watch) {
+	var changes <-chan struct{}
+	if w != nil {
+		defer w.Close()
+		changes = w.C
+	}
+	var last workFacts
 	deliver := func() bool {
+		var files map[string]bool
+		all := last.unread == nil || w == nil
+		if !all {
+			files, all = w.Take()
+		}
+		if all {
+			last = t.readWork()
+		} else {
+			last = t.rereadWork(last, files)
+		}
 		select {
-		case t.reqs <- &workUpdate{facts: t.readWork()}:
+		case t.reqs <- &workUpdate{facts: last.clone()}:
 			return true
 		case <-t.quit:
 			return false
@@ -125,7 +155,7 @@ func (t *team) workLoop(ctx context.Context, changes <-chan struct{}, closeWatch
 		case _, ok := <-changes:
 			if !ok {
 				// The watch broke (the directory went away): poll.
-				changes = nil
+				changes, w = nil, nil
 				tk := time.NewTicker(t.cfg.WorkPoll)
 				defer tk.Stop()
 				poll = tk.C
@@ -156,57 +186,128 @@ func (t *team) readWork() workFacts {
 	if err != nil {
 		return f
 	}
-	var members []protocol.Member
-	for _, mem := range cfg.Members {
-		if mem.Name == protocol.LeadName {
-			continue
-		}
-		members = append(members, mem)
-		n, oldest, err := t.store.Unread(t.name, mem.Name)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			t.log.Debug("work watcher: inbox", zap.String("agent", mem.Name), zap.Error(err))
-		}
-		f.unread[mem.Name], f.oldest[mem.Name] = n, oldest
+	f.members = teammatesOf(cfg)
+	for _, mem := range f.members {
+		t.readUnread(&f, mem.Name)
 	}
-	f.forged = t.readForged(members)
-	if tasks, err := t.store.ListTasks(t.name); err == nil {
-		for _, task := range tasks {
-			if task.Status != protocol.StatusInProgress {
-				continue
-			}
-			for _, mem := range members {
-				if mem.OwnsTask(task) {
-					f.tasks[mem.Name] = append(f.tasks[mem.Name], "#"+task.ID+" "+task.Subject)
-				}
-			}
+	t.readTasks(&f)
+	t.readIdle(&f)
+	f.forged = t.readForged(f.members)
+	return f
+}
+
+// rereadWork is prev with the facts of the changed files (full paths) read
+// again: a teammate's inbox, the lead's inbox, the task directory. When the
+// teammates changed, everything is read.
+func (t *team) rereadWork(prev workFacts, files map[string]bool) workFacts {
+	if len(files) == 0 {
+		return prev
+	}
+	cfg, err := t.store.ReadConfig(t.name)
+	if err != nil {
+		return prev
+	}
+	members := teammatesOf(cfg)
+	if !slices.EqualFunc(members, prev.members, func(a, b protocol.Member) bool {
+		return a.Name == b.Name && a.AgentID == b.AgentID
+	}) {
+		return t.readWork()
+	}
+	f := prev.clone()
+	f.forged = nil // news of one read only: not carried over
+	tasksDir := t.store.TasksDir(t.name)
+	var tasks bool
+	for path := range files {
+		if filepath.Dir(path) == tasksDir {
+			tasks = true
 		}
 	}
-	// The lead's live inbox only (read messages move to its history, and
-	// the loop keeps the latest notification it saw).
-	data, err := os.ReadFile(t.store.InboxPath(t.name, protocol.LeadName))
-	if err == nil {
-		msgs, _ := protocol.DecodeInbox(data)
-		for _, msg := range msgs {
-			typ, v, ok := protocol.Decode(msg.Text)
-			if !ok || typ != protocol.TypeIdleNotification {
-				continue
-			}
-			from := msg.From
-			n, _ := v.(protocol.IdleNotification)
-			if n.From != "" {
-				from = n.From
-			}
-			i := slices.IndexFunc(members, func(m protocol.Member) bool { return m.Owns(from) })
-			if i < 0 {
-				continue
-			}
-			name := members[i].Name
-			at, err := protocol.ParseTimestamp(msg.Timestamp)
-			if err == nil && at.After(f.idle[name]) {
-				f.idle[name] = at
-				f.refused[name], _ = policy.AutoModeRefusal(n.Result)
-			}
+	inboxes := false
+	for _, mem := range members {
+		if files[t.store.InboxPath(t.name, mem.Name)] {
+			t.readUnread(&f, mem.Name)
+			inboxes = true
 		}
+	}
+	if inboxes {
+		f.forged = t.readForged(members)
+	}
+	if tasks {
+		f.tasks = map[string][]string{}
+		t.readTasks(&f)
+	}
+	if files[t.store.InboxPath(t.name, protocol.LeadName)] {
+		t.readIdle(&f)
 	}
 	return f
+}
+
+// teammatesOf lists cfg's members but the lead.
+func teammatesOf(cfg protocol.TeamConfig) []protocol.Member {
+	var out []protocol.Member
+	for _, mem := range cfg.Members {
+		if mem.Name != protocol.LeadName {
+			out = append(out, mem)
+		}
+	}
+	return out
+}
+
+// readUnread reads teammate name's unread messages into f.
+func (t *team) readUnread(f *workFacts, name string) {
+	n, oldest, err := t.store.Unread(t.name, name)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.log.Debug("work watcher: inbox", zap.String("agent", name), zap.Error(err))
+	}
+	f.unread[name], f.oldest[name] = n, oldest
+}
+
+// readTasks reads the tasks each teammate has in progress into f.
+func (t *team) readTasks(f *workFacts) {
+	tasks, err := t.store.ListTasks(t.name)
+	if err != nil {
+		return
+	}
+	for _, task := range tasks {
+		if task.Status != protocol.StatusInProgress {
+			continue
+		}
+		for _, mem := range f.members {
+			if mem.OwnsTask(task) {
+				f.tasks[mem.Name] = append(f.tasks[mem.Name], "#"+task.ID+" "+task.Subject)
+			}
+		}
+	}
+}
+
+// readIdle reads the idle notifications in the lead's live inbox into f
+// (read messages move to its history, and the loop keeps the latest
+// notification it saw).
+func (t *team) readIdle(f *workFacts) {
+	data, err := os.ReadFile(t.store.InboxPath(t.name, protocol.LeadName))
+	if err != nil {
+		return
+	}
+	msgs, _ := protocol.DecodeInbox(data)
+	for _, msg := range msgs {
+		typ, v, ok := protocol.Decode(msg.Text)
+		if !ok || typ != protocol.TypeIdleNotification {
+			continue
+		}
+		from := msg.From
+		n, _ := v.(protocol.IdleNotification)
+		if n.From != "" {
+			from = n.From
+		}
+		i := slices.IndexFunc(f.members, func(m protocol.Member) bool { return m.Owns(from) })
+		if i < 0 {
+			continue
+		}
+		name := f.members[i].Name
+		at, err := protocol.ParseTimestamp(msg.Timestamp)
+		if err == nil && at.After(f.idle[name]) {
+			f.idle[name] = at
+			f.refused[name], _ = policy.AutoModeRefusal(n.Result)
+		}
+	}
 }

@@ -56,6 +56,9 @@ type Conn struct {
 	outs  map[string]*PaneOutput // pane id -> buffer; written by Watch/Unwatch
 
 	panes *paneWatcher
+	// serverSocket is the server's #{socket_path}, set by setup before
+	// Dial returns; read-only afterwards.
+	serverSocket string
 
 	ready     chan struct{} // closed by markReady once attached (or attach failed)
 	readyOnce sync.Once
@@ -324,6 +327,14 @@ func (c *Conn) SessionName() string {
 	defer c.infoMu.Unlock()
 	return c.sessionName
 }
+
+// ServerPID returns the tmux server's pid as the server reported it when
+// the connection was set up (0 if it did not say).
+func (c *Conn) ServerPID() int { return c.panes.serverPID }
+
+// ServerSocket returns the server's socket path (#{socket_path}) as the
+// server reported it when the connection was set up ("" if it did not say).
+func (c *Conn) ServerSocket() string { return c.serverSocket }
 
 // ClientPID returns the process id of the tmux control client.
 func (c *Conn) ClientPID() int { return c.proc.Process.Pid }

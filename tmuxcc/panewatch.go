@@ -263,7 +263,9 @@ func (pw *paneWatcher) run(w *paneWatch) {
 	}
 }
 
-// exitSignalName names a signal number ("SIGKILL"), "" for 0.
+// exitSignalName names a signal number ("SIGKILL"), "" for 0, an unknown
+// one "signal N": protocol.SignalName's spelling (tmuxcc imports nothing
+// of ours; the supervisor names exits with protocol.SignalName itself).
 func exitSignalName(sig int) string {
 	if sig <= 0 {
 		return ""
@@ -271,5 +273,5 @@ func exitSignalName(sig int) string {
 	if n := unix.SignalName(syscall.Signal(sig)); n != "" {
 		return n
 	}
-	return "SIG" + strconv.Itoa(sig)
+	return "signal " + strconv.Itoa(sig)
 }

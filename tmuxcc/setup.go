@@ -32,12 +32,14 @@ func (c *Conn) setup(ctx context.Context) error {
 		}
 		c.log.Warn("tmux client flags refused", zap.String("flags", flags), zap.Error(err)) // tmux < 3.2
 	}
-	out, err := c.Command(ctx, "display-message", "-p", "#{pid}")
+	out, err := c.Command(ctx, "display-message", "-p", "#{pid} #{socket_path}")
 	if err != nil {
 		return fmt.Errorf("query server pid: %w", err)
 	}
 	if len(out) == 1 {
-		c.panes.serverPID, _ = strconv.Atoi(strings.TrimSpace(out[0]))
+		pid, path, _ := strings.Cut(strings.TrimSpace(out[0]), " ")
+		c.panes.serverPID, _ = strconv.Atoi(pid)
+		c.serverSocket = path
 	}
 	if c.cfg.Tag != "" {
 		// A server our client started copied the client's environment,

@@ -153,6 +153,9 @@ func (s *cliService) Status(ctx context.Context, team string) (protocol.TeamStat
 func (s *cliService) Capture(ctx context.Context, team, agent string, lines int) (string, error) {
 	return "", nil
 }
+func (s *cliService) Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error) {
+	return protocol.Removal{}, nil
+}
 func (s *cliService) Teardown(ctx context.Context, team string) error { return nil }
 
 // cliWorld is a data root with team alpha (a supervisor answers on its

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/f9449b24/claude-teams/tmuxcc"
+	"github.com/f9449b24/claude-teams/tmuxcc/tmuxtest"
 )
 
 // world is one test's tmux: a private server (short TMUX_TMPDIR,
@@ -41,15 +41,7 @@ type world struct {
 
 const ownSession = "claude-teams-alpha"
 
-func needTmux(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tmux is required under CI: %v", err)
-		}
-		t.Skip("tmux not installed")
-	}
-}
+func needTmux(t testing.TB) { tmuxtest.Require(t) }
 
 // newWorld starts the server with a person's w×h window and the person's
 // client attached.
@@ -62,25 +54,15 @@ func newWorld(t testing.TB, w, h int) *world {
 // attached (tmux then redraws no screen).
 func newWorldWith(t testing.TB, w, h int, person bool) *world {
 	t.Helper()
-	needTmux(t)
-	dir, err := os.MkdirTemp("/tmp", "tl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := &world{t: t, socket: filepath.Join(dir, "s"), own: ownSession, w: w, h: h}
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); k == "TMUX" || k == "TMUX_PANE" || k == "TMUX_TMPDIR" || k == "TERM" {
-			continue
+	srv := tmuxtest.New(t, "tl")
+	x := &world{t: t, socket: srv.Socket, own: ownSession, w: w, h: h}
+	for _, kv := range srv.Env {
+		if !strings.HasPrefix(kv, "TERM=") {
+			x.env = append(x.env, kv)
 		}
-		x.env = append(x.env, kv)
 	}
-	x.env = append(x.env, "TMUX_TMPDIR="+dir, "TERM=xterm-256color")
-	t.Cleanup(func() {
-		_, _ = x.tmux("kill-server")
-		_ = os.RemoveAll(dir)
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
+	x.env = append(x.env, "TERM=xterm-256color")
+	ctx := tmuxtest.Ctx(t, 60*time.Second)
 	x.ctx = ctx
 	x.must("new-session", "-d", "-s", "person", "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), "cat")
 	x.must("new-window", "-d", "-t", "=person:", "cat")

@@ -120,6 +120,12 @@ type TeammateState struct {
 	ResumeFailures int    `json:"resume_failures,omitempty"`
 	Fresh          bool   `json:"fresh,omitempty"`
 	FreshReason    string `json:"fresh_reason,omitempty"`
+	// Joining is a spawn under way: the member the owner writes to
+	// config.json once its pane exists (PaneID), and only then. An owner
+	// that takes over finds it here and finishes the spawn: with a pane it
+	// writes the member with its pane id and adopts the pane; without one it
+	// drops the record.
+	Joining *protocol.Member `json:"joining,omitempty"`
 }
 
 // HealthTold is one health report the lead got about one run of a

@@ -353,6 +353,13 @@ func (c *SocketClient) Stop(ctx context.Context, team, agent string, reason prot
 	return c.call(ctx, socketRequest{Method: methodStop, Team: team, Agent: agent, Reason: reason}, nil)
 }
 
+// Remove forwards Service.Remove.
+func (c *SocketClient) Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error) {
+	var r protocol.Removal
+	err := c.call(ctx, socketRequest{Method: methodRemove, Team: team, Agent: agent, Reason: reason}, &r)
+	return r, err
+}
+
 // Restart forwards Service.Restart.
 func (c *SocketClient) Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error) {
 	var r protocol.TeammateStatus

@@ -66,7 +66,7 @@ func (h *socketHandler) call(ctx context.Context, req socketRequest) (any, error
 		return PingResult{PID: os.Getpid(), Version: h.version, Proto: SocketProto, Root: h.root}, nil
 	}
 	switch req.Method {
-	case methodStatus, methodCapture, methodRestart, methodStop, methodKill, methodSpawn, methodTeardown:
+	case methodStatus, methodCapture, methodRestart, methodStop, methodKill, methodRemove, methodSpawn, methodTeardown:
 	default:
 		return nil, badRequest{msg: fmt.Sprintf("supervisor: unknown method %q", req.Method), code: errCodeMethod}
 	}
@@ -74,7 +74,7 @@ func (h *socketHandler) call(ctx context.Context, req socketRequest) (any, error
 		return nil, badf("%s: %v", req.Method, err)
 	}
 	switch req.Method {
-	case methodCapture, methodRestart, methodStop, methodKill:
+	case methodCapture, methodRestart, methodStop, methodKill, methodRemove:
 		if err := protocol.ValidateMemberName(req.Agent); err != nil {
 			return nil, badf("%s: %v", req.Method, err)
 		}
@@ -96,6 +96,12 @@ func (h *socketHandler) call(ctx context.Context, req socketRequest) (any, error
 			return nil, badf("stop: %v", err)
 		}
 		return nil, h.svc.Stop(ctx, req.Team, req.Agent, reason)
+	case methodRemove:
+		reason, err := protocol.ParseStopReason(string(req.Reason))
+		if err != nil {
+			return nil, badf("remove: %v", err)
+		}
+		return h.svc.Remove(ctx, req.Team, req.Agent, reason)
 	case methodSpawn:
 		if req.Member == nil {
 			return nil, badf("spawn: member missing")

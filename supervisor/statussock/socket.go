@@ -32,6 +32,7 @@ import (
 //	restart  team agent                    → protocol.TeammateStatus
 //	stop     team agent reason             → null   (reason killed|shutdown, default killed)
 //	kill     team agent                    → null   (stop with reason killed)
+//	remove   team agent reason             → protocol.Removal (stop, forget, remove the member, release its tasks)
 //	spawn    team member restart           → protocol.Member
 //	teardown team                          → null
 //
@@ -59,6 +60,7 @@ const (
 	methodKill     = "kill"
 	methodSpawn    = "spawn"
 	methodTeardown = "teardown"
+	methodRemove   = "remove"
 )
 
 // Service is what the status socket serves: exactly the method set of
@@ -71,6 +73,7 @@ const (
 type Service interface {
 	Spawn(ctx context.Context, team string, m protocol.Member, restart protocol.RestartPolicy) (protocol.Member, error)
 	Stop(ctx context.Context, team, agent string, reason protocol.StopReason) error
+	Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error)
 	Restart(ctx context.Context, team, agent string, fresh bool) (protocol.TeammateStatus, error)
 	Status(ctx context.Context, team string) (protocol.TeamStatus, error)
 	Capture(ctx context.Context, team, agent string, lines int) (string, error)

@@ -97,6 +97,13 @@ func (f *fakeService) Capture(ctx context.Context, team, agent string, lines int
 	return fmt.Sprintf("screen of %s\nline 2", agent), nil
 }
 
+func (f *fakeService) Remove(ctx context.Context, team, agent string, reason protocol.StopReason) (protocol.Removal, error) {
+	if err := f.record(fmt.Sprintf("remove %s %s %s", team, agent, reason)); err != nil {
+		return protocol.Removal{}, err
+	}
+	return protocol.Removal{Member: protocol.Member{Name: agent, AgentID: agent + "@" + team}, Released: []protocol.Task{{ID: "4"}}}, nil
+}
+
 func (f *fakeService) Teardown(ctx context.Context, team string) error {
 	return f.record("teardown " + team)
 }
@@ -226,12 +233,20 @@ func TestSocketRoundTrip(t *testing.T) {
 	if err != nil || m.AgentID != "w3@alpha" || m.TmuxPaneID != "%7" || m.Prompt != "do it" {
 		t.Fatalf("Spawn = %+v, %v", m, err)
 	}
+	rm, err := c.Remove(ctx, "alpha", "w3", "shutdown")
+	if err != nil || rm.Member.AgentID != "w3@alpha" || len(rm.Released) != 1 || rm.Released[0].ID != "4" {
+		t.Fatalf("Remove = %+v, %v", rm, err)
+	}
+	if _, err := c.Remove(ctx, "alpha", "w3", ""); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Teardown(ctx, "alpha"); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
 		"status alpha", "capture alpha w1 20", "restart alpha w1", "restart alpha w1 fresh", "stop alpha w1 shutdown",
-		"stop alpha w2 killed", "spawn alpha w3 on-failure", "teardown alpha",
+		"stop alpha w2 killed", "spawn alpha w3 on-failure", "remove alpha w3 shutdown", "remove alpha w3 killed",
+		"teardown alpha",
 	}
 	if got := f.Calls(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("calls:\n got %q\nwant %q", got, want)
@@ -249,6 +264,7 @@ func TestSocketServiceErrors(t *testing.T) {
 		"stop":     func() error { return c.Stop(ctx, "alpha", "w1", "killed") },
 		"spawn":    func() error { _, err := c.Spawn(ctx, "alpha", protocol.Member{Name: "w1"}, ""); return err },
 		"teardown": func() error { return c.Teardown(ctx, "alpha") },
+		"remove":   func() error { _, err := c.Remove(ctx, "alpha", "w1", "killed"); return err },
 	}
 	for name, call := range calls {
 		err := call()
@@ -271,6 +287,8 @@ func TestSocketBadRequests(t *testing.T) {
 		"agent NUL":    func() error { _, err := c.Restart(ctx, "alpha", "w\x001", false); return err },
 		"agent empty":  func() error { return c.Stop(ctx, "alpha", "", "killed") },
 		"bad reason":   func() error { return c.Stop(ctx, "alpha", "w1", "because") },
+		"remove agent": func() error { _, err := c.Remove(ctx, "alpha", "../w1", "killed"); return err },
+		"remove why":   func() error { _, err := c.Remove(ctx, "alpha", "w1", "because"); return err },
 		"neg lines":    func() error { _, err := c.Capture(ctx, "alpha", "w1", -1); return err },
 		"member name":  func() error { _, err := c.Spawn(ctx, "alpha", protocol.Member{Name: ".."}, ""); return err },
 		"restart word": func() error { _, err := c.Spawn(ctx, "alpha", protocol.Member{Name: "w1"}, "sometimes"); return err },
