@@ -11,8 +11,8 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"go.uber.org/zap"
 
-	"github.com/f9449b24/claude-teams/protocol/dirwatch"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/protocol/dirwatch"
 )
 
 type readInboxArgs struct {

@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/f9449b24/claude-teams/protocol/dirwatch"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/protocol/dirwatch"
 	"github.com/f9449b24/claude-teams/supervisor/policy"
 )
 
