@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/f9449b24/claude-teams/protocol"
 )
@@ -45,15 +44,10 @@ func TestCloseWaitsForEveryGoroutine(t *testing.T) {
 	// standard library (os/exec's pipe copiers of the harness, timers of
 	// the test logger) may still be winding down on their own. A goroutine
 	// that signalled its end (the loop's deferred close of done, a
-	// WaitGroup's Done) is still counted until it returns, a few
-	// instructions later: yield until those are gone. A goroutine Close did
-	// not wait for is blocked or working and stays.
-	ours := ourGoroutines()
-	for i := 0; i < 2000 && len(ours) > baseline; i++ {
-		time.Sleep(time.Millisecond)
-		ours = ourGoroutines()
-	}
-	if len(ours) > baseline {
+	// WaitGroup's Done) and that Close waited for may still be on its
+	// closing brace (see afterClose); any other goroutine of ours fails the
+	// test at once.
+	if ours := afterClose(); len(ours) > baseline {
 		t.Fatalf("%d goroutines of ours after Close, %d before the Manager; still running:\n%s",
 			len(ours), baseline, strings.Join(ours, "\n\n"))
 	}
