@@ -51,6 +51,15 @@ var screenCases = []struct {
 	{"opencode/permission-bash.txt", false, "Permission required"},
 	{"opencode/busy.txt", true, ""},
 	{"opencode/ready-after-turn.txt", true, ""},
+	// The retry status line replaces "ctrl+p commands".
+	{"opencode/provider-retry-refused.txt", false, "provider unreachable: Cannot connect to API: Unable to connect."},
+	{"opencode/provider-retry-500.txt", false, "provider unreachable: upstream unavailable"},
+	{"opencode/provider-retry-503.txt", false, "provider unreachable: upstream unavailable"},
+	// After the fifth attempt OpenCode gives up: the error stays in the
+	// transcript, the status line is back to normal. Not a dialog (a later
+	// message makes it try again; the old error would stay on screen).
+	{"opencode/provider-gave-up-refused.txt", true, ""},
+	{"opencode/provider-gave-up-503.txt", true, ""},
 
 	{"generic/blank.txt", false, ""},
 	{"generic/apt-continue-yn.txt", true, "Do you want to continue? [Y/n]"},
