@@ -65,8 +65,9 @@ var (
 		),
 		// The input box: a horizontal rule (a teammate's ends in "@name ──")
 		// directly above the "❯" prompt line.
-		Ready:     screenMustCompile(`(?m)^─{3,}[^\n]*\n❯`),
-		TailLines: 25,
+		Ready:       screenMustCompile(`(?m)^─{3,}[^\n]*\n❯`),
+		TailLines:   25,
+		Unreachable: claudeUnreachable,
 	}
 
 	// codexScreens: Codex CLI 0.169.0.
@@ -86,8 +87,9 @@ var (
 			`Missing environment variable`,
 			`(?im)^\s*Press enter to continue`,
 		),
-		Ready:     screenMustCompile(`\? for shortcuts`, `Ask Codex to do anything`),
-		TailLines: 25,
+		Ready:       screenMustCompile(`\? for shortcuts`, `Ask Codex to do anything`),
+		TailLines:   25,
+		Unreachable: codexUnreachable,
 	}
 
 	// openCodeScreens: opencode 1.18.33.

@@ -32,6 +32,15 @@ var screenCases = []struct {
 	{"claude/teammate-332-auto-refused.txt", true, "Auto mode can't check actions in this session"},
 	{"claude/teammate-332-default-after-reply.txt", true, ""},
 
+	{"claude/provider-retry-refused.txt", true, "provider unreachable: Unable to connect to API (ConnectionRefused)"},
+	{"claude/provider-retry-503.txt", true, "provider unreachable: API error"},
+	{"codex/provider-reconnecting.txt", true, "provider unreachable: Connection failed: error sending request"},
+	// After "Reconnecting... 5/5" Codex gives up: "■ <error>" above its
+	// input box, like any failed turn.
+	{"codex/provider-gave-up-500.txt", true, ""},
+	// Gemini CLI retries behind "Thinking...": nothing to recognise.
+	{"gemini/provider-unreachable-thinking.txt", true, ""},
+
 	{"codex/missing-env-var.txt", true, "Missing environment variable: `MOCK_PROVIDER_KEY`"},
 	{"codex/mcp-tool-approval.txt", false, `Allow the claude-teams MCP server to run tool "team_delete"?`},
 	{"gemini/auth-chooser.txt", false, "How would you like to authenticate for this project?"},
