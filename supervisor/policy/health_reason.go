@@ -69,6 +69,9 @@ func (t *HealthTracker) Restore(h Health, prompt string, since time.Time) {
 	t.cur, t.prompt, t.since, t.ready = h, prompt, since, true
 	if h == HealthNeedsInput {
 		t.reason = screenReason(prompt)
+		if unreachable(prompt) {
+			t.unreachableAt = since
+		}
 	}
 }
 
