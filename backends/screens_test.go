@@ -40,6 +40,11 @@ var screenCases = []struct {
 	{"codex/provider-gave-up-500.txt", true, ""},
 	// Gemini CLI retries behind "Thinking...": nothing to recognise.
 	{"gemini/provider-unreachable-thinking.txt", true, ""},
+	// Each CLI gives up in the end and is back at its input box with the
+	// error in its transcript, where it stays after a later good turn:
+	// not matched.
+	{"claude/provider-gave-up-refused.txt", true, ""},
+	{"gemini/provider-gave-up-refused.txt", true, ""},
 
 	{"codex/missing-env-var.txt", true, "Missing environment variable: `MOCK_PROVIDER_KEY`"},
 	{"codex/mcp-tool-approval.txt", false, `Allow the claude-teams MCP server to run tool "team_delete"?`},
