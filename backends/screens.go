@@ -27,6 +27,10 @@ type ScreenPatterns struct {
 	// TailLines is how many of the last non-blank lines NeedsInput looks
 	// at; 0 means the whole screen.
 	TailLines int
+	// Unreachable matches a CLI retrying a model provider that does not
+	// answer, in the same tail as NeedsInput and before it; the first
+	// group is the provider's error (see ProviderUnreachablePrefix).
+	Unreachable []*regexp.Regexp
 }
 
 // Backend names the built-in patterns are keyed by. Any other name gets the
@@ -61,8 +65,9 @@ var (
 		),
 		// The input box: a horizontal rule (a teammate's ends in "@name ──")
 		// directly above the "❯" prompt line.
-		Ready:     screenMustCompile(`(?m)^─{3,}[^\n]*\n❯`),
-		TailLines: 25,
+		Ready:       screenMustCompile(`(?m)^─{3,}[^\n]*\n❯`),
+		TailLines:   25,
+		Unreachable: claudeUnreachable,
 	}
 
 	// codexScreens: Codex CLI 0.169.0.
@@ -82,8 +87,9 @@ var (
 			`Missing environment variable`,
 			`(?im)^\s*Press enter to continue`,
 		),
-		Ready:     screenMustCompile(`\? for shortcuts`, `Ask Codex to do anything`),
-		TailLines: 25,
+		Ready:       screenMustCompile(`\? for shortcuts`, `Ask Codex to do anything`),
+		TailLines:   25,
+		Unreachable: codexUnreachable,
 	}
 
 	// openCodeScreens: opencode 1.18.33.
@@ -93,8 +99,9 @@ var (
 			`Access external directory`,
 			`Allow once\s+Allow always\s+Reject`,
 		),
-		Ready:     screenMustCompile(`ctrl\+p commands`),
-		TailLines: 25,
+		Ready:       screenMustCompile(`ctrl\+p commands`),
+		TailLines:   25,
+		Unreachable: openCodeUnreachable,
 	}
 
 	// geminiScreens: Gemini CLI 0.61.0 for the auth dialogs (recorded); the
@@ -198,6 +205,9 @@ func (p ScreenPatterns) MatchNeedsInput(screen string) (matched string, ok bool)
 	text := screenTail(screenNormalize(screen), p.TailLines)
 	if text == "" {
 		return "", false
+	}
+	if line, ok := matchUnreachable(p.Unreachable, text); ok {
+		return line, true
 	}
 	for _, re := range p.NeedsInput {
 		if loc := re.FindStringIndex(text); loc != nil {

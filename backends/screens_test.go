@@ -32,6 +32,20 @@ var screenCases = []struct {
 	{"claude/teammate-332-auto-refused.txt", true, "Auto mode can't check actions in this session"},
 	{"claude/teammate-332-default-after-reply.txt", true, ""},
 
+	{"claude/provider-retry-refused.txt", true, "provider unreachable: Unable to connect to API (ConnectionRefused)"},
+	{"claude/provider-retry-503.txt", true, "provider unreachable: API error"},
+	{"codex/provider-reconnecting.txt", true, "provider unreachable: Connection failed: error sending request"},
+	// After "Reconnecting... 5/5" Codex gives up: "■ <error>" above its
+	// input box, like any failed turn.
+	{"codex/provider-gave-up-500.txt", true, ""},
+	// Gemini CLI retries behind "Thinking...": nothing to recognise.
+	{"gemini/provider-unreachable-thinking.txt", true, ""},
+	// Each CLI gives up in the end and is back at its input box with the
+	// error in its transcript, where it stays after a later good turn:
+	// not matched.
+	{"claude/provider-gave-up-refused.txt", true, ""},
+	{"gemini/provider-gave-up-refused.txt", true, ""},
+
 	{"codex/missing-env-var.txt", true, "Missing environment variable: `MOCK_PROVIDER_KEY`"},
 	{"codex/mcp-tool-approval.txt", false, `Allow the claude-teams MCP server to run tool "team_delete"?`},
 	{"gemini/auth-chooser.txt", false, "How would you like to authenticate for this project?"},
@@ -51,6 +65,15 @@ var screenCases = []struct {
 	{"opencode/permission-bash.txt", false, "Permission required"},
 	{"opencode/busy.txt", true, ""},
 	{"opencode/ready-after-turn.txt", true, ""},
+	// The retry status line replaces "ctrl+p commands".
+	{"opencode/provider-retry-refused.txt", false, "provider unreachable: Cannot connect to API: Unable to connect."},
+	{"opencode/provider-retry-500.txt", false, "provider unreachable: upstream unavailable"},
+	{"opencode/provider-retry-503.txt", false, "provider unreachable: upstream unavailable"},
+	// After the fifth attempt OpenCode gives up: the error stays in the
+	// transcript, the status line is back to normal. Not a dialog (a later
+	// message makes it try again; the old error would stay on screen).
+	{"opencode/provider-gave-up-refused.txt", true, ""},
+	{"opencode/provider-gave-up-503.txt", true, ""},
 
 	{"generic/blank.txt", false, ""},
 	{"generic/apt-continue-yn.txt", true, "Do you want to continue? [Y/n]"},

@@ -142,6 +142,9 @@ func (t *team) evalHealth(ctx context.Context, m *mate, now time.Time) {
 		t.healthChanged(m, tr)
 	}
 	next := policy.NextHealthCheck(cfg, in)
+	if h := m.health.HoldUntil(); h.After(now) && (next.IsZero() || h.Before(next)) {
+		next = h
+	}
 	if !settleAt.IsZero() && (next.IsZero() || settleAt.Before(next)) {
 		next = settleAt
 	}

@@ -49,6 +49,7 @@ func TestMain(m *testing.M) {
 //	on-term FILE     on SIGTERM or SIGHUP write FILE, then exit 143 300 ms later
 //	noisy-term       on SIGTERM or SIGHUP print a line every 10 ms, exit 143 after 300 ms
 //	spin MS          redraw a spinner in place every MS ms, for ever, in the background
+//	redraw MS F1,F2  clear and draw the files in turn, one every MS ms, for ever, in the background
 //	stamp FILE       write the time (Unix ns) to FILE
 //	report DIR       write DIR/report-<pid>.json: args, environment, cwd
 //	exit N           exit with status N
@@ -175,6 +176,17 @@ func runAgentCommand(c string) (code int, done bool) {
 			frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 			for i := 0; ; i++ {
 				fmt.Print("\r" + frames[i%len(frames)] + " working")
+				time.Sleep(time.Duration(max(ms, 1)) * time.Millisecond)
+			}
+		}()
+	case "redraw":
+		msText, list, _ := strings.Cut(arg, " ")
+		ms, _ := strconv.Atoi(msText)
+		files := strings.Split(list, ",")
+		go func() {
+			for i := 0; ; i++ {
+				b, _ := os.ReadFile(files[i%len(files)])
+				_, _ = os.Stdout.Write(append([]byte("\x1b[H\x1b[2J"), b...))
 				time.Sleep(time.Duration(max(ms, 1)) * time.Millisecond)
 			}
 		}()

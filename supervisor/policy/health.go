@@ -226,6 +226,9 @@ type HealthTracker struct {
 	reason string
 	ready  bool
 	since  time.Time
+	// unreachableAt: when a provider's retry line was last seen
+	// (holdUnreachable).
+	unreachableAt time.Time
 }
 
 // NewHealthTracker returns a tracker for a run starting at startedAt.
@@ -244,6 +247,7 @@ func (t *HealthTracker) Update(in HealthInput) (HealthTransition, bool) {
 		t.ready = true
 	}
 	in.Ready = t.ready
+	t.holdUnreachable(&in)
 	h := DeriveHealth(t.cfg, in)
 	prompt := ""
 	if h == HealthNeedsInput {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/f9449b24/claude-teams/backends"
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
@@ -29,7 +30,7 @@ func HealthReason(cfg HealthConfig, in HealthInput, h Health) string {
 		if in.Refusal != "" {
 			return "its idle_notification says: " + in.Refusal
 		}
-		return "its screen shows: " + leadOr(in.Prompt, "a prompt")
+		return screenReason(in.Prompt)
 	case HealthStarting:
 		return "its ready screen has not shown yet (counted as started after " + leadDuration(cfg.StartTimeout) + ")"
 	case HealthStalled:
@@ -67,8 +68,21 @@ func (t *HealthTracker) Reason() string { return t.reason }
 func (t *HealthTracker) Restore(h Health, prompt string, since time.Time) {
 	t.cur, t.prompt, t.since, t.ready = h, prompt, since, true
 	if h == HealthNeedsInput {
-		t.reason = "its screen shows: " + leadOr(prompt, "a prompt")
+		t.reason = screenReason(prompt)
+		if unreachable(prompt) {
+			t.unreachableAt = since
+		}
 	}
+}
+
+// screenReason is the reason of a needs_input read from the screen: a
+// provider that does not answer says so itself ("provider unreachable:
+// …"), any other prompt is quoted.
+func screenReason(prompt string) string {
+	if strings.HasPrefix(prompt, backends.ProviderUnreachablePrefix) {
+		return prompt
+	}
+	return "its screen shows: " + leadOr(prompt, "a prompt")
 }
 
 // Dialogs and refusals: what the lead can do about a teammate that waits
@@ -102,6 +116,22 @@ type dialogAdvice struct {
 }
 
 var dialogAdvices = []dialogAdvice{
+	// A provider that does not answer (backends.ProviderUnreachablePrefix):
+	// the CLI retries on its own, then gives up; only its configuration helps.
+	{"opencode", backends.ProviderUnreachablePrefix, "Its model provider does not answer and OpenCode keeps retrying " +
+		"(it gives up after 5 attempts): check the provider's baseURL, the network and the API key in the provider block " +
+		"of its opencode.json (or OPENCODE_CONFIG_CONTENT in claude-teams' environment, which the teammate inherits), " +
+		"then restart it with restart_teammate."},
+	{"claude", backends.ProviderUnreachablePrefix, "Its model API does not answer and Claude Code keeps retrying " +
+		"(it gives up after 10 attempts): check ANTHROPIC_BASE_URL, the network (proxy, HTTPS_PROXY) and " +
+		"ANTHROPIC_API_KEY in claude-teams' environment (the env of its entry in the lead's MCP settings), " +
+		"which the teammate inherits, then restart it with restart_teammate."},
+	{"codex", backends.ProviderUnreachablePrefix, "Its model provider does not answer and Codex keeps reconnecting " +
+		"(it gives up after 5 attempts): check base_url of the [model_providers.<name>] block in $CODEX_HOME/config.toml, " +
+		"the network and the key variable named by env_key (listed in env_vars of [mcp_servers.claude-teams] in the " +
+		"lead's Codex config), then restart it with restart_teammate."},
+	{"", backends.ProviderUnreachablePrefix, "Its model provider does not answer and it keeps retrying: check the " +
+		"provider's base URL, the network and the API key in its configuration, then restart it with restart_teammate."},
 	{"", "uto mode", "Claude Code 2.1.332 starts in auto mode, whose safety check runs only on Anthropic's servers: " +
 		"behind a gateway, proxy or mock every tool call is refused, and answering cannot help. Spawn it again " +
 		`with permission_mode "default" (or set CLAUDE_TEAMS_PERMISSION_MODE=default in claude-teams' environment).`},

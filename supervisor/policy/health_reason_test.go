@@ -24,6 +24,11 @@ func TestDialogAdviceFromRecordedScreens(t *testing.T) {
 		{"codex", "codex/mcp-tool-approval.txt", "default_tools_approval_mode"},
 		{"codex", "codex/login.txt", "env_vars"},
 		{"opencode", "opencode/permission-external-dir.txt", "Allow once"},
+		{"opencode", "opencode/provider-retry-refused.txt", "baseURL"},
+		{"opencode", "opencode/provider-retry-500.txt", "OPENCODE_CONFIG_CONTENT"},
+		{"claude", "claude/provider-retry-refused.txt", "ANTHROPIC_BASE_URL"},
+		{"claude", "claude/provider-retry-503.txt", "ANTHROPIC_API_KEY"},
+		{"codex", "codex/provider-reconnecting.txt", "[model_providers.<name>]"},
 		{"claude", "claude/permission-bash.txt", ""},
 		{"codex", "codex/trust-folder.txt", ""},
 	}
@@ -155,5 +160,21 @@ func TestHealthTrackerRestore(t *testing.T) {
 	in.NeedsInput, in.Prompt, in.LastOutput = false, "", in.Now
 	if tr2, changed := tr.Update(in); !changed || !tr2.Recovered || tr2.To != HealthRunning {
 		t.Fatalf("answered: %+v, %v", tr2, changed)
+	}
+}
+
+// TestHealthReasonProviderUnreachable: the reason of a teammate whose
+// provider does not answer is what its screen says, without the "its
+// screen shows" of a dialog; a restored tracker says the same.
+func TestHealthReasonProviderUnreachable(t *testing.T) {
+	const p = "provider unreachable: upstream unavailable"
+	in := HealthInput{Now: clockEpoch, StartedAt: clockEpoch, NeedsInput: true, Prompt: p}
+	if got := HealthReason(HealthConfig{}, in, HealthNeedsInput); got != p {
+		t.Errorf("HealthReason = %q, want %q", got, p)
+	}
+	tr := NewHealthTracker(HealthConfig{}, clockEpoch)
+	tr.Restore(HealthNeedsInput, p, clockEpoch)
+	if got := tr.Reason(); got != p {
+		t.Errorf("restored Reason = %q, want %q", got, p)
 	}
 }
