@@ -11,6 +11,21 @@ import (
 // writer ignoring the lock); nothing is written.
 var errInboxChanged = errors.New("inbox changed under its lock")
 
+// liveScan is what collect saw of the live file: per entry its class,
+// and the indices of the entries it returned.
+type liveScan struct {
+	class  []entryClass
+	picked []int
+}
+
+type entryClass uint8
+
+const (
+	notMessage entryClass = iota // kept as is, never judged
+	unreadMessage
+	readMessage
+)
+
 // stageMarked stages moving, under the inbox lock, the live entries
 // collect picked (marked: their messages, read set, in file order) and
 // those already read to the history file, and the rest to a new live

@@ -89,21 +89,6 @@ func (s *Store) ReadInbox(team, agent string, opt ReadOptions) (InboxResult, err
 	return res, nil
 }
 
-// liveScan is what collect saw of the live file: per entry its class,
-// and the indices of the entries it returned.
-type liveScan struct {
-	class  []entryClass
-	picked []int
-}
-
-type entryClass uint8
-
-const (
-	notMessage entryClass = iota // kept as is, never judged
-	unreadMessage
-	readMessage
-)
-
 // collect builds the result from the live file path ("" for none) and,
 // unless UnreadOnly, the history, filtered by From and cut to Limit,
 // streaming the live file. bad is set when it is not a JSON array.
