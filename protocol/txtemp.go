@@ -113,13 +113,19 @@ type fileID struct {
 	mtime, ctime int64 // ns
 }
 
+// idOf returns fi's identity; false where the platform does not give
+// a ctime (then nothing is trusted without validation).
 func idOf(fi os.FileInfo) (fileID, bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return fileID{}, false
 	}
+	ctime, ok := ctimeOf(st)
+	if !ok {
+		return fileID{}, false
+	}
 	return fileID{
-		dev: uint64(st.Dev), ino: st.Ino, size: st.Size,
-		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(),
+		dev: uint64(st.Dev), ino: uint64(st.Ino), size: fi.Size(),
+		mtime: fi.ModTime().UnixNano(), ctime: ctime,
 	}, true
 }
