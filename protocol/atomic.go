@@ -138,15 +138,16 @@ func mkdirs(dir string) error {
 // removeStaleTemps deletes, in dir, temp files of ours whose names start
 // with one of prefixes: left by a writer that died between creating and
 // renaming them. Call it only while holding the locks of the files those
-// prefixes belong to: then no live writer of ours is using them.
-func removeStaleTemps(dir string, prefixes []string) {
+// prefixes belong to: then no live writer of ours is using them. Paths in
+// own (the caller's own temps) are kept.
+func removeStaleTemps(dir string, prefixes []string, own map[string]bool) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if !strings.Contains(name, ".tmp-") {
+		if !strings.Contains(name, ".tmp-") || own[filepath.Join(dir, name)] {
 			continue
 		}
 		for _, p := range prefixes {

@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -103,44 +102,6 @@ func (s *Store) fillMessage(m Message) Message {
 	m.Type = MessageType
 	m.Read = false
 	return m
-}
-
-// stageAppend stages appending one encoded entry to agent's inbox; the
-// caller holds the inbox lock. The entry is spliced into the existing
-// bytes once they are checked to be a JSON array, so an append costs a
-// copy of the file, not decoding and encoding every entry. A corrupt
-// inbox is staged to move aside and the entry starts a fresh one.
-func (s *Store) stageAppend(t *tx, team, agent string, entry []byte) (corrupt string, err error) {
-	path := s.InboxPath(team, agent)
-	data, err := readRegular(path)
-	if err != nil && !errors.Is(err, ErrNotRegular) {
-		return "", err
-	}
-	if err == nil {
-		if spliced, ok := spliceEntry(data, entry); ok {
-			t.put(path, spliced)
-			return "", nil
-		}
-	}
-	corrupt = s.stageSetAside(t, team, agent)
-	t.put(path, encodeInbox([]json.RawMessage{entry}))
-	return corrupt, nil
-}
-
-// loadInboxLocked reads the live inbox under its lock. If it is not a JSON
-// array (or not a regular file), it stages moving it to
-// OwnDir/corrupt/<agent>.json.<time> and returns an empty inbox and that
-// path.
-func (s *Store) loadInboxLocked(t *tx, team, agent string) (raw []json.RawMessage, corrupt string, err error) {
-	path := s.InboxPath(team, agent)
-	raw, bad, err := readInboxEntries(path)
-	if err != nil && !errors.Is(err, ErrNotRegular) {
-		return nil, "", err
-	}
-	if err == nil && bad == nil {
-		return raw, "", nil
-	}
-	return nil, s.stageSetAside(t, team, agent), nil
 }
 
 // stageSetAside stages moving agent's inbox to OwnDir/corrupt and returns

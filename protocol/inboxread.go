@@ -16,7 +16,8 @@ import (
 // inbox lock and moves every live entry it returns to the history file
 // with read set; without it, it takes no lock and writes nothing, unless
 // the inbox is corrupt, which is then moved aside under the lock. A missing
-// inbox is empty.
+// inbox is empty. The live file is streamed, never held whole: memory is
+// the messages returned plus buffers (inboxmark.go rewrites it).
 func (s *Store) ReadInbox(team, agent string, opt ReadOptions) (InboxResult, error) {
 	if err := ValidateTeamName(team); err != nil {
 		return InboxResult{}, err
@@ -24,70 +25,63 @@ func (s *Store) ReadInbox(team, agent string, opt ReadOptions) (InboxResult, err
 	if err := ValidateMemberName(agent); err != nil {
 		return InboxResult{}, err
 	}
+	path := s.InboxPath(team, agent)
 	// Without MarkRead, or with nothing to mark, no lock is needed: a
 	// sound inbox read without the lock is one some writer wrote whole.
-	raw, bad, err := readInboxEntries(s.InboxPath(team, agent))
-	if err != nil && !errors.Is(err, ErrNotRegular) {
-		return InboxResult{}, err
+	if !opt.MarkRead {
+		res, _, bad, err := s.collect(team, agent, path, opt)
+		if err != nil && !errors.Is(err, ErrNotRegular) {
+			return InboxResult{}, err
+		}
+		if err == nil && bad == nil {
+			return res, nil
+		}
+	} else {
+		found := false
+		bad, err := scanInbox(path, func(_ int, r []byte) error {
+			if _, ok := decodeEntry(r); ok {
+				found = true
+				return errStopScan
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, ErrNotRegular) {
+			return InboxResult{}, err
+		}
+		if err == nil && bad == nil && !found {
+			res, _, _, err := s.collect(team, agent, "", opt)
+			return res, err
+		}
 	}
-	if err == nil && bad == nil && (!opt.MarkRead || !anyMessage(raw)) {
-		res, _, err := s.collect(team, agent, raw, opt)
-		return res, err
-	}
-	if _, err := os.Stat(s.InboxPath(team, agent)); errors.Is(err, fs.ErrNotExist) {
-		res, _, err := s.collect(team, agent, nil, opt)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		res, _, _, err := s.collect(team, agent, "", opt)
 		return res, err
 	}
 	var res InboxResult
-	err = s.transform([]string{s.InboxPath(team, agent)}, func(t *tx) error {
-		raw, corrupt, err := s.loadInboxLocked(t, team, agent)
-		if err != nil {
+	err := s.transform([]string{path}, func(t *tx) error {
+		var live liveScan
+		var bad error
+		var err error
+		res, live, bad, err = s.collect(team, agent, path, opt)
+		if err != nil && !errors.Is(err, ErrNotRegular) {
 			return err
 		}
-		if corrupt != "" {
-			t.put(s.InboxPath(team, agent), []byte("[]"))
-		}
-		var picked []int
-		res, picked, err = s.collect(team, agent, raw, opt)
-		res.Corrupt = corrupt
-		if err != nil || !opt.MarkRead {
+		if err != nil || bad != nil {
+			corrupt := s.stageSetAside(t, team, agent)
+			t.put(path, []byte("[]"))
+			res, _, _, err = s.collect(team, agent, "", opt)
+			res.Corrupt = corrupt
 			return err
+		}
+		if !opt.MarkRead {
+			return nil
 		}
 		// What we return is now read (the Python server returns the
 		// entries it marked with read true).
 		for i := range res.Messages {
 			res.Messages[i].Read = true
 		}
-		// Move what was returned, and live entries already marked read
-		// by someone else; leave the rest (other senders, entries cut by
-		// Limit, entries we cannot judge) in place.
-		move := make([]bool, len(raw))
-		for _, i := range picked {
-			move[i] = true
-		}
-		var moved bytes.Buffer
-		var keep []json.RawMessage
-		for i, r := range raw {
-			m, ok := decodeEntry(r)
-			if !ok || !move[i] && !m.Read {
-				keep = append(keep, r)
-				continue
-			}
-			m.Read = true
-			line, err := marshalCompact(m)
-			if err != nil {
-				return err
-			}
-			moved.Write(line)
-			moved.WriteByte('\n')
-		}
-		if moved.Len() > 0 {
-			// History first: a crash between the two leaves a message
-			// twice (once unread), never lost.
-			t.appendTo(s.HistoryPath(team, agent), moved.Bytes())
-			t.put(s.InboxPath(team, agent), encodeInbox(keep))
-		}
-		return nil
+		return s.stageMarked(t, team, agent, live, res.Messages[len(res.Messages)-len(live.picked):])
 	})
 	if err != nil {
 		return InboxResult{}, fmt.Errorf("read inbox %s: %w", agent, err)
@@ -95,40 +89,53 @@ func (s *Store) ReadInbox(team, agent string, opt ReadOptions) (InboxResult, err
 	return res, nil
 }
 
-func anyMessage(raw []json.RawMessage) bool {
-	for _, r := range raw {
-		if _, ok := decodeEntry(r); ok {
-			return true
+// collect builds the result from the live file path ("" for none) and,
+// unless UnreadOnly, the history, filtered by From and cut to Limit,
+// streaming the live file. bad is set when it is not a JSON array.
+func (s *Store) collect(team, agent, path string, opt ReadOptions) (res InboxResult, live liveScan, bad, err error) {
+	var msgs []Message
+	var from []int // per message: its index in the live file, or -1 for history
+	keep := func(m Message, i int) {
+		msgs = append(msgs, m)
+		from = append(from, i)
+		// Only the newest Limit are returned: drop older ones as we go.
+		if opt.Limit > 0 && len(msgs) >= 2*opt.Limit+64 {
+			n := copy(msgs, msgs[len(msgs)-opt.Limit:])
+			clear(msgs[n:])
+			msgs = msgs[:n]
+			from = from[:copy(from, from[len(from)-opt.Limit:])]
 		}
 	}
-	return false
-}
-
-// collect builds the result from the live entries and, unless UnreadOnly,
-// the history, filtered by From and cut to Limit. It also returns the
-// indices into raw of the live entries it returned.
-func (s *Store) collect(team, agent string, raw []json.RawMessage, opt ReadOptions) (InboxResult, []int, error) {
-	var msgs []Message
-	var from []int // per message: its index in raw, or -1 for history
 	if !opt.UnreadOnly {
 		h, err := s.readHistory(team, agent)
 		if err != nil {
-			return InboxResult{}, nil, err
+			return InboxResult{}, liveScan{}, nil, err
 		}
 		for _, m := range h {
 			if opt.From == "" || m.From == opt.From {
-				msgs = append(msgs, m)
-				from = append(from, -1)
+				keep(m, -1)
 			}
 		}
 	}
-	for i, r := range raw {
-		m, ok := decodeEntry(r)
-		if !ok || opt.UnreadOnly && m.Read || opt.From != "" && m.From != opt.From {
-			continue
+	if path != "" {
+		bad, err = scanInbox(path, func(i int, r []byte) error {
+			m, ok := decodeEntry(r)
+			c := notMessage
+			if ok {
+				c = unreadMessage
+				if m.Read {
+					c = readMessage
+				}
+			}
+			live.class = append(live.class, c)
+			if ok && !(opt.UnreadOnly && m.Read) && (opt.From == "" || m.From == opt.From) {
+				keep(m, i)
+			}
+			return nil
+		})
+		if bad != nil || err != nil {
+			return InboxResult{}, liveScan{}, bad, err
 		}
-		msgs = append(msgs, m)
-		from = append(from, i)
 	}
 	if opt.Limit > 0 && len(msgs) > opt.Limit {
 		msgs = msgs[len(msgs)-opt.Limit:]
@@ -137,13 +144,12 @@ func (s *Store) collect(team, agent string, raw []json.RawMessage, opt ReadOptio
 	if msgs == nil {
 		msgs = []Message{}
 	}
-	var picked []int
 	for _, i := range from {
 		if i >= 0 {
-			picked = append(picked, i)
+			live.picked = append(live.picked, i)
 		}
 	}
-	return InboxResult{Messages: msgs}, picked, nil
+	return InboxResult{Messages: msgs}, live, nil, nil
 }
 
 // readHistory reads agent's history file. Lines that do not decode (a
@@ -186,7 +192,17 @@ func (s *Store) Unread(team, agent string) (count int, oldest time.Time, err err
 		return 0, time.Time{}, err
 	}
 	path := s.InboxPath(team, agent)
-	raw, bad, err := readInboxEntries(path)
+	bad, err := scanInbox(path, func(_ int, r []byte) error {
+		m, ok := decodeEntry(r)
+		if !ok || m.Read {
+			return nil
+		}
+		count++
+		if ts, err := ParseTimestamp(m.Timestamp); err == nil && (oldest.IsZero() || ts.Before(oldest)) {
+			oldest = ts
+		}
+		return nil
+	})
 	if errors.Is(err, ErrNotRegular) {
 		return 0, time.Time{}, fmt.Errorf("inbox %s: %w: %w", path, ErrCorrupt, err)
 	}
@@ -195,16 +211,6 @@ func (s *Store) Unread(team, agent string) (count int, oldest time.Time, err err
 	}
 	if bad != nil {
 		return 0, time.Time{}, fmt.Errorf("inbox %s: %w: %v", path, ErrCorrupt, bad)
-	}
-	for _, r := range raw {
-		m, ok := decodeEntry(r)
-		if !ok || m.Read {
-			continue
-		}
-		count++
-		if ts, err := ParseTimestamp(m.Timestamp); err == nil && (oldest.IsZero() || ts.Before(oldest)) {
-			oldest = ts
-		}
 	}
 	return count, oldest, nil
 }

@@ -28,6 +28,8 @@ type Store struct {
 	lockTimeout time.Duration
 	staleAfter  time.Duration
 	refresh     time.Duration
+	// valid remembers the inboxes this Store wrote (inboxappend.go).
+	valid *validCache
 
 	// hook, when set (tests only), is called at named points of a write:
 	// "lock-busy" when a lock is found held, "lock-stale" when one is
@@ -63,6 +65,7 @@ func NewStore(root string, opts ...Option) *Store {
 		lockTimeout: DefaultLockTimeout,
 		staleAfter:  LockStaleAfter,
 		refresh:     lockRefreshEvery,
+		valid:       &validCache{},
 	}
 	for _, o := range opts {
 		o(s)

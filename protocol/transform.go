@@ -30,6 +30,7 @@ func (s *Store) transform(lockFiles []string, fn func(*tx) error) (err error) {
 	t := &tx{s: s, set: s.newLockSet()}
 	applied := false
 	defer func() {
+		t.removeOwnTemps()
 		if rerr := t.set.releaseAll(); rerr != nil && err == nil && !applied {
 			err = rerr
 		}
@@ -62,6 +63,9 @@ type tx struct {
 	set   *lockSet
 	ops   []txOp
 	temps map[string][]string // dir -> prefixes of orphan temps to remove
+	own   map[string]bool     // temps fn wrote (tx.temp), not orphans
+	// closers are files kept open until the transform ends.
+	closers []*os.File
 }
 
 type opKind int
@@ -72,6 +76,8 @@ const (
 	opRemove
 	opRename
 	opCreate
+	opInstall    // rename temp file to over path
+	opAppendFile // append temp file to to path
 )
 
 type txOp struct {
@@ -79,6 +85,7 @@ type txOp struct {
 	path string
 	to   string // opRename
 	data []byte
+	rec  func(os.FileInfo) // opInstall: told path's new identity
 }
 
 // lock takes one more lock directory (that of file) for the rest of the
@@ -132,7 +139,7 @@ func (t *tx) apply() error {
 		return nil
 	}
 	for dir, prefixes := range t.temps {
-		removeStaleTemps(dir, prefixes)
+		removeStaleTemps(dir, prefixes, t.own)
 	}
 	for _, op := range t.ops {
 		var err error
@@ -145,6 +152,10 @@ func (t *tx) apply() error {
 			if err = t.s.mkdirsFor(filepath.Dir(op.path)); err == nil {
 				err = appendDurable(op.path, op.data)
 			}
+		case opInstall:
+			err = t.applyInstall(op)
+		case opAppendFile:
+			err = t.applyAppendFile(op)
 		case opRemove:
 			if err = os.Remove(op.path); errors.Is(err, fs.ErrNotExist) {
 				err = nil
