@@ -12,13 +12,13 @@
 // missing one skips (exit 77). Claude Code is installed once into
 // $E2E_CACHE/npm-claude (or CLAUDE_BIN names a claude executable to use).
 // On failure everything useful is printed and the work directory is kept.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync,
-} from 'node:fs';
-import net from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
+import {
+  claudeMate, freePort, isIdle, mockPath, sleep, waitListening,
+} from './lib-team.mjs';
 
 const CLAUDE_VERSION = '2.1.197';
 const TEAM = 'e2e-claude';
@@ -29,210 +29,17 @@ const API_KEY = 'sk-ant-mock';
 const REPLY_DEADLINE_MS = 90_000;
 const IDLE_DEADLINE_MS = 30_000;
 
-const inCI = !!process.env.CI && process.env.CI !== 'false';
-const repoRoot = process.env.REPO_ROOT ?? resolve(dirname(new URL(import.meta.url).pathname), '../..');
-const mockPath = resolve(repoRoot, '..', 'shared', 'tools', 'mockllm', 'mockllm.py');
-
-let work = ''; // the scenario's scratch directory, removed unless it failed
-
-// unavailable skips outside CI and fails under CI.
-function unavailable(why) {
-  if (work) rmSync(work, { recursive: true, force: true });
-  if (inCI) {
-    process.stderr.write(`claude-teammate: ${why} (required under CI)\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`  - skipped: ${why}\n`);
-  process.exit(77);
-}
-
-function have(cmd) {
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status === 0;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-for (const cmd of ['tmux', 'python3']) {
-  if (!have(cmd)) unavailable(`${cmd} is not installed`);
-}
-if (!existsSync(mockPath)) {
-  unavailable(`the mock model is missing: ${mockPath} (shared/ must sit beside the clone)`);
-}
-
-work = realpathSync(mkdtempSync('/tmp/ctc-')); // short: it is TMUX_TMPDIR too
-const root = join(work, 'root'); // HOME and CLAUDE_CONFIG_DIR: teams, inboxes, .claude.json
-const proj = join(work, 'proj'); // the teammate's working directory
-mkdirSync(root);
-mkdirSync(proj);
-const socket = `ct-e2e-${process.pid}`;
-const mockLog = join(work, 'mock.jsonl');
-const mockDump = join(work, 'mock-dump.jsonl');
-const serverLog = join(work, 'server.log');
-
-// claudeBinary returns a claude executable of the pinned version, installing
-// it with npm into $E2E_CACHE/npm-claude when needed.
-function claudeBinary() {
-  const version = (bin) => {
-    const r = spawnSync(bin, ['--version'], {
-      encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH, HOME: root, DISABLE_AUTOUPDATER: '1' },
-    });
-    return r.status === 0 ? r.stdout.trim() : '';
-  };
-  if (process.env.CLAUDE_BIN) {
-    const v = version(process.env.CLAUDE_BIN);
-    if (!v) throw new Error(`CLAUDE_BIN=${process.env.CLAUDE_BIN} does not run`);
-    return { bin: process.env.CLAUDE_BIN, version: v };
-  }
-  const dir = join(process.env.E2E_CACHE ?? join(repoRoot, '.cache'), 'npm-claude');
-  const bin = join(dir, 'node_modules', '.bin', 'claude');
-  let v = existsSync(bin) ? version(bin) : '';
-  if (!v.startsWith(CLAUDE_VERSION + ' ')) {
-    if (!have('npm')) unavailable('npm is not installed (needed to install Claude Code)');
-    step(`installing @anthropic-ai/claude-code@${CLAUDE_VERSION} into ${dir}`);
-    mkdirSync(dir, { recursive: true });
-    execFileSync('npm', ['install', '--prefix', dir, `@anthropic-ai/claude-code@${CLAUDE_VERSION}`, '--save-exact',
-      '--no-audit', '--no-fund', '--loglevel=error'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-    v = version(bin);
-  }
-  assert.ok(v.startsWith(CLAUDE_VERSION + ' '), `${bin} --version says ${JSON.stringify(v)}, want ${CLAUDE_VERSION}`);
-  return { bin, version: v };
-}
-
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitListening(port, child, deadlineMs) {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`mock model exited with ${child.exitCode}`);
-    const ok = await new Promise((r) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`mock model not listening on ${port} after ${deadlineMs} ms`);
-    await sleep(100);
-  }
-}
-
-function tmux(...args) {
-  return spawnSync('tmux', ['-L', socket, ...args], {
-    encoding: 'utf8', timeout: 10_000, env: { ...process.env, TMUX_TMPDIR: work, TMUX: '' },
-  });
-}
-
-// panes lists the panes of our private tmux server ([] when it is gone).
-function panes() {
-  const r = tmux('list-panes', '-a', '-F', '#{pane_id} #{pane_dead} #{@claude-teams-agent}');
-  if (r.status !== 0) {
-    // Gone, or going: the last session was killed and the server is exiting.
-    assert.match(r.stderr, /no server running|error connecting|No such file|no current target|server exited|lost server/,
-      `tmux list-panes: ${r.stderr}`);
-    return [];
-  }
-  return r.stdout.split('\n').filter(Boolean);
-}
-
-function readText(path, max = 8000) {
-  try {
-    const s = readFileSync(path, 'utf8');
-    return s.length > max ? `…(${s.length - max} bytes cut)…\n${s.slice(-max)}` : s;
-  } catch (err) {
-    return `(unreadable: ${err.code ?? err.message})`;
-  }
-}
-
-// dumped returns the model requests the mock received (whole bodies).
-function dumped() {
-  if (!existsSync(mockDump)) return [];
-  return readFileSync(mockDump, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
-// promptRequests are the model requests that carry PROMPT.
-function promptRequests() {
-  return dumped().filter((d) => d.path.endsWith('/messages') && JSON.stringify(d.body.messages ?? []).includes(PROMPT));
-}
-
-// conversation sums a dumped request up: its path and the text of its
-// messages (system prompt and tool definitions left out).
-function conversation(d) {
-  const parts = (d.body.messages ?? []).map((m) => {
-    const content = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content ?? [];
-    const text = content.map((c) => (c.type === 'text' ? c.text : `[${c.type} ${JSON.stringify(c.input ?? c.content ?? '')}]`));
-    return `  ${m.role}: ${text.join(' | ').replace(/\s+/g, ' ').slice(0, 600)}`;
-  });
-  return [`${d.path} model=${d.body.model ?? ''}`, ...parts].join('\n');
-}
-
-const isIdle = (m) => {
-  try { return JSON.parse(m.text).type === 'idle_notification'; } catch { return false; }
-};
-
 let lead;
 let mock;
 let paneId = '';
 const received = [];
 
-// stopAll ends what this scenario started (the mock model, the private tmux
-// server with any teammate left in it), also when node exits early: an
-// uncaught error, a closed stdout, a signal. The claude-teams server goes
-// first, so that it cannot start a tmux server after ours was killed.
-let stopped = false;
-function stopAll() {
-  if (stopped) return;
-  stopped = true;
-  const pid = lead?.transport?.pid;
-  if (pid) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-  }
-  mock?.kill();
-  tmux('kill-server');
-}
-process.on('exit', stopAll);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
-
-async function diagnostics(err) {
-  const out = (title, body) => process.stderr.write(`\n----- ${title}\n${body}\n`);
-  out('failure', err?.stack ?? String(err));
-  out('messages received by the lead', JSON.stringify(received, null, 2));
-  if (lead) {
-    try {
-      const res = await lead.callTool({
-        name: 'check_teammate', arguments: { team_name: TEAM, agent_name: MATE, include_output: true, output_lines: 60 },
-      });
-      out('check_teammate', res.content?.[0]?.text ?? '');
-    } catch (e) {
-      out('check_teammate', `failed: ${e.message}`);
-    }
-  }
-  try {
-    out('tmux panes', panes().join('\n') || '(none)');
-  } catch (e) {
-    out('tmux panes', e.message);
-  }
-  if (paneId) {
-    const r = tmux('capture-pane', '-p', '-J', '-S', '-80', '-t', paneId);
-    out(`pane ${paneId} screen`, r.status === 0 ? r.stdout.split('\n').map((l) => l.trimEnd()).join('\n').trimEnd() : r.stderr);
-  }
-  out('mock log', readText(mockLog));
-  try {
-    out('model requests (mock dump, messages only)', dumped().map(conversation).join('\n') || '(none)');
-  } catch (e) {
-    out('model requests', `unreadable: ${e.message}`);
-  }
-  const inboxes = join(root, 'teams', TEAM, 'inboxes');
-  if (existsSync(inboxes)) {
-    for (const f of readdirSync(inboxes)) out(`inbox ${f}`, readText(join(inboxes, f)));
-  }
-  out('team config', readText(join(root, 'teams', TEAM, 'config.json')));
-  out('server log', readText(serverLog, 16000));
-  if (lead) out('server stderr (tail)', lead.stderrText().slice(-4000));
-}
+const {
+  work, root, proj, socket, mockLog, mockDump, serverLog, claudeBinary, panes, tmux, promptRequests, stopAll,
+  diagnostics,
+} = claudeMate({
+  name: 'claude-teammate', tmpPrefix: 'ctc', socketPrefix: 'ct-e2e', version: CLAUDE_VERSION, team: TEAM, mate: MATE, prompt: PROMPT,
+}, () => ({ lead, mock, paneId, received }));
 
 let failed = false;
 try {
