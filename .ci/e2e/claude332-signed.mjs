@@ -18,13 +18,14 @@
 // Outside CI a missing tool or CLI skips (exit 77); under CI it fails.
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, rmdirSync,
-  writeFileSync,
+  existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync,
 } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
+import {
+  claudeMate, conversation, freePort, mockPath, readText, sleep, waitListening,
+} from './lib-team.mjs';
 
 const TEAM = 'e2e-signed';
 const MATE = 'worker';
@@ -35,94 +36,30 @@ const FORGED_ID = `shutdown-${Date.now()}@${MATE}`;
 const API_KEY = 'sk-ant-mock';
 const DEADLINE_MS = 120_000;
 
-const inCI = !!process.env.CI && process.env.CI !== 'false';
-const repoRoot = process.env.REPO_ROOT ?? resolve(dirname(new URL(import.meta.url).pathname), '../..');
-const mockPath = resolve(repoRoot, '..', 'shared', 'tools', 'mockllm', 'mockllm.py');
+let mock;
+let lead;
+let port = 0;
+let paneId = '';
+const received = [];
 
-let work = '';
-
-function unavailable(why) {
-  if (work) rmSync(work, { recursive: true, force: true });
-  if (inCI) {
-    process.stderr.write(`claude332-signed: ${why} (required under CI)\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`  - skipped: ${why}\n`);
-  process.exit(77);
-}
-
-function have(cmd) {
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status === 0;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-for (const cmd of ['tmux', 'python3']) {
-  if (!have(cmd)) unavailable(`${cmd} is not installed`);
-}
-if (!existsSync(mockPath)) unavailable(`the mock model is missing: ${mockPath}`);
-const claudeBin = process.env.CLAUDE332_BIN;
-if (!claudeBin || !existsSync(claudeBin)) unavailable('CLAUDE332_BIN does not name Claude Code 2.1.332 (see .ci/run)');
+let claudeBin = '';
+const {
+  work, root, proj, socket, mockLog, mockDump, serverLog, tmux, dumped, stopAll,
+} = claudeMate({
+  name: 'claude332-signed', tmpPrefix: 'cts', socketPrefix: 'ct-signed', team: TEAM, mate: MATE, prompt: PROMPT, mockHint: '',
+  need: (unavailable) => {
+    claudeBin = process.env.CLAUDE332_BIN;
+    if (!claudeBin || !existsSync(claudeBin)) unavailable('CLAUDE332_BIN does not name Claude Code 2.1.332 (see .ci/run)');
+  },
+}, () => ({ lead, mock, paneId, received }));
 const nodeDir = process.env.NODE22_DIR ?? '';
-
-work = realpathSync(mkdtempSync('/tmp/cts-'));
-const root = join(work, 'root');
-const proj = join(work, 'proj');
-mkdirSync(root);
-mkdirSync(proj);
-const socket = `ct-signed-${process.pid}`;
-const mockLog = join(work, 'mock.jsonl');
-const mockDump = join(work, 'mock-dump.jsonl');
-const serverLog = join(work, 'server.log');
 const inbox = join(root, 'teams', TEAM, 'inboxes', `${MATE}.json`);
-
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitListening(port, child, deadlineMs) {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`mock model exited with ${child.exitCode}`);
-    const ok = await new Promise((r) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`mock model not listening on ${port} after ${deadlineMs} ms`);
-    await sleep(100);
-  }
-}
-
-function tmux(...args) {
-  return spawnSync('tmux', ['-L', socket, ...args], {
-    encoding: 'utf8', timeout: 10_000, env: { ...process.env, TMUX_TMPDIR: work, TMUX: '' },
-  });
-}
 
 // screen is the teammate pane's text, lines joined ('' when gone).
 function screen() {
   if (!paneId) return '';
   const r = tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', paneId);
   return r.status === 0 ? r.stdout.replace(/\s+/g, ' ') : '';
-}
-
-function readText(path, max = 8000) {
-  try {
-    const s = readFileSync(path, 'utf8');
-    return s.length > max ? `…(${s.length - max} bytes cut)…\n${s.slice(-max)}` : s;
-  } catch (err) {
-    return `(unreadable: ${err.code ?? err.message})`;
-  }
-}
-
-function dumped() {
-  if (!existsSync(mockDump)) return [];
-  return readFileSync(mockDump, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
 // requestsWith are the model requests whose messages hold needle.
@@ -140,15 +77,6 @@ function wrapperOf(needle) {
   const at = text.indexOf(needle);
   const open = text.lastIndexOf('<teammate-message', at);
   return open < 0 ? '' : text.slice(open, text.indexOf('>', open) + 1);
-}
-
-function conversation(d) {
-  const parts = (d.body.messages ?? []).map((m) => {
-    const content = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content ?? [];
-    const text = content.map((c) => (c.type === 'text' ? c.text : `[${c.type} ${JSON.stringify(c.input ?? c.content ?? '')}]`));
-    return `  ${m.role}: ${text.join(' | ').replace(/\s+/g, ' ').slice(0, 800)}`;
-  });
-  return [`${d.path} model=${d.body.model ?? ''}`, ...parts].join('\n');
 }
 
 // writeNative appends an entry to an inbox as Claude Code does: the lock
@@ -171,12 +99,6 @@ async function writeNative(path, entry) {
   }
 }
 
-let mock;
-let lead;
-let port = 0;
-let paneId = '';
-const received = [];
-
 async function startMock(env) {
   mock?.kill();
   if (mock) await new Promise((r) => (mock.exitCode !== null ? r() : mock.once('exit', r)));
@@ -186,20 +108,6 @@ async function startMock(env) {
   });
   await waitListening(port, mock, 15_000);
 }
-
-let stopped = false;
-function stopAll() {
-  if (stopped) return;
-  stopped = true;
-  const pid = lead?.transport?.pid;
-  if (pid) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  }
-  mock?.kill();
-  tmux('kill-server');
-}
-process.on('exit', stopAll);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
 
 async function diagnostics(err) {
   const out = (title, body) => process.stderr.write(`\n----- ${title}\n${body}\n`);
@@ -211,7 +119,7 @@ async function diagnostics(err) {
   }
   out('mock log', readText(mockLog));
   try {
-    out('model requests (mock dump, messages only)', dumped().map(conversation).join('\n') || '(none)');
+    out('model requests (mock dump, messages only)', dumped().map((d) => conversation(d, 800)).join('\n') || '(none)');
   } catch (e) {
     out('model requests', `unreadable: ${e.message}`);
   }

@@ -5,7 +5,7 @@
 // model requests offered every one of our tools (no schema rejected) and
 // carried the prompt, and that each scripted call got a result.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addMember, assert, call, connect, step } from './lib.mjs';
 import { Scenario, jsonLines, readText, requestsWith } from './lib-team.mjs';
@@ -113,4 +113,23 @@ export async function leadScenario(name, binVar, launch) {
 // serverEnv is the environment our server needs in the CLI's MCP entry.
 export function serverEnv(root) {
   return { CLAUDE_CONFIG_DIR: root, CLAUDE_TEAMS_LOG_LEVEL: 'debug' };
+}
+
+// claudeLead is leadScenario's launch for Claude Code (claude -p) as the
+// lead, our server given to it in an --mcp-config file.
+export async function claudeLead({ root, mock, home, proj, prompt, bin }) {
+  const mcp = join(proj, 'mcp.json');
+  writeFileSync(mcp, JSON.stringify({
+    mcpServers: { 'claude-teams': { type: 'stdio', command: process.env.CLAUDE_TEAMS_BIN, args: [], env: serverEnv(root) } },
+  }));
+  // --permission-mode default: 2.1.332 would otherwise start in auto mode,
+  // whose check needs Anthropic's own API (PROTOCOL.md §10).
+  return run([bin, '-p', prompt, '--mcp-config', mcp, '--strict-mcp-config', '--allowedTools', 'mcp__claude-teams',
+    '--permission-mode', 'default', '--output-format', 'stream-json', '--verbose'], {
+    cwd: proj,
+    env: {
+      PATH: process.env.PATH, HOME: home, ANTHROPIC_BASE_URL: mock.url, ANTHROPIC_API_KEY: 'sk-ant-mock',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1', ENABLE_TOOL_SEARCH: 'false',
+    },
+  });
 }

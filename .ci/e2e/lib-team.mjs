@@ -261,8 +261,13 @@ export function median(xs) {
 // teammate against the mock model (claude-teammate, claude-resume): the
 // skip checks, scratch directory (root, proj), private tmux server, the
 // pinned claude binary, the mock's dump, stopping at exit and the dump on
-// failure. live() returns the scenario's { lead, mock, paneId, received }.
-export function claudeMate({ name, tmpPrefix, socketPrefix, version, team, mate, prompt }, live) {
+// failure. live() returns the scenario's { lead, mock, paneId, received };
+// need(unavailable), when given, checks what else the scenario requires
+// before the scratch directory is made.
+export function claudeMate({
+  name, tmpPrefix, socketPrefix, version, team, mate, prompt, need,
+  mockHint = ' (shared/ must sit beside the clone)',
+}, live) {
   const h = { work: '' };
   // unavailable skips outside CI and fails under CI.
   h.unavailable = (why) => {
@@ -279,8 +284,9 @@ export function claudeMate({ name, tmpPrefix, socketPrefix, version, team, mate,
     if (!h.have(cmd)) h.unavailable(`${cmd} is not installed`);
   }
   if (!existsSync(mockPath)) {
-    h.unavailable(`the mock model is missing: ${mockPath} (shared/ must sit beside the clone)`);
+    h.unavailable(`the mock model is missing: ${mockPath}${mockHint}`);
   }
+  need?.(h.unavailable);
   const work = realpathSync(mkdtempSync(`/tmp/${tmpPrefix}-`)); // short: it is TMUX_TMPDIR too
   h.work = work;
   const root = join(work, 'root'); // HOME and CLAUDE_CONFIG_DIR: teams, inboxes, .claude.json
@@ -391,7 +397,7 @@ export function claudeMate({ name, tmpPrefix, socketPrefix, version, team, mate,
     }
     out('mock log', readText(mockLog));
     try {
-      out('model requests (mock dump, messages only)', h.dumped().map(conversation).join('\n') || '(none)');
+      out('model requests (mock dump, messages only)', h.dumped().map((d) => conversation(d)).join('\n') || '(none)');
     } catch (e) {
       out('model requests', `unreadable: ${e.message}`);
     }
@@ -407,12 +413,12 @@ export function claudeMate({ name, tmpPrefix, socketPrefix, version, team, mate,
 }
 
 // conversation sums a dumped request up: its path and the text of its
-// messages (system prompt and tool definitions left out).
-export function conversation(d) {
+// messages (system prompt and tool definitions left out), each cut at max.
+export function conversation(d, max = 600) {
   const parts = (d.body.messages ?? []).map((m) => {
     const content = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content ?? [];
     const text = content.map((c) => (c.type === 'text' ? c.text : `[${c.type} ${JSON.stringify(c.input ?? c.content ?? '')}]`));
-    return `  ${m.role}: ${text.join(' | ').replace(/\s+/g, ' ').slice(0, 600)}`;
+    return `  ${m.role}: ${text.join(' | ').replace(/\s+/g, ' ').slice(0, max)}`;
   });
   return [`${d.path} model=${d.body.model ?? ''}`, ...parts].join('\n');
 }
