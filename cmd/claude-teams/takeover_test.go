@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/f9449b24/claude-teams/internal/usertest"
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/statussock"
 )
@@ -61,33 +61,6 @@ func TestAttackerHelper(t *testing.T) {
 	}
 }
 
-// localUser creates a throwaway local user, deleted at cleanup; it skips
-// where users cannot be created, except under CI=true.
-func localUser(t *testing.T, prefix string) (uid, gid int) {
-	t.Helper()
-	name := fmt.Sprintf("%s%d", prefix, time.Now().UnixNano()%1e8)
-	if out, err := exec.Command("useradd", "-M", "-N", "-s", "/usr/sbin/nologin", name).CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("cannot create a local user (useradd %s: %v: %s): this test needs root and useradd",
-			name, err, strings.TrimSpace(string(out)))
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("userdel", name).CombinedOutput(); err != nil {
-			t.Errorf("userdel %s: %v: %s", name, err, out)
-		}
-	})
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ = strconv.Atoi(u.Gid)
-	return uid, gid
-}
-
 // publicCopy copies the file at src into a new directory every user may
 // read and run.
 func publicCopy(t *testing.T, src string) string {
@@ -119,8 +92,8 @@ func asUser(uid, gid int, env []string, name string, args ...string) *exec.Cmd {
 }
 
 func TestSocketTakeoverThroughCLI(t *testing.T) {
-	vuid, vgid := localUser(t, "ctv")
-	auid, agid := localUser(t, "cta")
+	vuid, vgid := usertest.New(t, "ctv")
+	auid, agid := usertest.New(t, "cta")
 	bin := publicCopy(t, binary(t))
 	self, err := os.Executable()
 	if err != nil {

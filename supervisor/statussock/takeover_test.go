@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/f9449b24/claude-teams/internal/usertest"
 	"github.com/f9449b24/claude-teams/protocol"
 )
 
@@ -172,34 +172,6 @@ func victimClient(root, team string) error {
 	return json.NewEncoder(os.Stdout).Encode(rep)
 }
 
-// throwawayUser creates a local user for the test and deletes it at
-// cleanup. It skips where users cannot be created, except under CI=true.
-func throwawayUser(t *testing.T, prefix string) (uid, gid int) {
-	t.Helper()
-	name := fmt.Sprintf("%s%d", prefix, time.Now().UnixNano()%1e8)
-	out, err := exec.Command("useradd", "-M", "-N", "-s", "/usr/sbin/nologin", name).CombinedOutput()
-	if err != nil {
-		msg := fmt.Sprintf("cannot create a local user (useradd %s: %v: %s): the cross-user socket test needs root and useradd",
-			name, err, strings.TrimSpace(string(out)))
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("userdel", name).CombinedOutput(); err != nil {
-			t.Errorf("userdel %s: %v: %s", name, err, out)
-		}
-	})
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ = strconv.Atoi(u.Gid)
-	return uid, gid
-}
-
 // helperBinary copies the test binary where every user may run it.
 func helperBinary(t *testing.T) string {
 	t.Helper()
@@ -260,8 +232,8 @@ func (h *helperProc) line(t *testing.T) string {
 func TestSocketTakeoverByAnotherUser(t *testing.T) {
 	for _, how := range []string{"dir0777", "symlink"} {
 		t.Run(how, func(t *testing.T) {
-			vuid, vgid := throwawayUser(t, "ctv")
-			auid, agid := throwawayUser(t, "cta")
+			vuid, vgid := usertest.New(t, "ctv")
+			auid, agid := usertest.New(t, "cta")
 			bin := helperBinary(t)
 			root, err := os.MkdirTemp("/tmp", "ctroot")
 			if err != nil {
