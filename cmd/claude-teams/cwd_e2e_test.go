@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,13 +15,8 @@ import (
 // exactly there (its own `pwd -P` says so), or refuses with the reason;
 // "/x#[y]" used to start it silently in the server's directory.
 func TestSpawnCwdFormatCharacters(t *testing.T) {
-	tmp := tmuxTestDir(t)
 	sock := fmt.Sprintf("ctcwd-%d", os.Getpid())
-	t.Cleanup(func() {
-		cmd := exec.Command("tmux", "-L", sock, "kill-server")
-		cmd.Env = append(os.Environ(), "TMUX_TMPDIR="+tmp)
-		_ = cmd.Run()
-	})
+	tmp := tmuxTestServer(t, sock)
 	backend, _ := json.Marshal(map[string]any{"pwder": map[string]any{
 		"argv": []string{"sh", "-c", `echo "cwd=[$(pwd -P)]"; exec sleep 600`},
 	}})

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -16,13 +15,8 @@ import (
 // the prompt line), and the lead's notification says how to reach its
 // pane.
 func TestHealthReasonEndToEnd(t *testing.T) {
-	tmp := tmuxTestDir(t)
 	sock := fmt.Sprintf("cth-e2e-%d", os.Getpid())
-	t.Cleanup(func() {
-		cmd := exec.Command("tmux", "-L", sock, "kill-server")
-		cmd.Env = append(os.Environ(), "TMUX_TMPDIR="+tmp)
-		_ = cmd.Run()
-	})
+	tmp := tmuxTestServer(t, sock)
 	backend, _ := json.Marshal(map[string]any{"asker": map[string]any{
 		"argv": []string{"sh", "-c", `echo "Overwrite notes.md? [y/N]"; read answer; echo "got $answer"; sleep 600`},
 	}})

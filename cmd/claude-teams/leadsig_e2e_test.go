@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -152,13 +151,8 @@ func TestLeadSignedClaudeTeammate(t *testing.T) {
 }
 
 func testLeadSigned(t *testing.T, sign bool) {
-	tmp := tmuxTestDir(t)
 	sock := fmt.Sprintf("ctl-e2e-%d-%v", os.Getpid(), sign)
-	t.Cleanup(func() {
-		cmd := exec.Command("tmux", "-L", sock, "kill-server")
-		cmd.Env = append(os.Environ(), "TMUX_TMPDIR="+tmp)
-		_ = cmd.Run()
-	})
+	tmp := tmuxTestServer(t, sock)
 	root := t.TempDir()
 	env := testEnv(root)
 	env[0] = "PATH=" + fakeClaudePath(t)

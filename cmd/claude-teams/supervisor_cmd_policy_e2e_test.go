@@ -26,6 +26,19 @@ func tmuxTestDir(t *testing.T) string {
 	return shortTempDir(t, "tt-")
 }
 
+// tmuxTestServer is tmuxTestDir for a test that runs a tmux server on
+// socket sock: the server is killed at the end.
+func tmuxTestServer(t *testing.T, sock string) string {
+	t.Helper()
+	tmp := tmuxTestDir(t)
+	t.Cleanup(func() {
+		cmd := exec.Command("tmux", "-L", sock, "kill-server")
+		cmd.Env = append(os.Environ(), "TMUX_TMPDIR="+tmp)
+		_ = cmd.Run()
+	})
+	return tmp
+}
+
 // TestSupervisionPolicyEndToEnd drives the built binary as the lead's MCP
 // server on a real tmux server: the lead's poll_inbox wakes on the
 // supervisor's crash notification; restart_teammate and `claude-teams
@@ -33,13 +46,8 @@ func tmuxTestDir(t *testing.T) string {
 // teammate again with its identity; status --json reports health,
 // next_restart_at and failures.
 func TestSupervisionPolicyEndToEnd(t *testing.T) {
-	tmp := tmuxTestDir(t)
 	sock := fmt.Sprintf("ctp-e2e-%d", os.Getpid())
-	t.Cleanup(func() {
-		cmd := exec.Command("tmux", "-L", sock, "kill-server")
-		cmd.Env = append(os.Environ(), "TMUX_TMPDIR="+tmp)
-		_ = cmd.Run()
-	})
+	tmp := tmuxTestServer(t, sock)
 	// A command backend that works until its stop file appears, then
 	// crashes with status 3 (the file is removed, so a restart works
 	// again).
