@@ -20,12 +20,11 @@
 // missing one skips (exit 77). Claude Code is installed once into
 // $E2E_CACHE/npm-claude (or CLAUDE_BIN names a claude executable to use).
 // On failure everything useful is printed and the work directory is kept.
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
 import {
-  claudeMate, conversation, freePort, isIdle, mockPath, readText, sleep, waitListening,
+  claudeMate, conversation, freePort, isIdle, readText, sleep,
 } from './lib-team.mjs';
 
 const CLAUDE_VERSION = '2.1.197';
@@ -51,7 +50,7 @@ let paneId = '';
 const received = [];
 
 const {
-  work, root, proj, socket, mockLog, mockDump, serverLog, claudeBinary, dumped, stopAll, diagnostics,
+  work, root, proj, serverLog, claudeBinary, trustClaude, startMock, claudeEnv, finish, dumped, diagnostics,
 } = claudeMate({
   name: 'claude-resume', tmpPrefix: 'ctr', socketPrefix: 'ct-resume', version: CLAUDE_VERSION, team: TEAM, mate: MATE, prompt: PROMPT,
 }, () => ({ lead, mock, paneId, received }));
@@ -138,39 +137,15 @@ let failed = false;
 try {
   const claude = claudeBinary();
   step(`claude ${claude.version} (${claude.bin})`);
-  writeFileSync(join(root, '.claude.json'), JSON.stringify({
-    hasCompletedOnboarding: true,
-    theme: 'dark',
-    customApiKeyResponses: { approved: [API_KEY], rejected: [] },
-    projects: { [proj]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
-  }, null, 2));
+  trustClaude(API_KEY);
 
   const port = await freePort();
-  mock = spawn('python3', [mockPath, String(port)], {
-    env: {
-      ...process.env, MOCK_TOOL: 'SendMessage', MOCK_LOG: mockLog, MOCK_DUMP: mockDump,
-      MOCK_ARGS: JSON.stringify({ to: 'team-lead', message: REPLY, summary: 'e2e reply' }),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  mock = await startMock(port, {
+    MOCK_TOOL: 'SendMessage', MOCK_ARGS: JSON.stringify({ to: 'team-lead', message: REPLY, summary: 'e2e reply' }),
   });
-  await waitListening(port, mock, 15_000);
   step(`mock model on 127.0.0.1:${port}`);
 
-  const serverEnv = {
-    PATH: `${dirname(claude.bin)}:${process.env.PATH}`,
-    TMUX_TMPDIR: work,
-    XDG_RUNTIME_DIR: work,
-    CLAUDE_TEAMS_TMUX_SOCKET: socket,
-    CLAUDE_TEAMS_BACKENDS: 'claude',
-    CLAUDE_TEAMS_LOG_FILE: serverLog,
-    ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
-    ANTHROPIC_API_KEY: API_KEY,
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-    ENABLE_TOOL_SEARCH: 'false',
-  };
+  const serverEnv = claudeEnv(dirname(claude.bin), port, API_KEY);
   lead = await connect(root, 'claude-code', serverEnv);
 
   step('team_create, spawn_teammate (claude, restart on-failure)');
@@ -354,12 +329,6 @@ try {
   failed = true;
   await diagnostics(err);
 } finally {
-  await lead?.close().catch(() => {});
-  stopAll();
-  if (failed || process.env.E2E_KEEP) {
-    process.stderr.write(`work directory kept: ${work}\n`);
-  } else {
-    rmSync(work, { recursive: true, force: true });
-  }
+  await finish(failed);
 }
 process.exit(failed ? 1 : 0);

@@ -12,12 +12,12 @@
 // missing one skips (exit 77). Claude Code is installed once into
 // $E2E_CACHE/npm-claude (or CLAUDE_BIN names a claude executable to use).
 // On failure everything useful is printed and the work directory is kept.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
 import {
-  claudeMate, freePort, isIdle, mockPath, sleep, waitListening,
+  claudeMate, freePort, isIdle, sleep,
 } from './lib-team.mjs';
 
 const CLAUDE_VERSION = '2.1.197';
@@ -35,7 +35,7 @@ let paneId = '';
 const received = [];
 
 const {
-  work, root, proj, socket, mockLog, mockDump, serverLog, claudeBinary, panes, tmux, promptRequests, stopAll,
+  work, root, proj, socket, serverLog, claudeBinary, trustClaude, startMock, claudeEnv, finish, panes, tmux, promptRequests,
   diagnostics,
 } = claudeMate({
   name: 'claude-teammate', tmpPrefix: 'ctc', socketPrefix: 'ct-e2e', version: CLAUDE_VERSION, team: TEAM, mate: MATE, prompt: PROMPT,
@@ -46,44 +46,15 @@ try {
   const claude = claudeBinary();
   step(`claude ${claude.version} (${claude.bin})`);
 
-  // Claude Code's first-run, API-key and folder-trust dialogs would wait for
-  // a key press: answer them in advance. CLAUDE_CONFIG_DIR=root makes it
-  // read root/.claude.json.
-  writeFileSync(join(root, '.claude.json'), JSON.stringify({
-    hasCompletedOnboarding: true,
-    theme: 'dark',
-    customApiKeyResponses: { approved: [API_KEY], rejected: [] },
-    projects: { [proj]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
-  }, null, 2));
+  trustClaude(API_KEY);
 
   const port = await freePort();
-  mock = spawn('python3', [mockPath, String(port)], {
-    env: {
-      ...process.env, MOCK_TOOL: 'SendMessage', MOCK_LOG: mockLog, MOCK_DUMP: mockDump,
-      MOCK_ARGS: JSON.stringify({ to: 'team-lead', message: REPLY, summary: 'e2e reply' }),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  mock = await startMock(port, {
+    MOCK_TOOL: 'SendMessage', MOCK_ARGS: JSON.stringify({ to: 'team-lead', message: REPLY, summary: 'e2e reply' }),
   });
-  await waitListening(port, mock, 15_000);
   step(`mock model on 127.0.0.1:${port}`);
 
-  // The server's environment is all the teammate gets: backends pass the
-  // provider variables and switches on to the pane explicitly.
-  const serverEnv = {
-    PATH: `${dirname(claude.bin)}:${process.env.PATH}`,
-    TMUX_TMPDIR: work,
-    XDG_RUNTIME_DIR: work, // the supervisor's status socket
-    CLAUDE_TEAMS_TMUX_SOCKET: socket,
-    CLAUDE_TEAMS_BACKENDS: 'claude',
-    CLAUDE_TEAMS_LOG_FILE: serverLog,
-    ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
-    ANTHROPIC_API_KEY: API_KEY,
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-    ENABLE_TOOL_SEARCH: 'false',
-  };
+  const serverEnv = claudeEnv(dirname(claude.bin), port, API_KEY);
   lead = await connect(root, 'claude-code', serverEnv);
 
   step('team_create');
@@ -196,12 +167,6 @@ try {
   failed = true;
   await diagnostics(err);
 } finally {
-  await lead?.close().catch(() => {});
-  stopAll();
-  if (failed || process.env.E2E_KEEP) {
-    process.stderr.write(`work directory kept: ${work}\n`);
-  } else {
-    rmSync(work, { recursive: true, force: true });
-  }
+  await finish(failed);
 }
 process.exit(failed ? 1 : 0);

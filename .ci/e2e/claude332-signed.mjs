@@ -16,15 +16,15 @@
 //   (e) team_status says lead_signed; force_kill_teammate deletes the key.
 // The mock is restarted on the same port between phases with a new script.
 // Outside CI a missing tool or CLI skips (exit 77); under CI it fails.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
-  existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync,
+  existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, writeFileSync,
 } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
 import {
-  claudeMate, conversation, freePort, mockPath, readText, sleep, waitListening,
+  claudeMate, conversation, freePort, readText, sleep,
 } from './lib-team.mjs';
 
 const TEAM = 'e2e-signed';
@@ -44,7 +44,8 @@ const received = [];
 
 let claudeBin = '';
 const {
-  work, root, proj, socket, mockLog, mockDump, serverLog, tmux, dumped, stopAll,
+  root, proj, mockLog, serverLog, tmux, dumped, trustClaude, claudeEnv, finish,
+  startMock: restartMock,
 } = claudeMate({
   name: 'claude332-signed', tmpPrefix: 'cts', socketPrefix: 'ct-signed', team: TEAM, mate: MATE, prompt: PROMPT, mockHint: '',
   need: (unavailable) => {
@@ -100,13 +101,7 @@ async function writeNative(path, entry) {
 }
 
 async function startMock(env) {
-  mock?.kill();
-  if (mock) await new Promise((r) => (mock.exitCode !== null ? r() : mock.once('exit', r)));
-  mock = spawn('python3', [mockPath, String(port)], {
-    env: { ...process.env, MOCK_LOG: mockLog, MOCK_DUMP: mockDump, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await waitListening(port, mock, 15_000);
+  mock = await restartMock(port, env);
 }
 
 async function diagnostics(err) {
@@ -161,12 +156,7 @@ try {
   assert.ok(version.startsWith('2.1.332 '), `${claudeBin} --version says ${JSON.stringify(version)}`);
   step(`claude ${version} (${claudeBin})`);
 
-  writeFileSync(join(root, '.claude.json'), JSON.stringify({
-    hasCompletedOnboarding: true,
-    theme: 'dark',
-    customApiKeyResponses: { approved: [API_KEY], rejected: [] },
-    projects: { [proj]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
-  }, null, 2));
+  trustClaude(API_KEY);
   // Auto mode's safety check cannot run behind the mock (PROTOCOL.md §10):
   // without it every tool call is refused.
   writeFileSync(join(root, 'settings.json'), JSON.stringify({
@@ -177,21 +167,7 @@ try {
   await startMock({ MOCK_TOOL: 'SendMessage', MOCK_ARGS: JSON.stringify({ to: 'team-lead', message: REPLY, summary: 'e2e reply' }) });
   step(`mock model on 127.0.0.1:${port}`);
 
-  const serverEnv = {
-    PATH: `${nodeDir ? `${nodeDir}:` : ''}${dirname(claudeBin)}:${process.env.PATH}`,
-    TMUX_TMPDIR: work,
-    XDG_RUNTIME_DIR: work,
-    CLAUDE_TEAMS_TMUX_SOCKET: socket,
-    CLAUDE_TEAMS_BACKENDS: 'claude',
-    CLAUDE_TEAMS_LOG_FILE: serverLog,
-    ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
-    ANTHROPIC_API_KEY: API_KEY,
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-    ENABLE_TOOL_SEARCH: 'false',
-  };
+  const serverEnv = claudeEnv(`${nodeDir ? `${nodeDir}:` : ''}${dirname(claudeBin)}`, port, API_KEY);
   lead = await connect(root, 'claude-code', serverEnv);
   await call(lead, 'team_create', { team_name: TEAM, description: 'lead signatures' });
 
@@ -267,12 +243,6 @@ try {
   failed = true;
   await diagnostics(err);
 } finally {
-  await lead?.close().catch(() => {});
-  stopAll();
-  if (failed || process.env.E2E_KEEP) {
-    process.stderr.write(`work directory kept: ${work}\n`);
-  } else {
-    rmSync(work, { recursive: true, force: true });
-  }
+  await finish(failed);
 }
 process.exit(failed ? 1 : 0);

@@ -351,6 +351,50 @@ export function claudeMate({
   h.promptRequests = () => h.dumped().filter((d) => d.path.endsWith('/messages')
     && JSON.stringify(d.body.messages ?? []).includes(prompt));
 
+  // trustClaude answers Claude Code's first-run, API-key and folder-trust
+  // dialogs in advance (they would wait for a key press):
+  // CLAUDE_CONFIG_DIR=root makes it read root/.claude.json.
+  h.trustClaude = (apiKey) => writeFileSync(join(root, '.claude.json'), JSON.stringify({
+    hasCompletedOnboarding: true,
+    theme: 'dark',
+    customApiKeyResponses: { approved: [apiKey], rejected: [] },
+    projects: { [proj]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+  }, null, 2));
+
+  // startMock (re)starts the mock model on port with env added to its
+  // environment, and returns it once it listens (the one before is
+  // stopped first).
+  let mockChild;
+  h.startMock = async (port, env) => {
+    mockChild?.kill();
+    if (mockChild) await new Promise((r) => (mockChild.exitCode !== null ? r() : mockChild.once('exit', r)));
+    mockChild = spawn('python3', [mockPath, String(port)], {
+      env: { ...process.env, MOCK_LOG: mockLog, MOCK_DUMP: mockDump, ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    await waitListening(port, mockChild, 15_000);
+    return mockChild;
+  };
+
+  // claudeEnv is the claude-teams server's environment, all the teammate
+  // gets: backends pass the provider variables and switches on to the pane
+  // explicitly. path goes before $PATH.
+  h.claudeEnv = (path, port, apiKey) => ({
+    PATH: `${path}:${process.env.PATH}`,
+    TMUX_TMPDIR: work,
+    XDG_RUNTIME_DIR: work, // the supervisor's status socket
+    CLAUDE_TEAMS_TMUX_SOCKET: socket,
+    CLAUDE_TEAMS_BACKENDS: 'claude',
+    CLAUDE_TEAMS_LOG_FILE: serverLog,
+    ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
+    ANTHROPIC_API_KEY: apiKey,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    ENABLE_TOOL_SEARCH: 'false',
+  });
+
   // stopAll ends what this scenario started (the mock model, the private tmux
   // server with any teammate left in it), also when node exits early: an
   // uncaught error, a closed stdout, a signal. The claude-teams server goes
@@ -365,9 +409,22 @@ export function claudeMate({
       try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     }
     mock?.kill();
+    mockChild?.kill();
     h.tmux('kill-server');
   };
   h.stopAll = stopAll;
+
+  // finish closes the lead, stops all and removes the scratch directory,
+  // which is kept when the scenario failed or E2E_KEEP is set.
+  h.finish = async (failed) => {
+    await live().lead?.close().catch(() => {});
+    stopAll();
+    if (failed || process.env.E2E_KEEP) {
+      process.stderr.write(`work directory kept: ${work}\n`);
+    } else {
+      rmSync(work, { recursive: true, force: true });
+    }
+  };
   process.on('exit', stopAll);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
 
