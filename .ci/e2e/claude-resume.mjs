@@ -23,9 +23,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
-import {
-  claudeMate, conversation, freePort, isIdle, readText, sleep,
-} from './lib-team.mjs';
+import { claudeMate, conversation, isIdle } from './lib-claude.mjs';
+import { freePort, readText, sleep } from './lib-team.mjs';
 
 const CLAUDE_VERSION = '2.1.197';
 const TEAM = 'e2e-resume';

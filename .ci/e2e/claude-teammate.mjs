@@ -16,9 +16,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
-import {
-  claudeMate, freePort, isIdle, sleep,
-} from './lib-team.mjs';
+import { claudeMate, isIdle } from './lib-claude.mjs';
+import { freePort, sleep } from './lib-team.mjs';
 
 const CLAUDE_VERSION = '2.1.197';
 const TEAM = 'e2e-claude';

@@ -23,9 +23,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
-import {
-  claudeMate, conversation, freePort, readText, sleep,
-} from './lib-team.mjs';
+import { claudeMate, conversation } from './lib-claude.mjs';
+import { freePort, readText, sleep } from './lib-team.mjs';
 
 const TEAM = 'e2e-signed';
 const MATE = 'worker';
