@@ -39,7 +39,7 @@ var allowed = map[string][]string{
 	"supervisor/offline":            {"protocol", "supervisor/statefile", "supervisor/tmuxconv"},
 	"supervisor/internal/fakeclock": {"supervisor/clock"},
 	"tmuxcc/tmuxtest":               {},
-	"internal/usertest":             {},
+	"supervisor/usertest":           {},
 	// Our layout of teammates beside a lead in a person's window.
 	"supervisor/layout": {"tmuxcc"},
 	"mcp":               {"protocol", "backends", "protocol/dirwatch"},
@@ -48,7 +48,7 @@ var allowed = map[string][]string{
 }
 
 // testOnly are packages only test files import; any test file may.
-var testOnly = []string{"supervisor/clock", "supervisor/internal/fakeclock", "tmuxcc/tmuxtest", "internal/usertest"}
+var testOnly = []string{"supervisor/clock", "supervisor/internal/fakeclock", "tmuxcc/tmuxtest", "supervisor/usertest"}
 
 // forbiddenStd lists standard packages a package of ours must not import
 // (pure policy touches no files, processes, sockets or goroutine plumbing).

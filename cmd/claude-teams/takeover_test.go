@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/f9449b24/claude-teams/internal/usertest"
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/statussock"
+	"github.com/f9449b24/claude-teams/supervisor/usertest"
 )
 
 // The socket takeover of issue 9 item 1 through the CLI, with two real

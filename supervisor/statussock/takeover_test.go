@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/f9449b24/claude-teams/internal/usertest"
 	"github.com/f9449b24/claude-teams/protocol"
+	"github.com/f9449b24/claude-teams/supervisor/usertest"
 )
 
 // The socket takeover case (issue 9 item 1) with real users: the test
