@@ -78,15 +78,21 @@ func guardOf(ts statefile.TeammateState, current bool) leadGuard {
 	return g
 }
 
-// readForged reads, for every member with a lead key file, the entries of
-// its inbox that claim the lead but are not signed with that key. A member
-// is in the result only if its inbox was read (an empty list: nothing
-// forged). It runs in the work watcher's goroutine.
-func (t *team) readForged(members []protocol.Member) map[string][]protocol.Message {
+// readForged reads, for every member of members with a lead key file, the
+// entries of its inbox that claim the lead but are not signed with that
+// key. A member is in the result only if its inbox was read (an empty list:
+// nothing forged). With all, members are every teammate and the verifiers
+// of anyone else are dropped; otherwise the others' verifiers are kept for
+// their next read. It runs in the work watcher's goroutine.
+func (t *team) readForged(members []protocol.Member, all bool) map[string][]protocol.Message {
 	out := map[string][]protocol.Message{}
 	old := t.verifiers
-	t.verifiers = map[string]*protocol.LeadVerifier{}
+	if all || t.verifiers == nil {
+		t.verifiers = map[string]*protocol.LeadVerifier{}
+	}
 	for _, mem := range members {
+		v := old[mem.Name]
+		delete(t.verifiers, mem.Name) // set again below while it has a key
 		k, ok, err := t.store.ReadLeadKey(t.name, mem.Name)
 		if err != nil {
 			t.log.Debug("lead guard: key", zap.String("agent", mem.Name), zap.Error(err))
@@ -95,7 +101,6 @@ func (t *team) readForged(members []protocol.Member) map[string][]protocol.Messa
 		if !ok {
 			continue
 		}
-		v := old[mem.Name]
 		if vk := k.VerifyKey(); v == nil || v.Key() != vk {
 			if v, err = protocol.NewLeadVerifier(vk); err != nil {
 				t.log.Debug("lead guard: key", zap.String("agent", mem.Name), zap.Error(err))

@@ -192,7 +192,7 @@ func (t *team) readWork() workFacts {
 	}
 	t.readTasks(&f)
 	t.readIdle(&f)
-	f.forged = t.readForged(f.members)
+	f.forged = t.readForged(f.members, true)
 	return f
 }
 
@@ -222,15 +222,17 @@ func (t *team) rereadWork(prev workFacts, files map[string]bool) workFacts {
 			tasks = true
 		}
 	}
-	inboxes := false
+	var changed []protocol.Member
 	for _, mem := range members {
 		if files[t.store.InboxPath(t.name, mem.Name)] {
 			t.readUnread(&f, mem.Name)
-			inboxes = true
+			changed = append(changed, mem)
 		}
 	}
-	if inboxes {
-		f.forged = t.readForged(members)
+	if len(changed) > 0 {
+		// Only the inboxes that changed: a message to one teammate costs
+		// one guard read, not one per keyed teammate.
+		f.forged = t.readForged(changed, false)
 	}
 	if tasks {
 		f.tasks = map[string][]string{}
