@@ -26,19 +26,7 @@ func BenchmarkSendLeadSigned(b *testing.B) {
 				}
 			}
 			text := strings.Repeat("x", 200)
-			b.ResetTimer()
-			for i := range b.N {
-				if _, err := s.Send("t1", "w1", Message{From: LeadName, Text: text}); err != nil {
-					b.Fatal(err)
-				}
-				if i%100 == 99 {
-					b.StopTimer()
-					if _, err := s.ReadInbox("t1", "w1", ReadOptions{MarkRead: true, UnreadOnly: true}); err != nil {
-						b.Fatal(err)
-					}
-					b.StartTimer()
-				}
-			}
+			sendLoop(b, s, text)
 		})
 	}
 }
