@@ -69,12 +69,18 @@ func (s *Store) ListTasksReport(team string) (TaskListing, error) {
 // setTaskAside moves task id's file to OwnDir/corrupt if, under the
 // locks, it is still corrupt; it returns where to ("" if it was repaired
 // or removed meanwhile).
+//
+// A writer that takes no lock and writes the file in place (truncate,
+// then write: Claude Code 2.1.197 does so with config.json, §10) shows a
+// reader an empty or torn file for a moment. So a file is judged corrupt
+// only if it stays corrupt and unchanged for corruptSettle, and if the
+// bytes moved aside read as a task after all (the writer finished through
+// the descriptor it had open), the file is put back.
 func (s *Store) setTaskAside(team, id string) (string, error) {
 	path := s.TaskPath(team, id)
 	var to string
 	err := s.transform([]string{s.listLockFile(team), path}, func(t *tx) error {
-		_, err := s.readTask(team, id)
-		if !errors.Is(err, ErrCorrupt) {
+		if !s.staysCorrupt(team, id) {
 			return nil
 		}
 		stamp := strings.NewReplacer(":", "", "-", "").Replace(FormatTimestamp(time.Now()))
@@ -87,5 +93,56 @@ func (s *Store) setTaskAside(team, id string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("set corrupt task %s aside: %w", id, err)
 	}
+	if to == "" {
+		return "", nil
+	}
+	s.callHook("task-set-aside")
+	if s.putBackTask(path, to) {
+		return "", nil
+	}
 	return to, nil
+}
+
+// corruptSettle is how long a task file must stay corrupt, and unchanged,
+// before it is set aside.
+const corruptSettle = 50 * time.Millisecond
+
+// staysCorrupt reports whether task id reads as corrupt now and, unchanged
+// (same file, size and modification time), again after corruptSettle.
+func (s *Store) staysCorrupt(team, id string) bool {
+	path := s.TaskPath(team, id)
+	if _, err := s.readTask(team, id); !errors.Is(err, ErrCorrupt) {
+		return false
+	}
+	before, err := os.Lstat(path)
+	if err != nil {
+		return false
+	}
+	s.callHook("corrupt-settle")
+	time.Sleep(corruptSettle)
+	if _, err := s.readTask(team, id); !errors.Is(err, ErrCorrupt) {
+		return false
+	}
+	after, err := os.Lstat(path)
+	return err == nil && os.SameFile(before, after) && before.Size() == after.Size() && before.ModTime().Equal(after.ModTime())
+}
+
+// putBackTask returns a file set aside to path if its bytes now read as a
+// task (a writer finished it after it was judged corrupt), unless a new
+// file took path meanwhile (a hard link never replaces one). It reports
+// whether the task is back.
+func (s *Store) putBackTask(path, to string) bool {
+	data, err := readTaskFile(to)
+	if err != nil {
+		return false
+	}
+	if _, err := DecodeTask(data); err != nil {
+		return false
+	}
+	if err := os.Link(to, path); err != nil {
+		return false
+	}
+	_ = os.Remove(to)
+	_ = syncDir(filepath.Dir(path))
+	return true
 }

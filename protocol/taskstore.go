@@ -199,3 +199,25 @@ func (s *Store) ListTasks(team string) ([]Task, error) {
 	l, err := s.ListTasksReport(team)
 	return l.Tasks, err
 }
+
+// ReadTasks returns team's sound tasks sorted by numeric id and changes
+// nothing: it takes no lock, and a file that does not read as a task is
+// left out and left where it is. It is for reports and watchers (status,
+// the work watcher, restart notes), which run on every change of the
+// directory and so are the first to meet a file some writer is still
+// writing in place; only a call that asked for the list (ListTasks) may
+// judge a file corrupt and set it aside.
+func (s *Store) ReadTasks(team string) ([]Task, error) {
+	if err := ValidateTeamName(team); err != nil {
+		return nil, err
+	}
+	all, ids, err := s.loadTasks(team)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Task, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, all[id])
+	}
+	return out, nil
+}

@@ -218,7 +218,7 @@ func (t *team) doRevive(name string) time.Time {
 // ownedTaskLines lists the unfinished tasks mem owns ("#3 Write the
 // parser (in_progress)"), read from the task files.
 func (t *team) ownedTaskLines(mem protocol.Member) []string {
-	tasks, err := t.store.ListTasks(t.name)
+	tasks, err := t.store.ReadTasks(t.name)
 	if err != nil {
 		return nil
 	}

@@ -60,7 +60,7 @@ func (t *team) Status(ctx context.Context, team string) (protocol.TeamStatus, er
 	for _, v := range snap.mates {
 		views[v.name] = v
 	}
-	owned, _ := t.store.ListTasks(team) // a report: no tasks when unreadable
+	owned, _ := t.store.ReadTasks(team) // a report: no tasks when unreadable
 	st := protocol.TeamStatus{Name: team, Supervised: true, SupervisorPID: t.pid, Teammates: []protocol.TeammateStatus{}}
 	for _, mem := range cfg.Members {
 		if mem.Name == protocol.LeadName {
@@ -143,6 +143,6 @@ func (t *team) Capture(ctx context.Context, team, agent string, lines int) (stri
 // ownedTaskIDs returns the ids of mem's unfinished tasks (none when the
 // task list cannot be read: status is a report, not a check).
 func (t *team) ownedTaskIDs(mem protocol.Member) []string {
-	tasks, _ := t.store.ListTasks(t.name)
+	tasks, _ := t.store.ReadTasks(t.name)
 	return mem.OwnedTaskIDs(tasks)
 }

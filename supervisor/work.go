@@ -266,7 +266,7 @@ func (t *team) readUnread(f *workFacts, name string) {
 
 // readTasks reads the tasks each teammate has in progress into f.
 func (t *team) readTasks(f *workFacts) {
-	tasks, err := t.store.ListTasks(t.name)
+	tasks, err := t.store.ReadTasks(t.name)
 	if err != nil {
 		return
 	}

@@ -96,3 +96,35 @@ func TestOneDefaultBackend(t *testing.T) {
 		t.Fatalf("Config default backend = %q (%v), want %q", c.DefaultBackend, err, protocol.DefaultBackendType)
 	}
 }
+
+// TestReportsLeaveTaskFilesAlone: the work watcher, status and restart
+// notes run on every change of the tasks directory, so they are the first
+// to read a task file a native teammate is still writing in place. They
+// must skip it, never set it aside (which lost a task a test wrote that
+// way: TestRemoveTellsOwner, once in CI).
+func TestReportsLeaveTaskFilesAlone(t *testing.T) {
+	store := protocol.NewStore(t.TempDir())
+	if _, err := store.CreateTeam("alpha", "", protocol.Member{Name: protocol.LeadName}); err != nil {
+		t.Fatal(err)
+	}
+	mem, err := store.AddMember("alpha", protocol.Member{Name: "w1", TmuxPaneID: "%1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := store.CreateTask("alpha", protocol.TaskInput{Subject: "s"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := store.TaskPath("alpha", "2")
+	if err := os.Truncate(path, 0); err != nil { // a writer half-way
+		t.Fatal(err)
+	}
+	tm := &team{name: "alpha", store: store, log: zap.NewNop()}
+	tm.readWork()
+	tm.ownedTaskIDs(mem)
+	tm.ownedTaskLines(mem)
+	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+		t.Fatalf("task 2 after the reports: %v %v, want it left in place", fi, err)
+	}
+}

@@ -116,7 +116,7 @@ func (r *Reader) Status(ctx context.Context, team string) (protocol.TeamStatus, 
 		}
 	}
 
-	tasks, _ := store.ListTasks(team) // status is a report, not a check: no tasks when unreadable
+	tasks, _ := store.ReadTasks(team) // status is a report, not a check: no tasks when unreadable
 	root := tmuxconv.RootHash(tmuxconv.CanonicalRoot(store.Root()))
 	out := protocol.TeamStatus{Name: team, Teammates: []protocol.TeammateStatus{}}
 	for _, m := range cfg.Members {
