@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"supervisor/policy":     {"protocol", "backends"},
 	"supervisor/clock":      {},
 	"supervisor/statefile":  {"protocol"},
-	"supervisor/tmuxconv":   {"protocol"},
+	"supervisor/tmuxconv":   {"protocol", "supervisor/proctree"},
 	"supervisor/proctree":   {},
 	"supervisor/statussock": {"protocol", "supervisor/tmuxconv"},
 	// Offline status: no tmuxcc, so the status CLI reads a team without it.

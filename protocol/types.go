@@ -93,7 +93,9 @@ type TeammateStatus struct {
 	LeadSigned bool `json:"lead_signed"`
 	// HealthReason says why a live teammate is in its health: the prompt
 	// on its screen, the silence and the work of a stall ("" when there is
-	// nothing to say).
+	// nothing to say). The status read without a supervisor uses it to say
+	// why a pane on a recorded id was not taken as the teammate's (or was
+	// taken by its id alone).
 	HealthReason string `json:"health_reason,omitempty"`
 }
 

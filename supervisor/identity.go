@@ -2,38 +2,20 @@ package supervisor
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/f9449b24/claude-teams/supervisor/proctree"
 	"github.com/f9449b24/claude-teams/supervisor/statefile"
 	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
-// Pane identity. A pane id (%N) names a pane only within one tmux server's
-// life: after the server restarts, %1 may be the person's editor, or
-// another teammate of ours. So a recorded id is never enough. A pane is
-// ours only when it carries our agent id and data root tags, or (a pane we
-// did not tag, such as a native Claude Code teammate's) when it runs the
-// very process we recorded: same pid and same process start time. On a
-// tmux server other than the recorded one (another pid or start time)
-// nothing is adopted by id at all. We never signal or remove a pane that
-// fails these checks.
+// Pane identity: the rule is tmuxconv.Identity's (one rule for the owner
+// loop and the offline status). On a tmux server other than the recorded
+// one (another pid or start time) nothing is adopted by id at all.
 
-// procStart is the start time of process pid in clock ticks since boot, 0
-// when it cannot be read (no such process, no /proc).
-func procStart(pid int) uint64 {
-	if pid <= 0 {
-		return 0
-	}
-	p, ok := proctree.Read(pid)
-	if !ok || p.Zombie {
-		return 0
-	}
-	return p.Start
-}
+// procStart is tmuxconv.ProcStart.
+func procStart(pid int) uint64 { return tmuxconv.ProcStart(pid) }
 
 // paneIdentity is what makes a pane one teammate's: its tags, or its
 // process.
@@ -48,24 +30,9 @@ func (t *team) identity(m *mate) paneIdentity {
 	return paneIdentity{agentID: m.agentID, root: t.rootTag, pid: m.pid, pidStart: m.pidStart}
 }
 
-// proves reports whether row is the pane of id; when it is not, why says
-// so (for the log and the refusal).
+// proves reports whether row is the pane of id (tmuxconv.Identity.Proves).
 func (id paneIdentity) proves(row tmuxconv.Pane) (ok bool, why string) {
-	switch {
-	case row.Agent == id.agentID && row.Root == id.root && id.agentID != "":
-		return true, ""
-	case row.Agent != "" || row.Root != "":
-		return false, fmt.Sprintf("tagged as %q of root %q", row.Agent, row.Root)
-	case row.Dead:
-		return false, "untagged and dead: its process cannot be told apart"
-	case id.pid <= 0 || id.pidStart == 0:
-		return false, "untagged, and no process of ours was recorded for it"
-	case row.PID != id.pid:
-		return false, fmt.Sprintf("untagged, runs pid %d, not our pid %d", row.PID, id.pid)
-	case procStart(row.PID) != id.pidStart:
-		return false, fmt.Sprintf("untagged, pid %d started at another time than ours", row.PID)
-	}
-	return true, ""
+	return tmuxconv.Identity{AgentID: id.agentID, Root: id.root, PID: id.pid, PIDStart: id.pidStart}.Proves(row)
 }
 
 // paneRowFormat is PaneListFormat for display-message -t (one pane).

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/f9449b24/claude-teams/protocol"
@@ -34,7 +35,7 @@ type renderOptions struct {
 }
 
 // statusColumns are the table's columns, in order.
-var statusColumns = []string{"NAME", "STATE", "HEALTH", "PANE", "PID", "UPTIME", "RESTARTS", "EXIT", "LAST-OUTPUT", "UNREAD", "TASKS"}
+var statusColumns = []string{"NAME", "STATE", "HEALTH", "PANE", "WINDOW", "PID", "UPTIME", "RESTARTS", "EXIT", "LAST-OUTPUT", "UNREAD", "TASKS"}
 
 // stateColumn and healthColumn are the indexes of STATE and HEALTH in
 // statusColumns (the coloured ones).
@@ -84,6 +85,13 @@ func renderTeam(w io.Writer, v teamView, opt renderOptions) {
 		}
 		return cell
 	})
+	// Why, in words: the prompt or stall behind a health, a pane refused
+	// as not the teammate's.
+	for _, ts := range st.Teammates {
+		if ts.HealthReason != "" {
+			fmt.Fprintf(w, "  %s: %s\n", orDash(ts.Name), oneLine(ts.HealthReason))
+		}
+	}
 	if v.Mode == "" || v.Mode == statefile.ModePrivate {
 		session := cmp.Or(v.Session, st.Name)
 		switch {
@@ -129,8 +137,21 @@ func teammateRow(ts protocol.TeammateStatus, now time.Time) []string {
 	if len(ts.Tasks) > 0 {
 		tasks = strings.Join(ts.Tasks, ",")
 	}
-	return []string{orDash(ts.Name), state, orDash(ts.Health), orDash(ts.PaneID), pid, uptime,
+	return []string{orDash(ts.Name), state, orDash(ts.Health), orDash(ts.PaneID), orDash(ts.Window), pid, uptime,
 		restarts, exit, lastOutput, strconv.Itoa(ts.Unread), tasks}
+}
+
+// oneLine folds a text's line breaks, tabs and other control characters
+// into single spaces (a reason may quote a teammate's screen: no escape
+// sequence of it reaches the person's terminal) so that it stays one line.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func orDash(s string) string {

@@ -32,7 +32,7 @@ func sampleViews() []teamView {
 	return []teamView{
 		{Mode: statefile.ModePrivate, Status: protocol.TeamStatus{Name: "alpha", Supervised: true, SupervisorPID: 4242,
 			Teammates: []protocol.TeammateStatus{
-				{Name: "researcher", AgentID: "researcher@alpha", Backend: "claude", PaneID: "%3", PID: 5001,
+				{Name: "researcher", AgentID: "researcher@alpha", Backend: "claude", PaneID: "%3", Window: "alpha-1 (@2)", PID: 5001,
 					State: "idle", Health: "idle", Alive: true, StartedAt: frameStamp(-5*time.Minute - 3*time.Second),
 					LastOutputAt: frameStamp(-12 * time.Second), Unread: 2, Tasks: []string{"1", "3"}},
 				{Name: "coder", AgentID: "coder@alpha", Backend: "codex", PaneID: "%4", PID: 5002,
@@ -43,6 +43,7 @@ func sampleViews() []teamView {
 					State: "stopped", Signal: "SIGTERM", Restarts: 0, Tasks: []string{}},
 				{Name: "writer", AgentID: "writer@alpha", Backend: "claude", PaneID: "%6", PID: 5003,
 					State: "needs_input", Health: "needs_input", Alive: true, StartedAt: frameStamp(-time.Minute),
+					HealthReason: "a dialog waits:\n  \x1b[1mAllow edit?\x1b[0m (y/n)",
 					LastOutputAt: frameStamp(-30 * time.Second), Tasks: []string{"4"}},
 				{Name: "runner", AgentID: "runner@alpha", Backend: "opencode", PaneID: "%7", PID: 5004,
 					State: "stalled", Health: "stalled", Alive: true, StartedAt: frameStamp(-time.Hour),
@@ -52,7 +53,8 @@ func sampleViews() []teamView {
 			}}},
 		{Mode: statefile.ModeSplit, Note: "supervisor not usable: supervisor status: context deadline exceeded; showing files and tmux",
 			Status: protocol.TeamStatus{Name: "beta", Teammates: []protocol.TeammateStatus{
-				{Name: "w1", AgentID: "w1@beta", Backend: "claude", State: "unknown", Tasks: []string{}},
+				{Name: "w1", AgentID: "w1@beta", Backend: "claude", PaneID: "%1", State: "unknown", Tasks: []string{},
+					HealthReason: "pane %1 is not this teammate's (untagged, runs pid 77, not our pid 12): left out"},
 			}}},
 		{Status: protocol.TeamStatus{Name: "gamma", Teammates: []protocol.TeammateStatus{}}},
 	}
@@ -276,9 +278,9 @@ func TestStatusTableCLI(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf("team alpha — supervised by pid %d\n", os.Getpid()),
 		"team beta — not supervised\n",
-		"NAME  STATE    HEALTH  PANE  PID  UPTIME  RESTARTS  EXIT  LAST-OUTPUT  UNREAD  TASKS\n",
-		"w1    running  -       %1    77   -       0         -     -            0       -\n",
-		"w1    unknown  -       %1    -    -       0         -     -            1       -\n",
+		"NAME  STATE    HEALTH  PANE  WINDOW  PID  UPTIME  RESTARTS  EXIT  LAST-OUTPUT  UNREAD  TASKS\n",
+		"w1    running  -       %1    -       77   -       0         -     -            0       -\n",
+		"w1    unknown  -       %1    -       -    -       0         -     -            1       -\n",
 		"attach: tmux -L " + cfg.TmuxSocket + " attach -t beta\n",
 	} {
 		if !strings.Contains(out, want) {

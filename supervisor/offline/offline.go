@@ -154,7 +154,8 @@ func offlineTeammate(team, root string, m protocol.Member, saved statefile.Teamm
 		SessionID: cmp.Or(saved.SessionID, m.SessionID),
 		Resumed:   saved.Resumed && saved.SessionID != "",
 	}
-	pane, found := findPane(listings, agentID, root, saved.PaneID, m.TmuxPaneID)
+	pane, found, why := findPane(listings, agentID, root, saved, m.TmuxPaneID)
+	ts.HealthReason = why
 	if !found {
 		// Pane gone (or no server): the last word of the state file
 		// stands for the states that need no live pane.
@@ -167,6 +168,7 @@ func offlineTeammate(team, root string, m protocol.Member, saved statefile.Teamm
 		return ts
 	}
 	ts.PaneID = pane.ID
+	ts.Window = pane.Window
 	ts.PID = pane.PID
 	if saved.PaneID == pane.ID {
 		ts.StartedAt = saved.StartedAt
@@ -194,11 +196,17 @@ func offlineTeammate(team, root string, m protocol.Member, saved statefile.Teamm
 }
 
 // findPane finds the agent's pane: first a pane tagged with its agent id
-// (the one with a recorded id, else a live one, else any), then a pane with
-// one of the recorded ids that is not tagged as someone else's. Panes
-// tagged with another data root (PaneRootOption; root is ours) are never
-// it. Servers are searched in order.
-func findPane(listings []paneListing, agentID, root string, paneIDs ...string) (tmuxconv.Pane, bool) {
+// (the one with a recorded id, else a live one, else any), then an
+// untagged pane with one of the recorded ids (the state file's, then
+// config.json's). Panes tagged with another data root (PaneRootOption;
+// root is ours) or as another agent's are never it. An untagged pane on
+// the id the state file recorded with a process must pass the owner's rule
+// (tmuxconv.Identity: same pid, same start time): after a tmux restart
+// that id may be the person's editor. When a pane is refused, or taken by
+// its id alone (nothing recorded its process: a native teammate's pane),
+// why says so. Servers are searched in order.
+func findPane(listings []paneListing, agentID, root string, saved statefile.TeammateState, configPane string) (p tmuxconv.Pane, found bool, why string) {
+	paneIDs := []string{saved.PaneID, configPane}
 	var tagged []tmuxconv.Pane
 	for _, l := range listings {
 		for _, p := range l.panes {
@@ -208,20 +216,29 @@ func findPane(listings []paneListing, agentID, root string, paneIDs ...string) (
 		}
 	}
 	if i := slices.IndexFunc(tagged, func(p tmuxconv.Pane) bool { return slices.Contains(paneIDs, p.ID) }); i >= 0 {
-		return tagged[i], true
+		return tagged[i], true, ""
 	}
 	if i := slices.IndexFunc(tagged, func(p tmuxconv.Pane) bool { return !p.Dead }); i >= 0 {
-		return tagged[i], true
+		return tagged[i], true, ""
 	}
 	if len(tagged) > 0 {
-		return tagged[0], true
+		return tagged[0], true, ""
 	}
+	id := tmuxconv.Identity{AgentID: agentID, Root: root, PID: saved.PID, PIDStart: saved.PIDStart}
 	for _, l := range listings {
 		for _, p := range l.panes {
-			if p.Agent == "" && p.ID != "" && slices.Contains(paneIDs, p.ID) {
-				return p, true
+			if p.Agent != "" || p.Root != "" || p.ID == "" || !slices.Contains(paneIDs, p.ID) {
+				continue
 			}
+			if p.ID == saved.PaneID && saved.PID > 0 {
+				if ok, reason := id.Proves(p); !ok {
+					why = fmt.Sprintf("pane %s is not this teammate's (%s): left out", p.ID, reason)
+					continue
+				}
+				return p, true, ""
+			}
+			return p, true, fmt.Sprintf("pane %s is untagged and no process was recorded for it: taken as the teammate's by its id alone", p.ID)
 		}
 	}
-	return tmuxconv.Pane{}, false
+	return tmuxconv.Pane{}, false, why
 }

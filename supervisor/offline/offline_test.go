@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ func TestOfflineTeammate(t *testing.T) {
 	zero, three := 0, 3
 	m := protocol.Member{Name: "w1", AgentID: "w1@alpha", BackendType: "codex", TmuxPaneID: "%1"}
 	list := func(p ...tmuxconv.Pane) []paneListing { return []paneListing{{panes: p, running: true}} }
+	self := os.Getpid()
+	selfStart := tmuxconv.ProcStart(self)
 	tests := []struct {
 		name    string
 		saved   statefile.TeammateState
@@ -37,10 +40,11 @@ func TestOfflineTeammate(t *testing.T) {
 		exit    *int
 		signal  string
 		started string
+		why     string // in HealthReason ("-": there is none)
 	}{
 		{name: "alive", panes: list(tmuxconv.Pane{ID: "%1", PID: 9}), state: "running", alive: true, pane: "%1"},
 		{name: "tag beats id", panes: list(tmuxconv.Pane{ID: "%1", PID: 9, Agent: "x@alpha"}, tmuxconv.Pane{ID: "%5", PID: 10, Agent: "w1@alpha"}),
-			state: "running", alive: true, pane: "%5"},
+			state: "running", alive: true, pane: "%5", why: "-"},
 		{name: "other's pane with our id", panes: list(tmuxconv.Pane{ID: "%1", Agent: "x@alpha"}), state: "unknown", pane: "%1"},
 		{name: "other root's pane", panes: list(tmuxconv.Pane{ID: "%1", PID: 9, Agent: "w1@alpha", Root: "theirs"}), state: "unknown", pane: "%1"},
 		{name: "our root's pane", panes: list(tmuxconv.Pane{ID: "%7", PID: 9, Agent: "w1@alpha", Root: "ours"}), state: "running", alive: true, pane: "%7"},
@@ -57,6 +61,16 @@ func TestOfflineTeammate(t *testing.T) {
 		{name: "restarted pane", saved: statefile.TeammateState{PaneID: "%4", StartedAt: "2026-01-01T00:00:00.000Z", Restarts: 2},
 			panes: list(tmuxconv.Pane{ID: "%4", PID: 7}), state: "running", alive: true, pane: "%4", started: "2026-01-01T00:00:00.000Z"},
 		{name: "second server", panes: append(list(), list(tmuxconv.Pane{ID: "%1", PID: 3})...), state: "running", alive: true, pane: "%1"},
+		{name: "untagged, our process", saved: statefile.TeammateState{PaneID: "%1", PID: self, PIDStart: selfStart},
+			panes: list(tmuxconv.Pane{ID: "%1", PID: self}), state: "running", alive: true, pane: "%1", why: "-"},
+		{name: "untagged, another process on our id", saved: statefile.TeammateState{PaneID: "%1", PID: self, PIDStart: selfStart},
+			panes: list(tmuxconv.Pane{ID: "%1", PID: 1}), state: "unknown", pane: "%1", why: "pane %1 is not this teammate's (untagged, runs pid 1"},
+		{name: "untagged, our pid started another time", saved: statefile.TeammateState{PaneID: "%1", PID: self, PIDStart: selfStart + 1},
+			panes: list(tmuxconv.Pane{ID: "%1", PID: self}), state: "unknown", pane: "%1", why: "started at another time"},
+		{name: "untagged and dead, process recorded", saved: statefile.TeammateState{PaneID: "%1", PID: self, PIDStart: selfStart, State: protocol.StateRunning},
+			panes: list(tmuxconv.Pane{ID: "%1", Dead: true, ExitStatus: &zero}), state: "unknown", pane: "%1", why: "untagged and dead"},
+		{name: "untagged, nothing recorded", panes: list(tmuxconv.Pane{ID: "%1", PID: 9}), state: "running", alive: true, pane: "%1",
+			why: "taken as the teammate's by its id alone"},
 		{name: "launched with a lead key", saved: statefile.TeammateState{PaneID: "%1", LeadVerifyKey: "1.AA"},
 			panes: list(tmuxconv.Pane{ID: "%1", PID: 9}), state: "running", alive: true, pane: "%1"},
 	}
@@ -66,6 +80,9 @@ func TestOfflineTeammate(t *testing.T) {
 			if string(ts.State) != tt.state || ts.Alive != tt.alive || ts.PaneID != tt.pane || ts.Signal != tt.signal ||
 				ts.StartedAt != tt.started || mustJSON(t, ts.ExitStatus) != mustJSON(t, tt.exit) {
 				t.Errorf("got %s", mustJSON(t, ts))
+			}
+			if tt.why == "-" && ts.HealthReason != "" || tt.why != "-" && !strings.Contains(ts.HealthReason, tt.why) {
+				t.Errorf("reason = %q, want it to say %q", ts.HealthReason, tt.why)
 			}
 			if ts.Backend != "codex" || ts.AgentID != "w1@alpha" || ts.Restarts != tt.saved.Restarts || ts.Tasks == nil ||
 				ts.LeadSigned != (tt.saved.LeadVerifyKey != "") {
@@ -194,5 +211,32 @@ func TestOfflineStatusRealTmux(t *testing.T) {
 	}
 	if _, err := r.Status(ctx, "../x"); !errors.Is(err, protocol.ErrInvalidName) {
 		t.Errorf("bad team: %v", err)
+	}
+}
+
+// TestOfflineStatusRefusesReusedPaneID: w1 ran in %N, the supervisor went
+// away, tmux restarted and %N is now the person's own pane (untagged, some
+// other process). The status must not call it w1's, and must say why.
+func TestOfflineStatusRefusesReusedPaneID(t *testing.T) {
+	srv, tmux := offlineTmux(t)
+	tmux("new-session", "-d", "-s", "mine", "-x", "80", "-y", "24", "sleep 600")
+	editor := tmux("display-message", "-p", "-t", "mine:0", "#{pane_id}")
+	store := newOfflineTeam(t, map[string]string{"w1": editor})
+	self := os.Getpid()
+	if err := statefile.SaveTeamState(store, "alpha", statefile.TeamState{SupervisorPID: 1, Teammates: map[string]statefile.TeammateState{
+		"w1": {PaneID: editor, PID: self, PIDStart: tmuxconv.ProcStart(self), State: protocol.StateRunning},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := Status(ctx, Config{Store: store, Servers: []tmuxconv.TmuxServer{srv}}, "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w1 := st.Teammates[0]
+	if w1.Name != "w1" || w1.State != protocol.StateUnknown || w1.Alive || w1.PID != 0 ||
+		!strings.Contains(w1.HealthReason, "pane "+editor+" is not this teammate's (untagged, runs pid") {
+		t.Fatalf("w1 = %s, want unknown, not alive, and the refusal said", mustJSON(t, w1))
 	}
 }
