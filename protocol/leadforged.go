@@ -97,17 +97,19 @@ func (s *Store) LeadForgeries(team, agent string, v *LeadVerifier) ([]Message, e
 	return out, nil
 }
 
-// EntryKey names an inbox entry for deduplication: its msg_id, or, for an
-// entry without one, "sha256:" and a hash of its sender, timestamp and
-// text.
+// EntryKey names an inbox entry for deduplication: its msg_id and a hash
+// of its sender, timestamp, text and summary ("<msg_id>/<hash>"), or, for
+// an entry without a msg_id, "sha256:" and that hash. The hash is part of
+// the key so that an entry reusing a reported msg_id with other content is
+// a new entry.
 func EntryKey(m Message) string {
-	if m.MsgID != "" {
-		return m.MsgID
-	}
 	h := sha256.New()
-	for _, s := range []string{m.From, m.Timestamp, m.Text} {
+	for _, s := range []string{m.From, m.Timestamp, m.Text, m.Summary} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
+	}
+	if m.MsgID != "" {
+		return m.MsgID + "/" + hex.EncodeToString(h.Sum(nil)[:6])
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)[:12])
 }

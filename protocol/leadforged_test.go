@@ -118,20 +118,32 @@ func TestEntryKey(t *testing.T) {
 	a := Message{From: LeadName, Timestamp: "t", Text: "x"}
 	b := a
 	b.Text = "y"
-	for _, tc := range []struct {
-		name string
-		m    Message
-		want string
-	}{
-		{"msg_id", Message{MsgID: "m1", Text: "x"}, "m1"},
-		{"hash", a, EntryKey(a)},
-	} {
-		if got := EntryKey(tc.m); got != tc.want {
-			t.Errorf("%s: EntryKey = %q, want %q", tc.name, got, tc.want)
-		}
-	}
 	if ka, kb := EntryKey(a), EntryKey(b); ka == kb || !strings.HasPrefix(ka, "sha256:") {
 		t.Errorf("EntryKey without msg_id: %q, %q; want distinct sha256: keys", ka, kb)
+	}
+	// A msg_id names the entry, with a hash of what it says: a forger
+	// reusing a reported msg_id for other words makes a new key.
+	m1 := Message{MsgID: "m1", From: LeadName, Timestamp: "t", Text: "x"}
+	k1 := EntryKey(m1)
+	if !strings.HasPrefix(k1, "m1/") || k1 == EntryKey(a) {
+		t.Errorf("EntryKey(m1) = %q, want m1/<hash>", k1)
+	}
+	read := m1
+	read.Read = true // marking it read changes nothing it says
+	if EntryKey(read) != k1 {
+		t.Errorf("EntryKey changed when the entry was marked read")
+	}
+	for _, change := range []func(*Message){
+		func(m *Message) { m.Text = "y" },
+		func(m *Message) { m.From = "user" },
+		func(m *Message) { m.Timestamp = "u" },
+		func(m *Message) { m.Summary = "s" },
+	} {
+		m := m1
+		change(&m)
+		if k := EntryKey(m); k == k1 || !strings.HasPrefix(k, "m1/") {
+			t.Errorf("EntryKey(%+v) = %q, want another m1/<hash> than %q", m, k, k1)
+		}
 	}
 }
 

@@ -38,6 +38,12 @@ type leadGuard struct {
 	// reported are the EntryKeys of the forged entries the lead was told
 	// about that were still in the inbox when last read.
 	reported []string
+	// preKeyBefore is set (Unix ms of the launch) when this launch is the
+	// teammate's first with a key: its previous launch had none, or there
+	// was none. Unsigned lead entries dated before it were written while
+	// nothing was signed (ours among them, or backdated): they are told
+	// to the lead together, once, not each as a forgery.
+	preKeyBefore int64
 }
 
 // maxForgedNotes bounds the lead notices of one inbox read: a flood of
@@ -65,7 +71,22 @@ func newGuard(l backends.Launch, old *mate) leadGuard {
 	if old != nil {
 		g.reported = old.guard.reported
 	}
+	if g.key != "" && (old == nil || old.guard.key == "") {
+		if ms, _, err := protocol.ParseVerifyKey(g.key); err == nil {
+			g.preKeyBefore = ms
+		}
+	}
 	return g
+}
+
+// preKey reports whether msg, not signed for m's launch, was dated before
+// m's first keyed launch (leadGuard.preKeyBefore).
+func (g leadGuard) preKey(msg protocol.Message) bool {
+	if g.preKeyBefore == 0 {
+		return false
+	}
+	ts, err := protocol.ParseTimestamp(msg.Timestamp)
+	return err == nil && ts.UnixMilli() < g.preKeyBefore
 }
 
 // guardOf restores a guard from the state file; the key counts only when
@@ -133,6 +154,7 @@ func (t *team) onForged(forged map[string][]protocol.Message) {
 	var notes []leadNote
 	var more []string // "w1: <msg_id>" beyond maxForgedNotes
 	var moreFrom *mate
+	var preKey []string // "<msg_id>" of one teammate's entries from before its key
 	for _, name := range names {
 		m := t.mates[name]
 		if m == nil || m.guard.key == "" {
@@ -155,18 +177,28 @@ func (t *team) onForged(forged map[string][]protocol.Message) {
 			present[k] = true
 			seen[k] = true
 			m.guard.reported = append(m.guard.reported, k)
+			if m.guard.preKey(msg) {
+				preKey = append(preKey, entryLabel(msg))
+				continue
+			}
 			t.log.Warn("forged lead entry", zap.String("agent", name), zap.String("msg_id", k),
 				zap.String("claimed", msg.From), zap.String("timestamp", msg.Timestamp))
 			if len(notes) < maxForgedNotes {
 				notes = append(notes, forgedNote(name, m.color, msg, t.otherMates(name)))
 			} else {
-				more = append(more, name+": "+k)
+				more = append(more, name+": "+entryLabel(msg))
 				if moreFrom == nil {
 					moreFrom = m
 				}
 			}
 		}
 		m.guard.reported = slices.DeleteFunc(m.guard.reported, func(k string) bool { return !present[k] })
+		if len(preKey) > 0 {
+			t.log.Info("unsigned lead entries from before the teammate's first lead key", zap.String("agent", name),
+				zap.Strings("msg_ids", preKey))
+			notes = append(notes, preKeyNote(m.name, m.color, preKey))
+			preKey = nil
+		}
 	}
 	if len(more) > 0 {
 		n := len(more)
@@ -214,7 +246,7 @@ func forgedNote(agent, color string, msg protocol.Message, others []string) lead
 	}
 	var b strings.Builder
 	b.WriteString(agent + "'s inbox has " + what + " claiming to be from " + msg.From + " that we did not sign")
-	b.WriteString(" (msg_id " + protocol.EntryKey(msg))
+	b.WriteString(" (msg_id " + entryLabel(msg))
 	if msg.Timestamp != "" {
 		b.WriteString(", timestamp " + msg.Timestamp)
 	}
@@ -232,6 +264,35 @@ func forgedNote(agent, color string, msg protocol.Message, others []string) lead
 		summary: "forged " + msg.From + " message to " + agent,
 		text:    b.String(),
 	}
+}
+
+// preKeyNote tells the lead, once, about the unsigned lead entries (ids)
+// dated before agent's first launch with a lead key: written while nothing
+// was signed, by us or by anyone, they are not forgeries of the key, but
+// agent now treats them as unverified.
+func preKeyNote(agent, color string, ids []string) leadNote {
+	n := len(ids)
+	if len(ids) > maxForgedListed {
+		ids = append(ids[:maxForgedListed:maxForgedListed], "…")
+	}
+	return leadNote{
+		from:    agent,
+		color:   color,
+		summary: strconv.Itoa(n) + " unsigned lead messages from before " + agent + "'s lead key",
+		text: agent + " now runs with a lead key. " + strconv.Itoa(n) + " messages in its inbox claiming the lead are " +
+			"unsigned and dated before that launch (written while nothing was signed, or backdated; msg_id " +
+			strings.Join(ids, ", ") + "): " + agent + " sees them marked unverified and ignores the shutdown " +
+			"requests and plan approvals in them. Send again what still matters.",
+	}
+}
+
+// entryLabel names an entry for the person: its msg_id, else its
+// EntryKey.
+func entryLabel(msg protocol.Message) string {
+	if msg.MsgID != "" {
+		return msg.MsgID
+	}
+	return protocol.EntryKey(msg)
 }
 
 // gistRunes bounds entryGist.
