@@ -240,7 +240,7 @@ func (t *team) healthChanged(m *mate, tr policy.HealthTransition) {
 	case tr.To == policy.HealthNeedsInput:
 		ev.Kind, ev.Prompt = policy.LeadNeedsInput, tr.Prompt
 	case tr.Recovered:
-		ev.Kind, ev.Was = policy.LeadRecovered, tr.From
+		ev.Kind, ev.Was, ev.WasPrompt = policy.LeadRecovered, tr.From, tr.WasPrompt
 	}
 	if ev.Kind != "" {
 		ev.LastLines = m.hs.screen

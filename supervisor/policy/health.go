@@ -212,6 +212,8 @@ type HealthTransition struct {
 	Quiet time.Duration
 	// Recovered: it left stalled or needs_input for a healthy state.
 	Recovered bool
+	// WasPrompt is the prompt line of the needs_input it left (Recovered).
+	WasPrompt string
 	// Reason says why it is in To (see HealthReason).
 	Reason string
 }
@@ -262,6 +264,9 @@ func (t *HealthTracker) Update(in HealthInput) (HealthTransition, bool) {
 		tr.Quiet = in.Now.Sub(in.activity())
 	}
 	tr.Recovered = healthTellsLead(t.cur) && !healthTellsLead(h)
+	if tr.Recovered && t.cur == HealthNeedsInput {
+		tr.WasPrompt = t.prompt
+	}
 	t.cur, t.prompt, t.since = h, prompt, in.Now
 	return tr, true
 }

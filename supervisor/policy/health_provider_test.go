@@ -18,26 +18,27 @@ func TestHealthProviderRetryHold(t *testing.T) {
 		prompt string // "" = no prompt on screen
 		want   Health
 		change bool
+		was    string // the transition's WasPrompt
 	}
 	tests := []struct {
 		name  string
 		steps []step
 	}{
 		{"held between attempts", []step{
-			{2 * time.Second, p, HealthNeedsInput, true},
-			{5 * time.Second, "", HealthNeedsInput, false},
-			{8 * time.Second, p, HealthNeedsInput, false},
-			{8*time.Second + ProviderRetryHold - time.Millisecond, "", HealthNeedsInput, false},
+			{2 * time.Second, p, HealthNeedsInput, true, ""},
+			{5 * time.Second, "", HealthNeedsInput, false, ""},
+			{8 * time.Second, p, HealthNeedsInput, false, ""},
+			{8*time.Second + ProviderRetryHold - time.Millisecond, "", HealthNeedsInput, false, ""},
 		}},
 		{"recovers after the hold", []step{
-			{2 * time.Second, p, HealthNeedsInput, true},
-			{3 * time.Second, "", HealthNeedsInput, false},
-			{2*time.Second + ProviderRetryHold, "", HealthRunning, true},
+			{2 * time.Second, p, HealthNeedsInput, true, ""},
+			{3 * time.Second, "", HealthNeedsInput, false, ""},
+			{2*time.Second + ProviderRetryHold, "", HealthRunning, true, p},
 		}},
 		{"another dialog at once", []step{
-			{2 * time.Second, p, HealthNeedsInput, true},
-			{3 * time.Second, "Permission required", HealthNeedsInput, true},
-			{4 * time.Second, "", HealthRunning, true},
+			{2 * time.Second, p, HealthNeedsInput, true, ""},
+			{3 * time.Second, "Permission required", HealthNeedsInput, true, ""},
+			{4 * time.Second, "", HealthRunning, true, "Permission required"},
 		}},
 	}
 	for _, tc := range tests {
@@ -46,9 +47,12 @@ func TestHealthProviderRetryHold(t *testing.T) {
 			for i, s := range tc.steps {
 				in := HealthInput{Now: at(s.at), StartedAt: clockEpoch, LastOutput: at(s.at), Ready: true,
 					NeedsInput: s.prompt != "", Prompt: s.prompt}
-				_, changed := tr.Update(in)
+				x, changed := tr.Update(in)
 				if h, _ := tr.Current(); h != s.want || changed != s.change {
 					t.Fatalf("step %d: health %s changed %v, want %s %v", i, h, changed, s.want, s.change)
+				}
+				if x.WasPrompt != s.was {
+					t.Errorf("step %d: WasPrompt %q, want %q", i, x.WasPrompt, s.was)
 				}
 			}
 		})

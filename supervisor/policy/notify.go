@@ -64,6 +64,10 @@ type LeadEvent struct {
 	Prompt string        // needs_input: the prompt line
 	Quiet  time.Duration // stalled: time without output
 	Was    Health        // recovered: the state it left
+	// WasPrompt (recovered from needs_input) is the prompt it left: a
+	// provider's retry line ends both when the provider answers and when
+	// the CLI gives up, so that recovery is told as "stopped retrying".
+	WasPrompt string
 
 	// Context for the body.
 	PaneID    string

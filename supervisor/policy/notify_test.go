@@ -37,6 +37,10 @@ func TestLeadSummaries(t *testing.T) {
 		{LeadEvent{Kind: LeadNeedsInput, Agent: "w4"}, "w4 needs input: a prompt on its screen"},
 		{LeadEvent{Kind: LeadRecovered, Agent: "w4", Was: HealthNeedsInput}, "w4 recovered (was needs input)"},
 		{LeadEvent{Kind: LeadRecovered, Agent: "w4"}, "w4 recovered"},
+		// A provider's retry line ends when it answers and when the CLI gives up.
+		{LeadEvent{Kind: LeadRecovered, Agent: "w4", Was: HealthNeedsInput, WasPrompt: "provider unreachable: upstream unavailable"},
+			"w4 stopped retrying (was provider unreachable: upstream unavailable)"},
+		{LeadEvent{Kind: LeadRecovered, Agent: "w4", Was: HealthNeedsInput, WasPrompt: "Permission required"}, "w4 recovered (was needs input)"},
 	}
 	for _, tc := range tests {
 		if got := leadSummary(tc.ev); got != tc.want {
@@ -336,5 +340,19 @@ func TestLeadRestartedConversation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLeadHintStoppedRetrying: the end of a provider's retries may be a
+// success or the CLI giving up; the hint says how to tell and what to do.
+func TestLeadHintStoppedRetrying(t *testing.T) {
+	h := leadHint(LeadEvent{Kind: LeadRecovered, Agent: "w1", Was: HealthNeedsInput, WasPrompt: "provider unreachable: no answer"})
+	for _, want := range []string{"gave up", "check_teammate", "send it a message"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("hint %q lacks %q", h, want)
+		}
+	}
+	if h := leadHint(LeadEvent{Kind: LeadRecovered, Agent: "w1", Was: HealthStalled}); h != "" {
+		t.Errorf("hint after a stall = %q, want none", h)
 	}
 }

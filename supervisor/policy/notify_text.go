@@ -41,6 +41,10 @@ func leadSummary(ev LeadEvent) string {
 		s = fmt.Sprintf("%s needs input: %s", a, leadOr(ev.Prompt, "a prompt on its screen"))
 	case LeadRecovered:
 		s = a + " recovered"
+		if unreachable(ev.WasPrompt) {
+			s = a + " stopped retrying (was " + ev.WasPrompt + ")"
+			break
+		}
 		if ev.Was != "" {
 			s += " (was " + strings.ReplaceAll(string(ev.Was), "_", " ") + ")"
 		}
@@ -157,6 +161,12 @@ func leadHint(ev LeadEvent) string {
 		}
 		return "Its screen waits for an answer to a dialog, which a message cannot give: attach to its pane " +
 			"and answer there, or restart it with restart_teammate."
+	case LeadRecovered:
+		if unreachable(ev.WasPrompt) {
+			return "Its provider either answered at last or the CLI gave up and waits at its prompt with the " +
+				"error on screen (check_teammate shows which). If it does not go on, send it a message: that " +
+				"makes it try again."
+		}
 	case LeadRestarted:
 		if ev.Resumed {
 			return "It resumed its conversation; its inbox has a short note about the restart."
