@@ -128,6 +128,10 @@ type Config struct {
 	SignLead bool
 	// LeadKeys makes the lead keys (cmd passes its protocol.Store).
 	LeadKeys LeadKeys
+	// Run runs the helper processes of session lookups (opencode session
+	// list and export, see FindSession and Resumable); nil means
+	// RunBounded. Tests set it to replay recorded output.
+	Run RunFunc
 }
 
 func (c Config) lookPath(file string) (string, error) {

@@ -21,7 +21,8 @@ import (
 //     id (a UUIDv7 in its rollout file name), found with FindSession.
 //   - opencode (1.18.33): `opencode run --session <id> --interactive
 //     <prompt>` (the TUI's --session drops --prompt); opencode picks the id
-//     (ses_…) and keeps it in its database.
+//     (ses_…) and keeps it in its database, found with FindSession by
+//     running opencode (opencodesession.go).
 //   - command backends: {session_id} in argv and env, and resume_argv.
 
 var (
@@ -111,9 +112,11 @@ func checkSessionID(backend, id string) error {
 // Resumable reports whether a launch of t with the backend can continue
 // t.SessionID, and when not, why (a sentence for the lead). For claude,
 // gemini and codex it looks for a transcript holding a turn (a crash
-// before the first turn leaves none); opencode's sessions live in its
-// database, so a well-formed id is taken on trust, as is a command
-// backend's with resume_argv. t must have passed validation (Launch does
+// before the first turn leaves none); for opencode it asks opencode
+// (`opencode session list` in t's cwd, seconds) whether the session is
+// still there in t's directory, and trusts the id when opencode cannot
+// tell or the teammate attaches to a server; a command backend's id with
+// resume_argv is taken on trust. t must have passed validation (Launch does
 // that); Resumable refuses symlinks and non-regular transcript files.
 func (c Config) Resumable(backend string, t Teammate) (bool, string) {
 	if t.SessionID == "" {
@@ -130,7 +133,7 @@ func (c Config) Resumable(backend string, t Teammate) (bool, string) {
 	case Codex:
 		return codexResumable(c.codexHome(), t.SessionID)
 	case OpenCode:
-		return true, ""
+		return c.openCodeResumable(t)
 	}
 	if spec, ok := c.Commands[backend]; ok && len(spec.ResumeArgv) > 0 {
 		return true, ""
