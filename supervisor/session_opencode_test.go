@@ -27,7 +27,7 @@ type openCodeDB struct {
 
 type openCodeRow struct {
 	dir, firstMessage string
-	created          time.Time
+	created           time.Time
 }
 
 func (db *openCodeDB) put(id string, r openCodeRow) {
