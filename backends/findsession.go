@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,12 @@ var ErrSessionNotFound = errors.New("backends: session not found")
 // and command backends Launch.SessionID is already the id, and it fails
 // with ErrSessionNotFound saying so.
 func (c Config) FindSession(backend string, t Teammate, since time.Time) (string, error) {
+	return c.FindSessionContext(context.Background(), backend, t, since)
+}
+
+// FindSessionContext is FindSession; the helper processes it runs
+// (opencode) end when ctx does.
+func (c Config) FindSessionContext(ctx context.Context, backend string, t Teammate, since time.Time) (string, error) {
 	t, err := validateTeammate(t)
 	if err != nil {
 		return "", fmt.Errorf("find session: %w", err)
@@ -42,7 +49,7 @@ func (c Config) FindSession(backend string, t Teammate, since time.Time) (string
 	case Codex:
 		return findCodexSession(c.codexHome(), t, since)
 	case OpenCode:
-		return c.findOpenCodeSession(t, since)
+		return c.findOpenCodeSession(ctx, t, since)
 	}
 	return "", fmt.Errorf("find session: %w: %s takes the id we choose (Launch.SessionID)", ErrSessionNotFound, backend)
 }

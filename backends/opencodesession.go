@@ -38,8 +38,12 @@ import (
 // which names the agent id) is submitted; a resume (`opencode run
 // --session <id>`) continues the same id.
 
-// openCodeLookupTimeout bounds one opencode helper process.
-const openCodeLookupTimeout = 60 * time.Second
+// openCodeLookupTimeout bounds one opencode helper process, and
+// openCodeFindTimeout one whole FindSession (a list and the exports).
+const (
+	openCodeLookupTimeout = 60 * time.Second
+	openCodeFindTimeout   = 2 * time.Minute
+)
 
 // maxOpenCodeExports is how many candidate sessions FindSession exports
 // at most (oldest first) before it gives up for this time.
@@ -191,8 +195,8 @@ func openCodeDirs(cwd string) []string {
 }
 
 // openCodeList runs `opencode session list` in t's cwd.
-func (c Config) openCodeList(bin string, t Teammate) ([]openCodeListed, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), openCodeLookupTimeout)
+func (c Config) openCodeList(ctx context.Context, bin string, t Teammate) ([]openCodeListed, error) {
+	ctx, cancel := context.WithTimeout(ctx, openCodeLookupTimeout)
 	defer cancel()
 	out, stderr, err := c.runHelper(ctx, []string{bin, "session", "list", "--pure", "--format", "json"}, c.openCodeHelperEnv(), t.Cwd)
 	if err != nil {
@@ -202,8 +206,8 @@ func (c Config) openCodeList(bin string, t Teammate) ([]openCodeListed, error) {
 }
 
 // openCodeExport runs `opencode export <id>` (id validated).
-func (c Config) openCodeExport(bin string, t Teammate, id string) (openCodeExported, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), openCodeLookupTimeout)
+func (c Config) openCodeExport(ctx context.Context, bin string, t Teammate, id string) (openCodeExported, error) {
+	ctx, cancel := context.WithTimeout(ctx, openCodeLookupTimeout)
 	defer cancel()
 	out, stderr, err := c.runHelper(ctx, []string{bin, "export", "--pure", id}, c.openCodeHelperEnv(), t.Cwd)
 	if err != nil {
@@ -216,7 +220,7 @@ func (c Config) openCodeExport(bin string, t Teammate, id string) (openCodeExpor
 // listed in t's project with t's directory, created since then, not a
 // subagent's, and whose first user message names t's agent id. The oldest
 // such session wins: it is the one the launch's prompt created.
-func (c Config) findOpenCodeSession(t Teammate, since time.Time) (string, error) {
+func (c Config) findOpenCodeSession(ctx context.Context, t Teammate, since time.Time) (string, error) {
 	if c.OpenCodeServerURL != "" {
 		return "", fmt.Errorf("find session: %w: an attached teammate's sessions live in the opencode server at %s (not looked up)", ErrSessionNotFound, c.OpenCodeServerURL)
 	}
@@ -224,7 +228,9 @@ func (c Config) findOpenCodeSession(t Teammate, since time.Time) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("find session: %w", err)
 	}
-	listed, err := c.openCodeList(bin, t)
+	ctx, cancel := context.WithTimeout(ctx, openCodeFindTimeout)
+	defer cancel()
+	listed, err := c.openCodeList(ctx, bin, t)
 	if err != nil {
 		return "", fmt.Errorf("find session: %w", err)
 	}
@@ -241,7 +247,10 @@ func (c Config) findOpenCodeSession(t Teammate, since time.Time) (string, error)
 		if i == maxOpenCodeExports {
 			break
 		}
-		e, err := c.openCodeExport(bin, t, s.ID)
+		if ctx.Err() != nil {
+			break
+		}
+		e, err := c.openCodeExport(ctx, bin, t, s.ID)
 		if err != nil {
 			continue // vanished meanwhile, or unreadable: not provably ours
 		}
@@ -258,7 +267,7 @@ func (c Config) findOpenCodeSession(t Teammate, since time.Time) (string, error)
 // t.SessionID in t's directory. When opencode cannot tell (it failed or
 // printed something else) the id is trusted: a resume of a vanished
 // session fails its start, and two failed starts fall back to fresh.
-func (c Config) openCodeResumable(t Teammate) (bool, string) {
+func (c Config) openCodeResumable(ctx context.Context, t Teammate) (bool, string) {
 	if c.OpenCodeServerURL != "" {
 		return true, "" // the attached server's sessions are not ours to list
 	}
@@ -266,7 +275,7 @@ func (c Config) openCodeResumable(t Teammate) (bool, string) {
 	if err != nil {
 		return true, ""
 	}
-	listed, err := c.openCodeList(bin, t)
+	listed, err := c.openCodeList(ctx, bin, t)
 	if err != nil {
 		return true, ""
 	}

@@ -254,3 +254,32 @@ func TestRunBounded(t *testing.T) {
 		t.Errorf("lastLine = %q", got)
 	}
 }
+
+// TestOpenCodeLookupEndsWithItsContext: the helper processes of a lookup
+// and of a resume check run under the caller's context (the supervisor's
+// owner loop), so that closing the supervisor ends them; a lookup whose
+// context has ended runs no further export.
+func TestOpenCodeLookupEndsWithItsContext(t *testing.T) {
+	e, r := ocEnv(t, ocAll)
+	ctx, cancel := context.WithCancel(context.Background())
+	replay := e.c.Run
+	var seen []context.Context
+	e.c.Run = func(c context.Context, argv, env []string, dir string) ([]byte, []byte, error) {
+		seen = append(seen, c)
+		cancel() // the supervisor closes during the first helper
+		return replay(c, argv, env, dir)
+	}
+	tm := e.m
+	if _, err := e.c.FindSessionContext(ctx, OpenCode, tm, time.UnixMilli(0)); err == nil {
+		t.Errorf("lookup after its context ended found a session")
+	}
+	if len(seen) != 1 || seen[0].Err() == nil || r.exports() != 0 {
+		t.Errorf("%d helpers ran (%d exports); the first one's context: %v; want one, ended", len(seen), r.exports(), seen[0].Err())
+	}
+	tm.SessionID, tm.Resume = ocW1, true
+	seen = nil
+	e.c.ResumableContext(ctx, OpenCode, tm)
+	if len(seen) != 1 || seen[0].Err() == nil {
+		t.Errorf("resume check: %d helpers, context not the caller's", len(seen))
+	}
+}

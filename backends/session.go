@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"path/filepath"
@@ -64,12 +65,12 @@ func (c Config) newID() string {
 
 // session decides, for a validated teammate, whether this launch resumes
 // t.SessionID or starts fresh, and with which id.
-func (c Config) session(backend string, t Teammate) (session, error) {
+func (c Config) session(ctx context.Context, backend string, t Teammate) (session, error) {
 	if t.Resume && t.SessionID != "" {
 		if err := checkSessionID(backend, t.SessionID); err != nil {
 			return session{}, err
 		}
-		ok, why := c.Resumable(backend, t)
+		ok, why := c.ResumableContext(ctx, backend, t)
 		if ok {
 			return session{id: t.SessionID, resume: true}, nil
 		}
@@ -119,6 +120,11 @@ func checkSessionID(backend, id string) error {
 // resume_argv is taken on trust. t must have passed validation (Launch does
 // that); Resumable refuses symlinks and non-regular transcript files.
 func (c Config) Resumable(backend string, t Teammate) (bool, string) {
+	return c.ResumableContext(context.Background(), backend, t)
+}
+
+// ResumableContext is Resumable; ctx bounds the opencode helper process.
+func (c Config) ResumableContext(ctx context.Context, backend string, t Teammate) (bool, string) {
 	if t.SessionID == "" {
 		return false, "no session id is recorded"
 	}
@@ -133,7 +139,7 @@ func (c Config) Resumable(backend string, t Teammate) (bool, string) {
 	case Codex:
 		return codexResumable(c.codexHome(), t.SessionID)
 	case OpenCode:
-		return c.openCodeResumable(t)
+		return c.openCodeResumable(ctx, t)
 	}
 	if spec, ok := c.Commands[backend]; ok && len(spec.ResumeArgv) > 0 {
 		return true, ""

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -193,7 +194,7 @@ func (t *team) findSession(m *mate) {
 			if !ok {
 				err = protocol.ErrMemberNotFound
 			} else {
-				r.id, err = finder.FindSession(mem.BackendType, teammateOf(mem, cfg, t.store.Root()), since)
+				r.id, err = finder.FindSessionContext(t.loopCtx(), mem.BackendType, teammateOf(mem, cfg, t.store.Root()), since)
 			}
 		}
 		r.err = err
@@ -210,7 +211,7 @@ func picksOwnSession(backend string) bool {
 // sessionFinder is the part of backends.Config that finds a session id a
 // CLI chose itself.
 type sessionFinder interface {
-	FindSession(backend string, t backends.Teammate, since time.Time) (string, error)
+	FindSessionContext(ctx context.Context, backend string, t backends.Teammate, since time.Time) (string, error)
 }
 
 // onSessionFound records a looked-up id for the run it was looked up for.
