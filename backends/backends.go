@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -128,6 +129,10 @@ type Config struct {
 	SignLead bool
 	// LeadKeys makes the lead keys (cmd passes its protocol.Store).
 	LeadKeys LeadKeys
+	// Run runs the helper processes of session lookups (opencode session
+	// list and export, see FindSession and Resumable); nil means
+	// RunBounded. Tests set it to replay recorded output.
+	Run RunFunc
 }
 
 func (c Config) lookPath(file string) (string, error) {
@@ -156,8 +161,14 @@ func ClientBackend(clientName string) string {
 // Launch returns how to start teammate t with the named backend. It
 // validates t again (names, model, absolute cwd) and fails with an error
 // that wraps ErrUnknownBackend, ErrUnavailableBackend or ErrInvalidTeammate
-// and names the offending value.
+// and names the offending value. It is LaunchContext without a context.
 func (c Config) Launch(backend string, t Teammate) (Launch, error) {
+	return c.LaunchContext(context.Background(), backend, t)
+}
+
+// LaunchContext is Launch; ctx bounds the helper processes a resume may
+// run to check its session (opencode: Resumable), which end when it does.
+func (c Config) LaunchContext(ctx context.Context, backend string, t Teammate) (Launch, error) {
 	if !c.known(backend) {
 		return Launch{}, fmt.Errorf("launch %q: %w (known: %v)", backend, ErrUnknownBackend, c.knownNames())
 	}
@@ -172,7 +183,7 @@ func (c Config) Launch(backend string, t Teammate) (Launch, error) {
 	if err != nil {
 		return Launch{}, fmt.Errorf("launch %s: %w", backend, err)
 	}
-	s, err := c.session(backend, t)
+	s, err := c.session(ctx, backend, t)
 	if err != nil {
 		return Launch{}, fmt.Errorf("launch %s: %w", backend, err)
 	}

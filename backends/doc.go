@@ -39,7 +39,10 @@
 // its transcript holding a turn, else starts fresh with a new id and says
 // why (Launch.FreshReason). Codex picks its own id: Config.FindSession
 // finds it in Codex's rollout files. These two read (never write) the
-// CLIs' own files and refuse symlinks and non-regular files.
+// CLIs' own files and refuse symlinks and non-regular files. OpenCode
+// picks its own id too and keeps it in a SQLite database: FindSession and
+// Resumable run the opencode binary to read it (opencodesession.go; fixed
+// argv, a timeout, bounded output, validated ids, Config.Run).
 //
 // Which backends a spawn may use: Config.Enabled (CLAUDE_TEAMS_BACKENDS),
 // or by default every built-in and command backend, keeping those whose

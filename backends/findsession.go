@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,16 +17,30 @@ var ErrSessionNotFound = errors.New("backends: session not found")
 
 // FindSession returns the session id a CLI chose itself for teammate t
 // (validated, as Launch does it), whose launch started at or after since.
-// Only codex needs it among the built-in backends that can be looked up:
-// it scans $CODEX_HOME/sessions for rollout files written since then,
-// whose session_meta names t's working directory and whose first turn is
-// t's instruction (it names the agent id), and returns the newest one's.
-// Call it after the first turn (before it, codex may have written
-// nothing). For claude, gemini and command backends Launch.SessionID is
-// already the id; opencode keeps its sessions in a database that only the
-// opencode binary reads (`opencode session list --format json`), so it
-// fails with ErrSessionNotFound saying so.
+// Codex and opencode pick their own ids:
+//
+//   - codex: it scans $CODEX_HOME/sessions for rollout files written since
+//     then, whose session_meta names t's working directory and whose first
+//     turn is t's instruction (it names the agent id), and returns the
+//     newest one's;
+//   - opencode: its sessions live in its SQLite database, so it runs the
+//     opencode binary (`opencode session list`, then `opencode export` of
+//     each candidate; see opencodesession.go) and returns the oldest
+//     session since then in t's directory, not a subagent's, whose first
+//     user message is t's instruction. An attached teammate's (the server
+//     at OPENCODE_SERVER_URL) is not looked up.
+//
+// Call it after the first turn (before it, the CLI may have written
+// nothing); it can take seconds, so not on a hot path. For claude, gemini
+// and command backends Launch.SessionID is already the id, and it fails
+// with ErrSessionNotFound saying so.
 func (c Config) FindSession(backend string, t Teammate, since time.Time) (string, error) {
+	return c.FindSessionContext(context.Background(), backend, t, since)
+}
+
+// FindSessionContext is FindSession; the helper processes it runs
+// (opencode) end when ctx does.
+func (c Config) FindSessionContext(ctx context.Context, backend string, t Teammate, since time.Time) (string, error) {
 	t, err := validateTeammate(t)
 	if err != nil {
 		return "", fmt.Errorf("find session: %w", err)
@@ -34,7 +49,7 @@ func (c Config) FindSession(backend string, t Teammate, since time.Time) (string
 	case Codex:
 		return findCodexSession(c.codexHome(), t, since)
 	case OpenCode:
-		return "", fmt.Errorf("find session: %w: opencode keeps its sessions in its own database (opencode session list --format json)", ErrSessionNotFound)
+		return c.findOpenCodeSession(ctx, t, since)
 	}
 	return "", fmt.Errorf("find session: %w: %s takes the id we choose (Launch.SessionID)", ErrSessionNotFound, backend)
 }

@@ -1,6 +1,7 @@
 package backends
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"path/filepath"
@@ -21,7 +22,8 @@ import (
 //     id (a UUIDv7 in its rollout file name), found with FindSession.
 //   - opencode (1.18.33): `opencode run --session <id> --interactive
 //     <prompt>` (the TUI's --session drops --prompt); opencode picks the id
-//     (ses_…) and keeps it in its database.
+//     (ses_…) and keeps it in its database, found with FindSession by
+//     running opencode (opencodesession.go).
 //   - command backends: {session_id} in argv and env, and resume_argv.
 
 var (
@@ -63,12 +65,12 @@ func (c Config) newID() string {
 
 // session decides, for a validated teammate, whether this launch resumes
 // t.SessionID or starts fresh, and with which id.
-func (c Config) session(backend string, t Teammate) (session, error) {
+func (c Config) session(ctx context.Context, backend string, t Teammate) (session, error) {
 	if t.Resume && t.SessionID != "" {
 		if err := checkSessionID(backend, t.SessionID); err != nil {
 			return session{}, err
 		}
-		ok, why := c.Resumable(backend, t)
+		ok, why := c.ResumableContext(ctx, backend, t)
 		if ok {
 			return session{id: t.SessionID, resume: true}, nil
 		}
@@ -111,11 +113,18 @@ func checkSessionID(backend, id string) error {
 // Resumable reports whether a launch of t with the backend can continue
 // t.SessionID, and when not, why (a sentence for the lead). For claude,
 // gemini and codex it looks for a transcript holding a turn (a crash
-// before the first turn leaves none); opencode's sessions live in its
-// database, so a well-formed id is taken on trust, as is a command
-// backend's with resume_argv. t must have passed validation (Launch does
+// before the first turn leaves none); for opencode it asks opencode
+// (`opencode session list` in t's cwd, seconds) whether the session is
+// still there in t's directory, and trusts the id when opencode cannot
+// tell or the teammate attaches to a server; a command backend's id with
+// resume_argv is taken on trust. t must have passed validation (Launch does
 // that); Resumable refuses symlinks and non-regular transcript files.
 func (c Config) Resumable(backend string, t Teammate) (bool, string) {
+	return c.ResumableContext(context.Background(), backend, t)
+}
+
+// ResumableContext is Resumable; ctx bounds the opencode helper process.
+func (c Config) ResumableContext(ctx context.Context, backend string, t Teammate) (bool, string) {
 	if t.SessionID == "" {
 		return false, "no session id is recorded"
 	}
@@ -130,7 +139,7 @@ func (c Config) Resumable(backend string, t Teammate) (bool, string) {
 	case Codex:
 		return codexResumable(c.codexHome(), t.SessionID)
 	case OpenCode:
-		return true, ""
+		return c.openCodeResumable(ctx, t)
 	}
 	if spec, ok := c.Commands[backend]; ok && len(spec.ResumeArgv) > 0 {
 		return true, ""

@@ -27,6 +27,21 @@ type Launcher interface {
 	Launch(backend string, t backends.Teammate) (backends.Launch, error)
 }
 
+// contextLauncher is a Launcher whose launches may run helper processes
+// (backends.Config.LaunchContext: an opencode resume checks its session);
+// they end with ctx.
+type contextLauncher interface {
+	LaunchContext(ctx context.Context, backend string, t backends.Teammate) (backends.Launch, error)
+}
+
+// launch is cfg.Backends' Launch, under ctx when the launcher takes one.
+func (c Config) launch(ctx context.Context, backend string, t backends.Teammate) (backends.Launch, error) {
+	if l, ok := c.Backends.(contextLauncher); ok {
+		return l.LaunchContext(ctx, backend, t)
+	}
+	return c.Backends.Launch(backend, t)
+}
+
 // Config configures a Manager. Zero values work except Store and Backends.
 type Config struct {
 	// Store is the data root (required).

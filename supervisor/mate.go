@@ -128,7 +128,7 @@ func (t *team) setState(m *mate, s protocol.State, extra ...zap.Field) {
 	}
 	m.state = s
 	if s == protocol.StateIdle {
-		t.findSession(m) // after its first turn (codex)
+		t.findSession(m) // after its first turn (codex, opencode)
 	}
 	msg := stateMessages[s]
 	if msg == "" {

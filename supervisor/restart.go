@@ -80,7 +80,7 @@ func (t *team) prepareRestart(job restartJob) *restartPrepared {
 	}
 	r.member = mem
 	tm := withSession(teammateOf(mem, cfg, t.store.Root()), mem, job.session.id, job.session.fresh)
-	if r.launch, err = t.cfg.Backends.Launch(mem.BackendType, tm); err != nil {
+	if r.launch, err = t.cfg.launch(t.loopCtx(), mem.BackendType, tm); err != nil {
 		r.err = err
 		return r
 	}

@@ -40,7 +40,7 @@ func (t *team) Restart(ctx context.Context, team, agent string, fresh bool) (pro
 		session = cur.mates[0].session
 	}
 	tm := withSession(teammateOf(mem, cfg, t.store.Root()), mem, session.id, fresh || session.fresh)
-	launch, err := t.cfg.Backends.Launch(mem.BackendType, tm)
+	launch, err := t.cfg.launch(ctx, mem.BackendType, tm)
 	if err != nil {
 		return protocol.TeammateStatus{}, fmt.Errorf("restart %s: %w", agent, err)
 	}

@@ -75,7 +75,7 @@ func (t *team) Spawn(ctx context.Context, team string, m protocol.Member, restar
 	rb.inbox, rb.inboxExisted = true, statErr == nil
 	// Launch first: it makes the lead key (backends.LeadKeys) that the
 	// prompt must be signed with.
-	launch, err := t.cfg.Backends.Launch(joining.BackendType, teammateOf(joining, cfg, t.store.Root()))
+	launch, err := t.cfg.launch(ctx, joining.BackendType, teammateOf(joining, cfg, t.store.Root()))
 	if err != nil {
 		return protocol.Member{}, fmt.Errorf("spawn %s: %w", m.Name, err)
 	}

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,7 +34,7 @@ const freshAfterFailedResumes = 2
 // Owned by the team's run goroutine.
 type sessionState struct {
 	// id is the conversation of the current (or last) run; "" while a CLI
-	// that picks its own id (codex) has not been looked up yet.
+	// that picks its own id (codex, opencode) has not been looked up yet.
 	id      string
 	resumed bool
 	// freshReason says why the current run started fresh although a resume
@@ -45,7 +46,7 @@ type sessionState struct {
 	// (the lead hears it when that start happens).
 	fresh    bool
 	fallback string
-	// finding is set while a FindSession goroutine runs (codex).
+	// finding is set while a FindSession goroutine runs (codex, opencode).
 	finding bool
 }
 
@@ -159,7 +160,7 @@ func resumedNote(manual bool, lastExit string, unread int) string {
 }
 
 // sessionFound reports a session id looked up after the first turn
-// (FindSession, codex) for the run of pane.
+// (FindSession, codex and opencode) for the run of pane.
 type sessionFound struct {
 	name, pane, id string
 	err            error
@@ -172,9 +173,11 @@ func (*sessionFound) isRequest() {}
 const sessionLookupDelay = 2 * time.Second
 
 // findSession looks up, outside the loop, the id a CLI that picks its own
-// (codex) gave m's current run, once m has done a turn (it went idle).
+// (codex, opencode) gave m's current run, once m has done a turn (it went
+// idle). Not found yet, it is looked up again the next time m goes idle.
+// An opencode lookup runs the opencode binary (seconds).
 func (t *team) findSession(m *mate) {
-	if m.backend != backends.Codex || m.session.id != "" || m.session.finding || m.paneID == "" {
+	if !picksOwnSession(m.backend) || m.session.id != "" || m.session.finding || m.paneID == "" {
 		return
 	}
 	finder, ok := t.cfg.Backends.(sessionFinder)
@@ -191,7 +194,7 @@ func (t *team) findSession(m *mate) {
 			if !ok {
 				err = protocol.ErrMemberNotFound
 			} else {
-				r.id, err = finder.FindSession(mem.BackendType, teammateOf(mem, cfg, t.store.Root()), since)
+				r.id, err = finder.FindSessionContext(t.loopCtx(), mem.BackendType, teammateOf(mem, cfg, t.store.Root()), since)
 			}
 		}
 		r.err = err
@@ -199,10 +202,16 @@ func (t *team) findSession(m *mate) {
 	})
 }
 
+// picksOwnSession reports whether the backend's CLI picks its session id
+// itself, so that it must be looked up (FindSession).
+func picksOwnSession(backend string) bool {
+	return backend == backends.Codex || backend == backends.OpenCode
+}
+
 // sessionFinder is the part of backends.Config that finds a session id a
 // CLI chose itself.
 type sessionFinder interface {
-	FindSession(backend string, t backends.Teammate, since time.Time) (string, error)
+	FindSessionContext(ctx context.Context, backend string, t backends.Teammate, since time.Time) (string, error)
 }
 
 // onSessionFound records a looked-up id for the run it was looked up for.

@@ -41,9 +41,13 @@ type team struct {
 	name string
 	// cfg is the Manager's configuration (defaults filled in), a value:
 	// the team never reaches into its Manager.
-	cfg   Config
-	pid   int             // this process, reported as the supervisor
-	life  context.Context // ends with Manager.Close; stops use it
+	cfg  Config
+	pid  int             // this process, reported as the supervisor
+	life context.Context // ends with Manager.Close; stops use it
+	// loop is the owner loop's context (set by start): it ends when the
+	// loop does, and so do the helper processes of the helpers it starts
+	// (an opencode session lookup), so that Close never waits on them.
+	loop  context.Context
 	store *protocol.Store
 	log   *zap.Logger
 	// rootTag tells our panes from those of a team of the same name in
@@ -159,9 +163,19 @@ func (t *team) goHelper(f func()) {
 	}()
 }
 
+// loopCtx is t.loop, or a context that never ends for a team whose loop
+// was never started (tests that drive its parts directly).
+func (t *team) loopCtx() context.Context {
+	if t.loop == nil {
+		return context.Background()
+	}
+	return t.loop
+}
+
 // start runs the owner loop in its own goroutine.
 func (t *team) start(ctx context.Context) {
 	ctx, t.cancel = context.WithCancel(ctx)
+	t.loop = ctx
 	go t.run(ctx)
 }
 
