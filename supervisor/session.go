@@ -174,7 +174,8 @@ const sessionLookupDelay = 2 * time.Second
 
 // findSession looks up, outside the loop, the id a CLI that picks its own
 // (codex, opencode) gave m's current run, once m has done a turn (it went
-// idle). Not found yet, it is looked up again the next time m goes idle.
+// idle). Not found yet, it is looked up again a few times
+// (sessionLookupAttempts), then the next time m goes idle.
 // An opencode lookup runs the opencode binary (seconds).
 func (t *team) findSession(m *mate) {
 	if !picksOwnSession(m.backend) || m.session.id != "" || m.session.finding || m.paneID == "" {
@@ -186,20 +187,48 @@ func (t *team) findSession(m *mate) {
 	}
 	m.session.finding = true
 	name, pane, since := m.name, m.paneID, m.startedAt.Add(-sessionLookupDelay)
+	ctx := t.loopCtx()
 	t.goHelper(func() {
 		r := &sessionFound{name: name, pane: pane}
-		cfg, err := t.store.ReadConfig(t.name)
-		if err == nil {
-			mem, ok := cfg.FindMember(name)
-			if !ok {
-				err = protocol.ErrMemberNotFound
-			} else {
-				r.id, err = finder.FindSessionContext(t.loopCtx(), mem.BackendType, teammateOf(mem, cfg, t.store.Root()), since)
+		for attempt := 1; ; attempt++ {
+			r.id, r.err = t.lookUpSession(ctx, finder, name, since)
+			if !errors.Is(r.err, backends.ErrSessionNotFound) || attempt == sessionLookupAttempts {
+				break
+			}
+			// The CLI may not have written its session yet: a little later,
+			// unless the owner loop ends first.
+			select {
+			case <-ctx.Done():
+			case <-time.After(sessionLookupRetry):
+			}
+			if ctx.Err() != nil {
+				break
 			}
 		}
-		r.err = err
 		t.report(r)
 	})
+}
+
+// sessionLookupAttempts and sessionLookupRetry: a session not found yet is
+// looked up again, at most this many times in all, so long apart (and then
+// again the next time the teammate goes idle).
+const (
+	sessionLookupAttempts = 3
+	sessionLookupRetry    = 5 * time.Second
+)
+
+// lookUpSession asks finder for the session of member name's run since
+// then.
+func (t *team) lookUpSession(ctx context.Context, finder sessionFinder, name string, since time.Time) (string, error) {
+	cfg, err := t.store.ReadConfig(t.name)
+	if err != nil {
+		return "", err
+	}
+	mem, ok := cfg.FindMember(name)
+	if !ok {
+		return "", protocol.ErrMemberNotFound
+	}
+	return finder.FindSessionContext(ctx, mem.BackendType, teammateOf(mem, cfg, t.store.Root()), since)
 }
 
 // picksOwnSession reports whether the backend's CLI picks its session id

@@ -170,3 +170,35 @@ func (h *harness) agentArgs(reports string, pid int) []string {
 	}, "the report of pid %d", pid)
 	return got.Args
 }
+
+// TestSessionLookupRetried: the CLI may write its session a moment after
+// its teammate went idle. A lookup that finds nothing is tried again
+// (sessionLookupAttempts) without waiting for the next idle, which may
+// never come while the teammate waits for the lead.
+func TestSessionLookupRetried(t *testing.T) {
+	h := newHarness(t)
+	h.env = append(h.env, "CT_FAKE_AGENT=1", "CT_AGENT_SCRIPT=print ready;wait")
+	db := &openCodeDB{sessions: map[string]openCodeRow{}}
+	bc := fakeClaudeBackends(h.root)
+	bc.Run = db.run
+	m := h.manager(func(c *Config) {
+		c.Backends = bc
+		c.Health.IdleAfter = 300 * time.Millisecond
+	})
+	mem, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "w1", Prompt: "do w1", Cwd: h.dir, BackendType: backends.OpenCode}, protocol.RestartOnFailure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.markRead("w1")
+	eventually(t, func() bool { return db.listed() >= 1 }, "the first lookup (it finds nothing)")
+	const sid = "ses_dc376e222ffecEQfUNmJg2r1Q0"
+	db.put(sid, openCodeRow{dir: h.dir, created: time.Now(), firstMessage: fmt.Sprintf("You are w1 (agent id %s) in team %s", mem.AgentID, h.team)})
+	var ts protocol.TeammateStatus
+	eventually(t, func() bool {
+		ts = h.status(m, "w1")
+		return ts.SessionID == sid
+	}, "the session found by a later attempt (last %+v)", &ts)
+	if ts.State != protocol.StateIdle {
+		t.Errorf("w1 is %s, want idle all along (found without a second idle)", ts.State)
+	}
+}
