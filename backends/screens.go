@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // ScreenPatterns tell, from the rendered screen of a teammate's pane
@@ -31,6 +32,13 @@ type ScreenPatterns struct {
 	// answer, in the same tail as NeedsInput and before it; the first
 	// group is the provider's error (see ProviderUnreachablePrefix).
 	Unreachable []*regexp.Regexp
+	// Waiting matches a spinner that shows nothing but how long the CLI has
+	// waited for its provider, in the groups hours, minutes, seconds (each
+	// may be empty); WaitLimit is how long such a wait may last before the
+	// screen counts as a provider that does not answer. Gemini CLI retries
+	// behind "Thinking... (esc to cancel, 1m 37s)" and nothing else.
+	Waiting   *regexp.Regexp
+	WaitLimit time.Duration
 }
 
 // Backend names the built-in patterns are keyed by. Any other name gets the
@@ -120,6 +128,8 @@ var (
 		),
 		Ready:     screenMustCompile(`Type your message or @path/to/file`),
 		TailLines: 25,
+		Waiting:   geminiWaiting,
+		WaitLimit: GeminiWaitLimit,
 	}
 
 	// genericScreens: any other CLI. Only the last lines count, where a
@@ -207,6 +217,9 @@ func (p ScreenPatterns) MatchNeedsInput(screen string) (matched string, ok bool)
 		return "", false
 	}
 	if line, ok := matchUnreachable(p.Unreachable, text); ok {
+		return line, true
+	}
+	if line, ok := p.matchWaiting(text); ok {
 		return line, true
 	}
 	for _, re := range p.NeedsInput {

@@ -2,7 +2,9 @@ package backends
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // A teammate whose model provider does not answer (closed port, refused
@@ -11,7 +13,8 @@ import (
 // countdown in its status line ("upstream unavailable [retrying in 8s
 // attempt #3]") and gives up after the fifth attempt; Claude Code 2.1.197
 // and Codex 0.169.0 draw a retry line of their own. Gemini CLI 0.61.0
-// shows only "Thinking..." while it retries, so it is not recognised. The
+// shows only "Thinking..." while it retries: it is recognised once that
+// has lasted GeminiWaitLimit (ScreenPatterns.Waiting). The
 // screen is matched like a dialog, so that the lead hears of it, with the
 // provider's error as the prompt (recorded: testdata/screens/*/provider-*).
 
@@ -43,6 +46,46 @@ var codexUnreachable = screenMustCompile(
 var openCodeUnreachable = screenMustCompile(
 	`(?m)^[ \t⬝■]*([^\n]*?)\s*\[retrying (?:in \d+[smh]+ )?attempt #\d+\]`,
 )
+
+// GeminiWaitLimit is how long Gemini CLI may show only "Thinking..." (its
+// elapsed time counting) before its provider counts as not answering. A
+// model that answers streams its thoughts or its reply well before; Gemini
+// CLI 0.61.0 against a closed port retries behind "Thinking..." for
+// minutes (recorded: testdata/screens/gemini/provider-unreachable-*).
+const GeminiWaitLimit = 2 * time.Minute
+
+// geminiWaiting matches Gemini CLI's bare "Thinking..." spinner line and
+// its elapsed time ("⠴ Thinking... (esc to cancel, 1m 37s)").
+var geminiWaiting = regexp.MustCompile(`(?m)^[^\p{L}\n]*Thinking\.\.\. \(esc to cancel, (?:(\d+)h )?(?:(\d+)m )?(\d+)s\)`)
+
+// matchWaiting reports a spinner past the wait limit (ScreenPatterns.Waiting)
+// on the normalised tail of a screen, and its prompt line. The line names
+// the limit, not the elapsed time, so it stays the same while the wait
+// goes on and the lead is told once.
+func (p ScreenPatterns) matchWaiting(text string) (string, bool) {
+	if p.Waiting == nil || p.WaitLimit <= 0 {
+		return "", false
+	}
+	m := p.Waiting.FindStringSubmatch(text)
+	if m == nil {
+		return "", false
+	}
+	var waited time.Duration
+	for i, unit := range []time.Duration{time.Hour, time.Minute, time.Second} {
+		if i+1 < len(m) && m[i+1] != "" {
+			n, err := strconv.Atoi(m[i+1])
+			if err != nil {
+				return "", false
+			}
+			waited += time.Duration(n) * unit
+		}
+	}
+	if waited < p.WaitLimit {
+		return "", false
+	}
+	return ProviderUnreachablePrefix + "no answer after " + strings.TrimSuffix(p.WaitLimit.String(), "0s") +
+		` of "Thinking..."`, true
+}
 
 // matchUnreachable reports a provider retry on the normalised tail of a
 // screen, and its prompt line.

@@ -52,3 +52,35 @@ func TestScreensProviderRetryStable(t *testing.T) {
 		})
 	}
 }
+
+// TestMatchWaiting: Gemini CLI's bare "Thinking..." spinner counts as a
+// provider that does not answer once its elapsed time reaches the limit;
+// the prompt line names the limit, so it does not change as time passes.
+func TestMatchWaiting(t *testing.T) {
+	want := ProviderUnreachablePrefix + `no answer after 2m of "Thinking..."`
+	for _, tc := range []struct {
+		line string
+		ok   bool
+	}{
+		{" ⠴ Thinking... (esc to cancel, 1m 37s)", false},
+		{" ⠴ Thinking... (esc to cancel, 45s)", false},
+		{" ⠴ Thinking... (esc to cancel, 2m 0s)", true},
+		{" ⠏ Thinking... (esc to cancel, 3m 12s)            ? for shortcuts", true},
+		{" ⠏ Thinking... (esc to cancel, 1h 0m 3s)", true},
+		{" ⠏ Thinking... (esc to cancel, 150s)", true},
+		// Anything else it shows while it works is progress, however long.
+		{" ⠏ Running npm install (esc to cancel, 9m 3s)", false},
+		{" ⠏ Analyzing the parser (esc to cancel, 4m 0s)", false},
+		{"Thinking about it (esc to cancel, 5m 0s)", false},
+	} {
+		got, ok := MatchNeedsInput(Gemini, "header\n\n"+tc.line+"\n────\n >   Type your message or @path/to/file\n")
+		if ok != tc.ok || ok && got != want {
+			t.Errorf("%q: %q %v, want %v", tc.line, got, ok, tc.ok)
+		}
+	}
+	for _, b := range []string{Claude, Codex, OpenCode, "mycli"} {
+		if got, ok := MatchNeedsInput(b, " ⠏ Thinking... (esc to cancel, 3m 12s)\n"); ok {
+			t.Errorf("%s matched Gemini's spinner: %q", b, got)
+		}
+	}
+}

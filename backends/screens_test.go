@@ -38,8 +38,10 @@ var screenCases = []struct {
 	// After "Reconnecting... 5/5" Codex gives up: "■ <error>" above its
 	// input box, like any failed turn.
 	{"codex/provider-gave-up-500.txt", true, ""},
-	// Gemini CLI retries behind "Thinking...": nothing to recognise.
+	// Gemini CLI retries behind "Thinking..." and nothing else: recognised
+	// once that has lasted GeminiWaitLimit (2 min), not before.
 	{"gemini/provider-unreachable-thinking.txt", true, ""},
+	{"gemini/provider-unreachable-thinking-2m.txt", true, `provider unreachable: no answer after 2m of "Thinking..."`},
 	// Each CLI gives up in the end and is back at its input box with the
 	// error in its transcript, where it stays after a later good turn:
 	// not matched.

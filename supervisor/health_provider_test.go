@@ -35,7 +35,8 @@ func retryScreens(t *testing.T, backend, file, from string, counts ...string) st
 
 // TestHealthProviderUnreachable: a teammate whose provider does not answer
 // keeps redrawing its retry line (recorded from OpenCode 1.18.33 against a
-// server answering 500, and Claude Code 2.1.197 against a closed port)
+// server answering 500, Claude Code 2.1.197 and Gemini CLI 0.61.0 against
+// a closed port)
 // under a spinner that never stops. It becomes needs_input with the
 // provider's error as its reason, and the lead gets one message, naming
 // the fix, however often the countdown changes.
@@ -49,6 +50,11 @@ func TestHealthProviderUnreachable(t *testing.T) {
 		{"cl", "claude", retryScreens(t, "claude", "provider-retry-refused.txt", "Retrying in 20s · attempt 9/10",
 			"Retrying in 20s · attempt 9/10", "Retrying in 19s · attempt 9/10", "Retrying in 1s · attempt 9/10", "Retrying in 30s · attempt 10/10"),
 			"provider unreachable: Unable to connect to API (ConnectionRefused)", "ANTHROPIC_BASE_URL"},
+		// Gemini CLI 0.61.0 shows nothing but "Thinking..." and its
+		// elapsed time (recorded at 2m 25s against a closed port).
+		{"ge", "gemini", retryScreens(t, "gemini", "provider-unreachable-thinking-2m.txt", "2m 25s",
+			"2m 25s", "2m 26s", "2m 27s", "3m 0s"),
+			`provider unreachable: no answer after 2m of "Thinking..."`, "GOOGLE_GEMINI_BASE_URL"},
 	}
 	for _, c := range cases {
 		h.spawnAs(m, c.name, c.backend, "redraw 40 "+c.screens, "wait")

@@ -130,6 +130,10 @@ var dialogAdvices = []dialogAdvice{
 		"(it gives up after 5 attempts): check base_url of the [model_providers.<name>] block in $CODEX_HOME/config.toml, " +
 		"the network and the key variable named by env_key (listed in env_vars of [mcp_servers.claude-teams] in the " +
 		"lead's Codex config), then restart it with restart_teammate."},
+	{"gemini", backends.ProviderUnreachablePrefix, "Its model provider has not answered for minutes and Gemini CLI " +
+		`retries behind "Thinking..." (it gives up after a few minutes): check GOOGLE_GEMINI_BASE_URL, the network ` +
+		"and GEMINI_API_KEY in claude-teams' environment (the env of its entry in the lead's MCP settings), which " +
+		"the teammate inherits, then restart it with restart_teammate."},
 	{"", backends.ProviderUnreachablePrefix, "Its model provider does not answer and it keeps retrying: check the " +
 		"provider's base URL, the network and the API key in its configuration, then restart it with restart_teammate."},
 	{"", "uto mode", "Claude Code 2.1.332 starts in auto mode, whose safety check runs only on Anthropic's servers: " +
