@@ -5,10 +5,9 @@ package backends
 // The TUI needs a terminal, so the fresh turn runs `opencode run` with our
 // instruction as its message (what the TUI's --prompt submits), and the
 // resume runs Launch's argv without --interactive; the e2e scenario
-// claude-resume.mjs drives the TUI in a tmux pane.
+// opencode-resume.mjs drives the TUI in a tmux pane.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,31 +32,6 @@ func openCodeBin(t *testing.T) string {
 		t.Skip("OPENCODE_BIN not set (the opencode executable to test against)")
 	}
 	return bin
-}
-
-// chatRequests returns the messages of each chat completions request.
-func chatRequests(t *testing.T, dump string) []string {
-	t.Helper()
-	f, err := os.Open(dump)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		var d struct {
-			Path string `json:"path"`
-			Body struct {
-				Messages json.RawMessage `json:"messages"`
-			} `json:"body"`
-		}
-		if json.Unmarshal(sc.Bytes(), &d) == nil && strings.HasSuffix(d.Path, "/chat/completions") {
-			out = append(out, string(d.Body.Messages))
-		}
-	}
-	return out
 }
 
 // TestRealOpenCodeResume: FindSession finds the session opencode itself
@@ -123,7 +97,7 @@ func TestRealOpenCodeResume(t *testing.T) {
 	if got, err := c.FindSession(OpenCode, other, since); !errors.Is(err, ErrSessionNotFound) {
 		t.Errorf("another teammate's lookup = %q, %v", got, err)
 	}
-	before := len(chatRequests(t, dump))
+	before := len(dumpedMessages(t, dump, "/chat/completions"))
 
 	m.SessionID, m.Resume = id, true
 	again, err := c.Launch(OpenCode, m)
@@ -135,7 +109,7 @@ func TestRealOpenCodeResume(t *testing.T) {
 	if ids := run(again, argv); !slices.Equal(ids, []string{id}) {
 		t.Errorf("the resume ran sessions %q, want %s", ids, id)
 	}
-	reqs := chatRequests(t, dump)[before:]
+	reqs := dumpedMessages(t, dump, "/chat/completions")[before:]
 	if len(reqs) == 0 || !strings.Contains(reqs[0], "(agent id w1@alpha), a teammate") || !strings.Contains(reqs[0], "You were restarted") {
 		t.Errorf("first request after the resume does not carry the earlier turn: %.3000s", reqs)
 	}

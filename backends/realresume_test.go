@@ -66,8 +66,10 @@ func mockModel(t *testing.T) (baseURL, dump string) {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-// dumpedMessages returns the messages of each /v1/messages request.
-func dumpedMessages(t *testing.T, dump string) []string {
+// dumpedMessages returns the messages of each request the mock model got
+// at a path ending in suffix ("/messages": Anthropic's API;
+// "/chat/completions": OpenAI's, which opencode speaks).
+func dumpedMessages(t *testing.T, dump, suffix string) []string {
 	t.Helper()
 	f, err := os.Open(dump)
 	if err != nil {
@@ -84,7 +86,7 @@ func dumpedMessages(t *testing.T, dump string) []string {
 				Messages json.RawMessage `json:"messages"`
 			} `json:"body"`
 		}
-		if json.Unmarshal(sc.Bytes(), &d) == nil && strings.HasSuffix(d.Path, "/messages") {
+		if json.Unmarshal(sc.Bytes(), &d) == nil && strings.HasSuffix(d.Path, suffix) {
 			out = append(out, string(d.Body.Messages))
 		}
 	}
@@ -129,7 +131,7 @@ func TestRealClaudeResume(t *testing.T) {
 	if !fileExists(ClaudeTranscript(root, cwd, first.SessionID)) {
 		t.Fatalf("no transcript at %s", ClaudeTranscript(root, cwd, first.SessionID))
 	}
-	before := len(dumpedMessages(t, dump))
+	before := len(dumpedMessages(t, dump, "/messages"))
 
 	m.SessionID, m.Resume = first.SessionID, true
 	again, err := c.Launch(Claude, m)
@@ -139,7 +141,7 @@ func TestRealClaudeResume(t *testing.T) {
 	if out, err := run(again, "RT-AGAIN-after-restart"); err != nil {
 		t.Fatalf("resume launch %q: %v\n%s", again.Argv, err, out)
 	}
-	reqs := dumpedMessages(t, dump)[before:]
+	reqs := dumpedMessages(t, dump, "/messages")[before:]
 	if len(reqs) == 0 || !strings.Contains(reqs[0], "RT-HELLO-first-turn") || !strings.Contains(reqs[0], "RT-AGAIN-after-restart") {
 		t.Errorf("first request after the resume does not carry the earlier turn: %.2000s", reqs)
 	}

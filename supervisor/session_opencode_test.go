@@ -79,6 +79,26 @@ func (db *openCodeDB) run(_ context.Context, argv, _ []string, _ string) ([]byte
 	return nil, nil, fmt.Errorf("unexpected opencode argv %q", argv)
 }
 
+// openCodeTeammate spawns w1 as an opencode teammate (restart
+// on-failure) run by the fake agent with script, under a supervisor whose
+// opencode helper processes are answered by the returned database.
+func (h *harness) openCodeTeammate(script string) (*openCodeDB, *Manager, protocol.Member) {
+	h.t.Helper()
+	h.env = append(h.env, "CT_FAKE_AGENT=1", "CT_AGENT_SCRIPT="+script)
+	db := &openCodeDB{sessions: map[string]openCodeRow{}}
+	bc := fakeClaudeBackends(h.root)
+	bc.Run = db.run
+	m := h.manager(func(c *Config) {
+		c.Backends = bc
+		c.Health.IdleAfter = 300 * time.Millisecond
+	})
+	mem, err := m.Spawn(ctxT(h.t), h.team, protocol.Member{Name: "w1", Prompt: "do w1", Cwd: h.dir, BackendType: backends.OpenCode}, protocol.RestartOnFailure)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return db, m, mem
+}
+
 // TestOpenCodeSessionFound: opencode picks its own session id; once its
 // teammate has done a turn (it went idle), the supervisor asks opencode
 // (backends.Config.FindSession), records the id (status, state file,
@@ -91,18 +111,7 @@ func TestOpenCodeSessionFound(t *testing.T) {
 	if err := os.Mkdir(reports, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	h.env = append(h.env, "CT_FAKE_AGENT=1", "CT_AGENT_SCRIPT=report "+reports+";print ready;wait")
-	db := &openCodeDB{sessions: map[string]openCodeRow{}}
-	bc := fakeClaudeBackends(h.root)
-	bc.Run = db.run
-	m := h.manager(func(c *Config) {
-		c.Backends = bc
-		c.Health.IdleAfter = 300 * time.Millisecond
-	})
-	mem, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "w1", Prompt: "do w1", Cwd: h.dir, BackendType: backends.OpenCode}, protocol.RestartOnFailure)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, m, mem := h.openCodeTeammate("report " + reports + ";print ready;wait")
 	if ts := h.status(m, "w1"); ts.SessionID != "" {
 		t.Errorf("opencode session before its first turn: %q", ts.SessionID)
 	}
@@ -177,18 +186,7 @@ func (h *harness) agentArgs(reports string, pid int) []string {
 // never come while the teammate waits for the lead.
 func TestSessionLookupRetried(t *testing.T) {
 	h := newHarness(t)
-	h.env = append(h.env, "CT_FAKE_AGENT=1", "CT_AGENT_SCRIPT=print ready;wait")
-	db := &openCodeDB{sessions: map[string]openCodeRow{}}
-	bc := fakeClaudeBackends(h.root)
-	bc.Run = db.run
-	m := h.manager(func(c *Config) {
-		c.Backends = bc
-		c.Health.IdleAfter = 300 * time.Millisecond
-	})
-	mem, err := m.Spawn(ctxT(t), h.team, protocol.Member{Name: "w1", Prompt: "do w1", Cwd: h.dir, BackendType: backends.OpenCode}, protocol.RestartOnFailure)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, m, mem := h.openCodeTeammate("print ready;wait")
 	h.markRead("w1")
 	eventually(t, func() bool { return db.listed() >= 1 }, "the first lookup (it finds nothing)")
 	const sid = "ses_dc376e222ffecEQfUNmJg2r1Q0"
