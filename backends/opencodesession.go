@@ -219,10 +219,12 @@ func (c Config) openCodeExport(ctx context.Context, bin string, t Teammate, id s
 // findOpenCodeSession returns the id of t's session started since then:
 // listed in t's project with t's directory, created since then, not a
 // subagent's, and whose first user message names t's agent id. The oldest
-// such session wins: it is the one the launch's prompt created.
+// such session wins: it is the one the launch's prompt created. An
+// attached teammate's session is looked up in its server instead
+// (findOpenCodeServerSession).
 func (c Config) findOpenCodeSession(ctx context.Context, t Teammate, since time.Time) (string, error) {
 	if c.OpenCodeServerURL != "" {
-		return "", fmt.Errorf("find session: %w: an attached teammate's sessions live in the opencode server at %s (not looked up)", ErrSessionNotFound, c.OpenCodeServerURL)
+		return c.findOpenCodeServerSession(ctx, t, since)
 	}
 	bin, err := c.binary(OpenCode)
 	if err != nil {
@@ -266,10 +268,12 @@ func (c Config) findOpenCodeSession(ctx context.Context, t Teammate, since time.
 // openCodeResumable asks opencode whether t's project still has session
 // t.SessionID in t's directory. When opencode cannot tell (it failed or
 // printed something else) the id is trusted: a resume of a vanished
-// session fails its start, and two failed starts fall back to fresh.
+// session fails its start, and two failed starts fall back to fresh. An
+// attached teammate's session is asked of its server
+// (openCodeServerResumable).
 func (c Config) openCodeResumable(ctx context.Context, t Teammate) (bool, string) {
 	if c.OpenCodeServerURL != "" {
-		return true, "" // the attached server's sessions are not ours to list
+		return c.openCodeServerResumable(ctx, t)
 	}
 	bin, err := c.binary(OpenCode)
 	if err != nil {
