@@ -27,8 +27,9 @@ var ErrSessionNotFound = errors.New("backends: session not found")
 //     opencode binary (`opencode session list`, then `opencode export` of
 //     each candidate; see opencodesession.go) and returns the oldest
 //     session since then in t's directory, not a subagent's, whose first
-//     user message is t's instruction. An attached teammate's (the server
-//     at OPENCODE_SERVER_URL) is not looked up.
+//     user message is t's instruction. An attached teammate's is asked of
+//     the server at OPENCODE_SERVER_URL over its HTTP API (also titled
+//     with t's agent id; see opencodeserver.go).
 //
 // Call it after the first turn (before it, the CLI may have written
 // nothing); it can take seconds, so not on a hot path. For claude, gemini
