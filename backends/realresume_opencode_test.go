@@ -34,6 +34,20 @@ func openCodeBin(t *testing.T) string {
 	return bin
 }
 
+// checkOpenCodeFound: FindSession finds want (what source reports) for m,
+// and nothing for another teammate in m's directory.
+func checkOpenCodeFound(t *testing.T, c Config, m Teammate, since time.Time, want, source string) {
+	t.Helper()
+	id, err := c.FindSession(OpenCode, m, since)
+	if err != nil || id != want {
+		t.Fatalf("FindSession = %q, %v; %s says %s", id, err, source, want)
+	}
+	other := Teammate{Team: "alpha", Name: "w2", Cwd: m.Cwd}
+	if got, err := c.FindSession(OpenCode, other, since); !errors.Is(err, ErrSessionNotFound) {
+		t.Errorf("another teammate's lookup = %q, %v", got, err)
+	}
+}
+
 // TestRealOpenCodeResume: FindSession finds the session opencode itself
 // reports for our teammate's first turn (and not for another teammate),
 // Resumable confirms it, the resume's first model request carries the
@@ -89,14 +103,8 @@ func TestRealOpenCodeResume(t *testing.T) {
 	if len(ids) != 1 {
 		t.Fatalf("opencode run reported sessions %q", ids)
 	}
-	id, err := c.FindSession(OpenCode, m, since)
-	if err != nil || id != ids[0] {
-		t.Fatalf("FindSession = %q, %v; opencode says %s", id, err, ids[0])
-	}
-	other := Teammate{Team: "alpha", Name: "w2", Cwd: cwd}
-	if got, err := c.FindSession(OpenCode, other, since); !errors.Is(err, ErrSessionNotFound) {
-		t.Errorf("another teammate's lookup = %q, %v", got, err)
-	}
+	id := ids[0]
+	checkOpenCodeFound(t, c, m, since, id, "opencode")
 	before := len(dumpedMessages(t, dump, "/chat/completions"))
 
 	m.SessionID, m.Resume = id, true

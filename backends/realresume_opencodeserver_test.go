@@ -8,7 +8,6 @@ package backends
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -149,14 +148,8 @@ func TestRealOpenCodeAttachedResume(t *testing.T) {
 	if len(ids) != 1 {
 		t.Fatalf("the server holds sessions %q titled w1@alpha (all: %+v)", ids, sessions)
 	}
-	id, err := c.FindSession(OpenCode, m, since)
-	if err != nil || id != ids[0] {
-		t.Fatalf("FindSession = %q, %v; the server says %s", id, err, ids[0])
-	}
-	other := Teammate{Team: "alpha", Name: "w2", Cwd: cwd}
-	if got, err := c.FindSession(OpenCode, other, since); !errors.Is(err, ErrSessionNotFound) {
-		t.Errorf("another teammate's lookup = %q, %v", got, err)
-	}
+	id := ids[0]
+	checkOpenCodeFound(t, c, m, since, id, "the server")
 	before := len(dumpedMessages(t, dump, "/chat/completions"))
 
 	m.SessionID, m.Resume = id, true
