@@ -115,7 +115,7 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 			// The id may name the person's pane or another teammate's now.
 			why := "on another tmux server than the recorded one"
 			if !t.serverChanged {
-				ok, why = t.identity(m).proves(row)
+				ok, why = t.identity(m).Proves(row)
 			} else {
 				ok = false
 			}
@@ -148,7 +148,7 @@ func (t *team) adoptLive(ctx context.Context, m *mate, row tmuxconv.Pane) {
 		if m.pid != row.PID {
 			m.startedAt = time.Time{}
 		}
-		m.pidStart = procStart(row.PID)
+		m.pidStart = tmuxconv.ProcStart(row.PID)
 	}
 	m.pid, m.windowID = row.PID, row.Window
 	if t.conn != nil {

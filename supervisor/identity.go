@@ -14,25 +14,9 @@ import (
 // loop and the offline status). On a tmux server other than the recorded
 // one (another pid or start time) nothing is adopted by id at all.
 
-// procStart is tmuxconv.ProcStart.
-func procStart(pid int) uint64 { return tmuxconv.ProcStart(pid) }
-
-// paneIdentity is what makes a pane one teammate's: its tags, or its
-// process.
-type paneIdentity struct {
-	agentID, root string
-	pid           int
-	pidStart      uint64
-}
-
 // identity is the pane identity we recorded for m.
-func (t *team) identity(m *mate) paneIdentity {
-	return paneIdentity{agentID: m.agentID, root: t.rootTag, pid: m.pid, pidStart: m.pidStart}
-}
-
-// proves reports whether row is the pane of id (tmuxconv.Identity.Proves).
-func (id paneIdentity) proves(row tmuxconv.Pane) (ok bool, why string) {
-	return tmuxconv.Identity{AgentID: id.agentID, Root: id.root, PID: id.pid, PIDStart: id.pidStart}.Proves(row)
+func (t *team) identity(m *mate) tmuxconv.Identity {
+	return tmuxconv.Identity{AgentID: m.agentID, Root: t.rootTag, PID: m.pid, PIDStart: m.pidStart}
 }
 
 // paneRowFormat is PaneListFormat for display-message -t (one pane).
@@ -40,7 +24,7 @@ const paneRowFormat = tmuxconv.PaneListFormat
 
 // checkPaneOn asks tmux over conn for pane and reports whether it is id's
 // (with the row tmux gave, and why not when it is not).
-func checkPaneOn(ctx context.Context, conn *tmuxcc.Conn, pane string, id paneIdentity) (tmuxconv.Pane, bool, string) {
+func checkPaneOn(ctx context.Context, conn *tmuxcc.Conn, pane string, id tmuxconv.Identity) (tmuxconv.Pane, bool, string) {
 	if conn == nil || pane == "" {
 		return tmuxconv.Pane{}, false, "no pane"
 	}
@@ -52,7 +36,7 @@ func checkPaneOn(ctx context.Context, conn *tmuxcc.Conn, pane string, id paneIde
 	if !ok || row.ID != pane {
 		return tmuxconv.Pane{}, false, "pane not found"
 	}
-	ok, why := id.proves(row)
+	ok, why := id.Proves(row)
 	return row, ok, why
 }
 
@@ -64,7 +48,7 @@ func (t *team) noteServer(info statefile.ServerInfo) statefile.ServerInfo {
 	prev := t.server
 	t.recordedServer = prev
 	info.ServerPID = t.topo.serverPID
-	info.ServerStart = procStart(info.ServerPID)
+	info.ServerStart = tmuxconv.ProcStart(info.ServerPID)
 	t.serverChanged = prev.ServerPID != 0 && (prev.ServerPID != info.ServerPID ||
 		(prev.ServerStart != 0 && info.ServerStart != 0 && prev.ServerStart != info.ServerStart))
 	return info

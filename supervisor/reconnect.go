@@ -91,7 +91,7 @@ func (t *team) tryRedial(ctx context.Context) {
 		for _, m := range t.liveMates() {
 			row, ok := rows[m.paneID]
 			if ok {
-				ok, _ = t.identity(m).proves(row)
+				ok, _ = t.identity(m).Proves(row)
 			}
 			switch {
 			case !m.known && !ok:

@@ -11,6 +11,7 @@ import (
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/policy"
 	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
@@ -112,7 +113,7 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 	now := t.now()
 	m := &mate{
 		name: r.name, agentID: r.agentID, backend: r.backend, color: r.color, restart: r.restart,
-		paneID: p.pane, windowID: p.window, windowName: p.windowName, pid: p.pid, pidStart: procStart(p.pid),
+		paneID: p.pane, windowID: p.window, windowName: p.windowName, pid: p.pid, pidStart: tmuxconv.ProcStart(p.pid),
 		startedAt: now, exited: make(chan struct{}),
 		guard: newGuard(r.launch, old),
 	}

@@ -139,7 +139,7 @@ func (t *team) onStopDone(ctx context.Context, r *stopDone) {
 // killOwnPane removes pane if it still carries agentID and our data root
 // (after a reconnection the id could name another pane).
 func (t *team) killOwnPane(ctx context.Context, pane, agentID string) {
-	if _, ok, why := checkPaneOn(ctx, t.conn, pane, paneIdentity{agentID: agentID, root: t.rootTag}); !ok {
+	if _, ok, why := checkPaneOn(ctx, t.conn, pane, tmuxconv.Identity{AgentID: agentID, Root: t.rootTag}); !ok {
 		t.log.Info("pane not ours: left alone", zap.String("agent", agentID), zap.String("pane", pane), zap.String("why", why))
 		return
 	}
@@ -187,7 +187,7 @@ func (t *team) finishStops() {
 type stopTarget struct {
 	name, pane string
 	pid        int
-	id         paneIdentity // what makes pane and pid the teammate's
+	id         tmuxconv.Identity // what makes pane and pid the teammate's
 	exited     <-chan struct{}
 	alive      bool
 	keep       bool // a dead pane is left where it is (for a restart in its cell)
@@ -234,8 +234,8 @@ func (s stopTarget) terminate(ctx context.Context) (string, error) {
 		}
 		return "", nil
 	}
-	procOurs := (s.id.pidStart != 0 && procStart(s.pid) == s.id.pidStart) ||
-		(s.id.pidStart == 0 && paneOurs && row.PID == s.pid && !row.Dead)
+	procOurs := (s.id.PIDStart != 0 && tmuxconv.ProcStart(s.pid) == s.id.PIDStart) ||
+		(s.id.PIDStart == 0 && paneOurs && row.PID == s.pid && !row.Dead)
 	if !procOurs {
 		s.log.Warn("stop: process is not the one recorded, not signalled", zap.Int("pid", s.pid))
 	}
@@ -332,7 +332,7 @@ func (s stopTarget) gone() bool {
 	if processGone(s.pid) {
 		return true
 	}
-	return s.id.pidStart != 0 && procStart(s.pid) != s.id.pidStart
+	return s.id.PIDStart != 0 && tmuxconv.ProcStart(s.pid) != s.id.PIDStart
 }
 
 // pollUntil checks done every 10 ms until it holds (true) or d has passed
