@@ -48,27 +48,54 @@ func checkOpenCodeFound(t *testing.T, c Config, m Teammate, since time.Time, wan
 	}
 }
 
+// openCodeWorld is what a real-opencode test runs in: the binary, the
+// mock model (its request dump), a private HOME with XDG directories and
+// a project directory, and the mock as opencode's provider.
+type openCodeWorld struct {
+	bin, dump, cwd string
+	environ        []string // HOME, PATH, XDG_*, opencode's switches; no provider
+	provider       string   // OPENCODE_CONFIG_CONTENT naming the mock model
+}
+
+func newOpenCodeWorld(t *testing.T) openCodeWorld {
+	t.Helper()
+	w := openCodeWorld{bin: openCodeBin(t)}
+	var base string
+	base, w.dump = mockModel(t)
+	home := t.TempDir()
+	w.cwd = filepath.Join(home, "proj")
+	if err := os.MkdirAll(w.cwd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w.provider = `{"model":"mock/mock-model","provider":{"mock":{"npm":"@ai-sdk/openai-compatible","name":"Mock",` +
+		`"options":{"baseURL":"` + base + `/v1","apiKey":"mock"},"models":{"mock-model":{"name":"Mock model","tool_call":true}}}}}`
+	w.environ = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"),
+		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"), "XDG_STATE_HOME=" + filepath.Join(home, "state"),
+		"OPENCODE_DISABLE_MODELS_FETCH=1", "OPENCODE_DISABLE_AUTOUPDATE=1", "OPENCODE_DISABLE_DEFAULT_PLUGINS=1"}
+	return w
+}
+
+// withProvider is the environment with the mock as the provider.
+func (w openCodeWorld) withProvider() []string {
+	return append(slices.Clone(w.environ), "OPENCODE_CONFIG_CONTENT="+w.provider)
+}
+
+// config is a Config launching w's opencode in environ.
+func (w openCodeWorld) config(environ []string) Config {
+	return Config{Enabled: []string{OpenCode}, Self: "/bin/true", LookPath: func(string) (string, error) { return w.bin, nil },
+		Environ: environ}
+}
+
 // TestRealOpenCodeResume: FindSession finds the session opencode itself
 // reports for our teammate's first turn (and not for another teammate),
 // Resumable confirms it, the resume's first model request carries the
 // earlier turn and continues the same session, and once opencode has
 // deleted the session a resume starts fresh and says why.
 func TestRealOpenCodeResume(t *testing.T) {
-	bin := openCodeBin(t)
-	base, dump := mockModel(t)
-	home := t.TempDir()
-	cwd := filepath.Join(home, "proj")
-	if err := os.MkdirAll(cwd, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	provider := `{"model":"mock/mock-model","provider":{"mock":{"npm":"@ai-sdk/openai-compatible","name":"Mock",` +
-		`"options":{"baseURL":"` + base + `/v1","apiKey":"mock"},"models":{"mock-model":{"name":"Mock model","tool_call":true}}}}}`
-	c := Config{Enabled: []string{OpenCode}, Self: "/bin/true", LookPath: func(string) (string, error) { return bin, nil },
-		Environ: []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"),
-			"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
-			"XDG_CACHE_HOME=" + filepath.Join(home, "cache"), "XDG_STATE_HOME=" + filepath.Join(home, "state"),
-			"OPENCODE_DISABLE_MODELS_FETCH=1", "OPENCODE_DISABLE_AUTOUPDATE=1", "OPENCODE_DISABLE_DEFAULT_PLUGINS=1",
-			"OPENCODE_CONFIG_CONTENT=" + provider}}
+	w := newOpenCodeWorld(t)
+	bin, dump, cwd := w.bin, w.dump, w.cwd
+	c := w.config(w.withProvider())
 	m := Teammate{Team: "alpha", Name: "w1", Cwd: cwd}
 	// run runs argv with l's environment and returns the session ids of
 	// its JSON events.

@@ -97,22 +97,11 @@ func serverCall(t *testing.T, method, url string, v any) {
 // earlier turn and continues the same session, and once the session is
 // deleted from the server a resume starts fresh and names the server.
 func TestRealOpenCodeAttachedResume(t *testing.T) {
-	bin := openCodeBin(t)
-	base, dump := mockModel(t)
-	home := t.TempDir()
-	cwd := filepath.Join(home, "proj")
-	if err := os.MkdirAll(cwd, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	provider := `{"model":"mock/mock-model","provider":{"mock":{"npm":"@ai-sdk/openai-compatible","name":"Mock",` +
-		`"options":{"baseURL":"` + base + `/v1","apiKey":"mock"},"models":{"mock-model":{"name":"Mock model","tool_call":true}}}}}`
-	environ := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"),
-		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
-		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"), "XDG_STATE_HOME=" + filepath.Join(home, "state"),
-		"OPENCODE_DISABLE_MODELS_FETCH=1", "OPENCODE_DISABLE_AUTOUPDATE=1", "OPENCODE_DISABLE_DEFAULT_PLUGINS=1"}
-	url := openCodeServe(t, bin, append(slices.Clone(environ), "OPENCODE_CONFIG_CONTENT="+provider), cwd)
-	c := Config{Enabled: []string{OpenCode}, Self: "/bin/true", LookPath: func(string) (string, error) { return bin, nil },
-		Environ: environ, OpenCodeServerURL: url}
+	w := newOpenCodeWorld(t)
+	bin, dump, cwd := w.bin, w.dump, w.cwd
+	url := openCodeServe(t, bin, w.withProvider(), cwd)
+	c := w.config(w.environ)
+	c.OpenCodeServerURL = url
 	m := Teammate{Team: "alpha", Name: "w1", Cwd: cwd}
 	run := func(l Launch) {
 		t.Helper()

@@ -122,23 +122,7 @@ func TestOpenCodeSessionFound(t *testing.T) {
 	db.put("ses_dc376aaeeffeax0X3daSSz5khI", openCodeRow{dir: h.dir, created: time.Now(), firstMessage: "You are w3 (agent id w3@" + h.team + ")"})
 	db.put(sid, openCodeRow{dir: h.dir, created: time.Now(), firstMessage: fmt.Sprintf("You are w1 (agent id %s) in team %s", mem.AgentID, h.team)})
 	h.markRead("w1")
-	var ts protocol.TeammateStatus
-	eventually(t, func() bool {
-		ts = h.status(m, "w1")
-		return ts.SessionID == sid
-	}, "the opencode session to be found (last %+v)", &ts)
-	eventually(t, func() bool { return h.member("w1").SessionID == sid && h.savedState("w1").SessionID == sid },
-		"member record and state file to hold %s", sid)
-
-	kill(t, ts.PID)
-	var after protocol.TeammateStatus
-	eventually(t, func() bool {
-		after = h.status(m, "w1")
-		return after.Restarts == 1 && after.Alive
-	}, "w1 restarted (last %+v)", &after)
-	if after.SessionID != sid || !after.Resumed {
-		t.Errorf("status after restart %+v, want resumed %s", after, sid)
-	}
+	after := h.waitSessionResumed(m, sid)
 	if got := h.agentArgs(reports, after.PID); !slices.Equal(got[:4], []string{"run", "--session", sid, "--interactive"}) {
 		t.Errorf("restart argv %q, want opencode run --session %s --interactive <prompt>", got, sid)
 	}

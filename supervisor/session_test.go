@@ -337,23 +337,7 @@ func TestCodexSessionFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.markRead("w1")
-	var ts protocol.TeammateStatus
-	eventually(t, func() bool {
-		ts = h.status(m, "w1")
-		return ts.SessionID == sid
-	}, "the codex session to be found (last %+v)", &ts)
-	eventually(t, func() bool { return h.member("w1").SessionID == sid && h.savedState("w1").SessionID == sid },
-		"member record and state file to hold %s", sid)
-
-	kill(t, ts.PID)
-	var after protocol.TeammateStatus
-	eventually(t, func() bool {
-		after = h.status(m, "w1")
-		return after.Restarts == 1 && after.Alive
-	}, "w1 restarted (last %+v)", &after)
-	if after.SessionID != sid || !after.Resumed {
-		t.Errorf("status after restart %+v, want resumed %s", after, sid)
-	}
+	after := h.waitSessionResumed(m, sid)
 	h.waitOutput(m, "w1", "ready")
 	var got agentReport
 	data, err := os.ReadFile(filepath.Join(reports, fmt.Sprintf("report-%d.json", after.PID)))
@@ -367,4 +351,30 @@ func TestCodexSessionFound(t *testing.T) {
 	if len(got.Args) < 3 || got.Args[0] != "resume" || got.Args[len(got.Args)-2] != sid {
 		t.Errorf("restart argv %q, want codex resume … %s <prompt>", got.Args, sid)
 	}
+}
+
+// waitSessionResumed waits until w1's status, member record and state
+// file hold session sid (looked up after its first turn), kills w1, waits
+// for its first restart and checks that it resumed sid; it returns the
+// status after the restart.
+func (h *harness) waitSessionResumed(m *Manager, sid string) protocol.TeammateStatus {
+	h.t.Helper()
+	var ts protocol.TeammateStatus
+	eventually(h.t, func() bool {
+		ts = h.status(m, "w1")
+		return ts.SessionID == sid
+	}, "the session to be found (last %+v)", &ts)
+	eventually(h.t, func() bool { return h.member("w1").SessionID == sid && h.savedState("w1").SessionID == sid },
+		"member record and state file to hold %s", sid)
+
+	kill(h.t, ts.PID)
+	var after protocol.TeammateStatus
+	eventually(h.t, func() bool {
+		after = h.status(m, "w1")
+		return after.Restarts == 1 && after.Alive
+	}, "w1 restarted (last %+v)", &after)
+	if after.SessionID != sid || !after.Resumed {
+		h.t.Errorf("status after restart %+v, want resumed %s", after, sid)
+	}
+	return after
 }
