@@ -96,8 +96,14 @@ try {
   }
   step(`  session ${before.session_id} after ${Date.now() - t0} ms`);
   assert.equal(before.resumed, false, JSON.stringify(before));
-  const member = JSON.parse(readFileSync(join(root, 'teams', TEAM, 'config.json'), 'utf8')).members.find((m) => m.name === MATE);
-  assert.equal(member.sessionId, before.session_id, `member record: ${JSON.stringify(member)}`);
+  // The owner keeps the id (and its state file) at once and writes the
+  // member record just after, off its loop: check_teammate may answer in
+  // between, so wait for the record rather than read it once.
+  const memberOf = () => JSON.parse(readFileSync(join(root, 'teams', TEAM, 'config.json'), 'utf8')).members.find((m) => m.name === MATE);
+  for (const end = Date.now() + SESSION_DEADLINE_MS; memberOf()?.sessionId !== before.session_id;) {
+    assert.ok(Date.now() < end, `member record without session ${before.session_id} after ${SESSION_DEADLINE_MS / 1000} s: ${JSON.stringify(memberOf())}`);
+    await sleep(100);
+  }
 
   step('SIGKILL the teammate; the supervisor restarts it with opencode run --session');
   const requestsBeforeKill = chats().length;
