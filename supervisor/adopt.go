@@ -44,7 +44,7 @@ func (t *team) adoptAtStart(ctx context.Context) {
 		t.log.Warn("state file unreadable", zap.Error(err))
 	}
 	t.server = st.Server
-	t.finishJoins(st)
+	unfinished := t.finishJoins(st)
 	cfg, err := t.store.ReadConfig(t.name)
 	if err != nil {
 		t.log.Warn("config unreadable", zap.Error(err))
@@ -76,9 +76,10 @@ func (t *team) adoptAtStart(ctx context.Context) {
 		t.restarts.Restore(m.name, protocol.RestartPolicy(ts.Restart), restartState(ts))
 		cands = append(cands, m)
 	}
-	if len(cands) == 0 {
+	if len(cands) == 0 && unfinished == 0 {
 		return
 	}
+	t.sweepOrphans = true
 	tp, ok := t.recorded()
 	if !ok {
 		tp = ownTopology(t.cfg, t.name)
@@ -108,8 +109,17 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 		t.log.Warn("tmux server is not the recorded one: no pane adopted by id",
 			zap.String("recorded", serverText(t.recordedServer)), zap.String("connected", serverText(t.server)))
 	}
+	// A new owner also looks for panes its predecessor made but did not
+	// record (orphans.go).
+	var orphans map[string][]tmuxconv.Pane
+	if t.sweepOrphans && rows != nil && !t.serverChanged {
+		orphans = t.orphanPanes(rows, cands)
+	}
+	t.sweepOrphans = false
+	members := make(map[string]bool, len(cands))
 	for _, m := range cands {
 		t.mates[m.name] = m
+		members[m.name] = true
 		row, ok := rows[m.paneID]
 		if ok {
 			// The id may name the person's pane or another teammate's now.
@@ -122,6 +132,11 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 			if !ok {
 				t.log.Warn("pane refused", zap.String("agent", m.name), zap.String("pane", m.paneID),
 					zap.Int("pane_pid", row.PID), zap.String("why", why))
+			}
+		}
+		if (!ok || row.Dead) && len(orphans[m.name]) > 0 {
+			if o, took := t.takeOrphan(ctx, orphans, m, row, ok); took {
+				row, ok = o, true
 			}
 		}
 		stop := m.stopReason
@@ -138,6 +153,9 @@ func (t *team) adopt(ctx context.Context, cands []*mate) {
 			// finish it (the process, or at least the dead pane, goes).
 			t.doStop(ctx, &stopReq{name: m.name, reason: stop, reply: make(chan error, 1)})
 		}
+	}
+	if orphans != nil {
+		t.killOrphans(ctx, orphans, members)
 	}
 	t.placeAdopted(ctx)
 	t.persist()

@@ -39,6 +39,12 @@ type helperSpec struct {
 	// KillAfterPane SIGKILLs the helper in Spawn once the pane exists,
 	// before the member is written (join.go).
 	KillAfterPane bool `json:"kill_after_pane"`
+	// KillWhenPaneMade SIGKILLs the helper in the owner loop once a pane
+	// exists, before anything records it, at that stage of paneMadeHook.
+	KillWhenPaneMade string `json:"kill_when_pane_made,omitempty"`
+	// TMUX and TMUXPane: the lead's tmux (split mode), as Config has them.
+	TMUX     string `json:"tmux,omitempty"`
+	TMUXPane string `json:"tmux_pane,omitempty"`
 }
 
 // supervisorHelper is the helper process's main.
@@ -50,6 +56,14 @@ func supervisorHelper() int {
 	}
 	if spec.KillAfterPane {
 		afterPaneHook = func(string) { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+	}
+	if spec.KillWhenPaneMade != "" {
+		paneMadeHook = func(_, stage string) {
+			if stage == spec.KillWhenPaneMade {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {} // the signal is on its way: record nothing meanwhile
+			}
+		}
 	}
 	launch := &fakeLauncher{dir: spec.Dir, scripts: map[string][]string{}}
 	for name, script := range spec.Spawn {
@@ -64,6 +78,7 @@ func supervisorHelper() int {
 	m, err := NewManager(Config{
 		Store: protocol.NewStore(spec.Root), Backends: bc,
 		TmuxSocket: spec.Socket, TmuxEnv: spec.Env, RuntimeDir: spec.Dir, Logger: log,
+		TMUX: spec.TMUX, TMUXPane: spec.TMUXPane,
 		Health:       policy.HealthConfig{ScreenSettle: 50 * time.Millisecond, StartTimeout: 500 * time.Millisecond},
 		WorkDebounce: 10 * time.Millisecond,
 	})

@@ -32,6 +32,12 @@ func (*joinDone) isRequest() {}
 // exists and before the member is written to config.json.
 var afterPaneHook func(agent string)
 
+// paneMadeHook, when set (by tests only), runs in the owner loop once a
+// pane exists, before anything records it: stage "spawn" (a new teammate's
+// pane, placed), "restart" (a restart's pane, placed, the dead one gone) or
+// "restart-hidden" (a restart's pane beside the lead, still out of sight).
+var paneMadeHook func(agent, stage string)
+
 // beginJoin records m as joining (before its pane exists) in the state file.
 func (t *team) beginJoin(m protocol.Member) {
 	m.TmuxPaneID = ""
@@ -90,8 +96,10 @@ func (t *team) endJoin(ctx context.Context, name string) {
 // finishJoins finishes the spawns a previous owner left half-way (st is
 // its state file): a member whose pane was made is written to config.json
 // with its pane id, so adoption takes the pane over; one without a pane is
-// dropped (its record goes with the next persist).
-func (t *team) finishJoins(st statefile.TeamState) {
+// dropped (its record goes with the next persist; a pane it made that the
+// record does not name is killed as an orphan, see orphans.go).
+// unfinished counts those.
+func (t *team) finishJoins(st statefile.TeamState) (unfinished int) {
 	for name, ts := range st.Teammates {
 		j := ts.Joining
 		if j == nil {
@@ -99,7 +107,8 @@ func (t *team) finishJoins(st statefile.TeamState) {
 		}
 		log := t.log.With(zap.String("agent", name))
 		if j.Name != name || j.TmuxPaneID == "" {
-			log.Info("unfinished spawn dropped: its pane was never made")
+			log.Info("unfinished spawn dropped: no pane of it was recorded")
+			unfinished++
 			continue
 		}
 		if ts.PaneID != j.TmuxPaneID {
@@ -118,4 +127,5 @@ func (t *team) finishJoins(st statefile.TeamState) {
 			log.Error("unfinished spawn: member not recorded", zap.Error(fmt.Errorf("finish spawn %s: %w", name, err)))
 		}
 	}
+	return unfinished
 }

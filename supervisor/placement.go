@@ -163,6 +163,9 @@ func (t *team) replaceInPlace(ctx context.Context, oldPane, name, agentID string
 	if p, err = t.windowPaneAt(ctx, s.Name, agentID, args, idx, false); err != nil {
 		return paneInfo{}, true, err
 	}
+	if paneMadeHook != nil {
+		paneMadeHook(name, "restart-hidden")
+	}
 	hidden := p.window
 	rerr := t.layout.Replace(ctx, name, p.pane)
 	placed := false

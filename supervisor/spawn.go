@@ -108,6 +108,9 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 		t.dropJoin(r.name, true)
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
+	if paneMadeHook != nil {
+		paneMadeHook(r.name, map[bool]string{false: "spawn", true: "restart"}[r.respawn || r.auto])
+	}
 	t.joinPane(r.name, p.pane)
 	p.windowName = t.windowName(ctx, p.pane)
 	now := t.now()

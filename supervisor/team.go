@@ -83,6 +83,9 @@ type team struct {
 	// recorded one, whose pane ids mean nothing here (identity.go).
 	serverChanged  bool
 	recordedServer statefile.ServerInfo // the server recorded before the last connect
+	// sweepOrphans: the next adopt is a new owner's first, which also
+	// looks for panes its predecessor made but never recorded (orphans.go).
+	sweepOrphans bool
 
 	// Policy (owned by run): restart trackers, the lead notification
 	// policy, what the work watcher last read, and one timer each.
