@@ -321,11 +321,6 @@ func signalGroup(pid int, sig syscall.Signal) {
 	_ = syscall.Kill(pid, sig)
 }
 
-// waitGone polls until pid is gone or d has passed.
-func waitGone(pid int, d time.Duration) bool {
-	return pollUntil(d, func() bool { return processGone(pid) })
-}
-
 // gone reports whether the teammate's process has ended: pid gone, or
 // now another process (its start time differs).
 func (s stopTarget) gone() bool {
@@ -353,13 +348,18 @@ func pollUntil(d time.Duration, done func() bool) bool {
 // processGone reports whether pid no longer runs. A zombie (exited, not yet
 // reaped by tmux: the lost-SIGCHLD case of TMUX.md) counts as gone.
 func processGone(pid int) bool {
+	if pid <= 0 {
+		return true // names no one process (kill(0) or kill(-1) would mean many)
+	}
 	err := syscall.Kill(pid, 0)
 	if errors.Is(err, syscall.ESRCH) {
 		return true
 	}
 	p, ok := proctree.Read(pid)
 	if !ok {
-		return err != nil && !errors.Is(err, syscall.EPERM)
+		// Reaped between the two looks (a zombie tmux reaps just now), or
+		// /proc cannot tell: ask again.
+		return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 	}
 	return p.Zombie
 }
