@@ -89,32 +89,6 @@ func createExclusive(path string, data []byte) error {
 	return syncDir(dir)
 }
 
-// appendDurable appends data to path (created 0600 when missing) and
-// fsyncs it. If an earlier append was cut short by a crash, it first ends
-// the partial line so the new lines stay readable.
-func appendDurable(path string, data []byte) error {
-	// Never through a symbolic link (it could point out of the data root)
-	// and never into a FIFO (it would block for ever).
-	f, err := openRegular(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, filePerm, true)
-	if err != nil {
-		return fmt.Errorf("append %s: %w", path, err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
-		var last [1]byte
-		if _, err := f.ReadAt(last[:], fi.Size()-1); err == nil && last[0] != '\n' {
-			data = append([]byte{'\n'}, data...)
-		}
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("append %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("append %s: %w", path, err)
-	}
-	return nil
-}
-
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

@@ -66,20 +66,10 @@ func openRegular(path string, flag int, perm fs.FileMode, noFollow bool) (*os.Fi
 	return f, nil
 }
 
-// readRegular returns the content of the regular file path (a symbolic
-// link to one is followed), or nil and no error when path is missing. A
-// FIFO, socket, device or directory is an error wrapping ErrNotRegular,
-// returned at once.
-func readRegular(path string) ([]byte, error) {
-	data, err := readExisting(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	return data, err
-}
-
-// readExisting is readRegular for a file that must exist: a missing file
-// is an error wrapping fs.ErrNotExist.
+// readExisting returns the content of the regular file path (a symbolic
+// link to one is followed). A missing file is an error wrapping
+// fs.ErrNotExist; a FIFO, socket, device or directory one wrapping
+// ErrNotRegular, returned at once.
 func readExisting(path string) ([]byte, error) {
 	f, err := openRegular(path, os.O_RDONLY, 0, false)
 	if err != nil {

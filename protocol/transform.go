@@ -72,7 +72,6 @@ type opKind int
 
 const (
 	opPut opKind = iota
-	opAppend
 	opRemove
 	opRename
 	opCreate
@@ -121,11 +120,6 @@ func (t *tx) create(path string, data []byte) {
 	t.ops = append(t.ops, txOp{kind: opCreate, path: path, data: data})
 }
 
-// appendTo stages a durable append of data to path.
-func (t *tx) appendTo(path string, data []byte) {
-	t.ops = append(t.ops, txOp{kind: opAppend, path: path, data: data})
-}
-
 // remove stages the removal of path (missing is fine).
 func (t *tx) remove(path string) { t.ops = append(t.ops, txOp{kind: opRemove, path: path}) }
 
@@ -148,10 +142,6 @@ func (t *tx) apply() error {
 			err = t.s.writeAtomic(op.path, op.data)
 		case opCreate:
 			err = createExclusive(op.path, op.data)
-		case opAppend:
-			if err = t.s.mkdirsFor(filepath.Dir(op.path)); err == nil {
-				err = appendDurable(op.path, op.data)
-			}
 		case opInstall:
 			err = t.applyInstall(op)
 		case opAppendFile:

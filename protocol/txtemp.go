@@ -82,7 +82,11 @@ func (t *tx) applyAppendFile(op txOp) error {
 	return appendDurableFrom(op.path, src)
 }
 
-// appendDurableFrom is appendDurable with the data read from src.
+// appendDurableFrom appends what src holds to path (created 0600 when
+// missing; never through a symbolic link, which could point out of the
+// data root, nor into a FIFO, which would block for ever) and fsyncs it.
+// If an earlier append was cut short by a crash, it first ends the partial
+// line so the new lines stay readable.
 func appendDurableFrom(path string, src io.Reader) error {
 	f, err := openRegular(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, filePerm, true)
 	if err != nil {

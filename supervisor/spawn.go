@@ -109,7 +109,11 @@ func (t *team) doSpawn(ctx context.Context, r *spawnReq) spawnResult {
 		return spawnResult{err: fmt.Errorf("spawn %s: %w", r.name, err)}
 	}
 	if paneMadeHook != nil {
-		paneMadeHook(r.name, map[bool]string{false: "spawn", true: "restart"}[r.respawn || r.auto])
+		stage := "spawn"
+		if r.respawn || r.auto {
+			stage = "restart"
+		}
+		paneMadeHook(r.name, stage)
 	}
 	t.joinPane(r.name, p.pane)
 	p.windowName = t.windowName(ctx, p.pane)

@@ -129,11 +129,6 @@ func dialFake(t *testing.T) *Conn {
 	return c
 }
 
-// fakeReply is what the fake answers to one command.
-func fakeReply(cmd string) []string {
-	return []string{"%end 1700000000 1 1", cmd}
-}
-
 func TestFakeConcurrentCommands(t *testing.T) {
 	c := dialFake(t)
 	var wg sync.WaitGroup

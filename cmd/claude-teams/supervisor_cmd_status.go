@@ -39,11 +39,6 @@ func newStatusSource(cfg Config) *statusSource {
 	return &statusSource{cfg: cfg, store: protocol.NewStore(cfg.DataRoot), uid: os.Getuid()}
 }
 
-// socketPath is where team's supervisor listens.
-func (s *statusSource) socketPath(team string) string {
-	return statussock.SocketPath(s.store.Root(), team, s.uid, s.cfg.Getenv("XDG_RUNTIME_DIR"))
-}
-
 // tmuxServers are the servers the offline reader looks in (after the one a
 // team's state file records): the private server, then the enclosing one.
 func (s *statusSource) tmuxServers() []tmuxconv.TmuxServer {

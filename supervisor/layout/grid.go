@@ -3,7 +3,6 @@ package layout
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -201,15 +200,4 @@ func overflowTree(panes []string, w, h, minH int) (cell, error) {
 		return cols[0], nil
 	}
 	return cell{w: w, h: h, kind: '{', kids: cols}, nil
-}
-
-// atoi2 parses "A B" into two numbers.
-func atoi2(s string) (int, int, error) {
-	a, b, ok := strings.Cut(strings.TrimSpace(s), " ")
-	x, err1 := strconv.Atoi(a)
-	y, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("unexpected size %q", s)
-	}
-	return x, y, nil
 }

@@ -41,8 +41,6 @@ type world struct {
 
 const ownSession = "claude-teams-alpha"
 
-func needTmux(t testing.TB) { tmuxtest.Require(t) }
-
 // newWorld starts the server with a person's w×h window and the person's
 // client attached.
 func newWorld(t testing.TB, w, h int) *world {

@@ -316,11 +316,6 @@ func (l *Layout) Teardown(ctx context.Context) error {
 	return restoreWindow(ctx, l.c, l.leadWindow)
 }
 
-// gone reports whether err is tmux saying a pane does not exist.
-func gone(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "can't find pane")
-}
-
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
