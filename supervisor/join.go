@@ -34,8 +34,9 @@ var afterPaneHook func(agent string)
 
 // paneMadeHook, when set (by tests only), runs in the owner loop once a
 // pane exists, before anything records it: stage "spawn" (a new teammate's
-// pane, placed), "restart" (a restart's pane, placed, the dead one gone) or
-// "restart-hidden" (a restart's pane beside the lead, still out of sight).
+// pane, placed), "restart" (a restart's pane, placed, the dead one gone),
+// or, beside the lead, "spawn-hidden" and "restart-hidden" (a new pane
+// still out of sight in our own session, placement.go).
 var paneMadeHook func(agent, stage string)
 
 // beginJoin records m as joining (before its pane exists) in the state file.

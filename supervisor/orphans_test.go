@@ -37,7 +37,8 @@ func (h *harness) taggedPanes(agent string) []string {
 // restart.
 func TestOrphanPanesOfDeadOwner(t *testing.T) {
 	for _, c := range []struct{ mode, stage string }{
-		{"private", "spawn"}, {"private", "restart"}, {"split", "spawn"}, {"split", "restart-hidden"},
+		{"private", "spawn"}, {"private", "restart"},
+		{"split", "spawn-hidden"}, {"split", "spawn"}, {"split", "restart-hidden"},
 	} {
 		t.Run(c.mode+"/"+c.stage, func(t *testing.T) {
 			h := newHarness(t)
@@ -57,7 +58,8 @@ func TestOrphanPanesOfDeadOwner(t *testing.T) {
 			helper := h.startHelperSpec(spec)
 			var first protocol.Member
 			var cell string
-			if c.stage == "spawn" {
+			spawn := strings.HasPrefix(c.stage, "spawn")
+			if spawn {
 				helper.expect(t, "owner=")
 			} else {
 				helper.expect(t, "ready")
@@ -87,7 +89,7 @@ func TestOrphanPanesOfDeadOwner(t *testing.T) {
 			if own, err := m.Supervise(ctxT(t), h.team); err != nil || !own {
 				t.Fatalf("supervise: owner=%v err=%v", own, err)
 			}
-			if c.stage == "spawn" {
+			if spawn {
 				eventually(t, func() bool { return len(h.taggedPanes(agent)) == 0 },
 					"the unrecorded spawn's pane to be killed (panes of w1: %q)", h.taggedPanes(agent))
 				cfg, err := h.store.ReadConfig(h.team)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/f9449b24/claude-teams/supervisor/layout"
 	"github.com/f9449b24/claude-teams/supervisor/statefile"
-	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
 )
 
 // Placement (issue 11). In split mode every teammate pane goes where
@@ -51,7 +50,7 @@ func (t *team) splitPane(ctx context.Context, name, color, agentID string, args 
 	}
 	var p paneInfo
 	if s.Target != "" {
-		p, err = t.splitAt(ctx, s, agentID, args)
+		p, err = t.splitAt(ctx, s, name, agentID, args)
 	} else {
 		p, err = t.overflowPane(ctx, s, name, agentID, args)
 	}
@@ -64,76 +63,42 @@ func (t *team) splitPane(ctx context.Context, name, color, agentID string, args 
 	return p, nil
 }
 
-// splitAt splits pane s.Target of window s.Window (through our session).
-// remain-on-exit is a window option inherited by panes, and a split's new
-// pane id is unknown until it exists: the lead's window gets remain-on-exit
-// on the creating line and its own value back right after, once the new
-// pane carries the option itself. Our overflow windows keep it on.
-func (t *team) splitAt(ctx context.Context, s layout.Slot, agentID string, args []string) (paneInfo, error) {
-	// Linked first, so that tmux sends us the new pane's output from its
-	// first byte (CreatePane keeps it from the reply on).
+// splitAt places a new pane at slot s: it is made in a window of our own
+// session (tagged and remain-on-exit on its creating line, windowPane) and
+// joined into window s.Window beside pane s.Target with the slot's flags.
+// A split-window there could tag its pane only on a second line, and an
+// owner dying in between would leave an untagged pane we could not tell
+// from the person's own. Its hidden window goes with its only pane.
+func (t *team) splitAt(ctx context.Context, s layout.Slot, name, agentID string, args []string) (paneInfo, error) {
+	// Linked first, so that tmux goes on sending us the pane's output
+	// once it is moved there.
 	if err := t.linkWindow(ctx, s.Window); err != nil {
 		return paneInfo{}, err
 	}
-	var restore []string
-	if s.Window == t.layout.LeadWindow() {
-		old, err := t.conn.Command(ctx, "show-options", "-w", "-v", "-t", s.Window, "remain-on-exit")
-		if err != nil {
-			return paneInfo{}, fmt.Errorf("read remain-on-exit: %w", err)
-		}
-		restore = []string{"set-option", "-w", "-u", "-t", s.Window, "remain-on-exit"}
-		if len(old) > 0 && strings.TrimSpace(old[0]) != "" {
-			restore = []string{"set-option", "-w", "-t", s.Window, "remain-on-exit", strings.TrimSpace(old[0])}
-		}
-		if _, err := t.conn.Command(ctx, "set-option", "-w", "-t", s.Window, "remain-on-exit", "on"); err != nil {
-			return paneInfo{}, fmt.Errorf("split window: %w", err)
-		}
-	}
-	undo := func() {
-		if restore != nil {
-			// Even after ctx ended (CreatePane then left no pane behind).
-			_, _ = t.conn.Command(context.WithoutCancel(ctx), restore...)
-		}
-	}
-	// Through our session (linked above), so that the new pane takes its
-	// history-limit and environment from our session, not from whichever
-	// session of the lead's window tmux would pick for a bare pane id.
-	target := "=" + t.topo.session + ":" + s.Window + "." + s.Target
-	create := append(append([]string{"split-window", "-d", "-t", target}, s.Flags...), args...)
-	blocks, _, err := t.conn.CreatePane(ctx, t.cfg.OutputLimit, create)
-	var p paneInfo
-	if err == nil {
-		p, err = parsePaneInfo(blocks[0])
-	}
+	p, err := t.windowPane(ctx, name, agentID, args)
 	if err != nil {
-		undo()
 		return paneInfo{}, fmt.Errorf("split window: %w", err)
 	}
-	set := [][]string{
-		{"set-option", "-p", "-t", p.pane, "remain-on-exit", "on"},
-		{"set-option", "-p", "-t", p.pane, tmuxconv.PaneAgentOption, agentID},
-		{"set-option", "-p", "-t", p.pane, tmuxconv.PaneRootOption, t.rootTag},
+	if paneMadeHook != nil {
+		paneMadeHook(name, "spawn-hidden")
 	}
-	if restore != nil {
-		set = append(set, restore)
-	}
-	if _, err := t.conn.CommandLine(ctx, set...); err != nil {
+	hidden := p.window
+	join := append([]string{"join-pane", "-d", "-s", p.pane, "-t", s.Target}, s.Flags...)
+	_, err = t.conn.Command(ctx, join...)
+	delete(t.topo.linked, hidden)
+	if err != nil {
 		t.conn.UnwatchOutput(p.pane)
 		t.killPane(ctx, p.pane)
-		undo()
-		return paneInfo{}, fmt.Errorf("split window: %w", err)
+		return paneInfo{}, fmt.Errorf("split window: move the new pane beside %s: %w", s.Target, err)
 	}
+	p.window = s.Window
 	return p, nil
 }
 
 // overflowPane creates the teammate's pane as a new window of our session
 // named s.Name and shows it in the lead's session (s.Session).
 func (t *team) overflowPane(ctx context.Context, s layout.Slot, name, agentID string, args []string) (paneInfo, error) {
-	idx, err := t.freeIndex(ctx)
-	if err != nil {
-		return paneInfo{}, err
-	}
-	p, err := t.windowPaneAt(ctx, s.Name, agentID, args, idx, false)
+	p, err := t.windowPane(ctx, s.Name, agentID, args)
 	if err != nil {
 		return paneInfo{}, err
 	}
@@ -156,11 +121,7 @@ func (t *team) replaceInPlace(ctx context.Context, oldPane, name, agentID string
 	if err != nil {
 		return paneInfo{}, false, nil
 	}
-	idx, err := t.freeIndex(ctx)
-	if err != nil {
-		return paneInfo{}, true, err
-	}
-	if p, err = t.windowPaneAt(ctx, s.Name, agentID, args, idx, false); err != nil {
+	if p, err = t.windowPane(ctx, s.Name, agentID, args); err != nil {
 		return paneInfo{}, true, err
 	}
 	if paneMadeHook != nil {

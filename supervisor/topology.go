@@ -231,11 +231,32 @@ func (t *team) newPane(ctx context.Context, name, color, agentID string, l backe
 	if t.topo.mode == statefile.ModeSplit {
 		return t.splitPane(ctx, name, color, agentID, args)
 	}
+	if t.topo.mode == statefile.ModeWindows && t.topo.leadSession == "" {
+		return paneInfo{}, fmt.Errorf("new window: the lead's pane %q is not in this tmux server", t.topo.leadPane)
+	}
+	p, err := t.windowPane(ctx, name, agentID, args)
+	if err != nil {
+		return paneInfo{}, err
+	}
+	t.decorate(ctx, name, color, p)
+	return p, nil
+}
+
+// windowPane creates the pane as a new window of our own session at a
+// free index, so that the same command line can set remain-on-exit and
+// our tags on exactly that window's pane (a pane of ours is never seen
+// untagged, whenever the owner dies: orphans.go); in windows mode the
+// window is then linked into the lead's session, where the person sees it.
+// An index taken meanwhile is tried again.
+func (t *team) windowPane(ctx context.Context, name, agentID string, args []string) (paneInfo, error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		p, err := t.windowPane(ctx, name, agentID, args)
+		idx, err := t.freeIndex(ctx)
+		if err != nil {
+			return paneInfo{}, err
+		}
+		p, err := t.windowPaneAt(ctx, name, agentID, args, idx, false)
 		if err == nil {
-			t.decorate(ctx, name, color, p)
 			return p, nil
 		}
 		lastErr = err
@@ -245,21 +266,6 @@ func (t *team) newPane(ctx context.Context, name, color, agentID string, l backe
 		}
 	}
 	return paneInfo{}, lastErr
-}
-
-// windowPane creates the pane as a new window of our own session at an
-// index we choose, so that the same command line can set remain-on-exit on
-// exactly that window; in windows mode the window is then linked into the
-// lead's session, where the person sees it.
-func (t *team) windowPane(ctx context.Context, name, agentID string, args []string) (paneInfo, error) {
-	if t.topo.mode == statefile.ModeWindows && t.topo.leadSession == "" {
-		return paneInfo{}, fmt.Errorf("new window: the lead's pane %q is not in this tmux server", t.topo.leadPane)
-	}
-	idx, err := t.freeIndex(ctx)
-	if err != nil {
-		return paneInfo{}, err
-	}
-	return t.windowPaneAt(ctx, name, agentID, args, idx, false)
 }
 
 // windowPaneAt is windowPane at index idx of our session; replace (-k)
