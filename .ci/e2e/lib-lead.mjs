@@ -115,6 +115,25 @@ export function serverEnv(root) {
   return { CLAUDE_CONFIG_DIR: root, CLAUDE_TEAMS_LOG_LEVEL: 'debug' };
 }
 
+// codexLead is leadScenario's launch for `codex exec` as the lead,
+// configured as the README says: env_vars passes CODEX_HOME on, and
+// default_tools_approval_mode approves our destructive tools, which
+// `codex exec` would otherwise refuse ("approval policy is never").
+export async function codexLead({ root, mock, home, proj, prompt, bin }) {
+  const codexHome = join(home, '.codex');
+  mkdirSync(codexHome);
+  const env = Object.entries(serverEnv(root)).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ');
+  writeFileSync(join(codexHome, 'config.toml'), [
+    'model = "mock-model"', 'model_provider = "mock"', '',
+    '[model_providers.mock]', 'name = "mock"', `base_url = "${mock.url}/v1"`, 'wire_api = "responses"', '',
+    '[mcp_servers.claude-teams]', `command = ${JSON.stringify(process.env.CLAUDE_TEAMS_BIN)}`,
+    `env = { ${env} }`, 'env_vars = ["CODEX_HOME"]', 'tool_timeout_sec = 660', 'default_tools_approval_mode = "approve"', '',
+  ].join('\n'));
+  return run([bin, 'exec', '--skip-git-repo-check', '--json', prompt], {
+    cwd: proj, env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: codexHome },
+  });
+}
+
 // claudeLead is leadScenario's launch for Claude Code (claude -p) as the
 // lead, our server given to it in an --mcp-config file.
 export async function claudeLead({ root, mock, home, proj, prompt, bin }) {

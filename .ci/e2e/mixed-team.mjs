@@ -29,7 +29,9 @@ const REPLY_DEADLINE_MS = 180_000;
 const ROUNDS = Number(process.env.E2E_ROUNDS ?? 1);
 
 const sc = new Scenario('mixed-team');
-const bins = sc.need(['tmux', 'python3', 'git'], ['CLAUDE332_BIN', 'CODEX_BIN', 'OPENCODE_BIN', 'GEMINI_BIN']);
+// The newest Codex CLI as the teammate (the pinned old one leads in
+// lead-codex.mjs).
+const bins = sc.need(['tmux', 'python3', 'git'], ['CLAUDE332_BIN', 'CODEX_NEWEST_BIN', 'OPENCODE_BIN', 'GEMINI_BIN']);
 const root = join(sc.work, 'root'); // HOME and CLAUDE_CONFIG_DIR
 mkdirSync(root);
 const serverLog = join(sc.work, 'server.log');
@@ -46,7 +48,7 @@ const sendReply = (b, name) => ({
 // project directory.
 const mates = [
   { backend: 'claude', bin: bins.CLAUDE332_BIN },
-  { backend: 'codex', bin: bins.CODEX_BIN },
+  { backend: 'codex', bin: bins.CODEX_NEWEST_BIN },
   { backend: 'opencode', bin: bins.OPENCODE_BIN },
   { backend: 'gemini', bin: bins.GEMINI_BIN },
 ];
