@@ -61,6 +61,21 @@ var screenCases = []struct {
 	{"codex/ready-after-turn.txt", true, ""},
 	{"codex/ready-after-approval.txt", true, ""},
 
+	// The same screens from Codex 0.171.0 (its status line now ends in the
+	// thread's title, "· create the proof file").
+	{"codex/0.171/login.txt", false, "Sign in with ChatGPT"},
+	{"codex/0.171/trust-folder.txt", false, "Trust this folder?"},
+	{"codex/0.171/ready-first-run.txt", true, ""},
+	{"codex/0.171/ready.txt", true, ""},
+	{"codex/0.171/permission-exec.txt", false, "Would you like to run the following command?"},
+	{"codex/0.171/busy.txt", true, ""},
+	{"codex/0.171/ready-after-turn.txt", true, ""},
+	{"codex/0.171/ready-after-approval.txt", true, ""},
+	{"codex/0.171/missing-env-var.txt", true, "Missing environment variable: `MOCK_PROVIDER_KEY`"},
+	{"codex/0.171/mcp-tool-approval.txt", false, `Allow the claude-teams MCP server to run tool "team_delete"?`},
+	{"codex/0.171/provider-reconnecting.txt", true, "provider unreachable: Connection failed: error sending request"},
+	{"codex/0.171/provider-gave-up-500.txt", true, ""},
+
 	{"opencode/starting.txt", false, ""},
 	{"opencode/ready.txt", true, ""},
 	{"opencode/permission-external-dir.txt", false, "Permission required"},
@@ -117,9 +132,14 @@ func TestScreensRecorded(t *testing.T) {
 // TestScreensAllRecordedListed keeps the table and the directory in step: a
 // new fixture without expectations would test nothing.
 func TestScreensAllRecordedListed(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "screens", "*", "*.txt"))
-	if err != nil {
-		t.Fatal(err)
+	// One level deeper too: codex/0.171/ holds a newer version's screens.
+	var files []string
+	for _, pat := range []string{"*/*.txt", "*/*/*.txt"} {
+		m, err := filepath.Glob(filepath.Join("testdata", "screens", filepath.FromSlash(pat)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
 	}
 	listed := map[string]bool{}
 	for _, tc := range screenCases {
