@@ -55,6 +55,7 @@ func (s *Server) Listen(ctx context.Context, in io.Reader, out io.Writer) error 
 		return sess
 	})
 	err := stdio.Listen(ctx, r, w)
+	r.closing.Store(true)
 	cancelPolls()
 	r.polls.Wait()
 	return err
@@ -72,6 +73,14 @@ func newCond(c *pending) *sync.Cond { return sync.NewCond(&c.mu) }
 func (c *pending) request() {
 	c.mu.Lock()
 	c.requests++
+	c.mu.Unlock()
+}
+
+// answered counts a request that is done without a response written.
+func (c *pending) answered() {
+	c.mu.Lock()
+	c.responses++
+	c.cond.Broadcast()
 	c.mu.Unlock()
 }
 
@@ -121,10 +130,7 @@ func (w *countWriter) Write(p []byte) (int, error) {
 	w.split.feed(p[:n], func(line []byte) {
 		var h jsonrpcHead
 		if json.Unmarshal(line, &h) == nil && h.Method == "" && hasID(h.ID) {
-			w.c.mu.Lock()
-			w.c.responses++
-			w.c.cond.Broadcast()
-			w.c.mu.Unlock()
+			w.c.answered()
 		}
 	})
 	return n, err

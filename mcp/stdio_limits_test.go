@@ -230,3 +230,46 @@ func (c *chopReader) Read(p []byte) (int, error) {
 	c.b = c.b[k:]
 	return k, nil
 }
+
+// TestCancelledPollsEnd: a poll the client cancels right after sending it
+// ends, frees its slot and gets no answer (MCP: a cancelled request is not
+// answered), even when the cancellation is read before the poll's
+// goroutine has told mcp-go of the request. Before, such a poll ran on
+// for its whole timeout (here 9 min), holding one of the
+// MaxConcurrentPolls slots, and kept the server from ending at EOF.
+func TestCancelledPollsEnd(t *testing.T) {
+	r := newRawSession(t)
+	var b strings.Builder
+	for i := range MaxConcurrentPolls {
+		fmt.Fprintf(&b, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"poll_inbox","arguments":{"team_name":"raw","agent_name":"team-lead","timeout_ms":540000}}}`+"\n", 1000+i)
+		fmt.Fprintf(&b, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%d,"reason":"test"}}`+"\n", 1000+i)
+	}
+	r.send(strings.TrimSuffix(b.String(), "\n")) // one write: every cancellation right behind its poll
+	// Then every slot is free: a round of MaxConcurrentPolls quick polls
+	// is served whole. The cancelled ones end as soon as they see their
+	// cancellation, so a round may still find a few running: try again.
+	for round := 0; ; round++ {
+		for i := range MaxConcurrentPolls {
+			r.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":"r%d-%d","method":"tools/call","params":{"name":"poll_inbox","arguments":{"team_name":"raw","agent_name":"team-lead","timeout_ms":0}}}`, round, i))
+		}
+		refused := 0
+		for range MaxConcurrentPolls {
+			m := r.next()
+			if id, _ := m["id"].(string); !strings.HasPrefix(id, "r") {
+				t.Fatalf("cancelled poll %v was answered: %v", m["id"], m)
+			}
+			if res, _ := m["result"].(map[string]any); res["isError"] == true {
+				refused++
+			}
+		}
+		if refused == 0 {
+			break
+		}
+		if round == 100 {
+			t.Fatalf("%d of %d poll slots still taken after %d rounds: cancelled polls run on", refused, MaxConcurrentPolls, round)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.send(`{"jsonrpc":"2.0","id":"last","method":"ping"}`)
+	r.wantID("last")
+}

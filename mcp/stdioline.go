@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
@@ -65,6 +66,22 @@ type lineReader struct {
 	pollCtx context.Context // ends when Listen returns
 	pollSem chan struct{}   // one token per running poll
 	polls   sync.WaitGroup
+
+	// running holds the polls being served, by request id, so that the
+	// client's notifications/cancelled reaches them: mcp-go learns of a
+	// poll only once its goroutine calls HandleMessage, which a
+	// cancellation read right after the request can overtake.
+	runningMu sync.Mutex
+	running   map[string]*poll
+	// closing: Listen is ending; polls still running are answered to no
+	// one (nobody reads any more, and a write could block for ever).
+	closing atomic.Bool
+}
+
+// poll is one poll_inbox call served beside mcp-go.
+type poll struct {
+	cancel    context.CancelFunc
+	cancelled atomic.Bool // by the client: it gets no answer (MCP spec)
 }
 
 func (r *lineReader) setSession(ctx context.Context) {
@@ -151,6 +168,9 @@ func (r *lineReader) endLine() {
 			return
 		}
 		// Valid JSON of an odd shape: mcp-go answers it.
+	}
+	if head.Method == string(mcpgo.MethodNotificationCancelled) && !hasID(head.ID) {
+		r.cancelPoll(line)
 	}
 	if head.Method != "" && hasID(head.ID) {
 		r.c.request()
@@ -248,21 +268,59 @@ func (r *lineReader) startPoll(id json.RawMessage, line []byte) {
 	if base == nil {
 		base = r.pollCtx
 	}
-	// The poll ends with the session, or when Listen returns.
+	// The poll ends with the session, when Listen returns, or when the
+	// client cancels it.
 	ctx, cancel := context.WithCancel(base)
 	stop := context.AfterFunc(r.pollCtx, cancel)
+	p := &poll{cancel: cancel}
+	key := string(id)
+	r.runningMu.Lock()
+	if r.running == nil {
+		r.running = map[string]*poll{}
+	}
+	r.running[key] = p
+	r.runningMu.Unlock()
 	r.polls.Add(1)
 	go func() {
 		defer r.polls.Done()
 		defer cancel()
 		defer stop()
-		r.servePoll(ctx, line)
+		r.servePoll(ctx, key, p, line)
 	}()
 }
 
-func (r *lineReader) servePoll(ctx context.Context, line []byte) {
+func (r *lineReader) servePoll(ctx context.Context, key string, p *poll, line []byte) {
 	defer func() { <-r.pollSem }()
-	if resp := r.srv.mcp.HandleMessage(ctx, line); resp != nil {
+	resp := r.srv.mcp.HandleMessage(ctx, line)
+	r.runningMu.Lock()
+	if r.running[key] == p {
+		delete(r.running, key)
+	}
+	r.runningMu.Unlock()
+	switch {
+	case p.cancelled.Load() || r.closing.Load():
+		r.c.answered() // no answer is written, none is waited for
+	case resp != nil:
 		r.answer(resp)
+	}
+}
+
+// cancelPoll ends the running poll a notifications/cancelled line names
+// (mcp-go still gets the line, for the requests it serves itself).
+func (r *lineReader) cancelPoll(line []byte) {
+	var n struct {
+		Params struct {
+			RequestID json.RawMessage `json:"requestId"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(line, &n) != nil || !hasID(n.Params.RequestID) {
+		return
+	}
+	r.runningMu.Lock()
+	p := r.running[string(n.Params.RequestID)]
+	r.runningMu.Unlock()
+	if p != nil {
+		p.cancelled.Store(true)
+		p.cancel()
 	}
 }
