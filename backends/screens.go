@@ -78,7 +78,7 @@ var (
 		Unreachable: claudeUnreachable,
 	}
 
-	// codexScreens: Codex CLI 0.169.0.
+	// codexScreens: Codex CLI 0.169.0 and 0.171.0 (testdata/screens/codex/0.171).
 	codexScreens = ScreenPatterns{
 		NeedsInput: screenMustCompile(
 			`Would you like to run the following command\?`,
