@@ -24,7 +24,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
 import { claudeMate, conversation, isIdle } from './lib-claude.mjs';
-import { freePort, readText, sleep } from './lib-team.mjs';
+import { execArgv, freePort, readText, sleep } from './lib-team.mjs';
 
 const CLAUDE_VERSION = '2.1.197';
 const TEAM = 'e2e-resume';
@@ -174,7 +174,7 @@ try {
   assert.equal(before.alive, true, JSON.stringify(before));
   assert.match(before.session_id ?? '', /^[0-9a-f-]{36}$/, `check_teammate has no session_id (the supervisor half of issue 13 is not merged?): ${JSON.stringify(before)}`);
   assert.equal(before.resumed, false, JSON.stringify(before));
-  const cmdline = readFileSync(`/proc/${before.pid}/cmdline`, 'utf8').split('\0');
+  const cmdline = await execArgv(before.pid);
   assert.equal(cmdline[cmdline.indexOf('--session-id') + 1], before.session_id, `argv: ${cmdline.join(' ')}`);
   const transcript = join(root, 'projects', proj.replace(/[^a-zA-Z0-9]/g, '-'), `${before.session_id}.jsonl`);
   assert.ok(existsSync(transcript), `no transcript ${transcript}`);
@@ -203,7 +203,7 @@ try {
   paneId = after.pane_id;
   assert.equal(after.session_id, before.session_id, JSON.stringify(after));
   assert.equal(after.resumed, true, JSON.stringify(after));
-  const cmdline2 = readFileSync(`/proc/${after.pid}/cmdline`, 'utf8').split('\0');
+  const cmdline2 = await execArgv(after.pid);
   assert.equal(cmdline2[cmdline2.indexOf('--resume') + 1], before.session_id, `argv: ${cmdline2.join(' ')}`);
   assert.ok(!cmdline2.includes('--session-id'), `a resumed start must not pass --session-id: ${cmdline2.join(' ')}`);
 
@@ -251,7 +251,7 @@ try {
   paneId = third.pane_id;
   assert.equal(third.session_id, before.session_id, JSON.stringify(third));
   assert.equal(third.resumed, true, JSON.stringify(third));
-  const cmdline3 = readFileSync(`/proc/${third.pid}/cmdline`, 'utf8').split('\0');
+  const cmdline3 = await execArgv(third.pid);
   assert.equal(cmdline3[cmdline3.indexOf('--resume') + 1], before.session_id, `argv: ${cmdline3.join(' ')}`);
   let firstAgain;
   for (const end = Date.now() + REPLY_DEADLINE_MS; ;) {
@@ -273,7 +273,7 @@ try {
   assert.equal(fresh.resumed, false, JSON.stringify(fresh));
   assert.match(fresh.session_id ?? '', /^[0-9a-f-]{36}$/, JSON.stringify(fresh));
   assert.notEqual(fresh.session_id, before.session_id, JSON.stringify(fresh));
-  const cmdline4 = readFileSync(`/proc/${fresh.pid}/cmdline`, 'utf8').split('\0');
+  const cmdline4 = await execArgv(fresh.pid);
   assert.equal(cmdline4[cmdline4.indexOf('--session-id') + 1], fresh.session_id, `argv: ${cmdline4.join(' ')}`);
   assert.ok(!cmdline4.includes('--resume'), `a fresh start must not pass --resume: ${cmdline4.join(' ')}`);
   let firstFresh;
@@ -307,7 +307,7 @@ try {
   paneId = e2.pane_id;
   assert.equal(e2.resumed, false, JSON.stringify(e2));
   assert.notEqual(e2.session_id, e1.session_id, JSON.stringify(e2));
-  const cmdline5 = readFileSync(`/proc/${e2.pid}/cmdline`, 'utf8').split('\0');
+  const cmdline5 = await execArgv(e2.pid);
   assert.equal(cmdline5[cmdline5.indexOf('--session-id') + 1], e2.session_id, `argv: ${cmdline5.join(' ')}`);
   assert.ok(!cmdline5.includes('--resume'), `argv: ${cmdline5.join(' ')}`);
   await waitFor((m) => m.from === EARLY && m.text.includes(REPLY), REPLY_DEADLINE_MS, `reply of ${EARLY} after its fresh restart`);

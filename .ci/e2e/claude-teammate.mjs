@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
 import { claudeMate, isIdle } from './lib-claude.mjs';
-import { freePort, sleep } from './lib-team.mjs';
+import { execArgv, freePort, sleep } from './lib-team.mjs';
 
 const CLAUDE_VERSION = '2.1.197';
 const TEAM = 'e2e-claude';
@@ -74,7 +74,7 @@ try {
   const checked = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: MATE });
   assert.equal(checked.alive, true, `teammate not alive: ${JSON.stringify(checked)}`);
   assert.ok(checked.pid > 0, `no pid: ${JSON.stringify(checked)}`);
-  const cmdline = readFileSync(`/proc/${checked.pid}/cmdline`, 'utf8').split('\0').join(' ');
+  const cmdline = (await execArgv(checked.pid)).join(' ');
   assert.match(cmdline, new RegExp(`--agent-id ${MATE}@${TEAM}`), `pane process: ${cmdline}`);
   assert.ok(!cmdline.includes('E2E-PROMPT'), `prompt on the command line: ${cmdline}`);
   const environ = readFileSync(`/proc/${checked.pid}/environ`, 'utf8').split('\0');

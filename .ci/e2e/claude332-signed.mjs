@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
 import { claudeMate, conversation } from './lib-claude.mjs';
-import { freePort, readText, sleep } from './lib-team.mjs';
+import { execArgv, freePort, readText, sleep } from './lib-team.mjs';
 
 const TEAM = 'e2e-signed';
 const MATE = 'worker';
@@ -176,7 +176,7 @@ try {
   });
   paneId = spawned.pane_id;
   const checked = await call(lead, 'check_teammate', { team_name: TEAM, agent_name: MATE });
-  const argv = readFileSync(`/proc/${checked.pid}/cmdline`, 'utf8').split('\0');
+  const argv = await execArgv(checked.pid);
   const k = argv.indexOf('--lead-verify-key');
   assert.ok(k > 0 && /^\d+\.[\w-]+$/.test(argv[k + 1]), `no lead key on the command line: ${argv.join(' ')}`);
   const status = await call(lead, 'team_status', { team_name: TEAM });

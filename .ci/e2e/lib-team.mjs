@@ -6,13 +6,25 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { assert, call, step } from './lib.mjs';
 
 export const inCI = !!process.env.CI && process.env.CI !== 'false';
 export const repoRoot = process.env.REPO_ROOT ?? resolve(dirname(new URL(import.meta.url).pathname), '../..');
 export const mockPath = resolve(repoRoot, '..', 'shared', 'tools', 'mockllm', 'mockllm.py');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// execArgv returns the argv of process pid once it runs its own program.
+// A pane's process is a fork of the tmux server until it execs, and its
+// /proc/<pid>/cmdline (and environ) are the server's till then; a tool
+// answers with the pane's pid as soon as the pane exists.
+export async function execArgv(pid, deadlineMs = 10_000) {
+  for (const end = Date.now() + deadlineMs; ;) {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (basename(argv[0]) !== 'tmux' || Date.now() > end) return argv;
+    await sleep(50);
+  }
+}
 
 // Scenario is one run: its scratch directory, mocks, tmux socket and the
 // things to stop at exit.

@@ -22,7 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, refused, step } from './lib.mjs';
-import { Mailbox, Scenario, dumpDiagnostics, median, requestsWith, sleep } from './lib-team.mjs';
+import { Mailbox, Scenario, dumpDiagnostics, execArgv, median, requestsWith, sleep } from './lib-team.mjs';
 
 const TEAM = 'e2e-mixed';
 const REPLY_DEADLINE_MS = 180_000;
@@ -196,7 +196,7 @@ try {
       const file = join(root, 'tasks', TEAM, '1.json');
       const t = JSON.parse(readFileSync(file, 'utf8'));
       assert.equal(t.status, 'in_progress', `task 1: ${JSON.stringify(t)}`);
-      const cmd = readFileSync(`/proc/${(await call(lead, 'check_teammate', { team_name: TEAM, agent_name: claude.name })).pid}/cmdline`, 'utf8').split('\0');
+      const cmd = await execArgv((await call(lead, 'check_teammate', { team_name: TEAM, agent_name: claude.name })).pid);
       assert.ok(cmd.includes('--permission-mode') && cmd[cmd.indexOf('--permission-mode') + 1] === 'default', `claude argv: ${cmd.join(' ')}`);
       assert.ok(!JSON.stringify(mailbox.received).includes('Auto mode is unavailable'), 'auto-mode refusal reached the lead');
 

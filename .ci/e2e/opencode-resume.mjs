@@ -16,7 +16,7 @@
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assert, call, connect, step } from './lib.mjs';
-import { Mailbox, Scenario, dumpDiagnostics, jsonLines, sleep } from './lib-team.mjs';
+import { Mailbox, Scenario, dumpDiagnostics, execArgv, jsonLines, sleep } from './lib-team.mjs';
 
 const TEAM = 'e2e-oc-resume';
 const MATE = 'oc-mate';
@@ -118,7 +118,7 @@ try {
   mate.paneId = after.pane_id;
   assert.equal(after.session_id, before.session_id, JSON.stringify(after));
   assert.equal(after.resumed, true, JSON.stringify(after));
-  const cmdline = readFileSync(`/proc/${after.pid}/cmdline`, 'utf8').split('\0');
+  const cmdline = await execArgv(after.pid);
   assert.ok(cmdline.includes('run') && cmdline[cmdline.indexOf('--session') + 1] === before.session_id, `argv: ${cmdline.join(' ')}`);
 
   step('the first model request after the restart carries the earlier turns');
