@@ -23,7 +23,9 @@ import (
 //     orphan: the restart the previous owner was making is finished (the new
 //     pane goes into the dead one's cell, the dead one goes, the member
 //     record names the new pane), and the teammate is adopted, not restarted
-//     a second time;
+//     a second time; beside the lead, a new pane still out of sight in our
+//     own session whose dead cell is gone is killed instead, and the
+//     teammate restarted into a place the person sees;
 //   - every other orphan (its spawn was never recorded, or its member runs
 //     in its recorded pane) is killed, so that no teammate runs twice or
 //     unsupervised.
@@ -92,6 +94,16 @@ func (t *team) takeOrphan(ctx context.Context, orphans map[string][]tmuxconv.Pan
 	o := ps[i]
 	orphans[m.name] = append(ps[:i:i], ps[i+1:]...)
 	old := m.paneID
+	if t.topo.mode == statefile.ModeSplit && !(ok && row.Dead) && t.outOfSight(ctx, o.Window) {
+		// A restart's pane still in a window of our own session, and no
+		// dead cell beside the lead to put it in: it goes, and the
+		// teammate, whose pane is gone, is restarted and placed anew.
+		t.log.Warn("pane an earlier owner made but never recorded: killed", zap.String("agent", m.name),
+			zap.String("pane", o.ID), zap.Int("pane_pid", o.PID),
+			zap.String("why", "out of sight in our own session, and the teammate's cell is gone"))
+		t.killPane(ctx, o.ID)
+		return tmuxconv.Pane{}, false
+	}
 	t.log.Info("teammate's new pane found unrecorded: the restart an earlier owner was making is finished",
 		zap.String("agent", m.name), zap.String("pane", o.ID), zap.String("recorded_pane", old), zap.Int("pid", o.PID))
 	if ok && row.Dead {
@@ -109,6 +121,14 @@ func (t *team) takeOrphan(ctx context.Context, orphans map[string][]tmuxconv.Pan
 	name, sid := m.name, m.session.id
 	t.goHelper(func() { t.recordPane(name, old, o.ID, sid) })
 	return o, true
+}
+
+// outOfSight reports whether window w is in our own session only (no
+// session of the person's shows it), as a restart's new pane is before it
+// is swapped into its cell.
+func (t *team) outOfSight(ctx context.Context, w string) bool {
+	out, err := t.conn.Command(ctx, "display-message", "-p", "-t", w, "#{window_linked}")
+	return err == nil && len(out) > 0 && strings.TrimSpace(out[0]) == "0"
 }
 
 // killOrphans kills the orphans nobody took.

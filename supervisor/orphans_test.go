@@ -131,3 +131,56 @@ func TestOrphanPanesOfDeadOwner(t *testing.T) {
 		})
 	}
 }
+
+// TestOrphanRestartPaneWithoutCell: the owner died with a restart's new
+// pane still out of sight in our own session, and the teammate's dead pane
+// beside the lead is gone too (closed by the person). Nothing can take the
+// new pane's place, so the next owner kills it and restarts the teammate
+// into the lead's window, where the person sees it; it never runs out of
+// sight.
+func TestOrphanRestartPaneWithoutCell(t *testing.T) {
+	h := newHarness(t)
+	agent := protocol.AgentID("w1", h.team)
+	lead := h.personInTmuxWith(160, 40, false)
+	helper := h.startHelperSpec(helperSpec{
+		Spawn:            map[string][]string{"w1": {"print up", "wait"}},
+		KillWhenPaneMade: "restart-hidden",
+		Restart:          protocol.RestartOnFailure,
+		TMUX:             lead.tmuxEnv, TMUXPane: lead.lead,
+	})
+	helper.expect(t, "ready")
+	first := h.member("w1")
+	h.ctl("w1", "exit 3") // the helper restarts it and dies on the way
+	for range helper.lines {
+	}
+	_ = helper.cmd.Wait()
+	var orphan string
+	for _, p := range h.taggedPanes(agent) {
+		if id, dead, _ := strings.Cut(p, " "); dead == "0" {
+			orphan = id
+		}
+	}
+	if orphan == "" || orphan == first.TmuxPaneID {
+		t.Fatalf("panes of w1 %q (recorded %q), want a live unrecorded one", h.taggedPanes(agent), first.TmuxPaneID)
+	}
+	h.mustTmux("kill-pane", "-t", first.TmuxPaneID) // the person closes the dead pane
+
+	m := h.manager(func(c *Config) { c.TMUX, c.TMUXPane = lead.tmuxEnv, lead.lead })
+	if own, err := m.Supervise(ctxT(t), h.team); err != nil || !own {
+		t.Fatalf("supervise: owner=%v err=%v", own, err)
+	}
+	h.launch.mu.Lock()
+	h.launch.runs["w1"]++ // the helper's second run, in the orphan
+	h.launch.mu.Unlock()
+	got := h.waitState(m, "w1", protocol.StateRunning)
+	if got.PaneID == orphan || got.PaneID == first.TmuxPaneID {
+		t.Fatalf("w1 after the next owner = %+v, want a new pane (orphan %s, dead %s)", got, orphan, first.TmuxPaneID)
+	}
+	eventually(t, func() bool {
+		ps := h.taggedPanes(agent)
+		return len(ps) == 1 && ps[0] == got.PaneID+" 0"
+	}, "only w1's new pane %s to be left (panes of w1: %q)", got.PaneID, h.taggedPanes(agent))
+	if w := h.mustTmux("display-message", "-p", "-t", got.PaneID, "#{window_id}"); w != lead.leadWin {
+		t.Fatalf("w1's new pane is in window %s, want the lead's %s", w, lead.leadWin)
+	}
+}
