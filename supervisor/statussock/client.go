@@ -90,8 +90,13 @@ var _ Service = (*SocketClient)(nil)
 // DialSocket connects to the status socket at path. With nothing listening
 // there it returns a *NoSupervisorError (errors.Is ErrNoSupervisor).
 func DialSocket(ctx context.Context, path string) (*SocketClient, error) {
+	addr, release, err := socketAddr(path)
+	if err != nil {
+		return nil, fmt.Errorf("dial supervisor socket %s: %w", path, err)
+	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", path)
+	conn, err := d.DialContext(ctx, "unix", addr)
+	release()
 	if err != nil {
 		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
 			return nil, &NoSupervisorError{Path: path, Err: err}

@@ -31,9 +31,9 @@ const FallbackDirName = ".claude-teams"
 // FallbackSocketPath is where the supervisor of team in data root root
 // listens when the usual directory (SocketPath) is not ours:
 // root/.claude-teams/<team>-<root hash>.sock, or <16 hex digits of the
-// SHA-256 of root and team>.sock when that would not fit. ok is false when
-// even the short name makes a path of 100 bytes or more (a data root of 64
-// bytes or more).
+// SHA-256 of root and team>.sock when that would not fit. On Linux a path of
+// any length works (socketAddr); elsewhere ok is false when even the short
+// name makes a path of 100 bytes or more (a data root of 64 bytes or more).
 func FallbackSocketPath(root, team string) (path string, ok bool) {
 	croot := tmuxconv.CanonicalRoot(root)
 	dir := filepath.Join(filepath.Clean(root), FallbackDirName)
@@ -42,7 +42,7 @@ func FallbackSocketPath(root, team string) (path string, ok bool) {
 	}
 	sum := sha256.Sum256([]byte(croot + "\x00" + team))
 	p := filepath.Join(dir, hex.EncodeToString(sum[:8])+".sock")
-	return p, len(p) < maxSocketPath
+	return p, len(p) < maxSocketPath || longSocketPaths
 }
 
 // SocketPaths lists where team's supervisor may listen, in the order

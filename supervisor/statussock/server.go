@@ -26,8 +26,10 @@ const maxInFlight = 32
 // SocketServer is a listening status socket. Create it with ListenSocket,
 // run it with Serve.
 type SocketServer struct {
-	path string
-	ln   *net.UnixListener
+	path    string
+	ln      *net.UnixListener
+	release func() // of socketAddr, once ln is closed
+	once    sync.Once
 	// refused is why the usual path was not used (ListenTeam fell back).
 	refused error
 }
@@ -42,7 +44,7 @@ type SocketServer struct {
 // ListenSocket returns ErrSocketInUse and leaves the file alone; a path that
 // exists but is not a socket is never removed.
 func ListenSocket(path string) (*SocketServer, error) {
-	if len(path) >= maxSocketPath {
+	if len(path) >= maxSocketPath && !longSocketPaths {
 		return nil, fmt.Errorf("listen %s: socket path longer than %d bytes", path, maxSocketPath-1)
 	}
 	if err := ensureSocketDir(filepath.Dir(path)); err != nil {
@@ -51,15 +53,29 @@ func ListenSocket(path string) (*SocketServer, error) {
 	if err := removeStaleSocket(path); err != nil {
 		return nil, fmt.Errorf("listen %s: %w", path, err)
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	addr, release, err := socketAddr(path)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: addr, Net: "unix"})
+	if err != nil {
+		release()
 		return nil, fmt.Errorf("listen %s: %w", path, err)
 	}
-	return &SocketServer{path: path, ln: ln}, nil
+	s := &SocketServer{path: path, ln: ln, release: release}
+	if err := os.Chmod(path, 0o600); err != nil {
+		s.closeListener()
+		return nil, fmt.Errorf("listen %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// closeListener stops listening, removing the socket file (through the
+// address it was made with), then lets socketAddr's descriptor go.
+func (s *SocketServer) closeListener() error {
+	err := s.ln.Close()
+	s.once.Do(s.release)
+	return err
 }
 
 // removeStaleSocket removes the socket file at path if nobody answers on it.
@@ -74,7 +90,12 @@ func removeStaleSocket(path string) error {
 	if fi.Mode()&os.ModeSocket == 0 {
 		return fmt.Errorf("%s exists and is not a socket", path)
 	}
-	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	addr, release, err := socketAddr(path)
+	if err != nil {
+		return err
+	}
+	c, err := net.DialTimeout("unix", addr, 2*time.Second)
+	release()
 	if err == nil {
 		c.Close()
 		return ErrSocketInUse
@@ -102,7 +123,7 @@ func ListenTeam(root, team string, uid int, runtimeDir string) (*SocketServer, e
 	}
 	fb, ok := FallbackSocketPath(root, team)
 	if !ok {
-		return nil, fmt.Errorf("%w; and no fallback: %s is %d bytes, the limit is %d",
+		return nil, fmt.Errorf("%w; and no fallback: %s is %d bytes, the limit on this system is %d",
 			err, fb, len(fb), maxSocketPath-1)
 	}
 	s, ferr := ListenSocket(fb)
@@ -122,7 +143,7 @@ func (s *SocketServer) Path() string { return s.path }
 
 // Close stops listening and removes the socket file. Serve closes the
 // server itself when its context ends; Close is for a server never served.
-func (s *SocketServer) Close() error { return s.ln.Close() }
+func (s *SocketServer) Close() error { return s.closeListener() }
 
 // Serve answers requests with svc until ctx ends, then closes the listener
 // (removing the socket file), closes every connection, cancels the calls in
@@ -146,7 +167,7 @@ func (s *SocketServer) Serve(ctx context.Context, svc Service, log *zap.Logger) 
 		wg    sync.WaitGroup
 	)
 	stop := context.AfterFunc(ctx, func() {
-		s.ln.Close()
+		s.closeListener()
 		mu.Lock()
 		for c := range conns {
 			c.Close()
@@ -189,7 +210,7 @@ func (s *SocketServer) Serve(ctx context.Context, svc Service, log *zap.Logger) 
 			mu.Unlock()
 		}()
 	}
-	s.ln.Close()
+	s.closeListener()
 	wg.Wait()
 	log.Info("socket closed")
 	return acceptErr

@@ -76,9 +76,25 @@ func TestListenSocketFiles(t *testing.T) {
 		t.Error("regular file changed")
 	}
 
-	// Too long a path is refused up front.
-	if _, err := ListenSocket("/tmp/" + strings.Repeat("x", 100)); err == nil {
-		t.Error("long path accepted")
+	// A socket directory that is shared by design (sticky, like /tmp; we
+	// are root in CI, so it is ours) is refused, and its mode never
+	// changed.
+	shared := filepath.Join(dir, "shared")
+	os.Mkdir(shared, 0o700)
+	os.Chmod(shared, os.ModeSticky|0o777)
+	if _, err := ListenSocket(filepath.Join(shared, "alpha.sock")); err == nil || !strings.Contains(err.Error(), "sticky") {
+		t.Errorf("in a sticky directory: %v, want it refused", err)
+	}
+	if fi, err := os.Stat(shared); err != nil || fi.Mode()&(os.ModeSticky|os.ModePerm) != os.ModeSticky|0o777 {
+		t.Errorf("sticky directory's mode changed: %v %v", fi.Mode(), err)
+	}
+
+	// Too long a path is refused up front where the system needs sun_path
+	// (Linux binds through /proc/self/fd: TestFallbackForLongDataRoot).
+	if !longSocketPaths {
+		if _, err := ListenSocket(filepath.Join(run, strings.Repeat("x", 100))); err == nil {
+			t.Error("long path accepted")
+		}
 	}
 }
 

@@ -182,6 +182,13 @@ func hashedName(root, team string) string {
 	return prefix + "-" + hex.EncodeToString(sum[:8]) + ".sock"
 }
 
+// sticky reports whether dir has the sticky bit (a directory meant to be
+// shared, such as /tmp).
+func sticky(dir string) bool {
+	fi, err := os.Lstat(dir)
+	return err == nil && fi.Mode()&os.ModeSticky != 0
+}
+
 // ErrSocketInUse is returned (wrapped) by ListenSocket when another process
 // answers on the socket path.
 var ErrSocketInUse = errors.New("supervisor: socket in use")
@@ -198,7 +205,10 @@ func ensureSocketDir(dir string) error {
 	}
 	err := checkSocketDir(dir, os.Getuid())
 	var re *RefusedError
-	if errors.As(err, &re) && re.tooOpen {
+	if errors.As(err, &re) && re.tooOpen && sticky(dir) {
+		// Shared by design (/tmp itself, to root): refused, never changed.
+		re.Reason += " (a shared, sticky directory: left as it is)"
+	} else if errors.As(err, &re) && re.tooOpen {
 		// Ours but too open (an old umask): tighten it.
 		if err := os.Chmod(dir, 0o700); err != nil {
 			return fmt.Errorf("socket directory %s: %w", dir, err)
