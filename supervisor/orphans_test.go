@@ -26,6 +26,29 @@ func (h *harness) taggedPanes(agent string) []string {
 	return ps
 }
 
+// orphanOf waits for helper, an owner the hook kills once it has made a
+// pane, to end, and returns the live pane of agent it left that the member
+// record (recorded) does not name.
+func (h *harness) orphanOf(helper *helperProc, agent, recorded string) string {
+	h.t.Helper()
+	for range helper.lines {
+	}
+	_ = helper.cmd.Wait()
+	if ws := helper.cmd.ProcessState.String(); !strings.Contains(ws, "killed") {
+		h.t.Fatalf("helper ended with %q, want killed by the hook", ws)
+	}
+	var orphan string
+	for _, p := range h.taggedPanes(agent) {
+		if id, dead, _ := strings.Cut(p, " "); dead == "0" {
+			orphan = id
+		}
+	}
+	if orphan == "" || orphan == recorded {
+		h.t.Fatalf("before the next owner: panes of %s %q (recorded %q), want a live unrecorded one", agent, h.taggedPanes(agent), recorded)
+	}
+	return orphan
+}
+
 // TestOrphanPanesOfDeadOwner: an owner SIGKILLed after making a pane and
 // before recording it leaves a pane no record names. The next owner kills
 // a new teammate's pane whose spawn was never recorded (the spawn did not
@@ -69,21 +92,7 @@ func TestOrphanPanesOfDeadOwner(t *testing.T) {
 				}
 				h.ctl("w1", "exit 3") // the helper restarts it and dies on the way
 			}
-			for range helper.lines {
-			}
-			_ = helper.cmd.Wait()
-			if ws := helper.cmd.ProcessState.String(); !strings.Contains(ws, "killed") {
-				t.Fatalf("helper ended with %q, want killed by the hook", ws)
-			}
-			var orphan string
-			for _, p := range h.taggedPanes(agent) {
-				if id, dead, _ := strings.Cut(p, " "); dead == "0" {
-					orphan = id
-				}
-			}
-			if orphan == "" || orphan == first.TmuxPaneID {
-				t.Fatalf("before the next owner: panes of w1 %q (recorded %q), want a live unrecorded one", h.taggedPanes(agent), first.TmuxPaneID)
-			}
+			orphan := h.orphanOf(helper, agent, first.TmuxPaneID)
 
 			m := h.manager(mods...)
 			if own, err := m.Supervise(ctxT(t), h.team); err != nil || !own {
@@ -151,18 +160,7 @@ func TestOrphanRestartPaneWithoutCell(t *testing.T) {
 	helper.expect(t, "ready")
 	first := h.member("w1")
 	h.ctl("w1", "exit 3") // the helper restarts it and dies on the way
-	for range helper.lines {
-	}
-	_ = helper.cmd.Wait()
-	var orphan string
-	for _, p := range h.taggedPanes(agent) {
-		if id, dead, _ := strings.Cut(p, " "); dead == "0" {
-			orphan = id
-		}
-	}
-	if orphan == "" || orphan == first.TmuxPaneID {
-		t.Fatalf("panes of w1 %q (recorded %q), want a live unrecorded one", h.taggedPanes(agent), first.TmuxPaneID)
-	}
+	orphan := h.orphanOf(helper, agent, first.TmuxPaneID)
 	h.mustTmux("kill-pane", "-t", first.TmuxPaneID) // the person closes the dead pane
 
 	m := h.manager(func(c *Config) { c.TMUX, c.TMUXPane = lead.tmuxEnv, lead.lead })
