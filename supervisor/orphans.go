@@ -10,6 +10,7 @@ import (
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/statefile"
 	"github.com/f9449b24/claude-teams/supervisor/tmuxconv"
+	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
 // Orphans. An owner that dies between making a teammate's pane and
@@ -54,25 +55,17 @@ func (t *team) orphanPanes(rows map[string]tmuxconv.Pane, cands []*mate) map[str
 		}
 		out[name] = append(out[name], row)
 	}
+	paneNumber := func(id string) int {
+		n, ok := tmuxcc.PaneNumber(id)
+		if !ok {
+			return -1
+		}
+		return n
+	}
 	for _, ps := range out {
 		sort.Slice(ps, func(i, j int) bool { return paneNumber(ps[i].ID) > paneNumber(ps[j].ID) })
 	}
 	return out
-}
-
-// paneNumber is N of pane id %N (-1 if it is none).
-func paneNumber(id string) int {
-	n := 0
-	if len(id) < 2 || id[0] != '%' {
-		return -1
-	}
-	for _, c := range id[1:] {
-		if c < '0' || c > '9' {
-			return -1
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 // takeOrphan gives m (whose recorded pane, row if ok, is gone or dead) the
@@ -98,10 +91,7 @@ func (t *team) takeOrphan(ctx context.Context, orphans map[string][]tmuxconv.Pan
 		// A restart's pane still in a window of our own session, and no
 		// dead cell beside the lead to put it in: it goes, and the
 		// teammate, whose pane is gone, is restarted and placed anew.
-		t.log.Warn("pane an earlier owner made but never recorded: killed", zap.String("agent", m.name),
-			zap.String("pane", o.ID), zap.Int("pane_pid", o.PID),
-			zap.String("why", "out of sight in our own session, and the teammate's cell is gone"))
-		t.killPane(ctx, o.ID)
+		t.killOrphan(ctx, m.name, o, "out of sight in our own session, and the teammate's cell is gone")
 		return tmuxconv.Pane{}, false
 	}
 	t.log.Info("teammate's new pane found unrecorded: the restart an earlier owner was making is finished",
@@ -139,9 +129,14 @@ func (t *team) killOrphans(ctx context.Context, orphans map[string][]tmuxconv.Pa
 			why = "the teammate runs in its recorded pane"
 		}
 		for _, o := range ps {
-			t.log.Warn("pane an earlier owner made but never recorded: killed", zap.String("agent", name),
-				zap.String("pane", o.ID), zap.Int("pane_pid", o.PID), zap.Bool("dead", o.Dead), zap.String("why", why))
-			t.killPane(ctx, o.ID)
+			t.killOrphan(ctx, name, o, why)
 		}
 	}
+}
+
+// killOrphan kills orphan o of agent name, saying why.
+func (t *team) killOrphan(ctx context.Context, name string, o tmuxconv.Pane, why string) {
+	t.log.Warn("pane an earlier owner made but never recorded: killed", zap.String("agent", name),
+		zap.String("pane", o.ID), zap.Int("pane_pid", o.PID), zap.Bool("dead", o.Dead), zap.String("why", why))
+	t.killPane(ctx, o.ID)
 }

@@ -126,12 +126,20 @@ func (c *Conn) UnwatchPane(pane string) {
 	}
 }
 
-func validPaneID(p string) bool {
-	if len(p) < 2 || p[0] != '%' {
-		return false
+// PaneNumber returns N of tmux pane id %N, and whether id is one (tmux
+// numbers panes from 0 upwards, never reusing a number while the server
+// lives).
+func PaneNumber(id string) (int, bool) {
+	if len(id) < 2 || id[0] != '%' {
+		return 0, false
 	}
-	_, err := strconv.ParseUint(p[1:], 10, 32)
-	return err == nil
+	n, err := strconv.ParseUint(id[1:], 10, 32)
+	return int(n), err == nil
+}
+
+func validPaneID(p string) bool {
+	_, ok := PaneNumber(p)
+	return ok
 }
 
 // openPidfd returns a pidfd for pid when pid is a child of the tmux server

@@ -17,6 +17,7 @@ import (
 
 	"github.com/f9449b24/claude-teams/protocol"
 	"github.com/f9449b24/claude-teams/supervisor/statefile"
+	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
 const attachHelp = `Usage: claude-teams supervisor attach [--team T] [--read-only]
@@ -275,11 +276,8 @@ func sameFile(a, b string) bool {
 }
 
 func isPaneID(s string) bool {
-	if len(s) < 2 || s[0] != '%' {
-		return false
-	}
-	_, err := strconv.ParseUint(s[1:], 10, 32)
-	return err == nil
+	_, ok := tmuxcc.PaneNumber(s)
+	return ok
 }
 
 // shellWords renders argv for a person to read (and paste): words with

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/f9449b24/claude-teams/tmuxcc"
 )
 
 // Commander runs one tmux command and returns its output lines; a
@@ -280,11 +282,8 @@ func (l *Layout) ours(w string, ps []pane) bool {
 }
 
 func isPaneID(s string) bool {
-	if len(s) < 2 || s[0] != '%' {
-		return false
-	}
-	_, err := strconv.ParseUint(s[1:], 10, 32)
-	return err == nil
+	_, ok := tmuxcc.PaneNumber(s)
+	return ok
 }
 
 func orNoReply(err error) error {
